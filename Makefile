@@ -1,0 +1,201 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# lkvm: a userspace KVM VMM for RISC-V.
+#
+#   make                        ./lkvm for the build host
+#   make CROSS_COMPILE=riscv64-linux-gnu- STATIC=1
+#                               a static riscv64 ./lkvm (dependencies built
+#                               by tests/e2e/build-deps.sh, or DEPS=PREFIX)
+#   make check                  unit tests, fuzz smoke runs, e2e tests
+#   make unit | fuzz | e2e [T=case]
+#   make install PREFIX=/usr/local DESTDIR=
+#   V=1 shows commands, WERROR=0 keeps warnings non-fatal.
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CROSS_COMPILE ?=
+ifeq ($(origin CC),default)
+CC := $(CROSS_COMPILE)gcc
+endif
+HOSTCC ?= gcc
+FUZZCC ?= clang
+PREFIX ?= /usr/local
+DESTDIR ?=
+WERROR ?= 1
+STATIC ?=
+FUZZ_TIME ?= 15
+OUT ?= lkvm
+
+ARCH := $(shell $(CC) -dumpmachine 2>/dev/null | cut -d- -f1)
+ifeq ($(ARCH),)
+$(error cannot run the compiler '$(CC)')
+endif
+BUILD := .build/$(ARCH)$(if $(STATIC),-static)
+
+# A cross build links against riscv64 libraries and 6.12 uapi headers that
+# tests/e2e/build-deps.sh builds from Debian sources into the cache.
+ifneq ($(CROSS_COMPILE),)
+ifeq ($(DEPS),)
+DEPS := $(shell tests/e2e/build-deps.sh $(CROSS_COMPILE))
+ifeq ($(DEPS),)
+$(error tests/e2e/build-deps.sh failed: cannot build riscv64 dependencies)
+endif
+endif
+endif
+
+LKVM_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wold-style-definition -Wpointer-arith -Wundef \
+	-Wvla -Wcast-align -Wwrite-strings -Wno-missing-field-initializers
+ifneq ($(WERROR),0)
+WARNINGS += -Werror
+endif
+
+CFLAGS ?= -O2 -g
+BASE_CPPFLAGS := -Iinclude -I. -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+ifneq ($(DEPS),)
+BASE_CPPFLAGS += -isystem $(DEPS)/include
+LDFLAGS += -L$(DEPS)/lib
+endif
+ifneq ($(STATIC),)
+LDFLAGS += -static
+endif
+
+try-link = $(shell echo 'int main(void){return 0;}' | $(2) $(BASE_CPPFLAGS) \
+	-include $(1) -x c - -o /dev/null $(LDFLAGS) $(3) 2>/dev/null && echo y)
+
+# Feature detection (not needed to clean).
+ifneq ($(MAKECMDGOALS),clean)
+HAVE_FDT := $(call try-link,libfdt.h,$(CC),-lfdt)
+ifneq ($(HAVE_FDT),y)
+$(error libfdt not found: install libfdt-dev (native) or let tests/e2e/build-deps.sh build it (cross))
+endif
+HAVE_ZLIB := $(call try-link,zlib.h,$(CC),-lz)
+HAVE_AIO := $(call try-link,libaio.h,$(CC),-laio)
+ifneq ($(HAVE_ZLIB),y)
+$(info lkvm: zlib not found: building without compressed-image support)
+endif
+ifneq ($(HAVE_AIO),y)
+$(info lkvm: libaio not found: building without it (disk I/O uses worker threads))
+endif
+endif
+
+FEATURES := $(if $(HAVE_ZLIB),-DHAVE_ZLIB) $(if $(HAVE_AIO),-DHAVE_LIBAIO)
+LIBS := -lfdt $(if $(HAVE_ZLIB),-lz) $(if $(HAVE_AIO),-laio) -lpthread
+
+# Files named kvm-*.c talk to KVM through the riscv64 uapi and build only for
+# riscv64 hosts; *-foreign.c stand in for them on other hosts. Everything
+# else except main.c and builtin-*.c is portable and is what the unit tests
+# and fuzz targets link against.
+ALL_SRCS := $(sort $(wildcard *.c util/*.c riscv/*.c virtio/*.c hw/*.c disk/*.c net/*.c))
+KVM_SRCS := $(foreach f,$(ALL_SRCS),$(if $(filter kvm-%,$(notdir $(f))),$(f)))
+FOREIGN_SRCS := $(filter %-foreign.c,$(ALL_SRCS))
+CMD_SRCS := main.c $(filter builtin-%.c,$(ALL_SRCS))
+CORE_SRCS := $(filter-out $(KVM_SRCS) $(FOREIGN_SRCS) $(CMD_SRCS),$(ALL_SRCS))
+ifeq ($(ARCH),riscv64)
+LKVM_SRCS := $(CMD_SRCS) $(CORE_SRCS) $(filter-out $(FOREIGN_SRCS),$(KVM_SRCS))
+else
+LKVM_SRCS := $(CMD_SRCS) $(CORE_SRCS) $(FOREIGN_SRCS)
+endif
+LKVM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LKVM_SRCS))
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJS := $(patsubst %.c,.build/unit/%.o,$(CORE_SRCS) $(UNIT_SRCS))
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HOST_FEATURES := $(if $(call try-link,zlib.h,$(HOSTCC),-lz),-DHAVE_ZLIB) \
+	$(if $(call try-link,libaio.h,$(HOSTCC),-laio),-DHAVE_LIBAIO)
+HOST_LIBS := -lfdt $(if $(findstring ZLIB,$(HOST_FEATURES)),-lz) \
+	$(if $(findstring LIBAIO,$(HOST_FEATURES)),-laio) -lpthread
+
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,.build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CORE_OBJS := $(patsubst %.c,.build/fuzz/obj/%.o,$(CORE_SRCS))
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+
+.PHONY: all clean install check unit fuzz fuzz-build e2e demo FORCE
+all: $(OUT)
+
+$(OUT): $(LKVM_OBJS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LIBS)
+
+$(BUILD)/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(BASE_CPPFLAGS) $(FEATURES) -DLKVM_HOST_ARCH='"$(ARCH)"' \
+		$(WARNINGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/main.o: BASE_CPPFLAGS += -DLKVM_VERSION='"$(LKVM_VERSION)"'
+$(BUILD)/main.o: FORCE
+
+# Rebuild everything when the compiler or flags change.
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(BASE_CPPFLAGS) $(FEATURES) $(WARNINGS) $(CFLAGS) $(LDFLAGS)' > $@.new
+	@cmp -s $@ $@.new && rm -f $@.new || mv $@.new $@
+
+unit: .build/unit/run-tests
+	@echo "  UNIT    tests/unit"
+	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		.build/unit/run-tests
+
+.build/unit/run-tests: $(UNIT_OBJS)
+	@echo "  LINK    $@"
+	$(Q)$(HOSTCC) $(SAN) -o $@ $^ $(HOST_LIBS)
+
+# Every UNIT_SUITE(name, ...) in tests/unit registers itself here.
+.build/unit/suites.h: $(UNIT_SRCS)
+	@mkdir -p $(dir $@)
+	$(Q)sed -n 's/^UNIT_SUITE(\([a-z0-9_]*\),.*/\1/p' $(UNIT_SRCS) | sort | \
+		awk '{ d = d "extern const struct unit_suite " $$1 "_suite;\n"; \
+		       l = l "&" $$1 "_suite, " } \
+		     END { printf "%s#define UNIT_SUITES %s\n", d, l }' > $@
+
+.build/unit/tests/unit/main.o: .build/unit/suites.h
+
+.build/unit/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (unit)"
+	$(Q)$(HOSTCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) -Itests/unit -I.build/unit $(WARNINGS) \
+		-g -O1 $(SAN) -MMD -MP -c -o $@ $<
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_BINS)
+
+.build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) $(FUZZ_FLAGS) \
+		-fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJS) $(HOST_LIBS)
+
+.build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (fuzz)"
+	$(Q)$(FUZZCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) $(FUZZ_FLAGS) -MMD -MP \
+		-c -o $@ $<
+
+e2e:
+	$(Q)tests/e2e/run.sh $(T)
+
+demo:
+	$(Q)tests/e2e/demo.sh
+
+check: unit fuzz e2e
+
+install: $(OUT)
+	install -D -m 0755 $(OUT) $(DESTDIR)$(PREFIX)/bin/lkvm
+
+clean:
+	rm -rf .build lkvm
+
+FORCE:
+
+.SECONDARY: $(FUZZ_CORE_OBJS) $(UNIT_OBJS)
+
+-include $(LKVM_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(FUZZ_CORE_OBJS:.o=.d)

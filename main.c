@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* lkvm: subcommand dispatch. */
+#include <stdio.h>
+#include <string.h>
+
+#include "lkvm/builtin.h"
+#include "lkvm/compiler.h"
+#include "lkvm/log.h"
+
+#ifndef LKVM_VERSION
+#define LKVM_VERSION "unknown"
+#endif
+
+const char lkvm_version[] = LKVM_VERSION;
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, const char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "info", cmd_info, "show what this host's KVM offers a RISC-V guest" },
+	{ "version", cmd_version, "print lkvm's version" },
+	{ "help", cmd_help, "show this help, or a command's (help COMMAND)" },
+};
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: lkvm COMMAND [OPTIONS]\n\ncommands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "    %-10s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(f, "\n'lkvm COMMAND --help' lists a command's options.\n");
+}
+
+int cmd_version(int argc, const char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("lkvm version %s\n", lkvm_version);
+	return 0;
+}
+
+int cmd_help(int argc, const char **argv)
+{
+	const struct command *c;
+	const char *help[] = { "--help" };
+
+	if (argc < 1) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_command(argv[0]);
+	if (!c) {
+		pr_err("help: unknown command '%s'", argv[0]);
+		return 1;
+	}
+	if (c->fn == cmd_help || c->fn == cmd_version) {
+		usage(stdout);
+		return 0;
+	}
+	return c->fn(1, help);
+}
+
+int main(int argc, const char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 1;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(0, NULL);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(0, NULL);
+	c = find_command(argv[1]);
+	if (!c) {
+		pr_err("unknown command '%s' (see 'lkvm help')", argv[1]);
+		return 1;
+	}
+	return c->fn(argc - 2, argv + 2);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* ONE_REG register ids and accessors for RISC-V vCPUs (riscv64 hosts only). */
+#ifndef LKVM_RISCV_KVM_REGS_H
+#define LKVM_RISCV_KVM_REGS_H
+
+#include <stdint.h>
+
+#include <linux/kvm.h>
+
+#define RISCV_REG_SIZE_ULONG \
+	(sizeof(unsigned long) == 8 ? KVM_REG_SIZE_U64 : KVM_REG_SIZE_U32)
+#define RISCV_REG_UL(type) (KVM_REG_RISCV | RISCV_REG_SIZE_ULONG | (type))
+
+#define RISCV_CONFIG_REG(name) \
+	RISCV_REG_UL(KVM_REG_RISCV_CONFIG | KVM_REG_RISCV_CONFIG_REG(name))
+#define RISCV_CORE_REG(name) \
+	RISCV_REG_UL(KVM_REG_RISCV_CORE | KVM_REG_RISCV_CORE_REG(name))
+#define RISCV_TIMER_REG(name)                                     \
+	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_TIMER | \
+	 KVM_REG_RISCV_TIMER_REG(name))
+#define RISCV_ISA_EXT_REG(id) \
+	RISCV_REG_UL(KVM_REG_RISCV_ISA_EXT | KVM_REG_RISCV_ISA_SINGLE | (id))
+#define RISCV_SBI_EXT_REG(id) \
+	RISCV_REG_UL(KVM_REG_RISCV_SBI_EXT | KVM_REG_RISCV_SBI_SINGLE | (id))
+
+/* The register number inside its type and subtype. */
+static inline uint64_t riscv_reg_index(uint64_t id)
+{
+	return id & ~(KVM_REG_ARCH_MASK | KVM_REG_SIZE_MASK |
+		      KVM_REG_RISCV_TYPE_MASK | KVM_REG_RISCV_SUBTYPE_MASK);
+}
+
+/* Read a 32- or 64-bit ONE_REG register into *val. Returns 0 or -errno. */
+int riscv_get_reg(int vcpu_fd, uint64_t id, uint64_t *val);
+/* Write a 32- or 64-bit ONE_REG register. Returns 0 or -errno. */
+int riscv_set_reg(int vcpu_fd, uint64_t id, uint64_t val);
+
+/*
+ * Open the KVM device at path. On failure print one line saying why (no
+ * such device and whether the CPU lacks the H extension, no permission, ...)
+ * and return -1.
+ */
+int kvm_open_dev(const char *path);
+
+#endif

@@ -1,0 +1,27 @@
+# lkvm info on a PLIC-only L1 (-M virt): KVM, ISA extensions, no AIA.
+# machine: virt
+# timeout: 60
+run out $LKVM info
+expect_rc 0
+expect_grep '^KVM API version +12$' out
+expect_grep '^vCPUs +max [1-9][0-9]*, recommended [1-9]' out
+expect_grep '^ISA +rv64imafdc' out
+expect_grep '^ISA extensions +.*(zicbom|sstc|zihintpause)' out
+expect_grep '^SBI extensions +.*hsm' out
+expect_grep '^Timebase frequency +[1-9][0-9]* Hz$' out
+expect_grep '^MMU +sv(39|48|57)$' out
+expect_grep '^In-kernel irqchip +none' out
+expect_grep '^KVM_GET_REG_LIST +yes \([1-9][0-9]* registers\)' out
+# The ISA string KVM reports matches what L1 itself runs on.
+isa=$(sed -n 's/^ISA  *//p' out)
+grep -q "^isa.*: ${isa%%_*}" /proc/cpuinfo || grep -q "^isa.*: rv64imafdch" /proc/cpuinfo ||
+	fail "ISA $isa does not match /proc/cpuinfo"
+
+run json $LKVM info --json
+expect_rc 0
+expect_lines 1 json
+expect_grep '^\{"api_version":12,' json
+expect_grep '"isa":"rv64imafdc[^"]*"' json
+expect_grep '"aia":\{"available":false\}' json
+expect_grep '"irqchips":\["plic"\]' json
+expect_grep '\}$' json

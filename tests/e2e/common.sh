@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Shared helpers for the e2e build scripts: the cache location, content hashes
+# and a lock so that two builds never fill the same cache entry at once.
+# Sourced, not run.
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP_DIR=$(cd "$E2E_DIR/../.." && pwd)
+CACHE=${LKVM_CACHE:-$HOME/.cache/lkvm}
+CROSS=${CROSS:-riscv64-linux-gnu-}
+JOBS=${JOBS:-$(nproc)}
+mkdir -p "$CACHE"
+
+log() { echo "e2e: $*" >&2; }
+fail() { echo "e2e: error: $*" >&2; exit 1; }
+
+# hash_inputs WORD... : a short hash of the words and of the content of any
+# word that names a file, so a cache entry changes when any input does.
+hash_inputs() {
+	local w
+	for w in "$@"; do
+		if [ -f "$w" ]; then
+			printf 'file %s\n' "$(basename "$w")"
+			cat "$w"
+		else
+			printf 'word %s\n' "$w"
+		fi
+	done | sha256sum | cut -c1-16
+}
+
+# deb_version PKG : the installed version of a Debian package.
+deb_version() {
+	dpkg-query -W -f='${Version}' "$1" 2>/dev/null || fail "package $1 is not installed (run tests/e2e/provision.sh)"
+}
+
+# with_lock NAME CMD... : run CMD holding an exclusive lock on the cache entry.
+with_lock() {
+	local name=$1
+	shift
+	(
+		flock 9
+		"$@"
+	) 9>"$CACHE/.lock-$name"
+}
+
+# kernel_src VERSION : extract Debian's linux-source-VERSION once into the
+# cache and print the tree's path.
+kernel_src() {
+	local ver=$1 pkgver dir
+	pkgver=$(deb_version "linux-source-$ver")
+	dir=$CACHE/src/linux-source-$ver-$pkgver
+	if [ ! -f "$dir/.extracted" ]; then
+		log "extracting linux-source-$ver ($pkgver)"
+		rm -rf "$dir" "$dir.tmp"
+		mkdir -p "$dir.tmp"
+		tar -xJf "/usr/src/linux-source-$ver.tar.xz" -C "$dir.tmp" --strip-components=1
+		touch "$dir.tmp/.extracted"
+		mv "$dir.tmp" "$dir"
+	fi
+	echo "$dir"
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# End-to-end tests: QEMU (TCG, riscv64 with H) boots an L1 Linux with KVM,
+# and lkvm runs inside it. Cases are tests/e2e/cases/NAME.sh; their header
+# names the L1 machine ("# machine: virt|aia|aia-hw|no-h"), the L1 kernel
+# ("# kernel: 6.12", the default) and a timeout. Cases sharing a machine
+# and kernel run in one L1 boot. lkvm, the cases and the images reach L1
+# through 9p (-virtfs), so changing a case or lkvm needs no repacking.
+# Usage: run.sh [CASE...]    Ends with "e2e: N passed, N failed".
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+work=${LKVM_E2E_WORK:-$TOP_DIR/.build/e2e}
+cases=("$@")
+if [ ${#cases[@]} -eq 0 ]; then
+	for f in "$E2E_DIR"/cases/*.sh; do
+		cases+=("$(basename "$f" .sh)")
+	done
+fi
+for c in "${cases[@]}"; do
+	[ -f "$E2E_DIR/cases/$c.sh" ] || fail "no case '$c' in tests/e2e/cases"
+done
+
+header() { sed -n "s/^# $2: *//p" "$E2E_DIR/cases/$1.sh" | head -n 1; }
+
+machine_args() {
+	case $1 in
+	virt) echo "-M virt -cpu rv64" ;;
+	aia) echo "-M virt,aia=aplic-imsic -cpu rv64" ;;
+	aia-hw) echo "-M virt,aia=aplic-imsic,aia-guests=7 -cpu rv64" ;;
+	no-h) echo "-M virt -cpu rv64,h=false" ;;
+	*) fail "unknown machine '$1'" ;;
+	esac
+}
+
+qemu-system-riscv64 --version | grep -qE 'version (9|[1-9][0-9])\.' ||
+	fail "qemu-system-riscv64 9 or newer needed (run tests/e2e/provision.sh)"
+
+# Inputs, each cached by content.
+images=$("$E2E_DIR/build-images.sh")
+declare -A kernels
+for c in "${cases[@]}"; do
+	k=$(header "$c" kernel)
+	k=${k:-6.12}
+	[ -n "${kernels[$k]:-}" ] || kernels[$k]=$("$E2E_DIR/build-kernel.sh" "$k")
+done
+l2_image=${kernels[6.12]:-$("$E2E_DIR/build-kernel.sh" 6.12)}
+log "cross-building lkvm"
+make -s -C "$TOP_DIR" CROSS_COMPILE="$CROSS" STATIC=1 OUT=.build/riscv64-static/lkvm >/dev/null
+
+# The staging dir L1 sees as /host.
+rm -rf "$work/results"
+mkdir -p "$work"/{bin,images,cases,results}
+cp "$TOP_DIR/.build/riscv64-static/lkvm" "$work/bin/lkvm"
+cp "$E2E_DIR"/lib.sh "$E2E_DIR"/case-wrapper.sh "$work/"
+rm -f "$work"/cases/*.sh
+cp "$E2E_DIR"/cases/*.sh "$work/cases/"
+for f in l2-initramfs.cpio.gz l2-disk.ext4; do
+	cmp -s "$images/$f" "$work/images/$f" 2>/dev/null || cp "$images/$f" "$work/images/$f"
+done
+cmp -s "$l2_image" "$work/images/Image" 2>/dev/null || cp "$l2_image" "$work/images/Image"
+
+# Group the cases by (machine, kernel), in order of first appearance.
+declare -A group_cases
+groups=()
+for c in "${cases[@]}"; do
+	m=$(header "$c" machine)
+	k=$(header "$c" kernel)
+	g="${m:-virt}@${k:-6.12}"
+	[ -n "${group_cases[$g]:-}" ] || groups+=("$g")
+	group_cases[$g]="${group_cases[$g]:-}${group_cases[$g]:+,}$c"
+done
+
+pass=0 failc=0
+for g in "${groups[@]}"; do
+	m=${g%@*} k=${g#*@}
+	list=${group_cases[$g]}
+	budget=60
+	for c in ${list//,/ }; do
+		t=$(header "$c" timeout)
+		budget=$((budget + ${t:-60}))
+	done
+	l1log=$work/results/l1-$m-$k.log
+	log "L1 $m (linux $k): ${list//,/ }"
+	start=$(date +%s)
+	# shellcheck disable=SC2046
+	timeout "$budget" qemu-system-riscv64 $(machine_args "$m") -smp 2 -m 2G \
+		-display none -monitor none -serial "file:$l1log" -no-reboot \
+		-kernel "${kernels[$k]}" -initrd "$images/l1-initramfs.cpio.gz" \
+		-append "console=ttyS0 earlycon=sbi panic=-1 lkvm_cases=$list" \
+		-virtfs "local,path=$work,mount_tag=host0,security_model=none" \
+		</dev/null >"$work/results/qemu-$m-$k.out" 2>&1 || true
+	log "L1 $m (linux $k) done in $(($(date +%s) - start)) s"
+	for c in ${list//,/ }; do
+		rc=$(cat "$work/results/$c.rc" 2>/dev/null || echo none)
+		if [ "$rc" = 0 ]; then
+			echo "PASS $c"
+			pass=$((pass + 1))
+			continue
+		fi
+		failc=$((failc + 1))
+		case $rc in
+		none) why="did not finish (L1 hung or crashed)" ;;
+		124 | 143 | 137) why="timed out" ;;
+		*) why="exit status $rc" ;;
+		esac
+		echo "FAIL $c: $why"
+		echo "---- $c: tail of the case output (lkvm and L2 console) ----"
+		tail -n 40 "$work/results/$c.log" 2>/dev/null || echo "(no output)"
+		echo "---- $c: tail of the L1 console ($l1log) ----"
+		tail -n 25 "$l1log" 2>/dev/null || echo "(no output)"
+		cat "$work/results/qemu-$m-$k.out" 2>/dev/null | tail -n 5
+		echo "----"
+	done
+done
+echo "e2e: $pass passed, $failc failed"
+[ "$failc" -eq 0 ]
