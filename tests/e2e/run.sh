@@ -7,12 +7,18 @@
 # and kernel run in one L1 boot. lkvm, the cases and the images reach L1
 # through 9p (-virtfs), so changing a case or lkvm needs no repacking.
 # Usage: run.sh [CASE...]    Ends with "e2e: N passed, N failed".
+#        run.sh --demo      Boots L1 and runs demo-l1.sh there, on stdio.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 work=${LKVM_E2E_WORK:-$TOP_DIR/.build/e2e}
+demo=0
+if [ "${1:-}" = --demo ]; then
+	demo=1
+	shift
+fi
 cases=("$@")
-if [ ${#cases[@]} -eq 0 ]; then
+if [ ${#cases[@]} -eq 0 ] && [ "$demo" = 0 ]; then
 	for f in "$E2E_DIR"/cases/*.sh; do
 		cases+=("$(basename "$f" .sh)")
 	done
@@ -53,12 +59,22 @@ rm -rf "$work/results"
 mkdir -p "$work"/{bin,images,cases,results}
 cp "$TOP_DIR/.build/riscv64-static/lkvm" "$work/bin/lkvm"
 cp "$E2E_DIR"/lib.sh "$E2E_DIR"/case-wrapper.sh "$work/"
+cp "$E2E_DIR"/demo-l1.sh "$work/demo.sh"
 rm -f "$work"/cases/*.sh
 cp "$E2E_DIR"/cases/*.sh "$work/cases/"
 for f in l2-initramfs.cpio.gz l2-disk.ext4; do
 	cmp -s "$images/$f" "$work/images/$f" 2>/dev/null || cp "$images/$f" "$work/images/$f"
 done
 cmp -s "$l2_image" "$work/images/Image" 2>/dev/null || cp "$l2_image" "$work/images/Image"
+
+if [ "$demo" = 1 ]; then
+	log "booting L1 (QEMU riscv64, KVM) to run the demo; it powers off by itself"
+	exec qemu-system-riscv64 $(machine_args virt) -smp 2 -m 2G \
+		-display none -monitor none -serial stdio -no-reboot \
+		-kernel "$l2_image" -initrd "$images/l1-initramfs.cpio.gz" \
+		-append "console=ttyS0 panic=-1 quiet lkvm_demo=1" \
+		-virtfs "local,path=$work,mount_tag=host0,security_model=none"
+fi
 
 # Group the cases by (machine, kernel), in order of first appearance.
 declare -A group_cases
