@@ -94,7 +94,7 @@ LIBS := -lfdt $(if $(HAVE_ZLIB),-lz) $(if $(HAVE_AIO),-laio) -lpthread
 ALL_SRCS := $(sort $(wildcard *.c util/*.c riscv/*.c virtio/*.c hw/*.c disk/*.c net/*.c))
 KVM_SRCS := $(foreach f,$(ALL_SRCS),$(if $(filter kvm-%,$(notdir $(f))),$(f)))
 FOREIGN_SRCS := $(filter %-foreign.c,$(ALL_SRCS))
-CMD_SRCS := main.c $(filter builtin-%.c,$(ALL_SRCS))
+CMD_SRCS := main.c
 CORE_SRCS := $(filter-out $(KVM_SRCS) $(FOREIGN_SRCS) $(CMD_SRCS),$(ALL_SRCS))
 ifeq ($(ARCH),riscv64)
 LKVM_SRCS := $(CMD_SRCS) $(CORE_SRCS) $(filter-out $(FOREIGN_SRCS),$(KVM_SRCS))
@@ -104,7 +104,8 @@ endif
 LKVM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LKVM_SRCS))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
-UNIT_OBJS := $(patsubst %.c,.build/unit/%.o,$(CORE_SRCS) $(UNIT_SRCS))
+TEST_CORE_SRCS := $(CORE_SRCS) $(FOREIGN_SRCS)
+UNIT_OBJS := $(patsubst %.c,.build/unit/%.o,$(TEST_CORE_SRCS) $(UNIT_SRCS))
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HOST_FEATURES := $(if $(call try-link,zlib.h,$(HOSTCC),-lz),-DHAVE_ZLIB) \
 	$(if $(call try-link,libaio.h,$(HOSTCC),-laio),-DHAVE_LIBAIO)
@@ -113,7 +114,7 @@ HOST_LIBS := -lfdt $(if $(findstring ZLIB,$(HOST_FEATURES)),-lz) \
 
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,.build/fuzz/%,$(FUZZ_SRCS))
-FUZZ_CORE_OBJS := $(patsubst %.c,.build/fuzz/obj/%.o,$(CORE_SRCS))
+FUZZ_CORE_OBJS := $(patsubst %.c,.build/fuzz/obj/%.o,$(TEST_CORE_SRCS))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
 .PHONY: all clean install check unit fuzz fuzz-build e2e demo FORCE

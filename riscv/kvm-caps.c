@@ -275,6 +275,17 @@ static void probe_caps(int kvm, struct kvm_caps *c)
 	c->irqchip = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) > 0;
 }
 
+void kvm_caps_fill(int kvm, int vcpu, struct kvm_caps *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->xlen = 64;
+	c->api_version = KVM_API_VERSION;
+	probe_caps(kvm, c);
+	probe_config(vcpu, c);
+	if (probe_reg_list(vcpu, c))
+		probe_one_by_one(vcpu, c);
+}
+
 int kvm_caps_probe(const char *dev, struct kvm_caps *c)
 {
 	int kvm, vm = -1, vcpu = -1, ret = -1;
@@ -290,7 +301,6 @@ int kvm_caps_probe(const char *dev, struct kvm_caps *c)
 		       c->api_version, KVM_API_VERSION);
 		goto out;
 	}
-	probe_caps(kvm, c);
 	vm = ioctl(kvm, KVM_CREATE_VM, 0);
 	if (vm < 0) {
 		pr_err("cannot create a VM: %s", strerror(errno));
@@ -301,9 +311,7 @@ int kvm_caps_probe(const char *dev, struct kvm_caps *c)
 		pr_err("cannot create a vCPU: %s", strerror(errno));
 		goto out;
 	}
-	probe_config(vcpu, c);
-	if (probe_reg_list(vcpu, c))
-		probe_one_by_one(vcpu, c);
+	kvm_caps_fill(kvm, vcpu, c);
 	probe_aia(vm, c);
 	ret = 0;
 out:

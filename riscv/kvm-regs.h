@@ -15,6 +15,9 @@
 	RISCV_REG_UL(KVM_REG_RISCV_CONFIG | KVM_REG_RISCV_CONFIG_REG(name))
 #define RISCV_CORE_REG(name) \
 	RISCV_REG_UL(KVM_REG_RISCV_CORE | KVM_REG_RISCV_CORE_REG(name))
+#define RISCV_CSR_REG(name)                                          \
+	RISCV_REG_UL(KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_GENERAL | \
+		     KVM_REG_RISCV_CSR_REG(name))
 #define RISCV_TIMER_REG(name)                                     \
 	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_TIMER | \
 	 KVM_REG_RISCV_TIMER_REG(name))
@@ -34,6 +37,15 @@ static inline uint64_t riscv_reg_index(uint64_t id)
 int riscv_get_reg(int vcpu_fd, uint64_t id, uint64_t *val);
 /* Write a 32- or 64-bit ONE_REG register. Returns 0 or -errno. */
 int riscv_set_reg(int vcpu_fd, uint64_t id, uint64_t val);
+
+struct kvm_caps;
+
+/*
+ * Fill caps from the KVM device fd (capabilities) and a created vCPU
+ * (CONFIG, TIMER, ISA_EXT and SBI_EXT registers). Leaves the AIA fields
+ * clear: probing them would create the VM's irqchip.
+ */
+void kvm_caps_fill(int kvm_fd, int vcpu_fd, struct kvm_caps *caps);
 
 /*
  * Open the KVM device at path. On failure print one line saying why (no

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* `lkvm run`: options, their checks, and the kernel command line. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lkvm/builtin.h"
+#include "lkvm/log.h"
+#include "lkvm/options.h"
+#include "lkvm/vm.h"
+
+static const char run_usage[] =
+	"lkvm run -k IMAGE [-i INITRD] [-p PARAMS] [-m SIZE] [-c N] [options]";
+static const char *const console_names[] = { "serial", "hv", NULL };
+static const char *const irqchip_names[] = { "plic", "aia", "auto", NULL };
+
+/* A file the user named must be a readable regular file. */
+static int check_file(const char *what, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		pr_err("cannot open %s %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		pr_err("%s %s is not a regular file", what, path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (!st.st_size) {
+		pr_err("%s %s is empty", what, path);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t host_mem_mib(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+
+	if (pages <= 0 || psize <= 0)
+		return 0;
+	return (uint64_t)pages * (uint64_t)psize >> 20;
+}
+
+static int check_config(const struct vm_config *cfg)
+{
+	uint64_t host = host_mem_mib();
+
+	if (!cfg->kernel) {
+		pr_err("run: no kernel given (-k/--kernel IMAGE)");
+		return -1;
+	}
+	if (check_file("kernel", cfg->kernel))
+		return -1;
+	if (cfg->initrd && check_file("initrd", cfg->initrd))
+		return -1;
+	if (host && cfg->mem_mib > host) {
+		pr_err("-m %llu MiB is more than this host's memory (%llu MiB)",
+		       (unsigned long long)cfg->mem_mib,
+		       (unsigned long long)host);
+		return -1;
+	}
+	if (cfg->irqchip == IRQCHIP_AIA) {
+		pr_err("--irqchip aia: the in-kernel AIA is not supported yet; use --irqchip plic");
+		return -1;
+	}
+	return 0;
+}
+
+int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
+{
+	const struct option opts[] = {
+		OPT_GROUP("Basic options:"),
+		OPT_STR(0, "name", &cfg->name, "NAME", "a name for the guest"),
+		OPT_UNSIGNED('c', "cpus", &cfg->nr_cpus, 1, VM_MAX_CPUS, "N",
+			     "number of vCPUs (default 1)"),
+		OPT_MIB('m', "mem", &cfg->mem_mib, VM_MEM_MIN_MIB,
+			VM_MEM_MAX_MIB, "SIZE",
+			"guest RAM: MiB, or with a K/M/G/T suffix (default 256)"),
+		OPT_ONE_OF(0, "console", &cfg->console, console_names,
+			   "serial|hv", "guest console (default serial)"),
+		OPT_GROUP("Kernel options:"),
+		OPT_STR('k', "kernel", &cfg->kernel, "IMAGE",
+			"Linux Image, or a flat binary loaded at RAM + 2 MiB"),
+		OPT_STR('i', "initrd", &cfg->initrd, "FILE", "initial ramdisk"),
+		OPT_STR('p', "params", &cfg->params, "PARAMS",
+			"kernel command line"),
+		OPT_GROUP("Machine options:"),
+		OPT_ONE_OF(0, "irqchip", &cfg->irqchip, irqchip_names,
+			   "plic|aia|auto",
+			   "interrupt controller (default auto: plic for now)"),
+		OPT_STR(0, "dump-dtb", &cfg->dump_dtb, "FILE",
+			"write the guest's device tree to FILE"),
+		OPT_STR(0, "dev", &cfg->kvm_dev, "PATH",
+			"KVM device (default /dev/kvm)"),
+		OPT_GROUP("Debug options:"),
+		OPT_BOOLEAN(0, "debug", &cfg->debug,
+			    "trace VM exits and print start-up timing"),
+		OPT_END(),
+	};
+	char err[256];
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_mib = 256;
+	cfg->nr_cpus = 1;
+	cfg->console = CONSOLE_SERIAL;
+	cfg->irqchip = IRQCHIP_AUTO;
+	cfg->kvm_dev = "/dev/kvm";
+	ret = options_parse(opts, &argc, argv, err, sizeof(err));
+	if (ret == OPTIONS_HELP) {
+		options_usage(stdout, run_usage, opts);
+		printf("\nExit status: %d guest powered off, %d error, %d guest asked to reboot.\n"
+		       "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n",
+		       LKVM_EXIT_SHUTDOWN, LKVM_EXIT_ERROR, LKVM_EXIT_REBOOT);
+		return OPTIONS_HELP;
+	}
+	if (ret) {
+		pr_err("run: %s", err);
+		return -1;
+	}
+	if (argc) {
+		pr_err("run: unexpected argument '%s'", argv[0]);
+		return -1;
+	}
+	return check_config(cfg);
+}
+
+void run_bootargs(const struct vm_config *cfg, char *buf, size_t len)
+{
+	const char *p = cfg->params ? cfg->params : "";
+	const char *con =
+		cfg->console == CONSOLE_HV ? "console=hvc0" : "console=ttyS0";
+
+	if (strstr(p, "console="))
+		snprintf(buf, len, "%s", p);
+	else
+		snprintf(buf, len, "%s%s%s", con, *p ? " " : "", p);
+}
+
+int cmd_run(int argc, const char **argv)
+{
+	struct vm_config cfg;
+	int ret = run_parse_args(argc, argv, &cfg);
+
+	if (ret == OPTIONS_HELP)
+		return 0;
+	if (ret)
+		return LKVM_EXIT_ERROR;
+	return vm_run(&cfg);
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What `lkvm run` was asked to do, and the guest memory map. */
+#ifndef LKVM_VM_H
+#define LKVM_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The guest physical memory map, in one place; the FDT describes it. */
+#define MEMMAP_PLIC_BASE 0x0c000000ULL
+#define MEMMAP_UART_BASE 0x10000000ULL
+#define MEMMAP_VIRTIO_MMIO_BASE 0x10001000ULL /* later: 0x1000 per device */
+#define MEMMAP_RAM_BASE 0x80000000ULL
+
+/* PLIC interrupt sources. */
+#define IRQ_UART 10
+#define PLIC_NR_SOURCES 63
+
+/* Limits of -m (MiB) and -c. */
+#define VM_MEM_MIN_MIB 16
+#define VM_MEM_MAX_MIB (1ULL << 24) /* 16 TiB */
+#define VM_MAX_CPUS 512
+
+/* Exit statuses of `lkvm run`. */
+#define LKVM_EXIT_SHUTDOWN 0 /* the guest powered off */
+#define LKVM_EXIT_ERROR 1 /* bad options, set-up or a fatal VM error */
+#define LKVM_EXIT_REBOOT 2 /* the guest asked for a reboot */
+
+enum console_kind { CONSOLE_SERIAL, CONSOLE_HV };
+enum irqchip_kind { IRQCHIP_PLIC, IRQCHIP_AIA, IRQCHIP_AUTO };
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *params;
+	const char *name;
+	const char *dump_dtb;
+	const char *kvm_dev;
+	uint64_t mem_mib;
+	unsigned int nr_cpus;
+	int console; /* enum console_kind */
+	int irqchip; /* enum irqchip_kind */
+	bool debug;
+};
+
+/*
+ * Parse `lkvm run` arguments into cfg (defaults filled in) and check what
+ * can be checked without KVM: a kernel is given and is a readable regular
+ * file, an initrd likewise, -m fits in this host's memory, the irqchip
+ * is implemented. Returns 0, 1 (OPTIONS_HELP: usage was printed to stdout)
+ * or -1 after printing one error line.
+ */
+int run_parse_args(int argc, const char **argv, struct vm_config *cfg);
+
+/* The kernel command line: params plus console= for the chosen console
+ * unless params already name one. Writes at most len bytes. */
+void run_bootargs(const struct vm_config *cfg, char *buf, size_t len);
+
+/*
+ * Build and run the VM until the guest shuts down, reboots, or lkvm is
+ * told to stop. Returns an LKVM_EXIT_* status.
+ */
+int vm_run(const struct vm_config *cfg);
+
+#endif

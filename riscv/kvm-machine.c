@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The RISC-V machine: VM, RAM, devices, boot images, FDT, and its life. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lkvm/fdt.h"
+#include "lkvm/plic.h"
+#include "lkvm/term.h"
+#include "lkvm/uart.h"
+#include "riscv/kvm-regs.h"
+#include "riscv/machine.h"
+
+#define UART_CLOCK 3686400
+
+double machine_elapsed_ms(const struct machine *m)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - m->t_start.tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - m->t_start.tv_nsec) / 1e6;
+}
+
+void machine_stop(struct machine *m, int code)
+{
+	uint64_t one = 1;
+
+	if (atomic_exchange(&m->stopping, 1))
+		return;
+	atomic_store(&m->exit_code, code);
+	if (write(m->stop_fd, &one, sizeof(one)) < 0)
+		pr_err("cannot signal the VM's stop: %s", strerror(errno));
+}
+
+static int vm_create(struct machine *m)
+{
+	int api, size;
+
+	m->kvm_fd = kvm_open_dev(m->cfg->kvm_dev);
+	if (m->kvm_fd < 0)
+		return -1;
+	api = ioctl(m->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (api != KVM_API_VERSION) {
+		pr_err("%s: KVM API version %d, lkvm needs %d", m->cfg->kvm_dev,
+		       api, KVM_API_VERSION);
+		return -1;
+	}
+	size = ioctl(m->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (size < (int)sizeof(struct kvm_run)) {
+		pr_err("KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
+		return -1;
+	}
+	m->run_size = (size_t)size;
+	if (ioctl(m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) <= 0 ||
+	    ioctl(m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ONE_REG) <= 0) {
+		pr_err("this KVM lacks KVM_CAP_USER_MEMORY or KVM_CAP_ONE_REG");
+		return -1;
+	}
+	m->vm_fd = ioctl(m->kvm_fd, KVM_CREATE_VM, 0);
+	if (m->vm_fd < 0) {
+		pr_err("cannot create a VM: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int vm_setup_ram(struct machine *m)
+{
+	struct kvm_userspace_memory_region region = { .slot = 0 };
+
+	m->ram_size = m->cfg->mem_mib << 20;
+	m->ram = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m->ram == MAP_FAILED) {
+		m->ram = NULL;
+		pr_err("cannot allocate %llu MiB of guest RAM: %s",
+		       (unsigned long long)m->cfg->mem_mib, strerror(errno));
+		return -1;
+	}
+	madvise(m->ram, m->ram_size, MADV_HUGEPAGE);
+	madvise(m->ram, m->ram_size, MADV_MERGEABLE);
+	region.guest_phys_addr = MEMMAP_RAM_BASE;
+	region.memory_size = m->ram_size;
+	region.userspace_addr = (uint64_t)(unsigned long)m->ram;
+	if (ioctl(m->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		pr_err("cannot give the VM %llu MiB of RAM at 0x%llx: %s",
+		       (unsigned long long)m->cfg->mem_mib,
+		       (unsigned long long)MEMMAP_RAM_BASE, strerror(errno));
+		return -1;
+	}
+	return gmem_add(&m->mem, MEMMAP_RAM_BASE, m->ram_size, m->ram);
+}
+
+static int vm_create_vcpus(struct machine *m)
+{
+	unsigned int i;
+
+	if (m->caps.max_vcpus && m->cfg->nr_cpus > m->caps.max_vcpus) {
+		pr_err("-c %u: this KVM allows at most %u vCPUs",
+		       m->cfg->nr_cpus, m->caps.max_vcpus);
+		return -1;
+	}
+	m->vcpus = calloc(m->cfg->nr_cpus, sizeof(*m->vcpus));
+	if (!m->vcpus)
+		return -1;
+	for (i = 0; i < m->cfg->nr_cpus; i++) {
+		m->vcpus[i].fd = -1;
+		if (vcpu_create(m, &m->vcpus[i], i))
+			return -1;
+		m->nr_vcpus++;
+	}
+	kvm_caps_fill(m->kvm_fd, m->vcpus[0].fd, &m->caps);
+	return 0;
+}
+
+/* PLIC callback: a context (= hart) external interrupt line changed. */
+static void plic_set_eip(void *opaque, unsigned int ctx, bool level)
+{
+	struct machine *m = opaque;
+	struct kvm_interrupt irq = {
+		.irq = level ? KVM_INTERRUPT_SET : KVM_INTERRUPT_UNSET,
+	};
+
+	if (ctx < m->nr_vcpus &&
+	    ioctl(m->vcpus[ctx].fd, KVM_INTERRUPT, &irq) < 0)
+		pr_warn_ratelimited(&m->rl, "KVM_INTERRUPT on vcpu%u: %s", ctx,
+				    strerror(errno));
+}
+
+static const struct plic_ops machine_plic_ops = { .set_eip = plic_set_eip };
+
+static void uart_tx(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct machine *m = opaque;
+
+	console_write(&m->con, buf, len);
+}
+
+static void uart_rx_ready(void *opaque)
+{
+	struct machine *m = opaque;
+	uint64_t one = 1;
+
+	/* The input thread moves queued input into the FIFO. */
+	if (write(m->wake_fd, &one, sizeof(one)) < 0)
+		pr_warn_ratelimited(&m->rl, "console wake-up lost");
+}
+
+static const struct uart_backend machine_uart_backend = {
+	.tx = uart_tx,
+	.rx_ready = uart_rx_ready,
+};
+
+static void sbi_con_write(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct machine *m = opaque;
+
+	console_write(&m->con, buf, len);
+}
+
+static size_t sbi_con_read(void *opaque, uint8_t *buf, size_t len)
+{
+	struct machine *m = opaque;
+
+	return console_read(&m->con, buf, len);
+}
+
+static const struct sbi_console_ops machine_sbi_console = {
+	.write = sbi_con_write,
+	.read = sbi_con_read,
+};
+
+static int vm_setup_devices(struct machine *m)
+{
+	struct irq_line uart_irq;
+	int ret;
+
+	console_init(&m->con, STDOUT_FILENO);
+	sbi_init(&m->sbi, &m->mem, &machine_sbi_console, m);
+	ret = plic_create(&m->plic, PLIC_NR_SOURCES, m->nr_vcpus,
+			  &machine_plic_ops, m);
+	ret = ret
+		      ?: mmio_register(&m->bus, MEMMAP_PLIC_BASE,
+				       plic_mmio_size(m->nr_vcpus),
+				       PLIC_MMIO_SIZES, &plic_mmio_ops, m->plic,
+				       "plic");
+	uart_irq = (struct irq_line){ plic_set_irq, m->plic, IRQ_UART };
+	ret = ret ?: uart_create(&m->uart, &machine_uart_backend, m, uart_irq);
+	ret = ret
+		      ?: mmio_register(&m->bus, MEMMAP_UART_BASE,
+				       UART_MMIO_REGION_SIZE, UART_MMIO_SIZES,
+				       &uart_mmio_ops, m->uart, "uart");
+	if (ret) {
+		pr_err("cannot set up the devices: %s", strerror(-ret));
+		return -1;
+	}
+	if (m->cfg->console == CONSOLE_SERIAL)
+		m->con.uart = m->uart;
+	return 0;
+}
+
+/* Read all of a file into guest RAM at gpa. */
+static int load_file(struct machine *m, int fd, const char *what,
+		     const char *path, uint64_t gpa, uint64_t size)
+{
+	uint8_t *dst = gmem_ptr(&m->mem, gpa, size);
+	uint64_t done = 0;
+
+	if (!dst)
+		return -1;
+	while (done < size) {
+		ssize_t n = pread(fd, dst + done, size - done, (off_t)done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			pr_err("cannot read %s %s: %s", what, path,
+			       n ? strerror(errno) : "file shrank");
+			return -1;
+		}
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int open_sized(const char *what, const char *path, uint64_t *size)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		pr_err("cannot open %s %s: %s", what, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+static int vm_load_images(struct machine *m, struct kernel_info *ki)
+{
+	const struct vm_config *cfg = m->cfg;
+	uint64_t ksize, isize = 0;
+	uint8_t head[RISCV_IMAGE_HEADER_SIZE] = { 0 };
+	int kfd, ifd = -1, ret = -1;
+	char err[256];
+
+	kfd = open_sized("kernel", cfg->kernel, &ksize);
+	if (kfd < 0)
+		return -1;
+	if (pread(kfd, head, sizeof(head), 0) < 0 ||
+	    kernel_inspect(head, sizeof(head), ksize, ki, err, sizeof(err))) {
+		pr_err("kernel %s: %s", cfg->kernel, err);
+		goto out;
+	}
+	if (cfg->initrd) {
+		ifd = open_sized("initrd", cfg->initrd, &isize);
+		if (ifd < 0)
+			goto out;
+	}
+	if (boot_plan(MEMMAP_RAM_BASE, m->ram_size, ki, isize, &m->plan, err,
+		      sizeof(err))) {
+		pr_err("%s", err);
+		goto out;
+	}
+	ret = load_file(m, kfd, "kernel", cfg->kernel, m->plan.kernel_addr,
+			ksize);
+	if (!ret && ifd >= 0)
+		ret = load_file(m, ifd, "initrd", cfg->initrd,
+				m->plan.initrd_addr, isize);
+out:
+	close(kfd);
+	if (ifd >= 0)
+		close(ifd);
+	return ret;
+}
+
+static int write_dtb(const char *path, const void *fdt, size_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ssize_t n;
+
+	if (fd < 0) {
+		pr_err("cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = write(fd, fdt, size);
+	close(fd);
+	if (n != (ssize_t)size) {
+		pr_err("cannot write %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int vm_setup_fdt(struct machine *m)
+{
+	struct fdt_params p = { 0 };
+	char bootargs[4096];
+	void *buf = gmem_ptr(&m->mem, m->plan.fdt_addr, m->plan.fdt_size);
+	int size;
+
+	run_bootargs(m->cfg, bootargs, sizeof(bootargs));
+	p.nr_cpus = m->nr_vcpus;
+	p.caps = &m->caps;
+	p.ram_base = MEMMAP_RAM_BASE;
+	p.ram_size = m->ram_size;
+	p.bootargs = bootargs;
+	if (m->plan.initrd_size) {
+		p.initrd_start = m->plan.initrd_addr;
+		p.initrd_end = m->plan.initrd_addr + m->plan.initrd_size;
+	}
+	p.plic_base = MEMMAP_PLIC_BASE;
+	p.plic_size = plic_mmio_size(m->nr_vcpus);
+	p.plic_ndev = PLIC_NR_SOURCES;
+	p.uart_base = MEMMAP_UART_BASE;
+	p.uart_size = UART_MMIO_REGION_SIZE;
+	p.uart_irq = IRQ_UART;
+	p.uart_clock = UART_CLOCK;
+	p.stdout_serial = m->cfg->console == CONSOLE_SERIAL;
+	size = buf ? fdt_build(buf, m->plan.fdt_size, &p) : -1;
+	if (size < 0) {
+		pr_err("cannot build the device tree (error %d)", size);
+		return -1;
+	}
+	if (m->cfg->dump_dtb && write_dtb(m->cfg->dump_dtb, buf, (size_t)size))
+		return -1;
+	return 0;
+}
+
+/* Host input: stdin to the console queue, and queued input to the UART. */
+static void *input_thread(void *arg)
+{
+	struct machine *m = arg;
+	bool tty = isatty(STDIN_FILENO), quit;
+	struct pollfd pfd[3] = {
+		{ .fd = m->stop_fd, .events = POLLIN },
+		{ .fd = m->wake_fd, .events = POLLIN },
+		{ .fd = STDIN_FILENO, .events = POLLIN },
+	};
+	struct term_escape esc = { 0 };
+	uint8_t in[256], out[256];
+	uint64_t count;
+	nfds_t n = 3;
+
+	while (poll(pfd, n, -1) >= 0 || errno == EINTR) {
+		if (pfd[0].revents)
+			break;
+		if (pfd[1].revents & POLLIN &&
+		    read(m->wake_fd, &count, sizeof(count)) > 0)
+			console_flush(&m->con);
+		if (n == 3 && pfd[2].revents) {
+			ssize_t r = read(STDIN_FILENO, in, sizeof(in));
+			size_t k = r > 0 ? (size_t)r : 0;
+
+			if (r <= 0 && !(r < 0 && errno == EINTR))
+				n = 2; /* end of input: stop reading it */
+			if (tty)
+				k = term_filter(&esc, in, k, out, &quit);
+			else
+				memcpy(out, in, k), quit = false;
+			console_input(&m->con, out, k);
+			if (quit)
+				machine_stop(m, LKVM_EXIT_SHUTDOWN);
+		}
+	}
+	return NULL;
+}
+
+/* Wait for the guest to stop or for SIGINT/SIGTERM; the exit status. */
+static int vm_wait(struct machine *m, int sfd)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = m->stop_fd, .events = POLLIN },
+		{ .fd = sfd, .events = POLLIN },
+	};
+	struct signalfd_siginfo si;
+
+	while (poll(pfd, 2, -1) < 0 && errno == EINTR)
+		;
+	if (pfd[1].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		pr_info("signal %u: stopping the VM", si.ssi_signo);
+		machine_stop(m, 128 + (int)si.ssi_signo);
+	}
+	return atomic_load(&m->exit_code);
+}
+
+static int vm_boot(struct machine *m, const struct kernel_info *ki)
+{
+	unsigned int i;
+
+	(void)ki;
+	if (vcpu_boot_regs(&m->vcpus[0], m->plan.kernel_addr, m->plan.fdt_addr))
+		return -1;
+	for (i = 0; i < m->nr_vcpus; i++)
+		if (vcpu_start(&m->vcpus[i]))
+			return -1;
+	return 0;
+}
+
+static void vm_teardown(struct machine *m)
+{
+	unsigned int i;
+
+	atomic_store(&m->stopping, 1);
+	for (i = 0; i < m->nr_vcpus; i++)
+		vcpu_kick(&m->vcpus[i]);
+	for (i = 0; i < m->nr_vcpus; i++)
+		if (m->vcpus[i].thread_started)
+			pthread_join(m->vcpus[i].thread, NULL);
+	for (i = 0; i < m->nr_vcpus; i++)
+		vcpu_destroy(&m->vcpus[i]);
+	free(m->vcpus);
+	if (m->uart)
+		uart_destroy(m->uart);
+	if (m->plic)
+		plic_destroy(m->plic);
+	if (m->ram)
+		munmap(m->ram, m->ram_size);
+	if (m->vm_fd >= 0)
+		close(m->vm_fd);
+	if (m->kvm_fd >= 0)
+		close(m->kvm_fd);
+}
+
+static int vm_setup(struct machine *m, struct kernel_info *ki)
+{
+	if (vm_create(m) || vm_setup_ram(m) || vm_create_vcpus(m) ||
+	    vm_setup_devices(m) || vm_load_images(m, ki) || vm_setup_fdt(m))
+		return -1;
+	return 0;
+}
+
+int vm_run(const struct vm_config *cfg)
+{
+	struct machine *m = calloc(1, sizeof(*m));
+	struct kernel_info ki;
+	pthread_t input;
+	bool input_started = false;
+	sigset_t set;
+	int sfd, code = LKVM_EXIT_ERROR;
+
+	if (!m)
+		return LKVM_EXIT_ERROR;
+	clock_gettime(CLOCK_MONOTONIC, &m->t_start);
+	m->cfg = cfg;
+	m->kvm_fd = m->vm_fd = -1;
+	m->rl = (struct ratelimit){ .interval = 5, .burst = 10 };
+	/* SIGINT/SIGTERM go to the signalfd; the kick signal is unblocked
+	 * only in vCPU threads. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigdelset(&set, SIGUSR1);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	m->stop_fd = eventfd(0, EFD_CLOEXEC);
+	m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sfd < 0 || m->stop_fd < 0 || m->wake_fd < 0) {
+		pr_err("cannot create event fds: %s", strerror(errno));
+		goto out;
+	}
+	if (vm_setup(m, &ki))
+		goto out;
+	term_raw_enable(STDIN_FILENO);
+	if (!pthread_create(&input, NULL, input_thread, m))
+		input_started = true;
+	if (vm_boot(m, &ki))
+		machine_stop(m, LKVM_EXIT_ERROR);
+	code = vm_wait(m, sfd);
+	if (cfg->debug)
+		pr_info("stopping after %.1f ms, exit status %d",
+			machine_elapsed_ms(m), code);
+out:
+	machine_stop(m, code);
+	if (input_started)
+		pthread_join(input, NULL);
+	vm_teardown(m);
+	term_restore();
+	console_destroy(&m->con);
+	close(m->stop_fd);
+	close(m->wake_fd);
+	close(sfd);
+	free(m);
+	return code;
+}

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* vCPUs: one thread each, KVM_RUN and the exits userspace handles. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lkvm/plic.h"
+#include "riscv/kvm-regs.h"
+#include "riscv/machine.h"
+
+#define SIG_KICK SIGUSR1
+#define INSN_LEN_CSR 4 /* CSR instructions have no compressed form */
+#define EXC_ILLEGAL_INSN 2
+#define SSTATUS_SIE (1ULL << 1)
+#define SSTATUS_SPIE (1ULL << 5)
+#define SSTATUS_SPP (1ULL << 8)
+
+int vcpu_create(struct machine *m, struct vcpu *v, unsigned int id)
+{
+	v->m = m;
+	v->id = id;
+	v->fd = ioctl(m->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (v->fd < 0) {
+		pr_err("cannot create vCPU %u: %s", id, strerror(errno));
+		return -1;
+	}
+	v->run = mmap(NULL, m->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		pr_err("cannot map vCPU %u's kvm_run: %s", id, strerror(errno));
+		close(v->fd);
+		v->fd = -1;
+		return -1;
+	}
+	/* DBCN is off until enabled, and must be before the first run;
+	 * kernels before 6.7 (no DBCN) or 6.4 (no SBI_EXT regs) refuse. */
+	riscv_set_reg(v->fd, RISCV_SBI_EXT_REG(KVM_RISCV_SBI_EXT_DBCN), 1);
+	return 0;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (v->run && v->run != MAP_FAILED)
+		munmap(v->run, v->m->run_size);
+	if (v->fd >= 0)
+		close(v->fd);
+}
+
+int vcpu_boot_regs(struct vcpu *v, uint64_t pc, uint64_t fdt)
+{
+	int ret = riscv_set_reg(v->fd, RISCV_CORE_REG(regs.pc), pc);
+
+	ret = ret ?: riscv_set_reg(v->fd, RISCV_CORE_REG(regs.a0), v->id);
+	ret = ret ?: riscv_set_reg(v->fd, RISCV_CORE_REG(regs.a1), fdt);
+	ret = ret
+		      ?: riscv_set_reg(v->fd, RISCV_CORE_REG(mode),
+				       KVM_RISCV_MODE_S);
+	if (ret)
+		pr_err("cannot set vCPU %u's boot registers: %s", v->id,
+		       strerror(-ret));
+	return ret ? -1 : 0;
+}
+
+static void vcpu_mmio(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	uint64_t gpa = r->mmio.phys_addr;
+	unsigned int len = r->mmio.len;
+
+	if (len > sizeof(r->mmio.data))
+		len = 0; /* the kernel never does this; answer nothing */
+	if (!mmio_access(&v->m->bus, gpa, r->mmio.data, len, r->mmio.is_write))
+		pr_warn_ratelimited(
+			&v->m->rl,
+			"vcpu%u: %s of %u bytes at 0x%llx: no device", v->id,
+			r->mmio.is_write ? "write" : "read", len,
+			(unsigned long long)gpa);
+	if (v->m->cfg->debug)
+		pr_info("vcpu%u: mmio %s 0x%llx len %u", v->id,
+			r->mmio.is_write ? "write" : "read",
+			(unsigned long long)gpa, len);
+}
+
+static void vcpu_sbi(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	struct sbi_call c = { .ext = r->riscv_sbi.extension_id,
+			      .fid = r->riscv_sbi.function_id };
+	unsigned int i;
+
+	for (i = 0; i < 6; i++)
+		c.args[i] = r->riscv_sbi.args[i];
+	sbi_handle(&v->m->sbi, &c);
+	r->riscv_sbi.ret[0] = (unsigned long)c.ret[0];
+	r->riscv_sbi.ret[1] = (unsigned long)c.ret[1];
+	if (v->m->cfg->debug && c.ext != SBI_EXT_0_1_CONSOLE_PUTCHAR &&
+	    c.ext != SBI_EXT_DBCN)
+		pr_info("vcpu%u: sbi ext 0x%llx fid %llu -> %lld", v->id,
+			(unsigned long long)c.ext, (unsigned long long)c.fid,
+			(long long)c.ret[0]);
+}
+
+/*
+ * KVM passes CSR accesses it does not emulate to userspace and, on the
+ * next KVM_RUN, writes ret_value to rd and steps sepc over the instruction.
+ * lkvm implements no such CSR, so it raises an illegal-instruction trap in
+ * the guest instead: the guest's own trap state is set as the hardware
+ * would, and pc is set so that KVM's step lands on stvec.
+ */
+static void vcpu_csr(struct vcpu *v)
+{
+	uint64_t pc, mode, sstatus, stvec;
+	int fd = v->fd;
+
+	pr_warn_ratelimited(
+		&v->m->rl,
+		"vcpu%u: CSR 0x%lx not emulated: illegal instruction", v->id,
+		(unsigned long)v->run->riscv_csr.csr_num);
+	if (riscv_get_reg(fd, RISCV_CORE_REG(regs.pc), &pc) ||
+	    riscv_get_reg(fd, RISCV_CORE_REG(mode), &mode) ||
+	    riscv_get_reg(fd, RISCV_CSR_REG(sstatus), &sstatus) ||
+	    riscv_get_reg(fd, RISCV_CSR_REG(stvec), &stvec))
+		return;
+	sstatus &= ~(SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE);
+	if (sstatus & SSTATUS_SIE)
+		sstatus |= SSTATUS_SPIE;
+	if (mode == KVM_RISCV_MODE_S)
+		sstatus |= SSTATUS_SPP;
+	riscv_set_reg(fd, RISCV_CSR_REG(sepc), pc);
+	riscv_set_reg(fd, RISCV_CSR_REG(scause), EXC_ILLEGAL_INSN);
+	riscv_set_reg(fd, RISCV_CSR_REG(stval), 0);
+	riscv_set_reg(fd, RISCV_CSR_REG(sstatus), sstatus);
+	riscv_set_reg(fd, RISCV_CORE_REG(mode), KVM_RISCV_MODE_S);
+	riscv_set_reg(fd, RISCV_CORE_REG(regs.pc),
+		      (stvec & ~3ULL) - INSN_LEN_CSR);
+	v->run->riscv_csr.ret_value = 0;
+}
+
+static void vcpu_system_event(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+
+	switch (r->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		machine_stop(v->m, LKVM_EXIT_SHUTDOWN);
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		pr_info("guest asked for a reboot: exiting with status %d",
+			LKVM_EXIT_REBOOT);
+		machine_stop(v->m, LKVM_EXIT_REBOOT);
+		break;
+	default:
+		pr_err("vcpu%u: guest system event %u: stopping", v->id,
+		       r->system_event.type);
+		machine_stop(v->m, LKVM_EXIT_ERROR);
+	}
+}
+
+/* Handle one exit; false when the VM must stop. */
+static bool vcpu_exit(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+
+	switch (r->exit_reason) {
+	case KVM_EXIT_MMIO:
+		vcpu_mmio(v);
+		return true;
+	case KVM_EXIT_RISCV_SBI:
+		vcpu_sbi(v);
+		return true;
+	case KVM_EXIT_RISCV_CSR:
+		vcpu_csr(v);
+		return true;
+	case KVM_EXIT_SYSTEM_EVENT:
+		vcpu_system_event(v);
+		return false;
+	case KVM_EXIT_INTR:
+		return true;
+	default:
+		pr_err("vcpu%u: unexpected exit reason %u: stopping the VM",
+		       v->id, r->exit_reason);
+		machine_stop(v->m, LKVM_EXIT_ERROR);
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct machine *m = v->m;
+	sigset_t kick;
+
+	sigemptyset(&kick);
+	sigaddset(&kick, SIG_KICK);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	while (!atomic_load(&m->stopping)) {
+		if (v->id == 0 && !atomic_exchange(&m->first_run, 1) &&
+		    m->cfg->debug)
+			pr_info("start-up: %.1f ms from lkvm run to the first KVM_RUN",
+				machine_elapsed_ms(m));
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			pr_err("vcpu%u: KVM_RUN: %s", v->id, strerror(errno));
+			machine_stop(m, LKVM_EXIT_ERROR);
+			break;
+		}
+		if (!vcpu_exit(v))
+			break;
+	}
+	return NULL;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+int vcpu_start(struct vcpu *v)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	int ret;
+
+	/* No SA_RESTART: the kick must interrupt KVM_RUN. */
+	sigaction(SIG_KICK, &sa, NULL);
+	ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	if (ret) {
+		pr_err("cannot start vCPU %u's thread: %s", v->id,
+		       strerror(ret));
+		return -1;
+	}
+	v->thread_started = true;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	/* immediate_exit covers a kick that lands just before KVM_RUN. */
+	v->run->immediate_exit = 1;
+	if (v->thread_started)
+		pthread_kill(v->thread, SIG_KICK);
+}

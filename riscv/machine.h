@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The running VM shared by the machine set-up and the vCPU threads
+ * (riscv64 hosts only). */
+#ifndef LKVM_RISCV_MACHINE_H
+#define LKVM_RISCV_MACHINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include <linux/kvm.h>
+
+#include "lkvm/boot.h"
+#include "lkvm/console.h"
+#include "lkvm/guest-mem.h"
+#include "lkvm/kvm-caps.h"
+#include "lkvm/log.h"
+#include "lkvm/mmio.h"
+#include "lkvm/sbi.h"
+#include "lkvm/vm.h"
+
+struct machine;
+
+struct vcpu {
+	struct machine *m;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+};
+
+struct machine {
+	const struct vm_config *cfg;
+	int kvm_fd, vm_fd;
+	size_t run_size;
+	struct kvm_caps caps;
+	uint8_t *ram;
+	uint64_t ram_size;
+	struct gmem mem;
+	struct mmio_bus bus;
+	struct plic *plic;
+	struct uart *uart;
+	struct console con;
+	struct sbi sbi;
+	struct vcpu *vcpus;
+	unsigned int nr_vcpus;
+	struct boot_plan plan;
+	int wake_fd; /* eventfd: the UART FIFO has room again */
+	int stop_fd; /* eventfd: the VM is stopping */
+	atomic_int stopping;
+	atomic_int exit_code;
+	atomic_int first_run;
+	struct timespec t_start;
+	struct ratelimit rl;
+};
+
+/* Stop the VM with exit status code; the first call wins. Any thread. */
+void machine_stop(struct machine *m, int code);
+
+/* Create vCPU id (fd, kvm_run mapping). Returns 0 or -1 (error printed). */
+int vcpu_create(struct machine *m, struct vcpu *v, unsigned int id);
+/* Set the boot registers: pc, a0 = hartid, a1 = FDT (boot hart only). */
+int vcpu_boot_regs(struct vcpu *v, uint64_t pc, uint64_t fdt);
+/* Start the vCPU's thread. Returns 0 or -1. */
+int vcpu_start(struct vcpu *v);
+/* Make a running vCPU leave KVM_RUN and notice the VM is stopping. */
+void vcpu_kick(struct vcpu *v);
+/* Release the vCPU (after its thread has been joined). */
+void vcpu_destroy(struct vcpu *v);
+
+/* Milliseconds since `lkvm run` started. */
+double machine_elapsed_ms(const struct machine *m);
+
+#endif
