@@ -73,10 +73,9 @@ bool mmio_access(const struct mmio_bus *bus, uint64_t gpa, uint8_t *data,
 	const struct mmio_region *r = mmio_find(bus, gpa);
 	uint64_t off;
 
-	if (len != 1 && len != 2 && len != 4 && len != 8)
-		return false;
-	if (!r || !(r->sizes & MMIO_SIZE(len)) ||
-	    len > r->size - (gpa - r->base)) {
+	/* MMIO_SIZE(len) is only defined for the four sizes a bus has */
+	if ((len != 1 && len != 2 && len != 4 && len != 8) || !r ||
+	    !(r->sizes & MMIO_SIZE(len)) || len > r->size - (gpa - r->base)) {
 		if (!is_write)
 			memset(data, 0, len);
 		return false;

@@ -89,11 +89,14 @@ int boot_plan(uint64_t ram_base, uint64_t ram_size,
 	      const struct kernel_info *ki, uint64_t initrd_size,
 	      struct boot_plan *plan, char *err, size_t errlen)
 {
-	uint64_t kend, need, top;
+	uint64_t kend, need, top, ram_end;
 
 	memset(plan, 0, sizeof(*plan));
+	/* RAM must not wrap the address space: every address below is
+	 * computed as ram_base plus an offset below ram_size */
 	if (ram_base % RISCV_KERNEL_ALIGN || ram_size < BOOT_FDT_MAX ||
-	    ram_size % PAGE)
+	    ram_size % PAGE ||
+	    __builtin_add_overflow(ram_base, ram_size, &ram_end))
 		return no_room(err, errlen, "the FDT", BOOT_FDT_MAX, ram_size);
 	/* kernel occupies [load_off, load_off + mem_size) of RAM */
 	if (__builtin_add_overflow(ki->load_off, ki->mem_size, &kend) ||

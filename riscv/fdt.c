@@ -83,6 +83,8 @@ static int cpu_node(void *fdt, const struct fdt_params *p, unsigned int id)
 	T(fdt_begin_node(fdt, "interrupt-controller"));
 	T(fdt_property_string(fdt, "compatible", "riscv,cpu-intc"));
 	T(fdt_property_cell(fdt, "#interrupt-cells", 1));
+	/* dtc warns about an interrupt provider without #address-cells */
+	T(fdt_property_cell(fdt, "#address-cells", 0));
 	T(fdt_property(fdt, "interrupt-controller", NULL, 0));
 	T(fdt_property_cell(fdt, "phandle", PHANDLE_CPU_INTC(id)));
 	T(fdt_end_node(fdt));

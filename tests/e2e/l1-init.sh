@@ -29,10 +29,11 @@ fi
 for c in $(echo "$lkvm_cases" | tr ',' ' '); do
 	t=$(sed -n 's/^# timeout: *//p' "/host/cases/$c.sh" | head -n 1)
 	echo "@@ case $c start (timeout ${t:-60}s)"
+	id="$c@$lkvm_l1"
 	(cd /tmp && timeout "${t:-60}" sh /host/case-wrapper.sh "$c" \
-		>"/host/results/$c.log" 2>&1)
+		>"/host/results/$id.log" 2>&1)
 	rc=$?
-	echo "$rc" >"/host/results/$c.rc"
+	echo "$rc" >"/host/results/$id.rc"
 	echo "@@ case $c rc=$rc"
 done
 echo "@@ all cases done"

@@ -45,3 +45,10 @@ expect_lines() {
 	n=$(wc -l <"$2")
 	[ "$n" -eq "$1" ] || fail "$n lines of output, expected $1"
 }
+GUESTS=/host/guests
+RESULTS=/host/results
+
+# The kernel of this L1: 6.12 or 6.1.
+l1_kernel() {
+	echo "${lkvm_l1#*@}"
+}

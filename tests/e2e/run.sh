@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # End-to-end tests: QEMU (TCG, riscv64 with H) boots an L1 Linux with KVM,
 # and lkvm runs inside it. Cases are tests/e2e/cases/NAME.sh; their header
-# names the L1 machine ("# machine: virt|aia|aia-hw|no-h"), the L1 kernel
-# ("# kernel: 6.12", the default) and a timeout. Cases sharing a machine
-# and kernel run in one L1 boot. lkvm, the cases and the images reach L1
+# names the L1s it runs on ("# machine: virt aia aia-hw no-h", each
+# optionally @KERNEL: virt@6.1; 6.12 by default) and a timeout. Cases
+# sharing an L1 run in one L1 boot. lkvm, the cases and the images reach L1
 # through 9p (-virtfs), so changing a case or lkvm needs no repacking.
 # Usage: run.sh [CASE...]    Ends with "e2e: N passed, N failed".
 #        run.sh --demo      Boots L1 and runs demo-l1.sh there, on stdio.
@@ -46,9 +46,13 @@ qemu-system-riscv64 --version | grep -qE 'version (9|[1-9][0-9])\.' ||
 images=$("$E2E_DIR/build-images.sh")
 declare -A kernels
 for c in "${cases[@]}"; do
-	k=$(header "$c" kernel)
-	k=${k:-6.12}
-	[ -n "${kernels[$k]:-}" ] || kernels[$k]=$("$E2E_DIR/build-kernel.sh" "$k")
+	ms=$(header "$c" machine)
+	[ -n "$ms" ] || fail "case $c has no '# machine:' line"
+	for mk in $ms; do
+		k=6.12
+		[ "$mk" = "${mk%@*}" ] || k=${mk#*@}
+		[ -n "${kernels[$k]:-}" ] || kernels[$k]=$("$E2E_DIR/build-kernel.sh" "$k")
+	done
 done
 l2_image=${kernels[6.12]:-$("$E2E_DIR/build-kernel.sh" 6.12)}
 log "cross-building lkvm"
@@ -60,6 +64,7 @@ mkdir -p "$work"/{bin,images,cases,results}
 cp "$TOP_DIR/.build/riscv64-static/lkvm" "$work/bin/lkvm"
 cp "$E2E_DIR"/lib.sh "$E2E_DIR"/case-wrapper.sh "$work/"
 cp "$E2E_DIR"/demo-l1.sh "$work/demo.sh"
+"$E2E_DIR/guests/build.sh" "$work/guests"
 rm -f "$work"/cases/*.sh
 cp "$E2E_DIR"/cases/*.sh "$work/cases/"
 for f in l2-initramfs.cpio.gz l2-disk.ext4; do
@@ -76,15 +81,20 @@ if [ "$demo" = 1 ]; then
 		-virtfs "local,path=$work,mount_tag=host0,security_model=none"
 fi
 
-# Group the cases by (machine, kernel), in order of first appearance.
+# Group the cases by L1 (machine@kernel), in order of first appearance. A
+# case whose header lists several L1s ("# machine: virt virt@6.1") runs in
+# each of them, as CASE@MACHINE@KERNEL.
 declare -A group_cases
 groups=()
 for c in "${cases[@]}"; do
-	m=$(header "$c" machine)
-	k=$(header "$c" kernel)
-	g="${m:-virt}@${k:-6.12}"
-	[ -n "${group_cases[$g]:-}" ] || groups+=("$g")
-	group_cases[$g]="${group_cases[$g]:-}${group_cases[$g]:+,}$c"
+	for mk in $(header "$c" machine); do
+		m=${mk%@*}
+		k=6.12
+		[ "$mk" = "$m" ] || k=${mk#*@}
+		g="$m@$k"
+		[ -n "${group_cases[$g]:-}" ] || groups+=("$g")
+		group_cases[$g]="${group_cases[$g]:-}${group_cases[$g]:+,}$c"
+	done
 done
 
 pass=0 failc=0
@@ -103,14 +113,15 @@ for g in "${groups[@]}"; do
 	timeout "$budget" qemu-system-riscv64 $(machine_args "$m") -smp 2 -m 2G \
 		-display none -monitor none -serial "file:$l1log" -no-reboot \
 		-kernel "${kernels[$k]}" -initrd "$images/l1-initramfs.cpio.gz" \
-		-append "console=ttyS0 earlycon=sbi panic=-1 lkvm_cases=$list" \
+		-append "console=ttyS0 earlycon=sbi panic=-1 lkvm_cases=$list lkvm_l1=$m@$k" \
 		-virtfs "local,path=$work,mount_tag=host0,security_model=none" \
 		</dev/null >"$work/results/qemu-$m-$k.out" 2>&1 || true
 	log "L1 $m (linux $k) done in $(($(date +%s) - start)) s"
 	for c in ${list//,/ }; do
-		rc=$(cat "$work/results/$c.rc" 2>/dev/null || echo none)
+		id="$c@$m@$k"
+		rc=$(cat "$work/results/$id.rc" 2>/dev/null || echo none)
 		if [ "$rc" = 0 ]; then
-			echo "PASS $c"
+			echo "PASS $id"
 			pass=$((pass + 1))
 			continue
 		fi
@@ -120,10 +131,10 @@ for g in "${groups[@]}"; do
 		124 | 143 | 137) why="timed out" ;;
 		*) why="exit status $rc" ;;
 		esac
-		echo "FAIL $c: $why"
-		echo "---- $c: tail of the case output (lkvm and L2 console) ----"
-		tail -n 40 "$work/results/$c.log" 2>/dev/null || echo "(no output)"
-		echo "---- $c: tail of the L1 console ($l1log) ----"
+		echo "FAIL $id: $why"
+		echo "---- $id: tail of the case output (lkvm and L2 console) ----"
+		tail -n 40 "$work/results/$id.log" 2>/dev/null || echo "(no output)"
+		echo "---- $id: tail of the L1 console ($l1log) ----"
 		tail -n 25 "$l1log" 2>/dev/null || echo "(no output)"
 		cat "$work/results/qemu-$m-$k.out" 2>/dev/null | tail -n 5
 		echo "----"

@@ -1,5 +1,5 @@
 # Boot L2 Linux to its init on the 8250 console, then power off (exit 0).
-# machine: virt
+# machine: virt virt@6.1
 # timeout: 90
 run out $LKVM run -k $KERNEL -i $INITRD -m 256 -c 1 -p "earlycon=sbi"
 expect_rc 0

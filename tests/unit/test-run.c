@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Unit tests for builtin-run.c: `lkvm run` options, checks and bootargs. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "lkvm/compiler.h"
+#include "lkvm/vm.h"
+#include "unit.h"
+
+/* A temporary file holding len bytes; path receives its name. */
+static bool temp_file(char *path, size_t pathlen, size_t len)
+{
+	static const char junk[64];
+	int fd;
+
+	snprintf(path, pathlen, "/tmp/lkvm-run-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return false;
+	while (len) {
+		size_t n = len < sizeof(junk) ? len : sizeof(junk);
+
+		if (write(fd, junk, n) != (ssize_t)n) {
+			close(fd);
+			unlink(path);
+			return false;
+		}
+		len -= n;
+	}
+	close(fd);
+	return true;
+}
+
+static int parse(struct vm_config *cfg, int argc, const char **argv)
+{
+	return run_parse_args(argc, argv, cfg);
+}
+
+static void test_defaults(void)
+{
+	struct vm_config cfg;
+	char k[64];
+	const char *argv[] = { "-k", k };
+
+	REQUIRE(temp_file(k, sizeof(k), 4096));
+	CHECK_EQ(parse(&cfg, 2, argv), 0);
+	CHECK_STR(cfg.kernel, k);
+	CHECK_EQ(cfg.mem_mib, 256);
+	CHECK_EQ(cfg.nr_cpus, 1);
+	CHECK_EQ(cfg.console, CONSOLE_SERIAL);
+	CHECK_EQ(cfg.irqchip, IRQCHIP_AUTO);
+	CHECK(cfg.initrd == NULL);
+	CHECK(cfg.params == NULL);
+	CHECK(!cfg.debug);
+	CHECK_STR(cfg.kvm_dev, "/dev/kvm");
+	unlink(k);
+}
+
+static void test_options_set(void)
+{
+	struct vm_config cfg;
+	char k[64], i[64];
+	const char *argv[] = {
+		"--kernel",  k,	   "-i",	i,	"-m",
+		"64",	     "-c", "2",		"-p",	"quiet",
+		"--console", "hv", "--irqchip", "plic", "--debug"
+	};
+
+	REQUIRE(temp_file(k, sizeof(k), 100));
+	if (!CHECK(temp_file(i, sizeof(i), 1))) {
+		unlink(k);
+		return;
+	}
+	CHECK_EQ(parse(&cfg, ARRAY_SIZE(argv), argv), 0);
+	CHECK_EQ(cfg.mem_mib, 64);
+	CHECK_EQ(cfg.nr_cpus, 2);
+	CHECK_STR(cfg.initrd, i);
+	CHECK_STR(cfg.params, "quiet");
+	CHECK_EQ(cfg.console, CONSOLE_HV);
+	CHECK_EQ(cfg.irqchip, IRQCHIP_PLIC);
+	CHECK(cfg.debug);
+	unlink(k);
+	unlink(i);
+}
+
+static void test_bad_values(void)
+{
+	struct vm_config cfg;
+	char k[64];
+	const char *mem1[] = { "-k", k, "-m", "1" };
+	const char *cpu0[] = { "-k", k, "-c", "0" };
+	const char *cpus[] = { "-k", k, "-c", "513" };
+	const char *huge[] = { "-k", k, "-m", "16T" };
+	const char *unknown[] = { "-k", k, "--frobnicate" };
+	const char *aia[] = { "-k", k, "--irqchip", "aia" };
+	const char *stray[] = { "-k", k, "extra" };
+
+	REQUIRE(temp_file(k, sizeof(k), 4096));
+	CHECK_EQ(parse(&cfg, 4, mem1), -1);
+	CHECK_EQ(parse(&cfg, 4, cpu0), -1);
+	CHECK_EQ(parse(&cfg, 4, cpus), -1);
+	CHECK_EQ(parse(&cfg, 4, huge), -1);
+	CHECK_EQ(parse(&cfg, 3, unknown), -1);
+	CHECK_EQ(parse(&cfg, 4, aia), -1);
+	CHECK_EQ(parse(&cfg, 3, stray), -1);
+	unlink(k);
+}
+
+static void test_bad_kernels(void)
+{
+	struct vm_config cfg;
+	char empty[64], dir[] = "/tmp/lkvm-run-dir-XXXXXX", k[64];
+	const char *none[] = { "-m", "64" };
+	const char *missing[] = { "-k", "/nonexistent/lkvm/Image" };
+	const char *a_dir[] = { "-k", dir };
+	const char *zero[] = { "-k", empty };
+	const char *bad_initrd[] = { "-k", k, "-i", "/nonexistent/initrd" };
+	const char *empty_initrd[] = { "-k", k, "-i", empty };
+
+	REQUIRE(temp_file(empty, sizeof(empty), 0));
+	if (!CHECK(temp_file(k, sizeof(k), 10))) {
+		unlink(empty);
+		return;
+	}
+	CHECK_EQ(parse(&cfg, 2, none), -1);
+	CHECK_EQ(parse(&cfg, 2, missing), -1);
+	CHECK_EQ(parse(&cfg, 2, zero), -1);
+	CHECK_EQ(parse(&cfg, 4, bad_initrd), -1);
+	CHECK_EQ(parse(&cfg, 4, empty_initrd), -1);
+	if (CHECK(mkdtemp(dir) != NULL)) {
+		CHECK_EQ(parse(&cfg, 2, a_dir), -1);
+		rmdir(dir);
+	}
+	unlink(empty);
+	unlink(k);
+}
+
+static void test_bootargs(void)
+{
+	struct vm_config cfg = { 0 };
+	char buf[128];
+
+	run_bootargs(&cfg, buf, sizeof(buf));
+	CHECK_STR(buf, "console=ttyS0");
+	cfg.console = CONSOLE_HV;
+	run_bootargs(&cfg, buf, sizeof(buf));
+	CHECK_STR(buf, "console=hvc0");
+	cfg.params = "";
+	run_bootargs(&cfg, buf, sizeof(buf));
+	CHECK_STR(buf, "console=hvc0");
+	cfg.params = "root=/dev/vda rw";
+	run_bootargs(&cfg, buf, sizeof(buf));
+	CHECK_STR(buf, "console=hvc0 root=/dev/vda rw");
+	cfg.console = CONSOLE_SERIAL;
+	run_bootargs(&cfg, buf, sizeof(buf));
+	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw");
+	/* params naming a console are kept as they are */
+	cfg.params = "earlycon console=hvc0 quiet";
+	run_bootargs(&cfg, buf, sizeof(buf));
+	CHECK_STR(buf, "earlycon console=hvc0 quiet");
+	/* truncated to the buffer, still terminated */
+	cfg.params = "root=/dev/vda";
+	run_bootargs(&cfg, buf, 8);
+	CHECK_STR(buf, "console");
+}
+
+UNIT_SUITE(run, UNIT_TEST(test_defaults), UNIT_TEST(test_options_set),
+	   UNIT_TEST(test_bad_values), UNIT_TEST(test_bad_kernels),
+	   UNIT_TEST(test_bootargs));

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Unit tests for util/term.c's Ctrl-A filter and hw/console.c's input ring. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "lkvm/console.h"
+#include "lkvm/term.h"
+#include "unit.h"
+
+static size_t filter(struct term_escape *e, const char *in, size_t n,
+		     uint8_t *out, bool *quit)
+{
+	return term_filter(e, (const uint8_t *)in, n, out, quit);
+}
+
+static void test_plain_bytes(void)
+{
+	struct term_escape e = { 0 };
+	uint8_t out[16];
+	bool quit = true;
+
+	CHECK_EQ(filter(&e, "ls -l\r", 6, out, &quit), 6);
+	CHECK(!quit);
+	CHECK(!memcmp(out, "ls -l\r", 6));
+	CHECK_EQ(filter(&e, "", 0, out, &quit), 0);
+	CHECK(!quit);
+}
+
+static void test_ctrl_a_x_quits(void)
+{
+	struct term_escape e = { 0 };
+	uint8_t out[16];
+	bool quit = false;
+
+	CHECK_EQ(filter(&e, "ab\x01xcd", 6, out, &quit), 2);
+	CHECK(quit);
+	CHECK(!memcmp(out, "ab", 2));
+	CHECK(!e.armed);
+	/* upper case too */
+	quit = false;
+	CHECK_EQ(filter(&e, "\x01X", 2, out, &quit), 0);
+	CHECK(quit);
+	/* a later call starts afresh */
+	CHECK_EQ(filter(&e, "q", 1, out, &quit), 1);
+	CHECK(!quit);
+}
+
+static void test_ctrl_a_twice(void)
+{
+	struct term_escape e = { 0 };
+	uint8_t out[16];
+	bool quit = false;
+
+	CHECK_EQ(filter(&e, "\x01\x01x", 3, out, &quit), 2);
+	CHECK(!quit);
+	CHECK_EQ(out[0], 0x01);
+	CHECK_EQ(out[1], 'x');
+	CHECK(!e.armed);
+	/* four Ctrl-A are two */
+	CHECK_EQ(filter(&e, "\x01\x01\x01\x01", 4, out, &quit), 2);
+	CHECK(!memcmp(out, "\x01\x01", 2));
+	CHECK(!e.armed);
+}
+
+static void test_ctrl_a_other(void)
+{
+	struct term_escape e = { 0 };
+	uint8_t out[16];
+	bool quit = false;
+
+	CHECK_EQ(filter(&e,
+			"\x01"
+			"c!",
+			3, out, &quit),
+		 3);
+	CHECK(!quit);
+	CHECK(!memcmp(out,
+		      "\x01"
+		      "c!",
+		      3));
+	CHECK_EQ(filter(&e, "\x01\x03", 2, out, &quit), 2);
+	CHECK(!memcmp(out, "\x01\x03", 2));
+}
+
+static void test_split_escape(void)
+{
+	struct term_escape e = { 0 };
+	uint8_t out[16];
+	bool quit = false;
+
+	CHECK_EQ(filter(&e, "a\x01", 2, out, &quit), 1);
+	CHECK(e.armed);
+	CHECK(!quit);
+	CHECK_EQ(filter(&e, "x", 1, out, &quit), 0);
+	CHECK(quit);
+
+	e.armed = false;
+	CHECK_EQ(filter(&e, "\x01", 1, out, &quit), 0);
+	CHECK_EQ(filter(&e, "\x01", 1, out, &quit), 1);
+	CHECK_EQ(out[0], 0x01);
+	CHECK_EQ(filter(&e, "\x01", 1, out, &quit), 0);
+	CHECK_EQ(filter(&e, "", 0, out, &quit), 0);
+	CHECK(e.armed);
+	CHECK_EQ(filter(&e, "z", 1, out, &quit), 2);
+	CHECK(!memcmp(out, "\x01z", 2));
+	CHECK(!quit);
+}
+
+static void test_console_input_order(void)
+{
+	struct console *c = malloc(sizeof(*c));
+	uint8_t buf[16];
+
+	REQUIRE(c);
+	console_init(c, -1);
+	CHECK_EQ(console_read(c, buf, sizeof(buf)), 0);
+	console_input(c, (const uint8_t *)"hello", 5);
+	console_input(c, (const uint8_t *)" you", 4);
+	CHECK_EQ(console_read(c, buf, 3), 3);
+	CHECK(!memcmp(buf, "hel", 3));
+	CHECK_EQ(console_read(c, buf, sizeof(buf)), 6);
+	CHECK(!memcmp(buf, "lo you", 6));
+	CHECK_EQ(console_read(c, buf, sizeof(buf)), 0);
+	CHECK_EQ(c->dropped, 0);
+	console_destroy(c);
+	free(c);
+}
+
+static void test_console_ring_full(void)
+{
+	struct console *c = malloc(sizeof(*c));
+	uint8_t *big = malloc(CONSOLE_RING + 100), buf[8];
+	size_t i;
+
+	if (!CHECK(c && big))
+		goto out;
+	for (i = 0; i < CONSOLE_RING + 100; i++)
+		big[i] = (uint8_t)(i * 7);
+	console_init(c, -1);
+	/* wrap the ring first, so the full ring spans its end */
+	console_input(c, big, 10);
+	CHECK_EQ(console_read(c, buf, 8), 8);
+	console_input(c, big, CONSOLE_RING + 100);
+	CHECK_EQ(c->len, CONSOLE_RING);
+	CHECK_EQ(c->dropped, 100 + 2);
+	console_input(c, (const uint8_t *)"x", 1);
+	CHECK_EQ(c->dropped, 103);
+	/* what was kept comes out in order: the 2 old bytes first */
+	CHECK_EQ(console_read(c, buf, 2), 2);
+	CHECK_EQ(buf[0], (uint8_t)(8 * 7));
+	CHECK_EQ(buf[1], (uint8_t)(9 * 7));
+	for (i = 0; i < CONSOLE_RING - 2; i++) {
+		if (console_read(c, buf, 1) != 1 ||
+		    buf[0] != (uint8_t)(i * 7)) {
+			unit_fail(__FILE__, __LINE__, "ring order at %zu", i);
+			break;
+		}
+	}
+	CHECK_EQ(console_read(c, buf, 1), 0);
+	console_destroy(c);
+out:
+	free(big);
+	free(c);
+}
+
+static void test_console_write(void)
+{
+	struct console *c = malloc(sizeof(*c));
+	int fds[2];
+	char buf[16] = "";
+
+	REQUIRE(c);
+	if (!CHECK_EQ(pipe(fds), 0)) {
+		free(c);
+		return;
+	}
+	console_init(c, fds[1]);
+	console_write(c, (const uint8_t *)"boot ok", 7);
+	CHECK_EQ(read(fds[0], buf, sizeof(buf)), 7);
+	CHECK(!memcmp(buf, "boot ok", 7));
+	close(fds[0]);
+	close(fds[1]);
+	/* a closed output is ignored, not an endless loop */
+	console_write(c, (const uint8_t *)"lost", 4);
+	console_destroy(c);
+	free(c);
+}
+
+UNIT_SUITE(term, UNIT_TEST(test_plain_bytes), UNIT_TEST(test_ctrl_a_x_quits),
+	   UNIT_TEST(test_ctrl_a_twice), UNIT_TEST(test_ctrl_a_other),
+	   UNIT_TEST(test_split_escape), UNIT_TEST(test_console_input_order),
+	   UNIT_TEST(test_console_ring_full), UNIT_TEST(test_console_write));
