@@ -52,3 +52,13 @@ RESULTS=/host/results
 l1_kernel() {
 	echo "${lkvm_l1#*@}"
 }
+
+# wait_for REGEX FILE [SECONDS] : wait until FILE has a line matching REGEX.
+wait_for() {
+	i=0
+	while ! grep -Eq -- "$1" "$2" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le $((${3:-60} * 10)) ] || fail "timed out waiting for '$1'"
+		usleep 100000
+	done
+}
