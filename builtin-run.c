@@ -101,8 +101,9 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		OPT_STR(0, "dev", &cfg->kvm_dev, "PATH",
 			"KVM device (default /dev/kvm)"),
 		OPT_GROUP("Debug options:"),
-		OPT_BOOLEAN(0, "debug", &cfg->debug,
-			    "trace VM exits and print start-up timing"),
+		OPT_BOOLEAN(0, "debug", &cfg->debug, "trace every VM exit"),
+		OPT_BOOLEAN(0, "stats", &cfg->stats,
+			    "print start-up time and memory use on stderr"),
 		OPT_END(),
 	};
 	char err[256];
@@ -147,8 +148,13 @@ void run_bootargs(const struct vm_config *cfg, char *buf, size_t len)
 
 int cmd_run(int argc, const char **argv)
 {
+	struct timespec t0;
 	struct vm_config cfg;
-	int ret = run_parse_args(argc, argv, &cfg);
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = run_parse_args(argc, argv, &cfg);
+	cfg.t_start = t0;
 
 	if (ret == OPTIONS_HELP)
 		return 0;

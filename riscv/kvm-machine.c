@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,6 +379,48 @@ static void *input_thread(void *arg)
 	return NULL;
 }
 
+/* Peak RSS (VmHWM) in KiB, or 0. */
+static uint64_t peak_rss_kib(void)
+{
+	char line[128];
+	unsigned long long kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* Guest RAM pages resident now, in KiB (they only grow while it runs). */
+static uint64_t ram_resident_kib(const struct machine *m)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	size_t pages = m->ram_size / (uint64_t)psize, i;
+	unsigned char *vec = malloc(pages);
+	uint64_t n = 0;
+
+	if (!vec)
+		return 0;
+	if (!mincore(m->ram, m->ram_size, vec))
+		for (i = 0; i < pages; i++)
+			n += vec[i] & 1;
+	free(vec);
+	return n * (uint64_t)psize / 1024;
+}
+
+static void print_stats(const struct machine *m)
+{
+	uint64_t peak = peak_rss_kib(), ram = ram_resident_kib(m);
+
+	pr_info("stats: ran %.1f ms; peak RSS %.1f MiB, guest RAM resident %.1f MiB, lkvm itself %.1f MiB",
+		machine_elapsed_ms(m), (double)peak / 1024, (double)ram / 1024,
+		(double)(peak > ram ? peak - ram : 0) / 1024);
+}
+
 /* Wait for the guest to stop or for SIGINT/SIGTERM; the exit status. */
 static int vm_wait(struct machine *m, int sfd)
 {
@@ -453,7 +496,9 @@ int vm_run(const struct vm_config *cfg)
 
 	if (!m)
 		return LKVM_EXIT_ERROR;
-	clock_gettime(CLOCK_MONOTONIC, &m->t_start);
+	m->t_start = cfg->t_start;
+	if (!m->t_start.tv_sec && !m->t_start.tv_nsec)
+		clock_gettime(CLOCK_MONOTONIC, &m->t_start);
 	m->cfg = cfg;
 	m->kvm_fd = m->vm_fd = -1;
 	m->rl = (struct ratelimit){ .interval = 5, .burst = 10 };
@@ -480,9 +525,8 @@ int vm_run(const struct vm_config *cfg)
 	if (vm_boot(m, &ki))
 		machine_stop(m, LKVM_EXIT_ERROR);
 	code = vm_wait(m, sfd);
-	if (cfg->debug)
-		pr_info("stopping after %.1f ms, exit status %d",
-			machine_elapsed_ms(m), code);
+	if (cfg->stats)
+		print_stats(m);
 out:
 	machine_stop(m, code);
 	if (input_started)

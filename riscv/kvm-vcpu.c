@@ -198,7 +198,7 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	while (!atomic_load(&m->stopping)) {
 		if (v->id == 0 && !atomic_exchange(&m->first_run, 1) &&
-		    m->cfg->debug)
+		    (m->cfg->debug || m->cfg->stats))
 			pr_info("start-up: %.1f ms from lkvm run to the first KVM_RUN",
 				machine_elapsed_ms(m));
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* The guest physical memory map, in one place; the FDT describes it. */
 #define MEMMAP_PLIC_BASE 0x0c000000ULL
@@ -42,6 +43,8 @@ struct vm_config {
 	int console; /* enum console_kind */
 	int irqchip; /* enum irqchip_kind */
 	bool debug;
+	bool stats; /* print start-up time and memory use */
+	struct timespec t_start; /* CLOCK_MONOTONIC when `lkvm run` began */
 };
 
 /*

@@ -2,5 +2,5 @@
 # The demo, run inside L1 by `tests/e2e/demo.sh`.
 echo
 echo "=== lkvm info, inside an L1 riscv64 Linux with KVM (under QEMU) ==="
-/host/bin/lkvm info
+/tmp/l1/lkvm info
 echo "=== demo done ==="

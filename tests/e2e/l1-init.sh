@@ -21,6 +21,11 @@ echo "nobody:x:65534:65534:nobody:/:/bin/sh" >>/etc/passwd
 echo "root:x:0:" >/etc/group
 echo "nogroup:x:65534:" >>/etc/group
 
+# lkvm and the L2 images in tmpfs: reading them over 9p for every L2 boot
+# would cost seconds under TCG.
+mkdir -p /tmp/l1
+cp /host/bin/lkvm /host/images/Image /host/images/l2-initramfs.cpio.gz /tmp/l1/
+
 if [ -n "$lkvm_demo" ]; then
 	sh /host/demo.sh
 	poweroff -f

@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Helpers for e2e cases; sourced inside L1 before the case itself.
 # A case fails when it exits non-zero; these helpers exit 1 with a reason.
-LKVM=/host/bin/lkvm
+LKVM=/tmp/l1/lkvm
 IMAGES=/host/images
-KERNEL=$IMAGES/Image
-INITRD=$IMAGES/l2-initramfs.cpio.gz
+KERNEL=/tmp/l1/Image
+INITRD=/tmp/l1/l2-initramfs.cpio.gz
 set -u
 
 fail() {

@@ -12,6 +12,8 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 work=${LKVM_E2E_WORK:-$TOP_DIR/.build/e2e}
+# Benchmarks reuse this runner with their own cases.
+cases_dir=${LKVM_E2E_CASES:-$E2E_DIR/cases}
 demo=0
 if [ "${1:-}" = --demo ]; then
 	demo=1
@@ -19,15 +21,15 @@ if [ "${1:-}" = --demo ]; then
 fi
 cases=("$@")
 if [ ${#cases[@]} -eq 0 ] && [ "$demo" = 0 ]; then
-	for f in "$E2E_DIR"/cases/*.sh; do
+	for f in "$cases_dir"/*.sh; do
 		cases+=("$(basename "$f" .sh)")
 	done
 fi
 for c in "${cases[@]}"; do
-	[ -f "$E2E_DIR/cases/$c.sh" ] || fail "no case '$c' in tests/e2e/cases"
+	[ -f "$cases_dir/$c.sh" ] || fail "no case '$c' in tests/e2e/cases"
 done
 
-header() { sed -n "s/^# $2: *//p" "$E2E_DIR/cases/$1.sh" | head -n 1; }
+header() { sed -n "s/^# $2: *//p" "$cases_dir/$1.sh" | head -n 1; }
 
 machine_args() {
 	case $1 in
@@ -66,7 +68,7 @@ cp "$E2E_DIR"/lib.sh "$E2E_DIR"/case-wrapper.sh "$work/"
 cp "$E2E_DIR"/demo-l1.sh "$work/demo.sh"
 "$E2E_DIR/guests/build.sh" "$work/guests"
 rm -f "$work"/cases/*.sh
-cp "$E2E_DIR"/cases/*.sh "$work/cases/"
+cp "$cases_dir"/*.sh "$work/cases/"
 for f in l2-initramfs.cpio.gz l2-disk.ext4; do
 	cmp -s "$images/$f" "$work/images/$f" 2>/dev/null || cp "$images/$f" "$work/images/$f"
 done

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Boot benchmark: in one L1 boot (QEMU TCG, -M virt), 5 L2 boots per console
+# (serial, hv) timed from lkvm start to the guest's init marker, lkvm's
+# start-up time (exec to first KVM_RUN) and peak RSS minus guest RAM.
+# Numbers from TCG are only meaningful as ratios within one run.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+LKVM_E2E_CASES=$top/tests/bench/cases "$top/tests/e2e/run.sh" boot >/dev/null 2>&1 || true
+res=$top/.build/e2e/results/boot@virt@6.12.log
+grep '^BENCH' "$res" || { tail -n 30 "$res"; exit 1; }
