@@ -26,7 +26,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 WERROR ?= 1
 STATIC ?=
-FUZZ_TIME ?= 15
+FUZZ_TIME ?= 5
 OUT ?= lkvm
 
 ARCH := $(shell $(CC) -dumpmachine 2>/dev/null | cut -d- -f1)

@@ -40,6 +40,51 @@ static int check_file(const char *what, const char *path)
 	return 0;
 }
 
+int run_parse_disk(const char *arg, struct disk_spec *spec, char *err,
+		   size_t errlen)
+{
+	const char *comma = strchr(arg, ','), *opt;
+	size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
+
+	memset(spec, 0, sizeof(*spec));
+	if (!n || n >= sizeof(spec->path)) {
+		snprintf(err, errlen, "'%s': no image path", arg);
+		return -EINVAL;
+	}
+	memcpy(spec->path, arg, n);
+	for (opt = comma; opt; opt = strchr(opt + 1, ',')) {
+		const char *end = strchr(opt + 1, ',');
+		size_t len = end ? (size_t)(end - opt - 1) : strlen(opt + 1);
+
+		if (len == 2 && !strncmp(opt + 1, "ro", 2)) {
+			spec->ro = true;
+		} else if (len == 6 && !strncmp(opt + 1, "direct", 6)) {
+			spec->direct = true;
+		} else {
+			snprintf(err, errlen,
+				 "'%s': unknown flag '%.*s' (ro, direct)", arg,
+				 (int)(len > 32 ? 32 : len), opt + 1);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int add_disk(const struct option *o, const char *arg, char *err,
+		    size_t errlen)
+{
+	struct vm_config *cfg = o->value;
+
+	if (cfg->nr_disks >= VM_MAX_DISKS) {
+		snprintf(err, errlen, "at most %d disks", VM_MAX_DISKS);
+		return -E2BIG;
+	}
+	if (run_parse_disk(arg, &cfg->disks[cfg->nr_disks], err, errlen))
+		return -EINVAL;
+	cfg->nr_disks++;
+	return 0;
+}
+
 static uint64_t host_mem_mib(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
@@ -86,6 +131,10 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 			"guest RAM: MiB, or with a K/M/G/T suffix (default 256)"),
 		OPT_ONE_OF(0, "console", &cfg->console, console_names,
 			   "serial|hv", "guest console (default serial)"),
+		OPT_CB('d', "disk", cfg, add_disk, "PATH[,ro][,direct]",
+		       "a virtio-blk disk (raw image or block device); up to 16"),
+		OPT_BOOLEAN(0, "rng", &cfg->rng,
+			    "a virtio-rng device fed from getrandom()"),
 		OPT_GROUP("Kernel options:"),
 		OPT_STR('k', "kernel", &cfg->kernel, "IMAGE",
 			"Linux Image, or a flat binary loaded at RAM + 2 MiB"),
@@ -100,6 +149,8 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 			"write the guest's device tree to FILE"),
 		OPT_STR(0, "dev", &cfg->kvm_dev, "PATH",
 			"KVM device (default /dev/kvm)"),
+		OPT_BOOLEAN(0, "no-ioeventfd", &cfg->no_ioeventfd,
+			    "handle virtio notifications on the vCPU thread"),
 		OPT_GROUP("Debug options:"),
 		OPT_BOOLEAN(0, "debug", &cfg->debug, "trace every VM exit"),
 		OPT_BOOLEAN(0, "stats", &cfg->stats,
@@ -134,16 +185,31 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 	return check_config(cfg);
 }
 
+/* Does the command line have a parameter starting with name? */
+static bool has_param(const char *cmdline, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = cmdline; (p = strstr(p, name)); p += n)
+		if (p == cmdline || p[-1] == ' ')
+			return true;
+	return false;
+}
+
 void run_bootargs(const struct vm_config *cfg, char *buf, size_t len)
 {
 	const char *p = cfg->params ? cfg->params : "";
 	const char *con =
 		cfg->console == CONSOLE_HV ? "console=hvc0" : "console=ttyS0";
+	const char *root = cfg->nr_disks ? "root=/dev/vda rw" : "";
 
-	if (strstr(p, "console="))
-		snprintf(buf, len, "%s", p);
-	else
-		snprintf(buf, len, "%s%s%s", con, *p ? " " : "", p);
+	if (has_param(p, "console="))
+		con = "";
+	if (has_param(p, "root="))
+		root = "";
+	snprintf(buf, len, "%s%s%s%s%s", con, *con && (*root || *p) ? " " : "",
+		 root, *root && *p ? " " : "", p);
 }
 
 int cmd_run(int argc, const char **argv)

@@ -18,6 +18,10 @@
 #include "lkvm/plic.h"
 #include "lkvm/term.h"
 #include "lkvm/uart.h"
+#include "lkvm/virtio-devs.h"
+#include "lkvm/virtio-mmio.h"
+
+#include <linux/virtio_mmio.h>
 #include "riscv/kvm-regs.h"
 #include "riscv/machine.h"
 
@@ -181,6 +185,114 @@ static const struct sbi_console_ops machine_sbi_console = {
 	.read = sbi_con_read,
 };
 
+/*
+ * Let KVM signal an eventfd for each queue's QueueNotify write, so that
+ * device work runs on the I/O thread, not on the vCPU that notified. A
+ * kernel without ioeventfd keeps the MMIO-exit path.
+ */
+static int vm_add_ioeventfds(struct machine *m, struct virtio_dev *d,
+			     uint64_t base)
+{
+	struct kvm_ioeventfd ioe = {
+		.addr = base + VIRTIO_MMIO_QUEUE_NOTIFY,
+		.len = 4,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+	struct notify_fd *n;
+	unsigned int q;
+
+	if (m->cfg->no_ioeventfd || !m->caps.ioeventfd)
+		return 0;
+	n = realloc(m->notify, (m->nr_notify + d->ops->nr_queues) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	m->notify = n;
+	for (q = 0; q < d->ops->nr_queues; q++) {
+		n = &m->notify[m->nr_notify];
+		n->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		n->dev = d;
+		n->queue = q;
+		ioe.datamatch = q;
+		ioe.fd = n->fd;
+		if (n->fd < 0 || ioctl(m->vm_fd, KVM_IOEVENTFD, &ioe) < 0) {
+			int err = -errno;
+
+			if (n->fd >= 0)
+				close(n->fd);
+			return err;
+		}
+		m->nr_notify++;
+	}
+	return 0;
+}
+
+/* The I/O thread: queue notifications from ioeventfds to the devices. */
+static void *io_thread(void *arg)
+{
+	struct machine *m = arg;
+	struct pollfd *pfd = calloc(m->nr_notify + 1, sizeof(*pfd));
+	unsigned int i;
+	uint64_t count;
+
+	if (!pfd)
+		return NULL;
+	pfd[0] = (struct pollfd){ .fd = m->stop_fd, .events = POLLIN };
+	for (i = 0; i < m->nr_notify; i++)
+		pfd[i + 1] = (struct pollfd){ .fd = m->notify[i].fd,
+					      .events = POLLIN };
+	while (poll(pfd, m->nr_notify + 1, -1) >= 0 || errno == EINTR) {
+		if (pfd[0].revents)
+			break;
+		for (i = 0; i < m->nr_notify; i++)
+			if (pfd[i + 1].revents & POLLIN &&
+			    read(m->notify[i].fd, &count, sizeof(count)) > 0)
+				virtio_notify(m->notify[i].dev,
+					      m->notify[i].queue);
+	}
+	free(pfd);
+	return NULL;
+}
+
+/* The interrupt line the next virtio-mmio device gets. */
+static struct irq_line next_virtio_irq(struct machine *m)
+{
+	return (struct irq_line){ plic_set_irq, m->plic,
+				  IRQ_VIRTIO_BASE + m->nr_virtio };
+}
+
+/* Serve d over virtio-mmio at the next slot (its irq from
+ * next_virtio_irq()). */
+static int vm_add_virtio_mmio(struct machine *m, struct virtio_dev *d)
+{
+	uint64_t base =
+		MEMMAP_VIRTIO_MMIO_BASE + m->nr_virtio * VIRTIO_MMIO_STRIDE;
+	int ret;
+
+	if (!d || m->nr_virtio >= VM_MAX_VIRTIO)
+		return -ENOSPC;
+	ret = mmio_register(&m->bus, base, VIRTIO_MMIO_REGION_SIZE,
+			    VIRTIO_MMIO_SIZES, &virtio_mmio_ops, d,
+			    d->ops->name);
+	ret = ret ?: vm_add_ioeventfds(m, d, base);
+	if (ret)
+		return ret;
+	m->virtio[m->nr_virtio++] = d;
+	return 0;
+}
+
+static int vm_setup_virtio(struct machine *m)
+{
+	int ret = 0;
+
+	if (m->cfg->rng) {
+		m->rng = virtio_rng_create(&m->mem, next_virtio_irq(m));
+		ret = vm_add_virtio_mmio(m, m->rng);
+	}
+	if (ret)
+		pr_err("cannot set up the virtio devices: %s", strerror(-ret));
+	return ret ? -1 : 0;
+}
+
 static int vm_setup_devices(struct machine *m)
 {
 	struct irq_line uart_irq;
@@ -207,7 +319,7 @@ static int vm_setup_devices(struct machine *m)
 	}
 	if (m->cfg->console == CONSOLE_SERIAL)
 		m->con.uart = m->uart;
-	return 0;
+	return vm_setup_virtio(m);
 }
 
 /* Read all of a file into guest RAM at gpa. */
@@ -310,6 +422,7 @@ static int vm_setup_fdt(struct machine *m)
 	struct fdt_params p = { 0 };
 	char bootargs[4096];
 	void *buf = gmem_ptr(&m->mem, m->plan.fdt_addr, m->plan.fdt_size);
+	unsigned int i;
 	int size;
 
 	run_bootargs(m->cfg, bootargs, sizeof(bootargs));
@@ -330,6 +443,12 @@ static int vm_setup_fdt(struct machine *m)
 	p.uart_irq = IRQ_UART;
 	p.uart_clock = UART_CLOCK;
 	p.stdout_serial = m->cfg->console == CONSOLE_SERIAL;
+	for (i = 0; i < m->nr_virtio && i < FDT_MAX_DEVS; i++)
+		p.devs[p.nr_devs++] = (struct fdt_dev){
+			"virtio", "virtio,mmio",
+			MEMMAP_VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_STRIDE,
+			VIRTIO_MMIO_REGION_SIZE, IRQ_VIRTIO_BASE + i
+		};
 	size = buf ? fdt_build(buf, m->plan.fdt_size, &p) : -1;
 	if (size < 0) {
 		pr_err("cannot build the device tree (error %d)", size);
@@ -467,6 +586,10 @@ static void vm_teardown(struct machine *m)
 	free(m->vcpus);
 	if (m->uart)
 		uart_destroy(m->uart);
+	virtio_rng_destroy(m->rng);
+	for (i = 0; i < m->nr_notify; i++)
+		close(m->notify[i].fd);
+	free(m->notify);
 	if (m->plic)
 		plic_destroy(m->plic);
 	if (m->ram)
@@ -522,6 +645,8 @@ int vm_run(const struct vm_config *cfg)
 	term_raw_enable(STDIN_FILENO);
 	if (!pthread_create(&input, NULL, input_thread, m))
 		input_started = true;
+	if (m->nr_notify && !pthread_create(&m->io_thread, NULL, io_thread, m))
+		m->io_started = true;
 	if (vm_boot(m, &ki))
 		machine_stop(m, LKVM_EXIT_ERROR);
 	code = vm_wait(m, sfd);
@@ -531,6 +656,8 @@ out:
 	machine_stop(m, code);
 	if (input_started)
 		pthread_join(input, NULL);
+	if (m->io_started)
+		pthread_join(m->io_thread, NULL);
 	vm_teardown(m);
 	term_restore();
 	console_destroy(&m->con);

@@ -112,7 +112,7 @@ static void vcpu_sbi(struct vcpu *v)
  */
 static void vcpu_csr(struct vcpu *v)
 {
-	uint64_t pc, mode, sstatus, stvec;
+	uint64_t pc, mode, sstatus, stvec, sie;
 	int fd = v->fd;
 
 	pr_warn_ratelimited(
@@ -124,8 +124,10 @@ static void vcpu_csr(struct vcpu *v)
 	    riscv_get_reg(fd, RISCV_CSR_REG(sstatus), &sstatus) ||
 	    riscv_get_reg(fd, RISCV_CSR_REG(stvec), &stvec))
 		return;
+	/* trap entry: SPIE = SIE, SIE = 0, SPP = previous mode */
+	sie = sstatus & SSTATUS_SIE;
 	sstatus &= ~(SSTATUS_SPP | SSTATUS_SPIE | SSTATUS_SIE);
-	if (sstatus & SSTATUS_SIE)
+	if (sie)
 		sstatus |= SSTATUS_SPIE;
 	if (mode == KVM_RISCV_MODE_S)
 		sstatus |= SSTATUS_SPP;

@@ -18,6 +18,7 @@
 #include "lkvm/log.h"
 #include "lkvm/mmio.h"
 #include "lkvm/sbi.h"
+#include "lkvm/virtio.h"
 #include "lkvm/vm.h"
 
 struct machine;
@@ -44,6 +45,18 @@ struct machine {
 	struct uart *uart;
 	struct console con;
 	struct sbi sbi;
+	struct virtio_dev *virtio[VM_MAX_VIRTIO];
+	unsigned int nr_virtio;
+	struct virtio_dev *rng;
+	/* queue notifications KVM signals through ioeventfds */
+	struct notify_fd {
+		int fd;
+		struct virtio_dev *dev;
+		unsigned int queue;
+	} * notify;
+	unsigned int nr_notify;
+	pthread_t io_thread;
+	bool io_started;
 	struct vcpu *vcpus;
 	unsigned int nr_vcpus;
 	struct boot_plan plan;

@@ -14,8 +14,12 @@
 #define MEMMAP_VIRTIO_MMIO_BASE 0x10001000ULL /* later: 0x1000 per device */
 #define MEMMAP_RAM_BASE 0x80000000ULL
 
+#define VIRTIO_MMIO_STRIDE 0x1000ULL
+#define VM_MAX_VIRTIO 32
+
 /* PLIC interrupt sources. */
 #define IRQ_UART 10
+#define IRQ_VIRTIO_BASE 16 /* then one per virtio-mmio device */
 #define PLIC_NR_SOURCES 63
 
 /* Limits of -m (MiB) and -c. */
@@ -28,7 +32,15 @@
 #define LKVM_EXIT_ERROR 1 /* bad options, set-up or a fatal VM error */
 #define LKVM_EXIT_REBOOT 2 /* the guest asked for a reboot */
 
+#define VM_MAX_DISKS 16
+
 enum console_kind { CONSOLE_SERIAL, CONSOLE_HV };
+
+/* -d PATH[,ro][,direct] */
+struct disk_spec {
+	char path[4096];
+	bool ro, direct;
+};
 enum irqchip_kind { IRQCHIP_PLIC, IRQCHIP_AIA, IRQCHIP_AUTO };
 
 struct vm_config {
@@ -42,6 +54,10 @@ struct vm_config {
 	unsigned int nr_cpus;
 	int console; /* enum console_kind */
 	int irqchip; /* enum irqchip_kind */
+	bool rng; /* virtio-rng */
+	struct disk_spec disks[VM_MAX_DISKS];
+	unsigned int nr_disks;
+	bool no_ioeventfd; /* virtio notifications as MMIO exits */
 	bool debug;
 	bool stats; /* print start-up time and memory use */
 	struct timespec t_start; /* CLOCK_MONOTONIC when `lkvm run` began */
@@ -56,8 +72,13 @@ struct vm_config {
  */
 int run_parse_args(int argc, const char **argv, struct vm_config *cfg);
 
+/* Parse one -d argument into spec. Returns 0 or -EINVAL with a message. */
+int run_parse_disk(const char *arg, struct disk_spec *spec, char *err,
+		   size_t errlen);
+
 /* The kernel command line: params plus console= for the chosen console
- * unless params already name one. Writes at most len bytes. */
+ * unless params already name one, and root=/dev/vda rw when there is a disk
+ * and params name no root=. Writes at most len bytes. */
 void run_bootargs(const struct vm_config *cfg, char *buf, size_t len);
 
 /*

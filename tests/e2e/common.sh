@@ -58,3 +58,13 @@ kernel_src() {
 	fi
 	echo "$dir"
 }
+
+# prune_stale PREFIX KEEP : remove cache entries PREFIX-* other than KEEP,
+# including leftovers of interrupted builds (*.tmp, *.new).
+prune_stale() {
+	local d
+	for d in "$CACHE/$1"-*; do
+		[ -e "$d" ] && [ "$d" != "$2" ] && rm -rf "$d"
+	done
+	return 0
+}

@@ -58,7 +58,45 @@ wait_for() {
 	i=0
 	while ! grep -Eq -- "$1" "$2" 2>/dev/null; do
 		i=$((i + 1))
-		[ $i -le $((${3:-60} * 10)) ] || fail "timed out waiting for '$1'"
+		if [ $i -gt $((${3:-60} * 10)) ]; then
+			tr -d '\r' <"$2" | tail -n 30 | sed 's/^/  | /'
+			fail "timed out waiting for '$1'"
+		fi
 		usleep 100000
 	done
+}
+
+# guest_sh OUT "COMMANDS" LKVM-RUN-ARGS... : boot L2 (initramfs, l2=shell)
+# with the extra lkvm run arguments, type COMMANDS into its console once
+# it is up, then "poweroff -f"; output to OUT, exit status in $rc.
+guest_sh() {
+	out=$1
+	cmds=$2
+	shift 2
+	rm -f /tmp/gsh.in
+	mkfifo /tmp/gsh.in
+	echo "+ lkvm run $* <<< $cmds"
+	$LKVM run -k $KERNEL -i $INITRD -p "quiet l2=shell" "$@" \
+		</tmp/gsh.in >"$out" 2>&1 &
+	gpid=$!
+	exec 4>/tmp/gsh.in
+	wait_for '@@ L2 init' "$out" 60
+	sleep 1
+	echo "$cmds; poweroff -f" >&4
+	# bounded: a guest that never powers off fails the case with its log
+	i=0
+	while kill -0 $gpid 2>/dev/null && [ $i -lt 600 ]; do
+		usleep 100000
+		i=$((i + 1))
+	done
+	if kill -0 $gpid 2>/dev/null; then
+		kill -9 $gpid
+		tr -d '\r' <"$out" | tail -n 30 | sed 's/^/  | /'
+		fail "the guest did not power off within 60 s"
+	fi
+	wait $gpid
+	rc=$?
+	exec 4>&-
+	tr -d '\r' <"$out" | sed 's/^/  | /' | tail -n 30
+	echo "  rc=$rc"
 }

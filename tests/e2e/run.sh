@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # End-to-end tests: QEMU (TCG, riscv64 with H) boots an L1 Linux with KVM,
 # and lkvm runs inside it. Cases are tests/e2e/cases/NAME.sh; their header
-# names the L1s it runs on ("# machine: virt aia aia-hw no-h", each
+# names the L1s it runs on ("# machine: virt aia aia-hw no-h max", each
 # optionally @KERNEL: virt@6.1; 6.12 by default) and a timeout. Cases
 # sharing an L1 run in one L1 boot. lkvm, the cases and the images reach L1
 # through 9p (-virtfs), so changing a case or lkvm needs no repacking.
@@ -37,6 +37,7 @@ machine_args() {
 	aia) echo "-M virt,aia=aplic-imsic -cpu rv64" ;;
 	aia-hw) echo "-M virt,aia=aplic-imsic,aia-guests=7 -cpu rv64" ;;
 	no-h) echo "-M virt -cpu rv64,h=false" ;;
+	max) echo "-M virt -cpu max" ;;
 	*) fail "unknown machine '$1'" ;;
 	esac
 }
@@ -59,6 +60,13 @@ done
 l2_image=${kernels[6.12]:-$("$E2E_DIR/build-kernel.sh" 6.12)}
 log "cross-building lkvm"
 make -s -C "$TOP_DIR" CROSS_COMPILE="$CROSS" STATIC=1 OUT=.build/riscv64-static/lkvm >/dev/null
+# Drop cache entries that these inputs no longer use.
+prune_stale images "$images"
+prune_stale busybox "$(dirname "$("$E2E_DIR/build-busybox.sh")")"
+prune_stale "deps-${CROSS%-}" "$("$E2E_DIR/build-deps.sh")"
+for k in "${!kernels[@]}"; do
+	prune_stale "kernel-$k" "$(dirname "${kernels[$k]}")"
+done
 
 # The staging dir L1 sees as /host.
 rm -rf "$work/results"

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Unit tests for builtin-run.c: `lkvm run` options, checks and bootargs. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -163,8 +164,41 @@ static void test_bootargs(void)
 	cfg.params = "root=/dev/vda";
 	run_bootargs(&cfg, buf, 8);
 	CHECK_STR(buf, "console");
+	/* a disk and no root=: the first disk is the root, read-write */
+	cfg.nr_disks = 1;
+	cfg.params = NULL;
+	run_bootargs(&cfg, buf, sizeof(buf));
+	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw");
+	cfg.params = "quiet";
+	run_bootargs(&cfg, buf, sizeof(buf));
+	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw quiet");
+	cfg.params = "quiet root=/dev/vdb ro";
+	run_bootargs(&cfg, buf, sizeof(buf));
+	CHECK_STR(buf, "console=ttyS0 quiet root=/dev/vdb ro");
+	/* "xroot=" is not a root= parameter */
+	cfg.params = "xroot=1";
+	run_bootargs(&cfg, buf, sizeof(buf));
+	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw xroot=1");
 }
 
-UNIT_SUITE(run, UNIT_TEST(test_defaults), UNIT_TEST(test_options_set),
-	   UNIT_TEST(test_bad_values), UNIT_TEST(test_bad_kernels),
-	   UNIT_TEST(test_bootargs));
+static void test_parse_disk(void)
+{
+	struct disk_spec d;
+	char err[128];
+
+	CHECK_EQ(run_parse_disk("a.img", &d, err, sizeof(err)), 0);
+	CHECK_STR(d.path, "a.img");
+	CHECK(!d.ro && !d.direct);
+	CHECK_EQ(run_parse_disk("/x/b.img,ro,direct", &d, err, sizeof(err)), 0);
+	CHECK_STR(d.path, "/x/b.img");
+	CHECK(d.ro && d.direct);
+	CHECK_EQ(run_parse_disk("b.img,rw", &d, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "unknown flag 'rw'") != NULL);
+	CHECK_EQ(run_parse_disk(",ro", &d, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(run_parse_disk("", &d, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(run_parse_disk("a.img,", &d, err, sizeof(err)), -EINVAL);
+}
+
+UNIT_SUITE(run, UNIT_TEST(test_parse_disk), UNIT_TEST(test_defaults),
+	   UNIT_TEST(test_options_set), UNIT_TEST(test_bad_values),
+	   UNIT_TEST(test_bad_kernels), UNIT_TEST(test_bootargs));

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Shared between the blkio engines; not part of the public interface. */
+#ifndef LKVM_BLKIO_PRIV_H
+#define LKVM_BLKIO_PRIV_H
+
+#include <pthread.h>
+
+#include "lkvm/blkio.h"
+
+struct blkio_aio;
+
+struct blkio {
+	int fd;
+	pthread_mutex_t lock;
+	pthread_cond_t work; /* queue non-empty or stopping */
+	pthread_cond_t idle; /* inflight dropped to 0 */
+	struct blkio_req *head, *tail; /* requests for the workers */
+	unsigned int inflight; /* accepted, done() not yet returned */
+	bool stopping;
+	unsigned int nthreads;
+	pthread_t threads[64];
+	void *zeroes; /* aligned zeroes for the write-zeroes fallback */
+	struct blkio_aio *aio; /* NULL for the thread engine */
+};
+
+/* Run a READ/WRITE to the end, starting skip bytes into it: bytes done
+ * (r->len) or -errno. */
+int blkio_rw_sync(int fd, const struct blkio_req *r, uint64_t skip);
+/* Queue r for a worker; r was counted in inflight already. */
+void blkio_queue_worker(struct blkio *b, struct blkio_req *r);
+/* Call r->done and drop r from inflight. */
+void blkio_complete(struct blkio *b, struct blkio_req *r, int result);
+
+/* blkio-aio.c: 0 or -errno (-ENOTSUP without libaio). */
+int blkio_aio_start(struct blkio *b, unsigned int depth);
+/* Submit a READ/WRITE to the kernel; false when the caller must fall back
+ * to a worker (ring full or io_submit failed). */
+bool blkio_aio_submit(struct blkio *b, struct blkio_req *r);
+/* After inflight reached 0: stop the completion thread, free the ring. */
+void blkio_aio_stop(struct blkio *b);
+
+#endif

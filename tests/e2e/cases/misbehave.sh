@@ -1,0 +1,14 @@
+# A misbehaving bare-metal guest: unmapped MMIO, unimplemented access sizes
+# and offsets, the seed CSR (with -cpu max the L1 has Zkr, so KVM may
+# leave it to lkvm, which answers with an illegal-instruction trap).
+# lkvm logs each (rate-limited), keeps serving, and exits 0 at shutdown.
+# machine: virt max
+# timeout: 60
+run out $LKVM run -k $GUESTS/misbehave.bin -m 64
+expect_rc 0
+expect_grep '^misbehave: PASSED' out
+expect_no_grep 'WRONG' out
+expect_grep 'read of 4 bytes at 0x20000000: no device' out
+# Where KVM hands the seed CSR to lkvm (Zkr, and firmware letting S-mode
+# reach it), lkvm logs it; elsewhere the trap comes from KVM or the CPU.
+grep 'CSR 0x15' out || echo "(the seed CSR did not reach lkvm on this L1)"

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Fuzz target: virtio-blk requests against a small temporary disk. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+
+#include "lkvm/disk.h"
+#include "lkvm/virtio-devs.h"
+
+/*
+ * The input: one flags byte (bit 0 read-only disk, bit 1 EVENT_IDX, bit 2
+ * libaio engine), then up to MAX_REQS requests, each: a byte giving the
+ * number of descriptors (1 + b % MAX_DESC), per descriptor a flags byte
+ * (bit 0 device-writable) and a little-endian 16-bit length (% 4097),
+ * then the contents of that request's device-readable buffers (header,
+ * discard segments, data) in order. Missing bytes are zero. Each
+ * descriptor gets its own 4 KiB slot of guest RAM, so requests never
+ * overlap.
+ *
+ * Invariants: no crash or sanitizer report; every chain the device hands
+ * back with a non-zero length has a status byte of OK, IOERR or UNSUPP and
+ * a length within its writable bytes; one handed back with length 0 means
+ * the device needs a reset.
+ */
+#define RAM_BASE 0x40000000ULL
+#define RAM_SIZE 0x80000ULL
+#define DESC_GPA RAM_BASE
+#define AVAIL_GPA (RAM_BASE + 0x1000)
+#define USED_GPA (RAM_BASE + 0x2000)
+#define SLOT_GPA (RAM_BASE + 0x4000)
+#define SLOT_SIZE 0x1000
+#define QSIZE 64
+#define MAX_REQS 8
+#define MAX_DESC 6
+#define DISK_BYTES (64 * 1024)
+
+struct freq {
+	uint16_t head;
+	uint8_t *status; /* NULL: no writable buffer */
+	uint64_t in_len;
+};
+
+static uint8_t *ram;
+static struct gmem mem;
+static struct virtio_dev *devs[8];
+static struct disk *disks[2];
+
+static uint8_t *host(uint64_t gpa)
+{
+	return ram + (gpa - RAM_BASE);
+}
+
+static uint8_t take(const uint8_t **data, size_t *size)
+{
+	uint8_t v = 0;
+
+	if (*size) {
+		v = **data;
+		(*data)++;
+		(*size)--;
+	}
+	return v;
+}
+
+/* A read-write and a read-only disk, each its own unlinked file. */
+static void open_disks(void)
+{
+	char path[64], err[256];
+	int fd, i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/tmp/lkvm-fuzz-blk-XXXXXX");
+		fd = mkstemp(path);
+		if (fd < 0 || ftruncate(fd, DISK_BYTES))
+			abort();
+		close(fd);
+		if (disk_open(&disks[i], path, i == 1, false, err, sizeof(err)))
+			abort();
+		unlink(path);
+	}
+}
+
+static struct virtio_dev *get_dev(unsigned int flags)
+{
+	unsigned int i = flags & 5;
+
+	if (!ram) {
+		ram = calloc(1, RAM_SIZE);
+		if (!ram || gmem_add(&mem, RAM_BASE, RAM_SIZE, ram))
+			abort();
+		open_disks();
+	}
+	if (!devs[i])
+		devs[i] = virtio_blk_create(&mem, (struct irq_line){ 0 },
+					    disks[i & 1], i & 4);
+	if (!devs[i])
+		abort();
+	return devs[i];
+}
+
+static void enable(struct virtio_dev *d, bool event_idx)
+{
+	uint64_t f = d->features;
+
+	if (!event_idx)
+		f &= ~(1ULL << 29); /* VIRTIO_RING_F_EVENT_IDX */
+	virtio_set_status(d, 0);
+	virtio_set_status(d,
+			  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	d->drv_features_sel = 0;
+	virtio_set_drv_features(d, (uint32_t)f);
+	d->drv_features_sel = 1;
+	virtio_set_drv_features(d, (uint32_t)(f >> 32));
+	virtio_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+				     VIRTIO_CONFIG_S_DRIVER |
+				     VIRTIO_CONFIG_S_FEATURES_OK);
+	d->queue_sel = 0;
+	virtio_set_queue_num(d, QSIZE);
+	virtio_set_queue_addr(d, 0, false, (uint32_t)DESC_GPA);
+	virtio_set_queue_addr(d, 1, false, (uint32_t)AVAIL_GPA);
+	virtio_set_queue_addr(d, 2, false, (uint32_t)USED_GPA);
+	virtio_set_queue_ready(d, 1);
+	virtio_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+				     VIRTIO_CONFIG_S_DRIVER |
+				     VIRTIO_CONFIG_S_FEATURES_OK |
+				     VIRTIO_CONFIG_S_DRIVER_OK);
+	if (!virtio_dev_live(d))
+		abort();
+}
+
+/* Lay out one request from the input; its descriptors start at *slot. */
+static void build(struct freq *r, unsigned int *slot, const uint8_t **data,
+		  size_t *size)
+{
+	unsigned int n = 1 + take(data, size) % MAX_DESC, i;
+	struct vring_desc desc[MAX_DESC];
+	unsigned int first = *slot;
+
+	for (i = 0; i < n; i++) {
+		uint16_t flags = take(data, size) & 1 ? VRING_DESC_F_WRITE : 0;
+		uint32_t len = take(data, size);
+
+		len = (len | (uint32_t)take(data, size) << 8) % (SLOT_SIZE + 1);
+		desc[i] = (struct vring_desc){
+			.addr = SLOT_GPA + (uint64_t)(first + i) * SLOT_SIZE,
+			.len = len,
+			.flags = flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0),
+			.next = (uint16_t)(first + i + 1),
+		};
+	}
+	r->head = (uint16_t)first;
+	r->status = NULL;
+	r->in_len = 0;
+	for (i = 0; i < n; i++) {
+		uint8_t *p = host(desc[i].addr);
+		size_t k;
+
+		memcpy(host(DESC_GPA + 16ULL * (first + i)), &desc[i], 16);
+		memset(p, 0, SLOT_SIZE);
+		if (desc[i].flags & VRING_DESC_F_WRITE) {
+			r->in_len += desc[i].len;
+			if (desc[i].len) {
+				r->status = p + desc[i].len - 1;
+				memset(p, 0xee, desc[i].len);
+			}
+			continue;
+		}
+		k = *size < desc[i].len ? *size : desc[i].len;
+		memcpy(p, *data, k);
+		*data += k;
+		*size -= k;
+	}
+	*slot += n;
+}
+
+static void check(struct virtio_dev *d, const struct freq *reqs,
+		  unsigned int nreq, bool needs_reset)
+{
+	uint16_t used = *(uint16_t *)(void *)host(USED_GPA + 2), i;
+	struct vring_used_elem e;
+	unsigned int k;
+
+	(void)d;
+	if (used > nreq)
+		abort();
+	for (i = 0; i < used; i++) {
+		memcpy(&e, host(USED_GPA + 4 + 8ULL * i), sizeof(e));
+		for (k = 0; k < nreq && reqs[k].head != e.id; k++)
+			;
+		if (k == nreq)
+			abort();
+		if (!e.len) {
+			if (!needs_reset)
+				abort();
+			continue;
+		}
+		if (!reqs[k].status || e.len > reqs[k].in_len ||
+		    *reqs[k].status > VIRTIO_BLK_S_UNSUPP)
+			abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct freq reqs[MAX_REQS];
+	unsigned int flags, nreq = 0, slot = 0;
+	struct virtio_dev *d;
+	uint16_t idx = 0;
+	bool needs_reset;
+
+	flags = take(&data, &size);
+	d = get_dev(flags);
+	memset(host(DESC_GPA), 0, SLOT_GPA - DESC_GPA);
+	enable(d, flags & 2);
+	while (size && nreq < MAX_REQS) {
+		build(&reqs[nreq], &slot, &data, &size);
+		memcpy(host(AVAIL_GPA + 4 + 2ULL * idx), &reqs[nreq].head, 2);
+		idx++;
+		nreq++;
+	}
+	__atomic_store_n((uint16_t *)(void *)host(AVAIL_GPA + 2), idx,
+			 __ATOMIC_RELEASE);
+	virtio_notify(d, 0);
+	needs_reset = d->status & VIRTIO_CONFIG_S_NEEDS_RESET;
+	virtio_set_status(d, 0); /* waits for every request in flight */
+	check(d, reqs, nreq, needs_reset);
+	return 0;
+}

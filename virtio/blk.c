@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* virtio-blk: a raw disk image served through the blkio engine. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
+
+#include "lkvm/blkio.h"
+#include "lkvm/compiler.h"
+#include "lkvm/disk.h"
+#include "lkvm/virtio-devs.h"
+
+#define BLK_QUEUE_SIZE 256
+/* iovecs per chain: a chain holds at most queue-size buffers, so virtq_pop
+ * never returns -E2BIG with this many */
+#define BLK_MAX_IOV BLK_QUEUE_SIZE
+#define BLK_SEG_MAX (BLK_MAX_IOV - 2) /* minus header and status */
+#define BLK_SIZE_MAX (1u << 20) /* advertised largest segment */
+#define BLK_MAX_DATA ((uint64_t)BLK_SEG_MAX * BLK_SIZE_MAX)
+#define BLK_DWZ_MAX_SEG 32
+#define BLK_DWZ_MAX_SECTORS (1u << 21) /* 1 GiB, below INT32_MAX bytes */
+#define BLK_BOUNCE_MAX (4u << 20)
+#define BLK_BOUNCE_ALIGN 4096
+#define BLK_IO_THREADS 4
+#define BLK_AIO_DEPTH 128
+#define BLK_HDR_SIZE sizeof(struct virtio_blk_outhdr)
+#define BLK_SEG_SIZE sizeof(struct virtio_blk_discard_write_zeroes)
+
+_Static_assert(sizeof(struct virtio_blk_outhdr) == 16, "outhdr layout");
+_Static_assert(sizeof(struct virtio_blk_discard_write_zeroes) == 16,
+	       "discard segment layout");
+_Static_assert(offsetof(struct virtio_blk_config, blk_size) == 20,
+	       "config layout");
+_Static_assert(offsetof(struct virtio_blk_config, max_discard_sectors) == 36,
+	       "config layout");
+_Static_assert(offsetof(struct virtio_blk_config, write_zeroes_may_unmap) == 56,
+	       "config layout");
+
+/* blk_prepare() results besides the VIRTIO_BLK_S_* status values */
+#define BLK_ASYNC 0x100 /* sub-requests set up: submit them */
+#define BLK_MALFORMED 0x101 /* no room for header or status: reset */
+
+struct blk_dev {
+	struct virtio_dev vdev;
+	struct disk *disk;
+	struct blkio *io;
+	struct virtio_blk_config cfg;
+	uint64_t size; /* bytes */
+	uint32_t align; /* O_DIRECT alignment, 1 without O_DIRECT */
+	pthread_mutex_t qlock; /* vq[0], inflight; taken under vdev.lock */
+	pthread_cond_t idle; /* inflight reached 0 */
+	unsigned int inflight; /* chains popped, not yet pushed */
+};
+
+struct blk_req {
+	struct blk_dev *b;
+	struct virtq_chain c;
+	uint8_t *status;
+	uint32_t written; /* bytes for the used ring when all went well */
+	uint8_t result; /* VIRTIO_BLK_S_*, worst so far */
+	unsigned int nsub, pending; /* pending under b->qlock */
+	void *bounce; /* O_DIRECT bounce buffer of an unaligned request */
+	struct iovec bounce_iov;
+	struct iovec *data; /* the data buffers, ndata of them */
+	unsigned int ndata;
+	struct blkio_req sub[BLK_DWZ_MAX_SEG];
+	struct iovec iov[BLK_MAX_IOV];
+	struct iovec data_iov[BLK_MAX_IOV];
+};
+
+/* Copy n bytes starting off bytes into (iov, cnt) to dst; bytes copied. */
+static size_t iov_read(const struct iovec *iov, unsigned int cnt, uint64_t off,
+		       void *dst, size_t n)
+{
+	size_t done = 0, k;
+	unsigned int i;
+
+	for (i = 0; i < cnt && done < n; i++) {
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		k = iov[i].iov_len - off;
+		k = k < n - done ? k : n - done;
+		memcpy((char *)dst + done, (char *)iov[i].iov_base + off, k);
+		done += k;
+		off = 0;
+	}
+	return done;
+}
+
+static void iov_write(const struct iovec *iov, unsigned int cnt,
+		      const void *src, size_t n)
+{
+	size_t done = 0, k;
+	unsigned int i;
+
+	for (i = 0; i < cnt && done < n; i++) {
+		k = iov[i].iov_len < n - done ? iov[i].iov_len : n - done;
+		memcpy(iov[i].iov_base, (const char *)src + done, k);
+		done += k;
+	}
+}
+
+/* The bytes [off, off+len) of (iov, cnt) as a new iovec array in out
+ * (room for cnt entries); returns the number of entries. */
+static unsigned int iov_slice(const struct iovec *iov, unsigned int cnt,
+			      uint64_t off, uint64_t len, struct iovec *out)
+{
+	unsigned int i, n = 0;
+	size_t k;
+
+	for (i = 0; i < cnt && len; i++) {
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		k = iov[i].iov_len - off;
+		k = k < len ? k : len;
+		out[n].iov_base = (char *)iov[i].iov_base + off;
+		out[n++].iov_len = k;
+		len -= k;
+		off = 0;
+	}
+	return n;
+}
+
+/* sector and len (bytes) inside the disk: the byte offset in *off. */
+static bool blk_range_ok(const struct blk_dev *b, uint64_t sector, uint64_t len,
+			 uint64_t *off)
+{
+	if (sector > UINT64_MAX / DISK_SECTOR_SIZE)
+		return false;
+	*off = sector * DISK_SECTOR_SIZE;
+	return len <= b->size && *off <= b->size - len;
+}
+
+/* Hand back a chain; b->qlock held. */
+static void blk_push_locked(struct blk_dev *b, uint16_t head, uint32_t written)
+{
+	virtq_push(&b->vdev.vq[0], head, written);
+	virtio_dev_used(&b->vdev, 0);
+	if (!--b->inflight)
+		pthread_cond_broadcast(&b->idle);
+}
+
+/* Write the status byte and return the chain; b->qlock held. */
+static void blk_finish_locked(struct blk_dev *b, struct blk_req *req)
+{
+	*req->status = req->result;
+	blk_push_locked(b, req->c.head,
+			req->result == VIRTIO_BLK_S_OK ? req->written : 1);
+	free(req->bounce);
+	free(req);
+}
+
+static void blk_sub_done(struct blkio_req *r, int result)
+{
+	struct blk_req *req = r->opaque;
+	struct blk_dev *b = req->b;
+	bool ok = result >= 0 &&
+		  (r->op == BLKIO_FLUSH || r->op == BLKIO_DISCARD ||
+		   r->op == BLKIO_WRITE_ZEROES || (uint64_t)result == r->len);
+
+	/* A bounced read has exactly one sub-request: copy out before the
+	 * status says the data is there. */
+	if (ok && req->bounce && r->op == BLKIO_READ)
+		iov_write(req->data, req->ndata, req->bounce, r->len);
+	pthread_mutex_lock(&b->qlock);
+	if (!ok) {
+		pr_warn_ratelimited(
+			&b->vdev.rl,
+			"virtio-blk: %s op %d at %llu (%llu bytes) failed: %s",
+			disk_serial(b->disk), r->op,
+			(unsigned long long)r->offset,
+			(unsigned long long)r->len,
+			strerror(result < 0 ? -result : EIO));
+		req->result = VIRTIO_BLK_S_IOERR;
+	}
+	if (!--req->pending)
+		blk_finish_locked(b, req);
+	pthread_mutex_unlock(&b->qlock);
+}
+
+static void blk_sub(struct blk_req *req, int op, uint64_t off, uint64_t len)
+{
+	struct blkio_req *r = &req->sub[req->nsub++];
+
+	*r = (struct blkio_req){ .op = op,
+				 .offset = off,
+				 .len = len,
+				 .done = blk_sub_done,
+				 .opaque = req };
+}
+
+/*
+ * O_DIRECT: offset and length must be aligned (else IOERR); buffers that
+ * are not are bounced through an aligned copy of at most BLK_BOUNCE_MAX
+ * bytes (larger unaligned requests get IOERR).
+ */
+static int blk_direct_setup(struct blk_req *req, bool write, uint64_t off,
+			    uint64_t len)
+{
+	uint32_t a = req->b->align;
+	unsigned int i;
+
+	if (off % a || len % a)
+		return VIRTIO_BLK_S_IOERR;
+	for (i = 0; i < req->ndata; i++)
+		if ((uintptr_t)req->data[i].iov_base % a ||
+		    req->data[i].iov_len % a)
+			break;
+	if (i == req->ndata)
+		return VIRTIO_BLK_S_OK;
+	if (len > BLK_BOUNCE_MAX ||
+	    posix_memalign(&req->bounce, BLK_BOUNCE_ALIGN, len)) {
+		req->bounce = NULL;
+		return VIRTIO_BLK_S_IOERR;
+	}
+	if (write)
+		iov_read(req->data, req->ndata, 0, req->bounce, len);
+	req->bounce_iov =
+		(struct iovec){ .iov_base = req->bounce, .iov_len = len };
+	return VIRTIO_BLK_S_OK;
+}
+
+/* IN or OUT: the data is in req->data. */
+static int blk_prepare_rw(struct blk_req *req, bool write, uint64_t sector,
+			  uint64_t len)
+{
+	struct blk_dev *b = req->b;
+	struct blkio_req *r;
+	uint64_t off;
+	int st;
+
+	if (write && disk_ro(b->disk))
+		return VIRTIO_BLK_S_IOERR;
+	if (len % DISK_SECTOR_SIZE || len > BLK_MAX_DATA ||
+	    !blk_range_ok(b, sector, len, &off))
+		return VIRTIO_BLK_S_IOERR;
+	if (!len)
+		return VIRTIO_BLK_S_OK;
+	if (b->align > 1) {
+		st = blk_direct_setup(req, write, off, len);
+		if (st != VIRTIO_BLK_S_OK)
+			return st;
+	}
+	blk_sub(req, write ? BLKIO_WRITE : BLKIO_READ, off, len);
+	r = &req->sub[0];
+	r->iov = req->bounce ? &req->bounce_iov : req->data;
+	r->iovcnt = req->bounce ? 1 : (int)req->ndata;
+	return BLK_ASYNC;
+}
+
+/* DISCARD or WRITE_ZEROES: the segments are in req->data. */
+static int blk_prepare_dwz(struct blk_req *req, bool wz, uint64_t len)
+{
+	struct virtio_blk_discard_write_zeroes seg;
+	uint32_t bad_flags =
+		wz ? ~(uint32_t)VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : ~0u;
+	uint64_t i, n = len / BLK_SEG_SIZE, off;
+
+	if (disk_ro(req->b->disk))
+		return VIRTIO_BLK_S_UNSUPP; /* the feature is not offered */
+	if (!n || len % BLK_SEG_SIZE || n > BLK_DWZ_MAX_SEG)
+		return VIRTIO_BLK_S_IOERR;
+	for (i = 0; i < n; i++) {
+		iov_read(req->data, req->ndata, i * BLK_SEG_SIZE, &seg,
+			 sizeof(seg));
+		if (seg.flags & bad_flags)
+			return VIRTIO_BLK_S_UNSUPP;
+		if (seg.num_sectors > BLK_DWZ_MAX_SECTORS ||
+		    !blk_range_ok(req->b, seg.sector,
+				  (uint64_t)seg.num_sectors * DISK_SECTOR_SIZE,
+				  &off))
+			return VIRTIO_BLK_S_IOERR;
+		if (seg.num_sectors)
+			blk_sub(req, wz ? BLKIO_WRITE_ZEROES : BLKIO_DISCARD,
+				off,
+				(uint64_t)seg.num_sectors * DISK_SECTOR_SIZE);
+	}
+	return req->nsub ? BLK_ASYNC : VIRTIO_BLK_S_OK;
+}
+
+static int blk_get_id(struct blk_req *req, uint64_t len)
+{
+	char id[VIRTIO_BLK_ID_BYTES] = { 0 };
+	const char *serial = disk_serial(req->b->disk);
+
+	memcpy(id, serial, strnlen(serial, sizeof(id)));
+	if (len > sizeof(id))
+		len = sizeof(id);
+	iov_write(req->data, req->ndata, id, len);
+	req->written = (uint32_t)len + 1;
+	return VIRTIO_BLK_S_OK;
+}
+
+/*
+ * Validate one chain and set up its sub-requests. Returns a VIRTIO_BLK_S_*
+ * status to complete with now, BLK_ASYNC or BLK_MALFORMED.
+ */
+static int blk_prepare(struct blk_req *req)
+{
+	const struct virtq_chain *c = &req->c;
+	const struct iovec *last = &req->iov[c->niov ? c->niov - 1 : 0];
+	struct virtio_blk_outhdr hdr;
+	uint64_t out_data, in_data;
+
+	if (c->out_len < BLK_HDR_SIZE || !c->in_len)
+		return BLK_MALFORMED;
+	iov_read(req->iov, c->nout, 0, &hdr, sizeof(hdr));
+	req->status = (uint8_t *)last->iov_base + last->iov_len - 1;
+	req->written = 1;
+	out_data = c->out_len - BLK_HDR_SIZE;
+	in_data = c->in_len - 1;
+	if (out_data && in_data)
+		return VIRTIO_BLK_S_IOERR;
+	/* the data is on one side only: slice it out of that side */
+	if (out_data)
+		req->ndata = iov_slice(req->iov, c->nout, BLK_HDR_SIZE,
+				       out_data, req->data_iov);
+	else
+		req->ndata = iov_slice(req->iov + c->nout, c->niov - c->nout, 0,
+				       in_data, req->data_iov);
+	req->data = req->data_iov;
+
+	switch (hdr.type) {
+	case VIRTIO_BLK_T_IN:
+		if (out_data)
+			return VIRTIO_BLK_S_IOERR;
+		req->written = (uint32_t)in_data + 1;
+		return blk_prepare_rw(req, false, hdr.sector, in_data);
+	case VIRTIO_BLK_T_OUT:
+		if (in_data)
+			return VIRTIO_BLK_S_IOERR;
+		return blk_prepare_rw(req, true, hdr.sector, out_data);
+	case VIRTIO_BLK_T_FLUSH:
+		blk_sub(req, BLKIO_FLUSH, 0, 0);
+		return BLK_ASYNC;
+	case VIRTIO_BLK_T_GET_ID:
+		return blk_get_id(req, in_data);
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		if (in_data)
+			return VIRTIO_BLK_S_IOERR;
+		return blk_prepare_dwz(
+			req, hdr.type == VIRTIO_BLK_T_WRITE_ZEROES, out_data);
+	}
+	return VIRTIO_BLK_S_UNSUPP;
+}
+
+/* Run one popped chain. Returns false when it was malformed. */
+static bool blk_handle(struct blk_dev *b, struct blk_req *req)
+{
+	int st = blk_prepare(req);
+	unsigned int i, n;
+
+	if (st != BLK_ASYNC) {
+		pthread_mutex_lock(&b->qlock);
+		if (st == BLK_MALFORMED) {
+			blk_push_locked(b, req->c.head, 0);
+			free(req);
+		} else {
+			req->result = (uint8_t)st;
+			blk_finish_locked(b, req);
+		}
+		pthread_mutex_unlock(&b->qlock);
+		return st != BLK_MALFORMED;
+	}
+	/* req may be freed by the last completion: use only locals after */
+	n = req->nsub;
+	req->pending = n;
+	for (i = 0; i < n; i++)
+		if (blkio_submit(b->io, &req->sub[i]))
+			blk_sub_done(&req->sub[i], -EIO);
+	return true;
+}
+
+/* Take the next chain into req; 1, 0 or -errno as virtq_pop(). qlock held. */
+static int blk_pop_locked(struct blk_dev *b, struct blk_req *req)
+{
+	struct virtq *vq = &b->vdev.vq[0];
+	int ret = virtq_pop(vq, &req->c, req->iov, BLK_MAX_IOV);
+
+	if (!ret) {
+		/* with EVENT_IDX, catch buffers added while we published */
+		virtq_update_avail_event(vq);
+		if (virtq_has_work(vq))
+			ret = virtq_pop(vq, &req->c, req->iov, BLK_MAX_IOV);
+	}
+	if (ret == 1 || ret == -E2BIG)
+		b->inflight++;
+	if (ret == -E2BIG)
+		blk_push_locked(b, req->c.head, 0);
+	if (ret < 0)
+		pr_warn_ratelimited(&b->vdev.rl, "virtio-blk: bad chain: %s",
+				    ret == -E2BIG ? "too many buffers"
+						  : vq->error);
+	return ret;
+}
+
+static void blk_notify(struct virtio_dev *d, unsigned int q)
+{
+	struct blk_dev *b = d->priv;
+	struct blk_req *req = NULL;
+	bool broken = false;
+	int ret;
+
+	(void)q;
+	for (;;) {
+		/* on ENOMEM the chains stay available for the next notify */
+		if (!req && !(req = malloc(sizeof(*req))))
+			break;
+		req->b = b;
+		req->nsub = 0;
+		req->bounce = NULL;
+		req->result = VIRTIO_BLK_S_OK;
+		pthread_mutex_lock(&b->qlock);
+		ret = blk_pop_locked(b, req);
+		pthread_mutex_unlock(&b->qlock);
+		if (ret <= 0) {
+			broken |= ret < 0;
+			break;
+		}
+		if (!blk_handle(b, req))
+			broken = true;
+		req = NULL;
+	}
+	free(req);
+	/* after every push: needs_reset takes vdev.lock, which a reset holds
+	 * while it waits for inflight to drain */
+	if (broken)
+		virtio_dev_needs_reset(d);
+}
+
+/* The driver reset the device (vdev.lock held): wait for in-flight I/O so
+ * that no completion writes guest memory or the queue afterwards. */
+static void blk_reset(struct virtio_dev *d)
+{
+	struct blk_dev *b = d->priv;
+
+	pthread_mutex_lock(&b->qlock);
+	while (b->inflight)
+		pthread_cond_wait(&b->idle, &b->qlock);
+	pthread_mutex_unlock(&b->qlock);
+}
+
+static uint64_t blk_config_read(struct virtio_dev *d, uint32_t off,
+				unsigned int size)
+{
+	struct blk_dev *b = d->priv;
+	uint64_t v = 0;
+
+	if (size > sizeof(v) || off > sizeof(b->cfg) ||
+	    size > sizeof(b->cfg) - off)
+		return 0;
+	memcpy(&v, (const uint8_t *)&b->cfg + off, size);
+	return v;
+}
+
+static const struct virtio_dev_ops blk_ops = {
+	.name = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.nr_queues = 1,
+	.queue_max = BLK_QUEUE_SIZE,
+	.config_size = sizeof(struct virtio_blk_config),
+	.config_read = blk_config_read,
+	.notify = blk_notify,
+	.reset = blk_reset,
+};
+
+static uint64_t blk_setup_config(struct blk_dev *b)
+{
+	struct virtio_blk_config *cfg = &b->cfg;
+	uint64_t f = 1ULL << VIRTIO_BLK_F_SEG_MAX |
+		     1ULL << VIRTIO_BLK_F_SIZE_MAX |
+		     1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH;
+
+	cfg->capacity = b->size / DISK_SECTOR_SIZE;
+	cfg->size_max = BLK_SIZE_MAX;
+	cfg->seg_max = BLK_SEG_MAX;
+	cfg->blk_size = disk_block_size(b->disk);
+	if (disk_ro(b->disk))
+		return f | 1ULL << VIRTIO_BLK_F_RO;
+	cfg->max_discard_sectors = BLK_DWZ_MAX_SECTORS;
+	cfg->max_discard_seg = BLK_DWZ_MAX_SEG;
+	cfg->discard_sector_alignment = cfg->blk_size / DISK_SECTOR_SIZE;
+	cfg->max_write_zeroes_sectors = BLK_DWZ_MAX_SECTORS;
+	cfg->max_write_zeroes_seg = BLK_DWZ_MAX_SEG;
+	/* the unmap flag is accepted but ranges are zeroed, never unmapped */
+	cfg->write_zeroes_may_unmap = 0;
+	return f | 1ULL << VIRTIO_BLK_F_DISCARD |
+	       1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+}
+
+static int blk_start_io(struct blk_dev *b, bool use_aio)
+{
+	int fd = disk_fd(b->disk);
+	int ret = -ENOTSUP;
+
+	if (use_aio && blkio_have_aio())
+		ret = blkio_create(&b->io, fd, BLKIO_ENGINE_AIO, BLK_AIO_DEPTH);
+	if (ret)
+		ret = blkio_create(&b->io, fd, BLKIO_ENGINE_THREADS,
+				   BLK_IO_THREADS);
+	return ret;
+}
+
+struct virtio_dev *virtio_blk_create(const struct gmem *mem,
+				     struct irq_line irq, struct disk *disk,
+				     bool use_aio)
+{
+	struct blk_dev *b = calloc(1, sizeof(*b));
+	uint64_t features;
+
+	if (!b)
+		return NULL;
+	b->disk = disk;
+	b->size = disk_size(disk);
+	b->align = disk_direct(disk) ? disk_block_size(disk) : 1;
+	features = blk_setup_config(b);
+	if (virtio_dev_init(&b->vdev, &blk_ops, b, mem, features, irq))
+		goto out_free;
+	if (blk_start_io(b, use_aio))
+		goto out_dev;
+	pthread_mutex_init(&b->qlock, NULL);
+	pthread_cond_init(&b->idle, NULL);
+	return &b->vdev;
+
+out_dev:
+	virtio_dev_destroy(&b->vdev);
+out_free:
+	free(b);
+	return NULL;
+}
+
+void virtio_blk_destroy(struct virtio_dev *d)
+{
+	struct blk_dev *b;
+
+	if (!d)
+		return;
+	b = d->priv;
+	blkio_destroy(b->io); /* every completion has pushed its chain */
+	pthread_cond_destroy(&b->idle);
+	pthread_mutex_destroy(&b->qlock);
+	virtio_dev_destroy(d);
+	free(b);
+}
