@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lkvm/disk.h"
 #include "lkvm/fdt.h"
 #include "lkvm/plic.h"
 #include "lkvm/term.h"
@@ -280,11 +281,39 @@ static int vm_add_virtio_mmio(struct machine *m, struct virtio_dev *d)
 	return 0;
 }
 
+/* Open every -d image before anything else, so that a bad one fails
+ * fast with one line. */
+static int vm_open_disks(struct machine *m)
+{
+	const struct vm_config *cfg = m->cfg;
+	char err[512];
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_disks; i++) {
+		const struct disk_spec *s = &cfg->disks[i];
+
+		if (disk_open(&m->disks[i], s->path, s->ro, s->direct, err,
+			      sizeof(err))) {
+			pr_err("%s", err);
+			return -1;
+		}
+		m->nr_disks++;
+	}
+	return 0;
+}
+
 static int vm_setup_virtio(struct machine *m)
 {
+	unsigned int i;
 	int ret = 0;
 
-	if (m->cfg->rng) {
+	for (i = 0; i < m->nr_disks && !ret; i++) {
+		m->blks[i] = virtio_blk_create(&m->mem, next_virtio_irq(m),
+					       m->disks[i], true);
+		ret = vm_add_virtio_mmio(m, m->blks[i]);
+	}
+
+	if (m->cfg->rng && !ret) {
 		m->rng = virtio_rng_create(&m->mem, next_virtio_irq(m));
 		ret = vm_add_virtio_mmio(m, m->rng);
 	}
@@ -587,6 +616,11 @@ static void vm_teardown(struct machine *m)
 	if (m->uart)
 		uart_destroy(m->uart);
 	virtio_rng_destroy(m->rng);
+	for (i = 0; i < m->nr_disks; i++) {
+		if (m->blks[i])
+			virtio_blk_destroy(m->blks[i]);
+		disk_close(m->disks[i]);
+	}
 	for (i = 0; i < m->nr_notify; i++)
 		close(m->notify[i].fd);
 	free(m->notify);
@@ -602,8 +636,9 @@ static void vm_teardown(struct machine *m)
 
 static int vm_setup(struct machine *m, struct kernel_info *ki)
 {
-	if (vm_create(m) || vm_setup_ram(m) || vm_create_vcpus(m) ||
-	    vm_setup_devices(m) || vm_load_images(m, ki) || vm_setup_fdt(m))
+	if (vm_open_disks(m) || vm_create(m) || vm_setup_ram(m) ||
+	    vm_create_vcpus(m) || vm_setup_devices(m) ||
+	    vm_load_images(m, ki) || vm_setup_fdt(m))
 		return -1;
 	return 0;
 }

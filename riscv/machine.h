@@ -48,6 +48,9 @@ struct machine {
 	struct virtio_dev *virtio[VM_MAX_VIRTIO];
 	unsigned int nr_virtio;
 	struct virtio_dev *rng;
+	struct disk *disks[VM_MAX_DISKS];
+	struct virtio_dev *blks[VM_MAX_DISKS];
+	unsigned int nr_disks;
 	/* queue notifications KVM signals through ioeventfds */
 	struct notify_fd {
 		int fd;

@@ -36,6 +36,9 @@ build() {
 	rootfs "$tmp/l2" "$E2E_DIR/l2-init.sh" initramfs
 	cpio_gz "$tmp/l2" "$tmp/l2-initramfs.cpio.gz"
 	rootfs "$tmp/l2disk" "$E2E_DIR/l2-init.sh" disk
+	# booted from the disk, the kernel runs /sbin/init
+	rm -f "$tmp/l2disk/sbin/init"
+	install -m 0755 "$E2E_DIR/l2-init.sh" "$tmp/l2disk/sbin/init"
 	mkfs.ext4 -q -F -L l2root -d "$tmp/l2disk" "$tmp/l2-disk.ext4" 64M >/dev/null
 	rootfs "$tmp/l1" "$E2E_DIR/l1-init.sh" l1
 	cpio_gz "$tmp/l1" "$tmp/l1-initramfs.cpio.gz"

@@ -32,12 +32,13 @@ expect_nonzero_rc() {
 }
 
 # expect_grep REGEX FILE : FILE has a line matching REGEX (grep -E).
+# (guest consoles end lines with \r\n: the \r is ignored)
 expect_grep() {
-	grep -Eq -- "$1" "$2" || fail "no line matching '$1' in output"
+	tr -d '\r' <"$2" | grep -Eq -- "$1" || fail "no line matching '$1' in output"
 }
 
 expect_no_grep() {
-	! grep -Eq -- "$1" "$2" || fail "unexpected line matching '$1'"
+	! tr -d '\r' <"$2" | grep -Eq -- "$1" || fail "unexpected line matching '$1'"
 }
 
 # expect_lines N FILE : FILE has exactly N lines.
@@ -66,7 +67,8 @@ wait_for() {
 	done
 }
 
-# guest_sh OUT "COMMANDS" LKVM-RUN-ARGS... : boot L2 (initramfs, l2=shell)
+# guest_sh OUT "COMMANDS" LKVM-RUN-ARGS... : boot L2 (l2=shell; from the
+# initramfs unless GSH_BOOT says otherwise, e.g. GSH_BOOT= with a -d root)
 # with the extra lkvm run arguments, type COMMANDS into its console once
 # it is up, then "poweroff -f"; output to OUT, exit status in $rc.
 guest_sh() {
@@ -76,7 +78,7 @@ guest_sh() {
 	rm -f /tmp/gsh.in
 	mkfifo /tmp/gsh.in
 	echo "+ lkvm run $* <<< $cmds"
-	$LKVM run -k $KERNEL -i $INITRD -p "quiet l2=shell" "$@" \
+	$LKVM run -k $KERNEL ${GSH_BOOT--i $INITRD} -p "quiet l2=shell" "$@" \
 		</tmp/gsh.in >"$out" 2>&1 &
 	gpid=$!
 	exec 4>/tmp/gsh.in
