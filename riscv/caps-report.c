@@ -162,8 +162,16 @@ static void report_text(FILE *f, const struct kvm_caps *c)
 	fprintf(f, "%-21s %s\n", "ISA", isa);
 	report_exts(f, "ISA extensions", c->isa_ext, c->nr_isa_ext, true);
 	report_exts(f, "  available, off", c->isa_ext, c->nr_isa_ext, false);
-	report_exts(f, "SBI extensions", c->sbi_ext, c->nr_sbi_ext, true);
-	report_exts(f, "  available, off", c->sbi_ext, c->nr_sbi_ext, false);
+	if (c->nr_sbi_ext) {
+		report_exts(f, "SBI extensions", c->sbi_ext, c->nr_sbi_ext,
+			    true);
+		report_exts(f, "  available, off", c->sbi_ext, c->nr_sbi_ext,
+			    false);
+	} else {
+		/* the SBI_EXT register class came with Linux 6.4 */
+		fprintf(f, "%-21s fixed by this KVM (no SBI_EXT registers)\n",
+			"SBI extensions");
+	}
 	fprintf(f, "%-21s %s\n", "MMU", c->mmu ? c->mmu : "not reported");
 	fprintf(f, "%-21s %llu Hz\n", "Timebase frequency",
 		(unsigned long long)c->timebase_hz);

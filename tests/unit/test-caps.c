@@ -107,6 +107,11 @@ static void test_report_text(void)
 		"In-kernel irqchip     aia (in-kernel APLIC+IMSIC, mode emul, 255 IDs)"));
 	CHECK(strstr(t, "Irqchips              plic aia\n") != NULL);
 	free(t);
+	/* before Linux 6.4 the SBI extensions cannot be listed */
+	c.nr_sbi_ext = 0;
+	t = report(&c, false);
+	CHECK(strstr(t, "SBI extensions        fixed by this KVM") != NULL);
+	free(t);
 }
 
 static void test_report_json(void)
