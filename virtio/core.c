@@ -268,10 +268,11 @@ void virtio_dev_needs_reset(struct virtio_dev *d)
 	pthread_mutex_lock(&d->lock);
 	d->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	d->config_generation++;
-	pthread_mutex_unlock(&d->lock);
-	/* Reported like a configuration change (Virtio 1.2, 2.1.2). */
+	/* Reported like a configuration change (Virtio 1.2, 2.1.2); under
+	 * the lock so that a concurrent reset cannot be followed by it. */
 	if (d->status & VIRTIO_CONFIG_S_DRIVER_OK)
 		isr_update(d, VIRTIO_ISR_CONFIG, 0);
+	pthread_mutex_unlock(&d->lock);
 }
 
 void virtio_dev_config_changed(struct virtio_dev *d)
