@@ -14,8 +14,9 @@
 
 static const char run_usage[] =
 	"lkvm run -k IMAGE [-i INITRD] [-p PARAMS] [-m SIZE] [-c N] [options]";
-static const char *const console_names[] = { "serial", "hv", NULL };
+static const char *const console_names[] = { "serial", "hv", "virtio", NULL };
 static const char *const irqchip_names[] = { "plic", "aia", "auto", NULL };
+static const char *const io_engine_names[] = { "aio", "threads", NULL };
 
 /* A file the user named must be a readable regular file. */
 static int check_file(const char *what, const char *path)
@@ -129,8 +130,10 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		OPT_MIB('m', "mem", &cfg->mem_mib, VM_MEM_MIN_MIB,
 			VM_MEM_MAX_MIB, "SIZE",
 			"guest RAM: MiB, or with a K/M/G/T suffix (default 256)"),
-		OPT_ONE_OF(0, "console", &cfg->console, console_names,
-			   "serial|hv", "guest console (default serial)"),
+		OPT_ONE_OF(
+			0, "console", &cfg->console, console_names,
+			"serial|hv|virtio",
+			"guest console: 8250, SBI (hvc0) or virtio-console (default serial)"),
 		OPT_CB('d', "disk", cfg, add_disk, "PATH[,ro][,direct]",
 		       "a virtio-blk disk (raw image or block device); up to 16"),
 		OPT_BOOLEAN(0, "rng", &cfg->rng,
@@ -149,6 +152,10 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 			"write the guest's device tree to FILE"),
 		OPT_STR(0, "dev", &cfg->kvm_dev, "PATH",
 			"KVM device (default /dev/kvm)"),
+		OPT_ONE_OF(
+			0, "io-engine", &cfg->io_engine, io_engine_names,
+			"aio|threads",
+			"disk I/O: libaio (default, when built in) or worker threads"),
 		OPT_BOOLEAN(0, "no-ioeventfd", &cfg->no_ioeventfd,
 			    "handle virtio notifications on the vCPU thread"),
 		OPT_GROUP("Debug options:"),
@@ -200,8 +207,13 @@ static bool has_param(const char *cmdline, const char *name)
 void run_bootargs(const struct vm_config *cfg, char *buf, size_t len)
 {
 	const char *p = cfg->params ? cfg->params : "";
-	const char *con =
-		cfg->console == CONSOLE_HV ? "console=hvc0" : "console=ttyS0";
+	/* the SBI console is always hvc0, so virtio-console is hvc1 */
+	static const char *const con_param[] = {
+		[CONSOLE_SERIAL] = "console=ttyS0",
+		[CONSOLE_HV] = "console=hvc0",
+		[CONSOLE_VIRTIO] = "console=hvc1",
+	};
+	const char *con = con_param[cfg->console];
 	const char *root = cfg->nr_disks ? "root=/dev/vda rw" : "";
 
 	if (has_param(p, "console="))

@@ -308,11 +308,17 @@ static int vm_setup_virtio(struct machine *m)
 	int ret = 0;
 
 	for (i = 0; i < m->nr_disks && !ret; i++) {
-		m->blks[i] = virtio_blk_create(&m->mem, next_virtio_irq(m),
-					       m->disks[i], true);
+		m->blks[i] = virtio_blk_create(
+			&m->mem, next_virtio_irq(m), m->disks[i],
+			m->cfg->io_engine == IO_ENGINE_AIO);
 		ret = vm_add_virtio_mmio(m, m->blks[i]);
 	}
 
+	if (m->cfg->console == CONSOLE_VIRTIO && !ret) {
+		m->vcon = virtio_console_create(&m->mem, next_virtio_irq(m),
+						&m->con);
+		ret = vm_add_virtio_mmio(m, m->vcon);
+	}
 	if (m->cfg->rng && !ret) {
 		m->rng = virtio_rng_create(&m->mem, next_virtio_irq(m));
 		ret = vm_add_virtio_mmio(m, m->rng);
@@ -520,6 +526,8 @@ static void *input_thread(void *arg)
 			else
 				memcpy(out, in, k), quit = false;
 			console_input(&m->con, out, k);
+			if (m->vcon)
+				virtio_console_input(m->vcon);
 			if (quit)
 				machine_stop(m, LKVM_EXIT_SHUTDOWN);
 		}
@@ -616,6 +624,7 @@ static void vm_teardown(struct machine *m)
 	if (m->uart)
 		uart_destroy(m->uart);
 	virtio_rng_destroy(m->rng);
+	virtio_console_destroy(m->vcon);
 	for (i = 0; i < m->nr_disks; i++) {
 		if (m->blks[i])
 			virtio_blk_destroy(m->blks[i]);

@@ -48,6 +48,7 @@ struct machine {
 	struct virtio_dev *virtio[VM_MAX_VIRTIO];
 	unsigned int nr_virtio;
 	struct virtio_dev *rng;
+	struct virtio_dev *vcon; /* --console virtio */
 	struct disk *disks[VM_MAX_DISKS];
 	struct virtio_dev *blks[VM_MAX_DISKS];
 	unsigned int nr_disks;

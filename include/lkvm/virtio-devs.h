@@ -36,4 +36,34 @@ struct virtio_dev *virtio_blk_create(const struct gmem *mem,
  * notify may run concurrently. NULL is ignored. */
 void virtio_blk_destroy(struct virtio_dev *d);
 
+struct console;
+
+/*
+ * virtio-console (device 3), one port, no MULTIPORT or SIZE: queue 0 is
+ * receiveq (host to guest), queue 1 transmitq (guest to host); cols and
+ * rows read 0, max_nr_ports 1. Transmitted bytes (the device-readable
+ * buffers of each chain, in order) go to con through console_write();
+ * writable buffers on transmitq are ignored and every chain is returned
+ * with length 0. Input is pulled from con with console_read() whenever the
+ * guest has receive buffers posted and the device is live: on a receiveq
+ * notify and on virtio_console_input(). A receive chain is popped only
+ * once input is in hand (the device stages up to 256 bytes read ahead of
+ * popping, kept across resets), so posted buffers stay on the ring while
+ * there is no input and no empty completion is ever pushed for them. A
+ * malformed chain sets DEVICE_NEEDS_RESET. con must outlive the device and
+ * have no other reader of its input. Returns NULL on allocation failure.
+ */
+struct virtio_dev *virtio_console_create(const struct gmem *mem,
+					 struct irq_line irq,
+					 struct console *con);
+/*
+ * Host input is waiting in con: fill posted receive buffers now. Called by
+ * the machine's input thread after console_input(); takes d->lock and the
+ * device's queue lock, so never call it with d->lock held.
+ */
+void virtio_console_input(struct virtio_dev *d);
+/* Free d (not the console). No notify or input call may run concurrently.
+ * NULL is ignored. */
+void virtio_console_destroy(struct virtio_dev *d);
+
 #endif

@@ -34,7 +34,8 @@
 
 #define VM_MAX_DISKS 16
 
-enum console_kind { CONSOLE_SERIAL, CONSOLE_HV };
+enum console_kind { CONSOLE_SERIAL, CONSOLE_HV, CONSOLE_VIRTIO };
+enum io_engine_kind { IO_ENGINE_AIO, IO_ENGINE_THREADS };
 
 /* -d PATH[,ro][,direct] */
 struct disk_spec {
@@ -58,6 +59,7 @@ struct vm_config {
 	struct disk_spec disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
 	bool no_ioeventfd; /* virtio notifications as MMIO exits */
+	int io_engine; /* enum io_engine_kind */
 	bool debug;
 	bool stats; /* print start-up time and memory use */
 	struct timespec t_start; /* CLOCK_MONOTONIC when `lkvm run` began */

@@ -8,7 +8,8 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 busybox=$("$E2E_DIR/build-busybox.sh")
-key=$(hash_inputs "$0" "$busybox" "$E2E_DIR/l1-init.sh" "$E2E_DIR/l2-init.sh")
+bench=$TOP_DIR/tests/bench/guest/diskbench.c
+key=$(hash_inputs "$0" "$busybox" "$E2E_DIR/l1-init.sh" "$E2E_DIR/l2-init.sh" "$bench")
 out=$CACHE/images-$key
 
 # rootfs DIR INIT KIND : a busybox root with INIT as /init.
@@ -34,6 +35,7 @@ build() {
 	mkdir -p "$tmp"
 	log "building guest images"
 	rootfs "$tmp/l2" "$E2E_DIR/l2-init.sh" initramfs
+	"${CROSS}gcc" -O2 -static -Wall -Wextra -Werror -o "$tmp/l2/bin/diskbench" "$bench" -lpthread
 	cpio_gz "$tmp/l2" "$tmp/l2-initramfs.cpio.gz"
 	rootfs "$tmp/l2disk" "$E2E_DIR/l2-init.sh" disk
 	# booted from the disk, the kernel runs /sbin/init

@@ -87,14 +87,14 @@ guest_sh() {
 	echo "$cmds; poweroff -f" >&4
 	# bounded: a guest that never powers off fails the case with its log
 	i=0
-	while kill -0 $gpid 2>/dev/null && [ $i -lt 600 ]; do
+	while kill -0 $gpid 2>/dev/null && [ $i -lt $((${GSH_TIMEOUT:-60} * 10)) ]; do
 		usleep 100000
 		i=$((i + 1))
 	done
 	if kill -0 $gpid 2>/dev/null; then
 		kill -9 $gpid
 		tr -d '\r' <"$out" | tail -n 30 | sed 's/^/  | /'
-		fail "the guest did not power off within 60 s"
+		fail "the guest did not power off within ${GSH_TIMEOUT:-60} s"
 	fi
 	wait $gpid
 	rc=$?

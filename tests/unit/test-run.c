@@ -175,6 +175,12 @@ static void test_bootargs(void)
 	cfg.params = "quiet root=/dev/vdb ro";
 	run_bootargs(&cfg, buf, sizeof(buf));
 	CHECK_STR(buf, "console=ttyS0 quiet root=/dev/vdb ro");
+	/* virtio-console: hvc1, after the SBI console's hvc0 */
+	cfg.console = CONSOLE_VIRTIO;
+	cfg.params = NULL;
+	run_bootargs(&cfg, buf, sizeof(buf));
+	CHECK_STR(buf, "console=hvc1 root=/dev/vda rw");
+	cfg.console = CONSOLE_SERIAL;
 	/* "xroot=" is not a root= parameter */
 	cfg.params = "xroot=1";
 	run_bootargs(&cfg, buf, sizeof(buf));
