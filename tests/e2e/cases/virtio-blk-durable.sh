@@ -10,8 +10,8 @@ pid=$!
 exec 6>/tmp/dur.in
 wait_for '@@ L2 init: disk' /tmp/dur.out 60
 sleep 1
-echo 'echo durable-$((6 * 7)) >/kept.txt; sync; echo synced-now' >&6
-wait_for '^synced-now' /tmp/dur.out 60
+echo 'echo durable-$((6 * 7)) >/kept.txt; sync; echo synced-$((1 + 1))' >&6
+wait_for 'synced-2' /tmp/dur.out 60
 kill -9 $pid
 wait $pid
 exec 6>&-
