@@ -189,6 +189,9 @@ void virtio_set_queue_ready(struct virtio_dev *d, uint32_t ready)
 	if (!vq)
 		goto out;
 	if (!ready) {
+		/* let the device finish with its queues before they vanish */
+		if (vq->ready && d->ops->reset)
+			d->ops->reset(d);
 		virtq_reset(vq);
 		goto out;
 	}

@@ -2,6 +2,7 @@
 /* virtio-rng: entropy from the host's getrandom() into the guest. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <sys/uio.h>
 
@@ -41,9 +42,13 @@ static void rng_notify(struct virtio_dev *d, unsigned int q)
 	struct iovec iov[RNG_MAX_IOV];
 	struct virtq_chain c;
 	struct virtq *vq = &d->vq[q];
-	int ret;
+	char why[sizeof(vq->error)];
+	int ret = 0;
 
-	do {
+	/* d->lock keeps a reset or queue disable by a vCPU out while this
+	 * thread walks the queue */
+	pthread_mutex_lock(&d->lock);
+	while (vq->ready) {
 		while ((ret = virtq_pop(vq, &c, iov, RNG_MAX_IOV)) > 0)
 			virtq_push(vq, c.head, rng_fill(iov, &c));
 		if (ret < 0)
@@ -51,14 +56,18 @@ static void rng_notify(struct virtio_dev *d, unsigned int q)
 		/* with EVENT_IDX: ask for a kick at the next new buffer, then
 		 * look again for one that raced with the request */
 		virtq_update_avail_event(vq);
-	} while (virtq_has_work(vq));
+		if (!virtq_has_work(vq))
+			break;
+	}
+	virtio_dev_used(d, q);
+	memcpy(why, vq->error, sizeof(why));
+	pthread_mutex_unlock(&d->lock);
 	if (ret < 0) {
 		pr_warn_ratelimited(&d->rl,
 				    "%s: queue %u: %s: device needs reset",
-				    d->ops->name, q, vq->error);
+				    d->ops->name, q, why);
 		virtio_dev_needs_reset(d);
 	}
-	virtio_dev_used(d, q);
 }
 
 static const struct virtio_dev_ops rng_ops = {
