@@ -11,7 +11,7 @@
 
 #define FDT_MAX_DEVS 32
 
-/* A simple MMIO device with one interrupt through the PLIC. */
+/* A simple MMIO device with one wired interrupt (PLIC or APLIC). */
 struct fdt_dev {
 	const char *name; /* node name, e.g. "virtio_mmio" */
 	const char *compatible;
@@ -25,8 +25,23 @@ struct fdt_params {
 	uint64_t ram_base, ram_size;
 	const char *bootargs;
 	uint64_t initrd_start, initrd_end; /* both 0: no initrd */
+	/* The wired-interrupt controller: the PLIC, or with aia true the
+	 * in-kernel APLIC (MSI mode) and one IMSIC S-file per hart. */
+	bool aia;
 	uint64_t plic_base, plic_size;
 	unsigned int plic_ndev;
+	uint64_t aplic_base, aplic_size;
+	unsigned int aplic_nsrc; /* wired sources 1..aplic_nsrc */
+	uint64_t imsic_base, imsic_stride; /* hart i's file: base + i*stride */
+	unsigned int imsic_nids; /* MSI IDs per file (riscv,num-ids) */
+	/* A pci-host-ecam-generic bridge for bus 0 when pci is true; INTx of
+	 * slot s pin p goes to wired source pci_intx_base + (s + p - 1) % 4;
+	 * msi-parent names the IMSIC when aia is true. */
+	bool pci;
+	uint64_t pci_ecam_base, pci_ecam_size;
+	uint64_t pci_mmio32_base, pci_mmio32_size;
+	uint64_t pci_mmio64_base, pci_mmio64_size;
+	unsigned int pci_intx_base;
 	uint64_t uart_base, uart_size;
 	unsigned int uart_irq;
 	uint32_t uart_clock;

@@ -10,15 +10,31 @@
 
 /* The guest physical memory map, in one place; the FDT describes it. */
 #define MEMMAP_PLIC_BASE 0x0c000000ULL
+#define MEMMAP_APLIC_BASE 0x0d000000ULL /* in-kernel AIA: APLIC */
+#define MEMMAP_APLIC_SIZE 0x4000ULL
 #define MEMMAP_UART_BASE 0x10000000ULL
 #define MEMMAP_VIRTIO_MMIO_BASE 0x10001000ULL /* later: 0x1000 per device */
+#define MEMMAP_IMSIC_BASE 0x28000000ULL /* in-kernel AIA: one page a hart */
+#define MEMMAP_IMSIC_STRIDE 0x1000ULL
+#define MEMMAP_PCI_ECAM_BASE 0x30000000ULL /* bus 0: 1 MiB */
+#define MEMMAP_PCI_MMIO32_BASE 0x40000000ULL
+#define MEMMAP_PCI_MMIO32_SIZE 0x40000000ULL
 #define MEMMAP_RAM_BASE 0x80000000ULL
+/* The 64-bit PCI window: 4 GiB at the first 4 GiB boundary above RAM. */
+#define MEMMAP_PCI_MMIO64_SIZE 0x100000000ULL
+static inline uint64_t memmap_pci_mmio64_base(uint64_t ram_size)
+{
+	uint64_t end = MEMMAP_RAM_BASE + ram_size;
+
+	return (end + MEMMAP_PCI_MMIO64_SIZE - 1) & ~(MEMMAP_PCI_MMIO64_SIZE - 1);
+}
 
 #define VIRTIO_MMIO_STRIDE 0x1000ULL
 #define VM_MAX_VIRTIO 32
 
-/* PLIC interrupt sources. */
+/* Wired interrupt sources (PLIC or APLIC). */
 #define IRQ_UART 10
+#define IRQ_PCI_INTX_BASE 12 /* INTA..INTD: 12..15, swizzled by slot */
 #define IRQ_VIRTIO_BASE 16 /* then one per virtio-mmio device */
 #define PLIC_NR_SOURCES 63
 
@@ -43,6 +59,7 @@ struct disk_spec {
 	bool ro, direct;
 };
 enum irqchip_kind { IRQCHIP_PLIC, IRQCHIP_AIA, IRQCHIP_AUTO };
+enum virtio_transport_kind { VIRTIO_TRANSPORT_PCI, VIRTIO_TRANSPORT_MMIO };
 
 struct vm_config {
 	const char *kernel;
@@ -55,6 +72,7 @@ struct vm_config {
 	unsigned int nr_cpus;
 	int console; /* enum console_kind */
 	int irqchip; /* enum irqchip_kind */
+	int transport; /* enum virtio_transport_kind */
 	bool rng; /* virtio-rng */
 	struct disk_spec disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
