@@ -35,6 +35,31 @@ void virtio_dev_destroy(struct virtio_dev *d)
 	pthread_mutex_destroy(&d->irq_lock);
 }
 
+void virtio_dev_set_irq_ops(struct virtio_dev *d,
+			    const struct virtio_irq_ops *ops, void *transport)
+{
+	d->irq_ops = ops;
+	d->transport = transport;
+}
+
+uint64_t virtio_config_read(struct virtio_dev *d, uint64_t off,
+			    unsigned int size)
+{
+	if (off >= d->ops->config_size || size > d->ops->config_size - off ||
+	    !d->ops->config_read)
+		return 0;
+	return d->ops->config_read(d, (uint32_t)off, size);
+}
+
+void virtio_config_write(struct virtio_dev *d, uint64_t off, unsigned int size,
+			 uint64_t value)
+{
+	if (off >= d->ops->config_size || size > d->ops->config_size - off ||
+	    !d->ops->config_write)
+		return;
+	d->ops->config_write(d, (uint32_t)off, size, value);
+}
+
 /* Set or clear ISR bits and drive the line to match; irq_lock orders the
  * two so that a concurrent ack never lowers a freshly raised line. */
 static void isr_update(struct virtio_dev *d, uint32_t set, uint32_t clear)
@@ -128,6 +153,20 @@ static struct virtq *selected_queue(struct virtio_dev *d)
 uint16_t virtio_queue_num_max(struct virtio_dev *d)
 {
 	return selected_queue(d) ? d->ops->queue_max : 0;
+}
+
+int virtio_selected_queue(struct virtio_dev *d)
+{
+	return selected_queue(d) ? (int)d->queue_sel : -1;
+}
+
+uint16_t virtio_get_queue_num(struct virtio_dev *d)
+{
+	unsigned int q = d->queue_sel;
+
+	if (!selected_queue(d))
+		return 0;
+	return d->queue_num[q] ? d->queue_num[q] : d->ops->queue_max;
 }
 
 void virtio_set_queue_num(struct virtio_dev *d, uint32_t num)
@@ -262,8 +301,17 @@ void virtio_isr_ack(struct virtio_dev *d, uint32_t bits)
 
 void virtio_dev_used(struct virtio_dev *d, unsigned int q)
 {
-	if (q < d->ops->nr_queues && virtq_need_notify(&d->vq[q]))
+	if (q >= d->ops->nr_queues || !virtq_need_notify(&d->vq[q]))
+		return;
+	if (!d->irq_ops || !d->irq_ops->queue(d->transport, q))
 		isr_update(d, VIRTIO_ISR_QUEUE, 0);
+}
+
+/* A configuration interrupt: a vector when the transport has one. */
+static void config_interrupt(struct virtio_dev *d)
+{
+	if (!d->irq_ops || !d->irq_ops->config(d->transport))
+		isr_update(d, VIRTIO_ISR_CONFIG, 0);
 }
 
 void virtio_dev_needs_reset(struct virtio_dev *d)
@@ -274,7 +322,7 @@ void virtio_dev_needs_reset(struct virtio_dev *d)
 	/* Reported like a configuration change (Virtio 1.2, 2.1.2); under
 	 * the lock so that a concurrent reset cannot be followed by it. */
 	if (d->status & VIRTIO_CONFIG_S_DRIVER_OK)
-		isr_update(d, VIRTIO_ISR_CONFIG, 0);
+		config_interrupt(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -283,7 +331,7 @@ void virtio_dev_config_changed(struct virtio_dev *d)
 	pthread_mutex_lock(&d->lock);
 	d->config_generation++;
 	pthread_mutex_unlock(&d->lock);
-	isr_update(d, VIRTIO_ISR_CONFIG, 0);
+	config_interrupt(d);
 }
 
 bool virtio_dev_live(struct virtio_dev *d)

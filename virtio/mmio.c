@@ -7,30 +7,12 @@
 
 #define MAGIC 0x74726976 /* "virt" */
 
-static uint64_t config_read(struct virtio_dev *d, uint64_t off,
-			    unsigned int size)
-{
-	if (off >= d->ops->config_size || size > d->ops->config_size - off ||
-	    !d->ops->config_read)
-		return 0;
-	return d->ops->config_read(d, (uint32_t)off, size);
-}
-
-static void config_write(struct virtio_dev *d, uint64_t off, unsigned int size,
-			 uint64_t value)
-{
-	if (off >= d->ops->config_size || size > d->ops->config_size - off ||
-	    !d->ops->config_write)
-		return;
-	d->ops->config_write(d, (uint32_t)off, size, value);
-}
-
 static uint64_t vmmio_read(void *dev, uint64_t off, unsigned int size)
 {
 	struct virtio_dev *d = dev;
 
 	if (off >= VIRTIO_MMIO_CONFIG)
-		return config_read(d, off - VIRTIO_MMIO_CONFIG, size);
+		return virtio_config_read(d, off - VIRTIO_MMIO_CONFIG, size);
 	if (size != 4)
 		return 0;
 	switch (off) {
@@ -77,7 +59,7 @@ static void vmmio_write(void *dev, uint64_t off, unsigned int size,
 	uint32_t v = (uint32_t)value;
 
 	if (off >= VIRTIO_MMIO_CONFIG) {
-		config_write(d, off - VIRTIO_MMIO_CONFIG, size, value);
+		virtio_config_write(d, off - VIRTIO_MMIO_CONFIG, size, value);
 		return;
 	}
 	if (size != 4)

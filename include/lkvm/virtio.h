@@ -42,11 +42,23 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_dev *d);
 };
 
+/*
+ * How a transport delivers interrupts when it has per-queue vectors
+ * (virtio-pci with MSI-X enabled): each returns true when it took the
+ * interrupt, false to fall back to ISR + the interrupt line.
+ */
+struct virtio_irq_ops {
+	bool (*queue)(void *transport, unsigned int q);
+	bool (*config)(void *transport);
+};
+
 struct virtio_dev {
 	const struct virtio_dev_ops *ops;
 	void *priv;
 	const struct gmem *mem;
 	struct irq_line irq;
+	const struct virtio_irq_ops *irq_ops; /* NULL: ISR + irq only */
+	void *transport;
 	pthread_mutex_t lock; /* registers and queue set-up */
 	uint64_t features; /* offered: VIRTIO_F_VERSION_1 always */
 	uint64_t driver_features;
@@ -74,6 +86,19 @@ int virtio_dev_init(struct virtio_dev *d, const struct virtio_dev_ops *ops,
 		    struct irq_line irq);
 void virtio_dev_destroy(struct virtio_dev *d);
 
+/* A transport with its own interrupt vectors (set before the guest runs). */
+void virtio_dev_set_irq_ops(struct virtio_dev *d,
+			    const struct virtio_irq_ops *ops, void *transport);
+
+/*
+ * Device configuration space for a transport: off and size as the guest
+ * sent them; accesses outside [0, config_size) read 0 and are ignored.
+ */
+uint64_t virtio_config_read(struct virtio_dev *d, uint64_t off,
+			    unsigned int size);
+void virtio_config_write(struct virtio_dev *d, uint64_t off, unsigned int size,
+			 uint64_t value);
+
 /* 32-bit halves of the feature words selected by the *_sel registers. */
 uint32_t virtio_get_dev_features(struct virtio_dev *d);
 void virtio_set_drv_features(struct virtio_dev *d, uint32_t value);
@@ -90,6 +115,11 @@ void virtio_set_status(struct virtio_dev *d, uint32_t value);
  * FEATURES_OK... are accepted only while the queue is not ready. */
 uint16_t virtio_queue_num_max(struct virtio_dev *d);
 void virtio_set_queue_num(struct virtio_dev *d, uint32_t num);
+/* The selected queue's size: what the driver wrote, else the maximum
+ * (virtio-pci's queue_size starts at the maximum); 0 for no queue. */
+uint16_t virtio_get_queue_num(struct virtio_dev *d);
+/* The selected queue, or -1 when queue_sel names none. */
+int virtio_selected_queue(struct virtio_dev *d);
 /* which: 0 descriptor area, 1 driver area, 2 device area; hi selects the
  * upper 32 bits. */
 void virtio_set_queue_addr(struct virtio_dev *d, int which, bool hi,
