@@ -16,6 +16,8 @@ static const char run_usage[] =
 	"lkvm run -k IMAGE [-i INITRD] [-p PARAMS] [-m SIZE] [-c N] [options]";
 static const char *const console_names[] = { "serial", "hv", "virtio", NULL };
 static const char *const irqchip_names[] = { "plic", "aia", "auto", NULL };
+/* in enum virtio_transport_kind order */
+static const char *const transport_names[] = { "pci", "mmio", NULL };
 static const char *const io_engine_names[] = { "aio", "threads", NULL };
 
 /* A file the user named must be a readable regular file. */
@@ -113,10 +115,6 @@ static int check_config(const struct vm_config *cfg)
 		       (unsigned long long)host);
 		return -1;
 	}
-	if (cfg->irqchip == IRQCHIP_AIA) {
-		pr_err("--irqchip aia: the in-kernel AIA is not supported yet; use --irqchip plic");
-		return -1;
-	}
 	return 0;
 }
 
@@ -147,7 +145,10 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		OPT_GROUP("Machine options:"),
 		OPT_ONE_OF(0, "irqchip", &cfg->irqchip, irqchip_names,
 			   "plic|aia|auto",
-			   "interrupt controller (default auto: plic for now)"),
+			   "interrupt controller: userspace PLIC, in-kernel AIA, or auto (default: AIA when KVM offers it)"),
+		OPT_ONE_OF(0, "virtio-transport", &cfg->transport,
+			   transport_names, "pci|mmio",
+			   "transport of every virtio device (default pci)"),
 		OPT_STR(0, "dump-dtb", &cfg->dump_dtb, "FILE",
 			"write the guest's device tree to FILE"),
 		OPT_STR(0, "dev", &cfg->kvm_dev, "PATH",
@@ -172,6 +173,7 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 	cfg->nr_cpus = 1;
 	cfg->console = CONSOLE_SERIAL;
 	cfg->irqchip = IRQCHIP_AUTO;
+	cfg->transport = VIRTIO_TRANSPORT_PCI;
 	cfg->kvm_dev = "/dev/kvm";
 	ret = options_parse(opts, &argc, argv, err, sizeof(err));
 	if (ret == OPTIONS_HELP) {
