@@ -150,6 +150,38 @@ static void report_exts(FILE *f, const char *title, const struct caps_ext *e,
 	fprintf(f, "%s\n", shown ? "" : " none");
 }
 
+/* The in-kernel AIA is usable when lkvm's set-up reached INIT. */
+static bool aia_usable(const struct kvm_caps *c)
+{
+	return c->aia && c->aia_init;
+}
+
+static void report_irqchips(FILE *f, const struct kvm_caps *c)
+{
+	if (aia_usable(c))
+		fprintf(f,
+			"%-21s aia (in-kernel APLIC+IMSIC, mode %s%s, %u IDs)\n",
+			"In-kernel irqchip", c->aia_mode,
+			c->aia_hwaccel ? ", hwaccel possible" : "", c->aia_ids);
+	else if (c->aia)
+		fprintf(f, "%-21s aia unusable (%s): lkvm emulates a PLIC\n",
+			"In-kernel irqchip", c->aia_err);
+	else if (c->aia_err[0])
+		fprintf(f, "%-21s none (%s): lkvm emulates a PLIC\n",
+			"In-kernel irqchip", c->aia_err);
+	else
+		fprintf(f, "%-21s none (lkvm emulates a PLIC)\n",
+			"In-kernel irqchip");
+	if (aia_usable(c))
+		fprintf(f, "%-21s plic (userspace), aia (in-kernel, mode %s, %u IDs)\n",
+			"Irqchips", c->aia_mode, c->aia_ids);
+	else
+		fprintf(f, "%-21s plic (userspace)\n", "Irqchips");
+	/* MSI-X needs an MSI controller: only the in-kernel IMSIC is one. */
+	fprintf(f, "%-21s virtio-mmio, virtio-pci (%s)\n", "Transports",
+		aia_usable(c) ? "MSI-X" : "INTx");
+}
+
 static void report_text(FILE *f, const struct kvm_caps *c)
 {
 	char isa[1024];
@@ -175,15 +207,7 @@ static void report_text(FILE *f, const struct kvm_caps *c)
 	fprintf(f, "%-21s %s\n", "MMU", c->mmu ? c->mmu : "not reported");
 	fprintf(f, "%-21s %llu Hz\n", "Timebase frequency",
 		(unsigned long long)c->timebase_hz);
-	if (c->aia)
-		fprintf(f,
-			"%-21s aia (in-kernel APLIC+IMSIC, mode %s%s, %u IDs)\n",
-			"In-kernel irqchip", c->aia_mode,
-			c->aia_hwaccel ? ", hwaccel possible" : "", c->aia_ids);
-	else
-		fprintf(f, "%-21s none (lkvm emulates a PLIC)\n",
-			"In-kernel irqchip");
-	fprintf(f, "%-21s plic%s\n", "Irqchips", c->aia ? " aia" : "");
+	report_irqchips(f, c);
 	if (c->reg_list)
 		fprintf(f, "%-21s yes (%u registers)\n", "KVM_GET_REG_LIST",
 			c->nr_regs);
@@ -203,6 +227,31 @@ static void json_exts(struct json *j, const char *key, const struct caps_ext *e,
 	json_obj_begin(j, key);
 	for (i = 0; i < n; i++)
 		json_bool(j, e[i].name, e[i].enabled);
+	json_obj_end(j);
+}
+
+static void json_irqchips(struct json *j, const struct kvm_caps *c)
+{
+	json_arr_begin(j, "irqchips");
+	json_str(j, NULL, "plic");
+	if (aia_usable(c))
+		json_str(j, NULL, "aia");
+	json_arr_end(j);
+	json_obj_begin(j, "aia");
+	json_bool(j, "available", c->aia);
+	if (c->aia) {
+		json_str(j, "default_mode", c->aia_mode);
+		json_bool(j, "hwaccel", c->aia_hwaccel);
+		json_u64(j, "ids", c->aia_ids);
+		json_bool(j, "init", c->aia_init);
+	}
+	if (!aia_usable(c) && c->aia_err[0])
+		json_str(j, "error", c->aia_err);
+	json_obj_end(j);
+	/* each transport and how its devices interrupt the guest */
+	json_obj_begin(j, "transports");
+	json_str(j, "virtio-mmio", "wired");
+	json_str(j, "virtio-pci", aia_usable(c) ? "msix" : "intx");
 	json_obj_end(j);
 }
 
@@ -230,19 +279,7 @@ static void report_json(FILE *f, const struct kvm_caps *c)
 	json_u64(&j, "mvendorid", c->mvendorid);
 	json_u64(&j, "marchid", c->marchid);
 	json_u64(&j, "mimpid", c->mimpid);
-	json_arr_begin(&j, "irqchips");
-	json_str(&j, NULL, "plic");
-	if (c->aia)
-		json_str(&j, NULL, "aia");
-	json_arr_end(&j);
-	json_obj_begin(&j, "aia");
-	json_bool(&j, "available", c->aia);
-	if (c->aia) {
-		json_str(&j, "default_mode", c->aia_mode);
-		json_bool(&j, "hwaccel", c->aia_hwaccel);
-		json_u64(&j, "ids", c->aia_ids);
-	}
-	json_obj_end(&j);
+	json_irqchips(&j, c);
 	json_bool(&j, "reg_list", c->reg_list);
 	json_u64(&j, "nr_regs", c->nr_regs);
 	json_obj_begin(&j, "features");

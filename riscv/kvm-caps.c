@@ -2,6 +2,7 @@
 /* Probe what this riscv64 host's KVM offers a guest (for `lkvm info`). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -12,6 +13,8 @@
 #include "lkvm/compiler.h"
 #include "lkvm/kvm-caps.h"
 #include "lkvm/log.h"
+#include "lkvm/vm.h"
+#include "riscv/kvm-aia.h"
 #include "riscv/kvm-regs.h"
 
 static const char *const isa_ext_names[] = {
@@ -218,43 +221,39 @@ static void probe_config(int vcpu, struct kvm_caps *c)
 	riscv_get_reg(vcpu, RISCV_TIMER_REG(frequency), &c->timebase_hz);
 }
 
-static int aia_attr(int dev, unsigned long req, uint32_t group, uint64_t attr,
-		    uint32_t *val)
-{
-	struct kvm_device_attr a = {
-		.group = group,
-		.attr = attr,
-		.addr = (uint64_t)(unsigned long)val,
-	};
-
-	return ioctl(dev, req, &a);
-}
-
-/* Make an AIA device on the probe VM to read its defaults. */
+/*
+ * Run lkvm's own AIA set-up to INIT on the probe VM (1 vCPU, never run),
+ * so that `lkvm info` shows that `lkvm run` can use the in-kernel AIA.
+ */
 static void probe_aia(int vm, struct kvm_caps *c)
 {
-	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_RISCV_AIA };
-	uint32_t mode = 0, ids = 0, hw = KVM_DEV_RISCV_AIA_MODE_HWACCEL;
+	const struct kvm_aia_params p = {
+		.nr_vcpus = 1,
+		.nr_sources = PLIC_NR_SOURCES,
+		.aplic_base = MEMMAP_APLIC_BASE,
+		.imsic_base = MEMMAP_IMSIC_BASE,
+		.imsic_stride = MEMMAP_IMSIC_STRIDE,
+	};
+	struct kvm_aia_info info;
+	int r;
 
-	if (ioctl(vm, KVM_CREATE_DEVICE, &cd) < 0)
+	r = kvm_aia_setup(vm, &p, &info);
+	if (r != -ENODEV || info.created)
+		snprintf(c->aia_err, sizeof(c->aia_err), "%s", info.err);
+	if (!info.created)
 		return;
 	c->aia = true;
-	if (!aia_attr(cd.fd, KVM_GET_DEVICE_ATTR, KVM_DEV_RISCV_AIA_GRP_CONFIG,
-		      KVM_DEV_RISCV_AIA_CONFIG_MODE, &mode))
-		c->aia_mode = mode == KVM_DEV_RISCV_AIA_MODE_EMUL ? "emul"
-			      : mode == KVM_DEV_RISCV_AIA_MODE_HWACCEL
-				      ? "hwaccel"
-				      : "auto";
-	else
-		c->aia_mode = "unknown";
-	if (!aia_attr(cd.fd, KVM_GET_DEVICE_ATTR, KVM_DEV_RISCV_AIA_GRP_CONFIG,
-		      KVM_DEV_RISCV_AIA_CONFIG_IDS, &ids))
-		c->aia_ids = ids;
-	/* HWACCEL is refused when the host has no IMSIC guest files. */
-	c->aia_hwaccel = !aia_attr(cd.fd, KVM_SET_DEVICE_ATTR,
-				   KVM_DEV_RISCV_AIA_GRP_CONFIG,
-				   KVM_DEV_RISCV_AIA_CONFIG_MODE, &hw);
-	close(cd.fd);
+	c->aia_mode = info.mode;
+	c->aia_ids = info.nr_ids;
+	/*
+	 * KVM defaults to AUTO exactly when the host has IMSIC guest files,
+	 * and accepts HWACCEL exactly then too (aia_device.c:
+	 * kvm_riscv_aia_init_vm(), aia_config()).
+	 */
+	c->aia_hwaccel = !strcmp(info.mode, "auto");
+	c->aia_init = !r;
+	if (!r)
+		close(info.fd);
 }
 
 static void probe_caps(int kvm, struct kvm_caps *c)

@@ -46,6 +46,11 @@ struct kvm_caps {
 	bool aia_hwaccel; /* ...in HWACCEL mode (IMSIC guest files) */
 	const char *aia_mode; /* its default mode: "emul" or "auto" */
 	unsigned int aia_ids; /* its default number of MSI IDs */
+	/* lkvm's whole AIA set-up reached INIT on a 1-vCPU probe VM; when
+	 * not, aia_err says which step failed and why (also when the device
+	 * could not be made for a reason other than a host without AIA). */
+	bool aia_init;
+	char aia_err[160];
 };
 
 /*

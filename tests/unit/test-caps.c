@@ -97,15 +97,19 @@ static void test_report_text(void)
 	CHECK(strstr(t, "  available, off      ssaia\n") != NULL);
 	CHECK(strstr(t, "In-kernel irqchip     none") != NULL);
 	CHECK(strstr(t, "Timebase frequency    10000000 Hz") != NULL);
+	CHECK(strstr(t, "Irqchips              plic (userspace)\n") != NULL);
+	CHECK(strstr(t, "Transports            virtio-mmio, virtio-pci (INTx)\n"));
 	free(t);
 	c.aia = true;
+	c.aia_init = true;
 	c.aia_mode = "emul";
 	c.aia_ids = 255;
 	t = report(&c, false);
 	CHECK(strstr(
 		t,
 		"In-kernel irqchip     aia (in-kernel APLIC+IMSIC, mode emul, 255 IDs)"));
-	CHECK(strstr(t, "Irqchips              plic aia\n") != NULL);
+	CHECK(strstr(t, "Irqchips              plic (userspace), aia (in-kernel, mode emul, 255 IDs)\n"));
+	CHECK(strstr(t, "Transports            virtio-mmio, virtio-pci (MSI-X)\n"));
 	free(t);
 	/* before Linux 6.4 the SBI extensions cannot be listed */
 	c.nr_sbi_ext = 0;
@@ -127,10 +131,53 @@ static void test_report_json(void)
 			"\"ssaia\":false,\"zba\":true}") != NULL);
 	CHECK(strstr(t, "\"aia\":{\"available\":false}") != NULL);
 	CHECK(strstr(t, "\"irqchips\":[\"plic\"]") != NULL);
+	CHECK(strstr(t, "\"transports\":{\"virtio-mmio\":\"wired\","
+			"\"virtio-pci\":\"intx\"}"));
 	CHECK(t[strlen(t) - 1] == '\n' && t[strlen(t) - 2] == '}');
+	free(t);
+	c.aia = c.aia_init = c.aia_hwaccel = true;
+	c.aia_mode = "auto";
+	c.aia_ids = 255;
+	t = report(&c, true);
+	CHECK(strstr(t, "\"irqchips\":[\"plic\",\"aia\"]") != NULL);
+	CHECK(strstr(t, "\"aia\":{\"available\":true,\"default_mode\":\"auto\","
+			"\"hwaccel\":true,\"ids\":255,\"init\":true}"));
+	CHECK(strstr(t, "\"virtio-pci\":\"msix\"}") != NULL);
+	free(t);
+}
+
+/* A device KVM makes but lkvm's set-up cannot INIT is not offered. */
+static void test_report_aia_init_failed(void)
+{
+	struct kvm_caps c;
+	char *t;
+
+	sample_caps(&c);
+	c.aia = true;
+	c.aia_mode = "emul";
+	c.aia_ids = 255;
+	snprintf(c.aia_err, sizeof(c.aia_err), "AIA init: Invalid argument");
+	t = report(&c, false);
+	CHECK(strstr(t, "In-kernel irqchip     aia unusable (AIA init: Invalid argument): lkvm emulates a PLIC\n"));
+	CHECK(strstr(t, "Irqchips              plic (userspace)\n") != NULL);
+	CHECK(strstr(t, "virtio-pci (INTx)\n") != NULL);
+	free(t);
+	t = report(&c, true);
+	CHECK(strstr(t, "\"irqchips\":[\"plic\"]") != NULL);
+	CHECK(strstr(t, "\"ids\":255,\"init\":false,"
+			"\"error\":\"AIA init: Invalid argument\"}"));
+	CHECK(strstr(t, "\"virtio-pci\":\"intx\"") != NULL);
+	free(t);
+	/* a creation failure other than "no AIA here" is shown too */
+	c.aia = false;
+	snprintf(c.aia_err, sizeof(c.aia_err),
+		 "AIA create device: Device or resource busy");
+	t = report(&c, false);
+	CHECK(strstr(t, "In-kernel irqchip     none (AIA create device: Device or resource busy)"));
 	free(t);
 }
 
 UNIT_SUITE(caps, UNIT_TEST(test_isa_string_order),
 	   UNIT_TEST(test_isa_string_too_small), UNIT_TEST(test_cpuinfo_h),
-	   UNIT_TEST(test_report_text), UNIT_TEST(test_report_json));
+	   UNIT_TEST(test_report_text), UNIT_TEST(test_report_json),
+	   UNIT_TEST(test_report_aia_init_failed));

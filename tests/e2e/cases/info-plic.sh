@@ -18,7 +18,9 @@ case $(l1_kernel) in
 	expect_grep '^MMU +sv(39|48|57)$' out
 	;;
 esac
-expect_grep '^In-kernel irqchip +none' out
+expect_grep '^In-kernel irqchip +none \(lkvm emulates a PLIC\)$' out
+expect_grep '^Irqchips +plic \(userspace\)$' out
+expect_grep '^Transports +virtio-mmio, virtio-pci \(INTx\)$' out
 case $lkvm_l1 in
 *@6.1) expect_grep '^KVM_GET_REG_LIST +no$' out ;; # 6.6+
 *) expect_grep '^KVM_GET_REG_LIST +yes \([1-9][0-9]* registers\)' out ;;
@@ -38,4 +40,5 @@ expect_grep '^\{"api_version":12,' json
 expect_grep '"isa":"rv64imafdc[^"]*"' json
 expect_grep '"aia":\{"available":false\}' json
 expect_grep '"irqchips":\["plic"\]' json
+expect_grep '"transports":\{"virtio-mmio":"wired","virtio-pci":"intx"\}' json
 expect_grep '\}$' json
