@@ -343,6 +343,21 @@ static void cap_notify(struct pci_dev *pd, uint32_t off, unsigned int n)
 		pd->ops->cfg_written(pd, lo, hi - lo);
 }
 
+/* Before a read: let the device compute capability bytes read-time. */
+static void cap_refresh(struct pci_dev *pd, uint32_t off, unsigned int n)
+{
+	uint32_t lo = off, hi = off + n, end = cap_area_end(pd);
+
+	if (!pd->ops->cfg_read || !pd->cap_last)
+		return;
+	if (lo < PCI_STD_HEADER_SIZEOF)
+		lo = PCI_STD_HEADER_SIZEOF;
+	if (hi > end)
+		hi = end;
+	if (lo < hi)
+		pd->ops->cfg_read(pd, lo, hi - lo);
+}
+
 /*
  * A guest write of n (at most 8) bytes at off within pd's config space.
  * Bytes beyond the standard 256 are dropped. h->cfg_lock held.
@@ -416,10 +431,14 @@ static uint64_t ecam_read(void *dev, uint64_t off, unsigned int size)
 	pd = ecam_decode(h, off, &reg);
 	if (!pd)
 		return all_ones(size);
+	/* cfg_lock: the refresh and the read are one step for the guest */
+	pthread_mutex_lock(&h->cfg_lock);
+	cap_refresh(pd, reg, size);
 	pthread_mutex_lock(&pd->lock);
 	for (i = size; i--;)
 		v = v << 8 | cfg_read_byte(pd, reg + i);
 	pthread_mutex_unlock(&pd->lock);
+	pthread_mutex_unlock(&h->cfg_lock);
 	return v;
 }
 

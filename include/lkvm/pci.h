@@ -44,6 +44,13 @@ struct pci_dev_ops {
 	void (*bar_write)(struct pci_dev *pd, unsigned int bar, uint64_t off,
 			  unsigned int size, uint64_t value);
 	/*
+	 * Before a guest read of config bytes [off, off + size) that touches
+	 * the capability area: lets the device refresh bytes whose value is
+	 * computed on read (virtio's PCI configuration access window).
+	 * May be NULL.
+	 */
+	void (*cfg_read)(struct pci_dev *pd, uint32_t off, unsigned int size);
+	/*
 	 * After a guest write to config bytes [off, off + size), the part
 	 * of the write that lies in the capability area (from 0x40 to the
 	 * end of the last capability, dword-aligned); called even when the

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests for virtio/pci.c over hw/pci.c: the capability list, BARs,
+ * the common configuration, notifications, INTx/ISR, MSI-X vectors and the
+ * PCI configuration access capability, driven through ECAM and the memory
+ * window like a guest driver, with virtio-rng as the device.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <linux/pci_regs.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_pci.h>
+#include <linux/virtio_ring.h>
+
+#include "lkvm/virtio-devs.h"
+#include "lkvm/virtio-pci.h"
+#include "unit.h"
+
+#define RAM_BASE 0x80000000ULL
+#define RAM_SIZE 0x40000ULL
+#define DESC_GPA (RAM_BASE + 0x1000)
+#define AVAIL_GPA (RAM_BASE + 0x2000)
+#define USED_GPA (RAM_BASE + 0x3000)
+#define BUF_GPA (RAM_BASE + 0x8000)
+#define W32 0x40000000ULL
+#define W64 0x100000000ULL
+#define BAR0_GPA (W32 + 0x10000)
+#define BAR1_GPA (W32 + 0x20000)
+#define QNUM 8
+
+struct tp {
+	uint8_t *ram;
+	struct gmem mem;
+	struct pci_host *h;
+	struct virtio_dev *d;
+	struct virtio_pci *vp;
+	int slot;
+	/* what the machine side saw */
+	int intx;
+	uint64_t notify_base;
+	bool notify_on;
+	unsigned int fires[4], routes;
+	uint16_t avail_idx;
+};
+
+static void intx_set(void *ctrl, unsigned int irq, int level)
+{
+	struct tp *t = ctrl;
+
+	(void)irq;
+	t->intx = level;
+}
+
+static void notify_mapped(void *opaque, struct virtio_pci *vp, uint64_t base,
+			  bool mapped)
+{
+	struct tp *t = opaque;
+
+	(void)vp;
+	t->notify_base = base;
+	t->notify_on = mapped;
+}
+
+static void msi_route(void *opaque, unsigned int vec, uint64_t addr,
+		      uint32_t data, bool live)
+{
+	struct tp *t = opaque;
+
+	(void)vec, (void)addr, (void)data, (void)live;
+	t->routes++;
+}
+
+static void msi_fire(void *opaque, unsigned int vec)
+{
+	struct tp *t = opaque;
+
+	if (vec < 4)
+		t->fires[vec]++;
+}
+
+static const struct msix_ops msi_ops = { msi_route, msi_fire };
+static const struct virtio_pci_host_ops host_msix = { &msi_ops,
+						      notify_mapped };
+static const struct virtio_pci_host_ops host_intx = { NULL, notify_mapped };
+
+static struct tp *tp_new(bool msix)
+{
+	struct tp *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->ram = calloc(1, RAM_SIZE);
+	if (!t->ram || gmem_add(&t->mem, RAM_BASE, RAM_SIZE, t->ram) ||
+	    pci_host_create(&t->h, W32, 0x40000000ULL, W64, 0x100000000ULL))
+		goto fail;
+	t->d = virtio_rng_create(&t->mem, (struct irq_line){ 0 });
+	if (!t->d ||
+	    virtio_pci_create(&t->vp, t->d, msix ? &host_msix : &host_intx, t))
+		goto fail;
+	t->slot = pci_host_add(t->h, virtio_pci_dev(t->vp),
+			       (struct irq_line){ intx_set, t, 12 });
+	if (t->slot < 0)
+		goto fail;
+	return t;
+fail:
+	unit_fail(__FILE__, __LINE__, "test set-up failed");
+	free(t->ram);
+	free(t);
+	return NULL;
+}
+
+static void tp_free(struct tp *t)
+{
+	virtio_rng_destroy(t->d);
+	virtio_pci_destroy(t->vp);
+	pci_host_destroy(t->h);
+	free(t->ram);
+	free(t);
+}
+
+static uint32_t cfg_rd(struct tp *t, uint32_t off, unsigned int size)
+{
+	return (uint32_t)pci_ecam_ops.read(t->h, (uint64_t)t->slot << 15 | off,
+					   size);
+}
+
+static void cfg_wr(struct tp *t, uint32_t off, unsigned int size, uint32_t v)
+{
+	pci_ecam_ops.write(t->h, (uint64_t)t->slot << 15 | off, size, v);
+}
+
+static uint64_t mem_rd(struct tp *t, uint64_t gpa, unsigned int size)
+{
+	return pci_window_ops.read(pci_host_window(t->h, 0), gpa - W32, size);
+}
+
+static void mem_wr(struct tp *t, uint64_t gpa, unsigned int size, uint64_t v)
+{
+	pci_window_ops.write(pci_host_window(t->h, 0), gpa - W32, size, v);
+}
+
+static uint64_t common(uint32_t off)
+{
+	return BAR0_GPA + VPCI_COMMON_OFF + off;
+}
+
+/* Place the BARs and turn on memory decoding and bus mastering. */
+static void bars_on(struct tp *t)
+{
+	cfg_wr(t, PCI_BASE_ADDRESS_0, 4, (uint32_t)BAR0_GPA);
+	cfg_wr(t, PCI_BASE_ADDRESS_1, 4, (uint32_t)BAR1_GPA);
+	cfg_wr(t, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+}
+
+/* Find the vendor capability of cfg_type type; 0 when absent. */
+static uint32_t find_vcap(struct tp *t, uint8_t type)
+{
+	uint32_t off = cfg_rd(t, PCI_CAPABILITY_LIST, 1);
+	unsigned int n = 0;
+
+	while (off && n++ < 48) {
+		if (cfg_rd(t, off, 1) == PCI_CAP_ID_VNDR &&
+		    cfg_rd(t, off + VIRTIO_PCI_CAP_CFG_TYPE, 1) == type)
+			return off;
+		off = cfg_rd(t, off + 1, 1);
+	}
+	return 0;
+}
+
+static uint32_t find_cap(struct tp *t, uint8_t id)
+{
+	uint32_t off = cfg_rd(t, PCI_CAPABILITY_LIST, 1);
+	unsigned int n = 0;
+
+	while (off && n++ < 48) {
+		if (cfg_rd(t, off, 1) == id)
+			return off;
+		off = cfg_rd(t, off + 1, 1);
+	}
+	return 0;
+}
+
+static void test_ids_and_caps(void)
+{
+	struct tp *t = tp_new(true);
+	uint32_t c;
+
+	REQUIRE(t);
+	CHECK_EQ(cfg_rd(t, PCI_VENDOR_ID, 2), VPCI_VENDOR);
+	CHECK_EQ(cfg_rd(t, PCI_DEVICE_ID, 2), VPCI_DEVICE_BASE + 4);
+	CHECK(cfg_rd(t, PCI_REVISION_ID, 1) >= 1);
+	CHECK_EQ(cfg_rd(t, PCI_SUBSYSTEM_ID, 2), 4);
+	CHECK(cfg_rd(t, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+
+	c = find_vcap(t, VIRTIO_PCI_CAP_COMMON_CFG);
+	REQUIRE(c);
+	CHECK_EQ(cfg_rd(t, c + VIRTIO_PCI_CAP_BAR, 1), 0);
+	CHECK_EQ(cfg_rd(t, c + VIRTIO_PCI_CAP_OFFSET, 4), VPCI_COMMON_OFF);
+	CHECK(cfg_rd(t, c + VIRTIO_PCI_CAP_LENGTH, 4) >= 56);
+	c = find_vcap(t, VIRTIO_PCI_CAP_ISR_CFG);
+	REQUIRE(c);
+	CHECK_EQ(cfg_rd(t, c + VIRTIO_PCI_CAP_OFFSET, 4), VPCI_ISR_OFF);
+	c = find_vcap(t, VIRTIO_PCI_CAP_NOTIFY_CFG);
+	REQUIRE(c);
+	CHECK_EQ(cfg_rd(t, c + VIRTIO_PCI_CAP_LEN, 1), 20);
+	CHECK_EQ(cfg_rd(t, c + VIRTIO_PCI_CAP_OFFSET, 4), VPCI_NOTIFY_OFF);
+	CHECK_EQ(cfg_rd(t, c + 16, 4), VPCI_NOTIFY_STRIDE);
+	/* virtio-rng has no device configuration */
+	CHECK_EQ(find_vcap(t, VIRTIO_PCI_CAP_DEVICE_CFG), 0);
+	CHECK(find_vcap(t, VIRTIO_PCI_CAP_PCI_CFG));
+
+	c = find_cap(t, PCI_CAP_ID_MSIX);
+	REQUIRE(c);
+	/* one queue + config = 2 vectors; table and PBA in BAR 1 */
+	CHECK_EQ(cfg_rd(t, c + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_QSIZE, 1);
+	CHECK_EQ(cfg_rd(t, c + PCI_MSIX_TABLE, 4), 1);
+	CHECK_EQ(cfg_rd(t, c + PCI_MSIX_PBA, 4), VPCI_PBA_OFF | 1);
+	CHECK_EQ(virtio_pci_nr_vectors(t->vp), 2);
+	tp_free(t);
+
+	/* INTx only: no MSI-X capability, no BAR 1 */
+	t = tp_new(false);
+	REQUIRE(t);
+	CHECK_EQ(find_cap(t, PCI_CAP_ID_MSIX), 0);
+	cfg_wr(t, PCI_BASE_ADDRESS_1, 4, 0xffffffff);
+	CHECK_EQ(cfg_rd(t, PCI_BASE_ADDRESS_1, 4), 0);
+	CHECK_EQ(cfg_rd(t, PCI_INTERRUPT_PIN, 1), 1);
+	tp_free(t);
+}
+
+static void test_bars(void)
+{
+	struct tp *t = tp_new(true);
+
+	REQUIRE(t);
+	cfg_wr(t, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
+	CHECK_EQ(cfg_rd(t, PCI_BASE_ADDRESS_0, 4), ~(VPCI_BAR0_SIZE - 1));
+	cfg_wr(t, PCI_BASE_ADDRESS_1, 4, 0xffffffff);
+	CHECK_EQ(cfg_rd(t, PCI_BASE_ADDRESS_1, 4), ~(VPCI_BAR1_SIZE - 1));
+	CHECK(!t->notify_on);
+	bars_on(t);
+	CHECK(t->notify_on);
+	CHECK_EQ(t->notify_base, BAR0_GPA + VPCI_NOTIFY_OFF);
+	/* moving BAR 0 moves the doorbells */
+	cfg_wr(t, PCI_COMMAND, 2, 0);
+	CHECK(!t->notify_on);
+	cfg_wr(t, PCI_BASE_ADDRESS_0, 4, (uint32_t)(BAR0_GPA + 0x4000));
+	cfg_wr(t, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	CHECK(t->notify_on);
+	CHECK_EQ(t->notify_base, BAR0_GPA + 0x4000 + VPCI_NOTIFY_OFF);
+	tp_free(t);
+}
+
+/* The driver's bring-up through the common configuration. */
+static void bring_up(struct tp *t)
+{
+	mem_wr(t, common(VIRTIO_PCI_COMMON_STATUS), 1,
+	       VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_DFSELECT), 4, 1);
+	CHECK(mem_rd(t, common(VIRTIO_PCI_COMMON_DF), 4) & 1); /* VERSION_1 */
+	mem_wr(t, common(VIRTIO_PCI_COMMON_GFSELECT), 4, 1);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_GF), 4, 1);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_GF), 4), 1);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_STATUS), 1,
+	       VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		       VIRTIO_CONFIG_S_FEATURES_OK);
+	CHECK(mem_rd(t, common(VIRTIO_PCI_COMMON_STATUS), 1) &
+	      VIRTIO_CONFIG_S_FEATURES_OK);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_NUMQ), 2), 1);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_SELECT), 2, 0);
+	/* queue_size starts at the maximum */
+	CHECK(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_SIZE), 2) >= QNUM);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_SIZE), 2, QNUM);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_SIZE), 2), QNUM);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_NOFF), 2), 0);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_DESCLO), 8, DESC_GPA);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_AVAILLO), 4, (uint32_t)AVAIL_GPA);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_AVAILHI), 4, 0);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_USEDLO), 8, USED_GPA);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_DESCLO), 8), DESC_GPA);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_AVAILLO), 4),
+		 (uint32_t)AVAIL_GPA);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_ENABLE), 2, 1);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_ENABLE), 2), 1);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_STATUS), 1,
+	       VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		       VIRTIO_CONFIG_S_FEATURES_OK |
+		       VIRTIO_CONFIG_S_DRIVER_OK);
+	CHECK(virtio_dev_live(t->d));
+}
+
+/* Offer one 16-byte writable buffer and ring the doorbell. */
+static void offer_buffer(struct tp *t)
+{
+	struct vring_desc desc = { .addr = BUF_GPA, .len = 16,
+				   .flags = VRING_DESC_F_WRITE };
+	uint16_t head = 0, idx;
+
+	gmem_write(&t->mem, DESC_GPA, &desc, sizeof(desc));
+	gmem_write(&t->mem, AVAIL_GPA + 4 + 2 * (t->avail_idx % QNUM), &head,
+		   2);
+	idx = ++t->avail_idx;
+	gmem_write(&t->mem, AVAIL_GPA + 2, &idx, 2);
+	mem_wr(t, BAR0_GPA + VPCI_NOTIFY_OFF, 2, 0);
+}
+
+static uint16_t used_idx(struct tp *t)
+{
+	uint16_t v = 0;
+
+	gmem_read(&t->mem, USED_GPA + 2, &v, 2);
+	return v;
+}
+
+static void test_intx_isr(void)
+{
+	struct tp *t = tp_new(false);
+
+	REQUIRE(t);
+	bars_on(t);
+	bring_up(t);
+	offer_buffer(t);
+	CHECK_EQ(used_idx(t), 1);
+	CHECK_EQ(t->intx, 1);
+	CHECK(cfg_rd(t, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	/* ISR: read-to-clear, lowers INTx */
+	CHECK_EQ(mem_rd(t, BAR0_GPA + VPCI_ISR_OFF, 1), 1);
+	CHECK_EQ(t->intx, 0);
+	CHECK_EQ(mem_rd(t, BAR0_GPA + VPCI_ISR_OFF, 1), 0);
+	/* INTX_DISABLE keeps the line low, the status bit still shows it */
+	cfg_wr(t, PCI_COMMAND, 2,
+	       PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+		       PCI_COMMAND_INTX_DISABLE);
+	offer_buffer(t);
+	CHECK_EQ(used_idx(t), 2);
+	CHECK_EQ(t->intx, 0);
+	CHECK(cfg_rd(t, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+	/* reset through device_status */
+	mem_wr(t, common(VIRTIO_PCI_COMMON_STATUS), 1, 0);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_STATUS), 1), 0);
+	CHECK(!virtio_dev_live(t->d));
+	/* no MSI-X: vectors cannot be set */
+	mem_wr(t, common(VIRTIO_PCI_COMMON_MSIX), 2, 0);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_MSIX), 2),
+		 VIRTIO_MSI_NO_VECTOR);
+	tp_free(t);
+}
+
+static void test_msix_vectors(void)
+{
+	struct tp *t = tp_new(true);
+	uint32_t c;
+
+	REQUIRE(t);
+	bars_on(t);
+	c = find_cap(t, PCI_CAP_ID_MSIX);
+	REQUIRE(c);
+	/* vector 1 for the queue, 0 for configuration */
+	mem_wr(t, BAR1_GPA + 16, 8, 0x28000000ULL);
+	mem_wr(t, BAR1_GPA + 24, 4, 33);
+	mem_wr(t, BAR1_GPA + 28, 4, 0);
+	cfg_wr(t, c + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+	CHECK(cfg_rd(t, c + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_ENABLE);
+	CHECK(t->routes >= 1);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_MSIX), 2, 0);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_MSIX), 2), 0);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_SELECT), 2, 0);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_MSIX), 2, 7); /* no such */
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_MSIX), 2),
+		 VIRTIO_MSI_NO_VECTOR);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_MSIX), 2, 1);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_MSIX), 2), 1);
+	bring_up(t);
+	offer_buffer(t);
+	CHECK_EQ(used_idx(t), 1);
+	CHECK_EQ(t->fires[1], 1);
+	CHECK_EQ(t->intx, 0); /* MSI-X on: no INTx, no ISR */
+	CHECK_EQ(mem_rd(t, BAR0_GPA + VPCI_ISR_OFF, 1), 0);
+	/* masked: pending in the PBA, delivered on unmask */
+	mem_wr(t, BAR1_GPA + 28, 4, 1);
+	offer_buffer(t);
+	CHECK_EQ(t->fires[1], 1);
+	CHECK_EQ(mem_rd(t, BAR1_GPA + VPCI_PBA_OFF, 8), 2);
+	mem_wr(t, BAR1_GPA + 28, 4, 0);
+	CHECK_EQ(t->fires[1], 2);
+	/* a device reset forgets the vectors */
+	mem_wr(t, common(VIRTIO_PCI_COMMON_STATUS), 1, 0);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_MSIX), 2),
+		 VIRTIO_MSI_NO_VECTOR);
+	tp_free(t);
+}
+
+static void test_pci_cfg_window(void)
+{
+	struct tp *t = tp_new(true);
+	uint32_t c, data;
+
+	REQUIRE(t);
+	bars_on(t);
+	c = find_vcap(t, VIRTIO_PCI_CAP_PCI_CFG);
+	REQUIRE(c);
+	data = c + 16;
+	/* read num_queues (2 bytes at 0x12 of BAR 0) through config space */
+	cfg_wr(t, c + VIRTIO_PCI_CAP_BAR, 1, 0);
+	cfg_wr(t, c + VIRTIO_PCI_CAP_OFFSET, 4, VIRTIO_PCI_COMMON_NUMQ);
+	cfg_wr(t, c + VIRTIO_PCI_CAP_LENGTH, 4, 2);
+	CHECK_EQ(cfg_rd(t, data, 4) & 0xffff, 1);
+	/* write device_status through it */
+	cfg_wr(t, c + VIRTIO_PCI_CAP_OFFSET, 4, VIRTIO_PCI_COMMON_STATUS);
+	cfg_wr(t, c + VIRTIO_PCI_CAP_LENGTH, 4, 1);
+	cfg_wr(t, data, 4, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_STATUS), 1),
+		 VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	/* bad windows do nothing: length 3, misaligned, beyond the BAR */
+	cfg_wr(t, c + VIRTIO_PCI_CAP_LENGTH, 4, 3);
+	cfg_wr(t, data, 4, 0);
+	cfg_wr(t, c + VIRTIO_PCI_CAP_LENGTH, 4, 2);
+	cfg_wr(t, c + VIRTIO_PCI_CAP_OFFSET, 4, VIRTIO_PCI_COMMON_STATUS + 1);
+	cfg_wr(t, data, 4, 0);
+	cfg_wr(t, c + VIRTIO_PCI_CAP_OFFSET, 4, 0xfffffffe);
+	cfg_wr(t, data, 4, 0);
+	cfg_wr(t, c + VIRTIO_PCI_CAP_BAR, 1, 5);
+	cfg_wr(t, data, 4, 0);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_STATUS), 1),
+		 VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	tp_free(t);
+}
+
+static void test_odd_accesses(void)
+{
+	struct tp *t = tp_new(true);
+	uint64_t off;
+	unsigned int size;
+
+	REQUIRE(t);
+	bars_on(t);
+	/* wrong widths on the common configuration are ignored */
+	mem_wr(t, common(VIRTIO_PCI_COMMON_STATUS), 4, 0xff);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_SELECT), 1, 3);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_STATUS), 1), 0);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_SELECT), 2), 0);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_NUMQ), 4), 0);
+	/* a queue that does not exist */
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_SELECT), 2, 9);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_SIZE), 2), 0);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_ENABLE), 2, 1);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_ENABLE), 2), 0);
+	mem_wr(t, BAR0_GPA + VPCI_NOTIFY_OFF + 4 * 40, 2, 40);
+	/* every offset and size of both BARs is safe */
+	for (off = 0; off < VPCI_BAR0_SIZE; off += 1)
+		for (size = 1; size <= 8; size <<= 1)
+			if (off % size == 0 && off + size <= VPCI_BAR0_SIZE)
+				(void)mem_rd(t, BAR0_GPA + off, size);
+	for (off = 0; off < VPCI_BAR1_SIZE; off += 1)
+		for (size = 1; size <= 8; size <<= 1)
+			if (off + size <= VPCI_BAR1_SIZE) {
+				(void)mem_rd(t, BAR1_GPA + off, size);
+				mem_wr(t, BAR1_GPA + off, size, ~0ULL);
+			}
+	tp_free(t);
+}
+
+UNIT_SUITE(vpci, UNIT_TEST(test_ids_and_caps), UNIT_TEST(test_bars),
+	   UNIT_TEST(test_intx_isr), UNIT_TEST(test_msix_vectors),
+	   UNIT_TEST(test_pci_cfg_window), UNIT_TEST(test_odd_accesses));
