@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The guest's flattened device tree: CPUs, memory, chosen, PLIC, devices. */
+/* The guest's flattened device tree: CPUs, memory, irqchips, PCI, devices. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,9 +7,19 @@
 
 #include "lkvm/fdt.h"
 
-#define PHANDLE_PLIC 1
-#define PHANDLE_CPU_INTC(n) (2 + (n))
+/* The wired-interrupt controller: the PLIC, or the APLIC with aia. */
+#define PHANDLE_WIRED 1
+#define PHANDLE_IMSIC 2
+#define PHANDLE_CPU_INTC(n) (3 + (n))
 #define IRQ_S_EXT 9
+#define IRQ_TYPE_LEVEL_HIGH 4 /* dt-bindings/interrupt-controller/irq.h */
+
+/* PCI address space codes (phys.hi of a PCI address, IEEE 1275 PCI). */
+#define PCI_SPACE_MEM32 0x02000000
+#define PCI_SPACE_MEM64 0x03000000
+#define PCI_DEVFN_SLOT_SHIFT 11 /* phys.hi bits 15:11: the device */
+#define PCI_NR_SLOTS 32
+#define PCI_NR_PINS 4 /* INTA..INTD */
 
 /* Every libfdt call below goes through T() to stop at the first error. */
 #define T(call)                    \
@@ -124,15 +134,33 @@ static int chosen_node(void *fdt, const struct fdt_params *p)
 	return fdt_end_node(fdt);
 }
 
-static int plic_node(void *fdt, const struct fdt_params *p)
+/* interrupts-extended = <&cpuN_intc 9> for every hart, in hart order. */
+static int prop_hart_s_ext(void *fdt, const struct fdt_params *p)
 {
 	unsigned int i;
 	fdt32_t *ext;
+
+	T(fdt_property_placeholder(fdt, "interrupts-extended",
+				   (int)(8 * p->nr_cpus), (void **)&ext));
+	for (i = 0; i < p->nr_cpus; i++) {
+		ext[2 * i] = cpu_to_fdt32(PHANDLE_CPU_INTC(i));
+		ext[2 * i + 1] = cpu_to_fdt32(IRQ_S_EXT);
+	}
+	return 0;
+}
+
+static int begin_intc_node(void *fdt, uint64_t base)
+{
 	char name[48];
 
 	snprintf(name, sizeof(name), "interrupt-controller@%llx",
-		 (unsigned long long)p->plic_base);
-	T(fdt_begin_node(fdt, name));
+		 (unsigned long long)base);
+	return fdt_begin_node(fdt, name);
+}
+
+static int plic_node(void *fdt, const struct fdt_params *p)
+{
+	T(begin_intc_node(fdt, p->plic_base));
 	T(fdt_property(fdt, "compatible", "sifive,plic-1.0.0\0riscv,plic0",
 		       sizeof("sifive,plic-1.0.0\0riscv,plic0")));
 	T(prop_reg(fdt, p->plic_base, p->plic_size));
@@ -140,21 +168,61 @@ static int plic_node(void *fdt, const struct fdt_params *p)
 	T(fdt_property_cell(fdt, "#address-cells", 0));
 	T(fdt_property(fdt, "interrupt-controller", NULL, 0));
 	T(fdt_property_cell(fdt, "riscv,ndev", p->plic_ndev));
-	/* one S-mode context per hart: <&cpuN-intc 9> */
-	T(fdt_property_placeholder(fdt, "interrupts-extended",
-				   (int)(8 * p->nr_cpus), (void **)&ext));
-	for (i = 0; i < p->nr_cpus; i++) {
-		ext[2 * i] = cpu_to_fdt32(PHANDLE_CPU_INTC(i));
-		ext[2 * i + 1] = cpu_to_fdt32(IRQ_S_EXT);
-	}
-	T(fdt_property_cell(fdt, "phandle", PHANDLE_PLIC));
+	/* one S-mode context per hart */
+	T(prop_hart_s_ext(fdt, p));
+	T(fdt_property_cell(fdt, "phandle", PHANDLE_WIRED));
 	return fdt_end_node(fdt);
 }
 
-static int dev_node(void *fdt, const char *name, const char *compatible,
-		    uint64_t base, uint64_t size, unsigned int irq,
-		    uint32_t clock)
+/* One S-level interrupt file per hart, hart i's at base + i * stride. */
+static int imsic_node(void *fdt, const struct fdt_params *p)
 {
+	T(begin_intc_node(fdt, p->imsic_base));
+	T(fdt_property_string(fdt, "compatible", "riscv,imsics"));
+	T(prop_reg(fdt, p->imsic_base, p->imsic_stride * p->nr_cpus));
+	T(prop_hart_s_ext(fdt, p));
+	T(fdt_property(fdt, "interrupt-controller", NULL, 0));
+	T(fdt_property_cell(fdt, "#interrupt-cells", 0));
+	T(fdt_property_cell(fdt, "#address-cells", 0));
+	T(fdt_property(fdt, "msi-controller", NULL, 0));
+	T(fdt_property_cell(fdt, "#msi-cells", 0));
+	T(fdt_property_cell(fdt, "riscv,num-ids", p->imsic_nids));
+	T(fdt_property_cell(fdt, "phandle", PHANDLE_IMSIC));
+	return fdt_end_node(fdt);
+}
+
+/* The APLIC in MSI mode: wired sources become MSIs to the IMSICs. */
+static int aplic_node(void *fdt, const struct fdt_params *p)
+{
+	T(begin_intc_node(fdt, p->aplic_base));
+	T(fdt_property_string(fdt, "compatible", "riscv,aplic"));
+	T(prop_reg(fdt, p->aplic_base, p->aplic_size));
+	T(fdt_property(fdt, "interrupt-controller", NULL, 0));
+	T(fdt_property_cell(fdt, "#interrupt-cells", 2));
+	T(fdt_property_cell(fdt, "#address-cells", 0));
+	T(fdt_property_cell(fdt, "msi-parent", PHANDLE_IMSIC));
+	T(fdt_property_cell(fdt, "riscv,num-sources", p->aplic_nsrc));
+	T(fdt_property_cell(fdt, "phandle", PHANDLE_WIRED));
+	return fdt_end_node(fdt);
+}
+
+/* The cells naming wired source irq: <irq> (PLIC), <irq 4> (APLIC). */
+static unsigned int wired_spec(const struct fdt_params *p, unsigned int irq,
+			       fdt32_t *cells)
+{
+	cells[0] = cpu_to_fdt32(irq);
+	if (!p->aia)
+		return 1;
+	cells[1] = cpu_to_fdt32(IRQ_TYPE_LEVEL_HIGH);
+	return 2;
+}
+
+static int dev_node(void *fdt, const struct fdt_params *p, const char *name,
+		    const char *compatible, uint64_t base, uint64_t size,
+		    unsigned int irq, uint32_t clock)
+{
+	fdt32_t spec[2];
+	unsigned int n;
 	char node[64];
 
 	snprintf(node, sizeof(node), "%s@%llx", name, (unsigned long long)base);
@@ -163,8 +231,103 @@ static int dev_node(void *fdt, const char *name, const char *compatible,
 	T(prop_reg(fdt, base, size));
 	if (clock)
 		T(fdt_property_cell(fdt, "clock-frequency", clock));
-	T(fdt_property_cell(fdt, "interrupts", irq));
-	T(fdt_property_cell(fdt, "interrupt-parent", PHANDLE_PLIC));
+	n = wired_spec(p, irq, spec);
+	T(fdt_property(fdt, "interrupts", spec, (int)(n * sizeof(spec[0]))));
+	T(fdt_property_cell(fdt, "interrupt-parent", PHANDLE_WIRED));
+	return fdt_end_node(fdt);
+}
+
+/* One ranges entry: PCI address = CPU address, 3 + 2 + 2 cells. */
+static void pci_range(fdt32_t *r, uint32_t space, uint64_t base,
+		      uint64_t size)
+{
+	r[0] = cpu_to_fdt32(space);
+	r[1] = r[3] = cpu_to_fdt32((uint32_t)(base >> 32));
+	r[2] = r[4] = cpu_to_fdt32((uint32_t)base);
+	r[5] = cpu_to_fdt32((uint32_t)(size >> 32));
+	r[6] = cpu_to_fdt32((uint32_t)size);
+}
+
+/*
+ * Both windows are non-prefetchable: they hold emulated registers with
+ * read side effects, and Linux places a non-prefetchable BAR only in a
+ * non-prefetchable window while a prefetchable BAR fits either
+ * (drivers/pci/bus.c: pci_bus_alloc_from_region()), so whichever kind of
+ * 64-bit BAR the devices declare can use the 64-bit window.
+ */
+static int pci_ranges(void *fdt, const struct fdt_params *p)
+{
+	fdt32_t r[14];
+	int n = 0;
+
+	if (p->pci_mmio32_size)
+		pci_range(&r[7 * n++], PCI_SPACE_MEM32, p->pci_mmio32_base,
+			  p->pci_mmio32_size);
+	if (p->pci_mmio64_size)
+		pci_range(&r[7 * n++], PCI_SPACE_MEM64, p->pci_mmio64_base,
+			  p->pci_mmio64_size);
+	return fdt_property(fdt, "ranges", r, (int)(n * 7 * sizeof(r[0])));
+}
+
+/*
+ * INTx of every slot and pin to a wired source, swizzled so that the four
+ * sources are shared evenly: slot s pin p (1..4) -> base + (s + p - 1) % 4.
+ * Each entry: child address (3 cells), pin, parent phandle, then the
+ * parent's interrupt specifier (the parent's #address-cells is 0).
+ */
+static int pci_interrupt_map(void *fdt, const struct fdt_params *p)
+{
+	static const uint32_t mask[4] = { 0x1800, 0, 0, 7 };
+	unsigned int slot, pin, cells = p->aia ? 7 : 6;
+	fdt32_t *map, *e;
+	int i;
+
+	T(fdt_property_placeholder(fdt, "interrupt-map",
+				   (int)(PCI_NR_SLOTS * PCI_NR_PINS * cells * 4),
+				   (void **)&map));
+	e = map;
+	for (slot = 0; slot < PCI_NR_SLOTS; slot++) {
+		for (pin = 1; pin <= PCI_NR_PINS; pin++) {
+			e[0] = cpu_to_fdt32(slot << PCI_DEVFN_SLOT_SHIFT);
+			e[1] = e[2] = 0;
+			e[3] = cpu_to_fdt32(pin);
+			e[4] = cpu_to_fdt32(PHANDLE_WIRED);
+			wired_spec(p,
+				   p->pci_intx_base +
+					   (slot + pin - 1) % PCI_NR_PINS,
+				   &e[5]);
+			e += cells;
+		}
+	}
+	T(fdt_property_placeholder(fdt, "interrupt-map-mask", 16,
+				   (void **)&map));
+	for (i = 0; i < 4; i++)
+		map[i] = cpu_to_fdt32(mask[i]);
+	return 0;
+}
+
+/* A generic ECAM host bridge for bus 0. */
+static int pci_node(void *fdt, const struct fdt_params *p)
+{
+	fdt32_t bus_range[2] = { 0, 0 };
+	char name[32];
+
+	snprintf(name, sizeof(name), "pci@%llx",
+		 (unsigned long long)p->pci_ecam_base);
+	T(fdt_begin_node(fdt, name));
+	T(fdt_property_string(fdt, "compatible", "pci-host-ecam-generic"));
+	T(fdt_property_string(fdt, "device_type", "pci"));
+	T(fdt_property_cell(fdt, "#address-cells", 3));
+	T(fdt_property_cell(fdt, "#size-cells", 2));
+	T(fdt_property_cell(fdt, "#interrupt-cells", 1));
+	T(fdt_property(fdt, "bus-range", bus_range, sizeof(bus_range)));
+	T(fdt_property_cell(fdt, "linux,pci-domain", 0));
+	T(fdt_property(fdt, "dma-coherent", NULL, 0));
+	T(prop_reg(fdt, p->pci_ecam_base, p->pci_ecam_size));
+	T(pci_ranges(fdt, p));
+	T(pci_interrupt_map(fdt, p));
+	if (p->aia)
+		T(fdt_property_cell(fdt, "msi-parent", PHANDLE_IMSIC));
 	return fdt_end_node(fdt);
 }
 
@@ -177,12 +340,19 @@ static int soc_node(void *fdt, const struct fdt_params *p)
 	T(fdt_property_cell(fdt, "#address-cells", 2));
 	T(fdt_property_cell(fdt, "#size-cells", 2));
 	T(fdt_property(fdt, "ranges", NULL, 0));
-	T(plic_node(fdt, p));
+	if (p->aia) {
+		T(imsic_node(fdt, p));
+		T(aplic_node(fdt, p));
+	} else {
+		T(plic_node(fdt, p));
+	}
+	if (p->pci)
+		T(pci_node(fdt, p));
 	if (p->uart_size)
-		T(dev_node(fdt, "serial", "ns16550a", p->uart_base,
+		T(dev_node(fdt, p, "serial", "ns16550a", p->uart_base,
 			   p->uart_size, p->uart_irq, p->uart_clock));
 	for (i = 0; i < p->nr_devs && i < FDT_MAX_DEVS; i++)
-		T(dev_node(fdt, p->devs[i].name, p->devs[i].compatible,
+		T(dev_node(fdt, p, p->devs[i].name, p->devs[i].compatible,
 			   p->devs[i].base, p->devs[i].size, p->devs[i].irq,
 			   0));
 	return fdt_end_node(fdt);

@@ -72,6 +72,10 @@ done
 rm -rf "$work/results"
 mkdir -p "$work"/{bin,images,cases,results}
 cp "$TOP_DIR/.build/riscv64-static/lkvm" "$work/bin/lkvm"
+# Helpers that drive single lkvm modules against L1's KVM.
+"${CROSS}gcc" -O2 -static -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-I"$TOP_DIR/include" -I"$TOP_DIR" -isystem "$("$E2E_DIR/build-deps.sh")/include" \
+	-o "$work/bin/aia-check" "$E2E_DIR/tools/aia-check.c" "$TOP_DIR/riscv/kvm-aia.c"
 cp "$E2E_DIR"/lib.sh "$E2E_DIR"/case-wrapper.sh "$work/"
 cp "$E2E_DIR"/demo-l1.sh "$work/demo.sh"
 "$E2E_DIR/guests/build.sh" "$work/guests"

@@ -325,6 +325,339 @@ out:
 	free(c);
 }
 
+/* The in-kernel AIA and the PCI bridge, as the machine would fill them. */
+static void sample_aia(struct fdt_params *p)
+{
+	p->aia = true;
+	p->aplic_base = MEMMAP_APLIC_BASE;
+	p->aplic_size = MEMMAP_APLIC_SIZE;
+	p->aplic_nsrc = PLIC_NR_SOURCES;
+	p->imsic_base = MEMMAP_IMSIC_BASE;
+	p->imsic_stride = MEMMAP_IMSIC_STRIDE;
+	p->imsic_nids = 255;
+}
+
+static void sample_pci(struct fdt_params *p)
+{
+	p->pci = true;
+	p->pci_ecam_base = MEMMAP_PCI_ECAM_BASE;
+	p->pci_ecam_size = 1 << 20;
+	p->pci_mmio32_base = MEMMAP_PCI_MMIO32_BASE;
+	p->pci_mmio32_size = MEMMAP_PCI_MMIO32_SIZE;
+	p->pci_mmio64_base = memmap_pci_mmio64_base(p->ram_size);
+	p->pci_mmio64_size = MEMMAP_PCI_MMIO64_SIZE;
+	p->pci_intx_base = IRQ_PCI_INTX_BASE;
+}
+
+static uint32_t cell_at(const void *prop, int idx)
+{
+	fdt32_t v;
+
+	memcpy(&v, (const uint8_t *)prop + 4 * idx, sizeof(v));
+	return fdt32_to_cpu(v);
+}
+
+static uint32_t getcell(const void *fdt, int off, const char *name)
+{
+	const void *prop;
+	int len;
+
+	prop = fdt_getprop(fdt, off, name, &len);
+	if (!CHECK(prop && len == 4)) {
+		fprintf(stderr, "    no one-cell property %s\n", name);
+		return UINT32_MAX;
+	}
+	return cell_at(prop, 0);
+}
+
+/* The node phandle ph names has this compatible; returns its offset. */
+static int check_phandle(const void *fdt, uint32_t ph, const char *compat)
+{
+	int off = fdt_node_offset_by_phandle(fdt, ph);
+
+	if (!CHECK(off >= 0) ||
+	    !CHECK(!fdt_node_check_compatible(fdt, off, compat))) {
+		fprintf(stderr, "    phandle %u is not a %s\n", ph, compat);
+		return -1;
+	}
+	return off;
+}
+
+/* interrupts-extended = <&cpuI_intc 9> for hart I = 0, 1, ... */
+static void check_hart_ext(const void *fdt, int off, unsigned int nr_cpus)
+{
+	const void *ext;
+	unsigned int i;
+	int len, intc;
+
+	ext = fdt_getprop(fdt, off, "interrupts-extended", &len);
+	REQUIRE(CHECK(ext && len == (int)(8 * nr_cpus)));
+	for (i = 0; i < nr_cpus; i++) {
+		intc = check_phandle(fdt, cell_at(ext, 2 * i),
+				     "riscv,cpu-intc");
+		if (intc >= 0)
+			CHECK_EQ(getcell(fdt, fdt_parent_offset(fdt, intc),
+					 "reg"),
+				 i);
+		CHECK_EQ(cell_at(ext, 2 * i + 1), 9);
+	}
+}
+
+/* Returns the IMSIC's phandle. */
+static uint32_t check_imsic(const void *fdt, unsigned int nr_cpus)
+{
+	const void *prop;
+	int off, len;
+
+	off = fdt_path_offset(fdt, "/soc/interrupt-controller@28000000");
+	if (!CHECK(off >= 0))
+		return 0;
+	CHECK(!fdt_node_check_compatible(fdt, off, "riscv,imsics"));
+	prop = fdt_getprop(fdt, off, "reg", &len);
+	if (!CHECK(prop && len == 16))
+		return 0;
+	CHECK_EQ(be64_at(prop, 0), MEMMAP_IMSIC_BASE);
+	CHECK_EQ(be64_at(prop, 1), MEMMAP_IMSIC_STRIDE * nr_cpus);
+	check_hart_ext(fdt, off, nr_cpus);
+	CHECK(fdt_getprop(fdt, off, "interrupt-controller", NULL) != NULL);
+	CHECK(fdt_getprop(fdt, off, "msi-controller", NULL) != NULL);
+	CHECK_EQ(getcell(fdt, off, "#interrupt-cells"), 0);
+	CHECK_EQ(getcell(fdt, off, "#msi-cells"), 0);
+	CHECK_EQ(getcell(fdt, off, "riscv,num-ids"), 255);
+	return fdt_get_phandle(fdt, off);
+}
+
+/* Returns the APLIC's phandle. */
+static uint32_t check_aplic(const void *fdt, uint32_t imsic)
+{
+	const void *prop;
+	int off, len;
+
+	off = fdt_path_offset(fdt, "/soc/interrupt-controller@d000000");
+	if (!CHECK(off >= 0))
+		return 0;
+	CHECK(!fdt_node_check_compatible(fdt, off, "riscv,aplic"));
+	prop = fdt_getprop(fdt, off, "reg", &len);
+	CHECK(prop && len == 16 && be64_at(prop, 0) == MEMMAP_APLIC_BASE &&
+	      be64_at(prop, 1) == MEMMAP_APLIC_SIZE);
+	CHECK(fdt_getprop(fdt, off, "interrupt-controller", NULL) != NULL);
+	CHECK_EQ(getcell(fdt, off, "#interrupt-cells"), 2);
+	CHECK_EQ(getcell(fdt, off, "#address-cells"), 0);
+	CHECK_EQ(getcell(fdt, off, "msi-parent"), imsic);
+	CHECK_EQ(getcell(fdt, off, "riscv,num-sources"), PLIC_NR_SOURCES);
+	CHECK(fdt_getprop(fdt, off, "interrupts-extended", NULL) == NULL);
+	return fdt_get_phandle(fdt, off);
+}
+
+/* A wired device: interrupt-parent and interrupts = <irq 4> or <irq>. */
+static void check_wired_dev(const void *fdt, const char *path,
+			    uint32_t parent, unsigned int irq, bool aia)
+{
+	const void *prop;
+	int off, len;
+
+	off = fdt_path_offset(fdt, path);
+	REQUIRE(CHECK(off >= 0));
+	CHECK_EQ(getcell(fdt, off, "interrupt-parent"), parent);
+	prop = fdt_getprop(fdt, off, "interrupts", &len);
+	REQUIRE(CHECK(prop && len == (aia ? 8 : 4)));
+	CHECK_EQ(cell_at(prop, 0), irq);
+	if (aia)
+		CHECK_EQ(cell_at(prop, 1), 4);
+}
+
+static void check_pci_ranges(const void *fdt, int off, uint64_t ram_size)
+{
+	const void *r;
+	int len;
+
+	r = fdt_getprop(fdt, off, "ranges", &len);
+	REQUIRE(CHECK(r && len == 2 * 7 * 4));
+	CHECK_EQ(cell_at(r, 0), 0x02000000);
+	CHECK_EQ(cell_at(r, 2), MEMMAP_PCI_MMIO32_BASE);
+	CHECK_EQ(cell_at(r, 4), MEMMAP_PCI_MMIO32_BASE);
+	CHECK_EQ(cell_at(r, 6), MEMMAP_PCI_MMIO32_SIZE);
+	CHECK_EQ(cell_at(r, 7), 0x03000000);
+	CHECK_EQ(((uint64_t)cell_at(r, 8) << 32) | cell_at(r, 9),
+		 memmap_pci_mmio64_base(ram_size));
+	CHECK_EQ(((uint64_t)cell_at(r, 10) << 32) | cell_at(r, 11),
+		 memmap_pci_mmio64_base(ram_size));
+	CHECK_EQ(((uint64_t)cell_at(r, 12) << 32) | cell_at(r, 13),
+		 MEMMAP_PCI_MMIO64_SIZE);
+}
+
+/* 32 slots x 4 pins, each to source base + (slot + pin - 1) % 4. */
+static void check_pci_map(const void *fdt, int off, uint32_t parent, bool aia)
+{
+	int len, cells = aia ? 7 : 6, i;
+	const void *m;
+
+	m = fdt_getprop(fdt, off, "interrupt-map-mask", &len);
+	REQUIRE(CHECK(m && len == 16));
+	CHECK(cell_at(m, 0) == 0x1800 && cell_at(m, 1) == 0 &&
+	      cell_at(m, 2) == 0 && cell_at(m, 3) == 7);
+	m = fdt_getprop(fdt, off, "interrupt-map", &len);
+	REQUIRE(CHECK(m && len == 32 * 4 * cells * 4));
+	for (i = 0; i < 128; i++) {
+		unsigned int slot = (unsigned int)i / 4, pin = i % 4 + 1;
+		int e = i * cells;
+		bool ok = cell_at(m, e) == slot << 11 && !cell_at(m, e + 1) &&
+			  !cell_at(m, e + 2) && cell_at(m, e + 3) == pin &&
+			  cell_at(m, e + 4) == parent &&
+			  cell_at(m, e + 5) ==
+				  IRQ_PCI_INTX_BASE + (slot + pin - 1) % 4 &&
+			  (!aia || cell_at(m, e + 6) == 4);
+
+		if (!CHECK(ok)) {
+			fprintf(stderr, "    interrupt-map entry %d wrong\n", i);
+			break;
+		}
+	}
+}
+
+static void check_pci(const void *fdt, uint32_t parent, uint32_t imsic,
+		      bool aia, uint64_t ram_size)
+{
+	const void *prop;
+	int off, len;
+
+	off = fdt_path_offset(fdt, "/soc/pci@30000000");
+	REQUIRE(CHECK(off >= 0));
+	CHECK(!fdt_node_check_compatible(fdt, off, "pci-host-ecam-generic"));
+	CHECK_STR(fdt_getprop(fdt, off, "device_type", NULL), "pci");
+	CHECK_EQ(getcell(fdt, off, "#address-cells"), 3);
+	CHECK_EQ(getcell(fdt, off, "#size-cells"), 2);
+	CHECK_EQ(getcell(fdt, off, "#interrupt-cells"), 1);
+	CHECK_EQ(getcell(fdt, off, "linux,pci-domain"), 0);
+	CHECK(fdt_getprop(fdt, off, "dma-coherent", NULL) != NULL);
+	prop = fdt_getprop(fdt, off, "bus-range", &len);
+	CHECK(prop && len == 8 && !cell_at(prop, 0) && !cell_at(prop, 1));
+	prop = fdt_getprop(fdt, off, "reg", &len);
+	CHECK(prop && len == 16 && be64_at(prop, 0) == MEMMAP_PCI_ECAM_BASE &&
+	      be64_at(prop, 1) == 1 << 20);
+	check_pci_ranges(fdt, off, ram_size);
+	check_pci_map(fdt, off, parent, aia);
+	if (aia)
+		CHECK_EQ(getcell(fdt, off, "msi-parent"), imsic);
+	else
+		CHECK(fdt_getprop(fdt, off, "msi-parent", NULL) == NULL);
+}
+
+/* Returns the PLIC's phandle. */
+static uint32_t check_plic(const void *fdt)
+{
+	int off = fdt_path_offset(fdt, "/soc/interrupt-controller@c000000");
+
+	if (!CHECK(off >= 0))
+		return 0;
+	CHECK_EQ(getcell(fdt, off, "#interrupt-cells"), 1);
+	CHECK_EQ(getcell(fdt, off, "#address-cells"), 0);
+	return fdt_get_phandle(fdt, off);
+}
+
+static void check_variant(const void *fdt, const struct fdt_params *p)
+{
+	uint32_t wired, imsic = 0;
+	bool aia = p->aia;
+
+	if (aia) {
+		imsic = check_imsic(fdt, p->nr_cpus);
+		check_phandle(fdt, imsic, "riscv,imsics");
+		wired = check_aplic(fdt, imsic);
+		check_phandle(fdt, wired, "riscv,aplic");
+		CHECK(fdt_path_offset(fdt, "/soc/interrupt-controller@c000000") < 0);
+	} else {
+		wired = check_plic(fdt);
+		check_phandle(fdt, wired, "riscv,plic0");
+		CHECK(fdt_path_offset(fdt, "/soc/interrupt-controller@d000000") < 0);
+		CHECK(fdt_path_offset(fdt, "/soc/interrupt-controller@28000000") < 0);
+	}
+	check_wired_dev(fdt, "/soc/serial@10000000", wired, IRQ_UART, aia);
+	check_wired_dev(fdt, "/soc/virtio_mmio@10001000", wired, 1, aia);
+	if (p->pci)
+		check_pci(fdt, wired, imsic, aia, p->ram_size);
+	else
+		CHECK(fdt_path_offset(fdt, "/soc/pci@30000000") < 0);
+}
+
+static void build_variant(unsigned int nr_cpus, bool aia, bool pci)
+{
+	struct kvm_caps *c = malloc(sizeof(*c));
+	struct fdt_params *p = malloc(sizeof(*p));
+	void *buf = malloc(FDT_BUF);
+	int size;
+
+	if (!CHECK(c && p && buf))
+		goto out;
+	sample_caps(c);
+	sample_params(p, c, nr_cpus);
+	if (aia)
+		sample_aia(p);
+	if (pci)
+		sample_pci(p);
+	size = fdt_build(buf, FDT_BUF, p);
+	if (!CHECK(size > 0 && size <= FDT_BUF) ||
+	    !CHECK_EQ(fdt_check_header(buf), 0))
+		goto out;
+	check_cpus(buf, nr_cpus);
+	check_variant(buf, p);
+	check_dtc(buf, size);
+out:
+	free(buf);
+	free(p);
+	free(c);
+}
+
+static void test_plic_variant(void)
+{
+	build_variant(2, false, false);
+}
+
+static void test_aia(void)
+{
+	build_variant(1, true, false);
+	build_variant(3, true, false);
+}
+
+static void test_pci_plic(void)
+{
+	build_variant(2, false, true);
+}
+
+static void test_pci_aia(void)
+{
+	build_variant(1, true, true);
+	build_variant(4, true, true);
+}
+
+/* The largest tree: 512 harts, AIA and PCI, still fits and stays clean. */
+static void test_aia_pci_many_cpus(void)
+{
+	struct kvm_caps *c = malloc(sizeof(*c));
+	struct fdt_params *p = malloc(sizeof(*p));
+	size_t len = 1 << 20;
+	void *buf = malloc(len);
+	int size;
+
+	if (!CHECK(c && p && buf))
+		goto out;
+	sample_caps(c);
+	sample_params(p, c, VM_MAX_CPUS);
+	sample_aia(p);
+	sample_pci(p);
+	size = fdt_build(buf, len, p);
+	if (!CHECK(size > 0))
+		goto out;
+	check_variant(buf, p);
+	check_dtc(buf, size);
+out:
+	free(buf);
+	free(p);
+	free(c);
+}
+
 UNIT_SUITE(fdt, UNIT_TEST(test_one_cpu), UNIT_TEST(test_two_cpus),
 	   UNIT_TEST(test_four_cpus), UNIT_TEST(test_no_initrd_no_mmu),
-	   UNIT_TEST(test_too_small));
+	   UNIT_TEST(test_too_small), UNIT_TEST(test_plic_variant),
+	   UNIT_TEST(test_aia), UNIT_TEST(test_pci_plic),
+	   UNIT_TEST(test_pci_aia), UNIT_TEST(test_aia_pci_many_cpus));
