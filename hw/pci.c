@@ -27,12 +27,12 @@
 #define CFG_STD_END PCI_CFG_SPACE_SIZE /* extended space above reads 0 */
 #define CAP_ALIGN 4
 
-#define CMD_WMASK                                                      \
+#define CMD_WMASK                                                       \
 	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | \
 	 PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE)
-#define STATUS_W1C                                                     \
-	(PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT |              \
-	 PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_REC_MASTER_ABORT |    \
+#define STATUS_W1C                                                   \
+	(PCI_STATUS_PARITY | PCI_STATUS_SIG_TARGET_ABORT |           \
+	 PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_REC_MASTER_ABORT | \
 	 PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_DETECTED_PARITY)
 
 _Static_assert(PCI_BAR_MEM64 == PCI_BASE_ADDRESS_MEM_TYPE_64,
@@ -109,8 +109,8 @@ bool pci_dev_master(const struct pci_dev *pd)
 	return on;
 }
 
-int pci_dev_init(struct pci_dev *pd, const struct pci_dev_ops *ops,
-		 void *priv, const char *name, uint16_t vendor, uint16_t device,
+int pci_dev_init(struct pci_dev *pd, const struct pci_dev_ops *ops, void *priv,
+		 const char *name, uint16_t vendor, uint16_t device,
 		 uint32_t class_code, uint8_t revision, uint16_t subsys_vendor,
 		 uint16_t subsys_id)
 {
@@ -144,9 +144,8 @@ void pci_dev_destroy(struct pci_dev *pd)
 /* True when BAR slot bar is taken, also as the upper half of a 64-bit BAR. */
 static bool bar_taken(const struct pci_dev *pd, unsigned int bar)
 {
-	return pd->bar_size[bar] ||
-	       (bar && pd->bar_size[bar - 1] &&
-		(pd->bar_kind[bar - 1] & PCI_BAR_MEM64));
+	return pd->bar_size[bar] || (bar && pd->bar_size[bar - 1] &&
+				     (pd->bar_kind[bar - 1] & PCI_BAR_MEM64));
 }
 
 static bool bar_args_ok(const struct pci_dev *pd, unsigned int bar,
@@ -215,7 +214,8 @@ int pci_dev_add_cap(struct pci_dev *pd, uint8_t id, const void *body,
 	pd->cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
 	pd->cap_last = (uint8_t)off;
 	/* a full area stores 0x100 as 0: see cap_area_end() */
-	pd->cap_end = (uint8_t)((off + 2 + len + CAP_ALIGN - 1) & ~(CAP_ALIGN - 1u));
+	pd->cap_end =
+		(uint8_t)((off + 2 + len + CAP_ALIGN - 1) & ~(CAP_ALIGN - 1u));
 	pthread_mutex_unlock(&pd->lock);
 	return (int)off;
 }
@@ -223,8 +223,7 @@ int pci_dev_add_cap(struct pci_dev *pd, uint8_t id, const void *body,
 /* The level the INTx line should have. pd->lock held. */
 static bool intx_out(const struct pci_dev *pd)
 {
-	return pd->intx_level &&
-	       !(cfg_command(pd) & PCI_COMMAND_INTX_DISABLE);
+	return pd->intx_level && !(cfg_command(pd) & PCI_COMMAND_INTX_DISABLE);
 }
 
 void pci_dev_set_intx(struct pci_dev *pd, int level)
@@ -265,7 +264,8 @@ static bool in_window(const struct pci_host *h, uint64_t gpa, uint64_t size)
 	for (i = 0; i < ARRAY_SIZE(h->win); i++) {
 		const struct pci_window *w = &h->win[i];
 
-		if (w->size && gpa >= w->base && last <= w->base + (w->size - 1))
+		if (w->size && gpa >= w->base &&
+		    last <= w->base + (w->size - 1))
 			return true;
 	}
 	return false;
@@ -325,7 +325,7 @@ static void cfg_write_byte(struct pci_dev *pd, uint32_t off, uint8_t v)
 	uint8_t wm = pd->wmask[off];
 
 	pd->cfg[off] = (uint8_t)((pd->cfg[off] & ~wm) | (v & wm));
-	pd->cfg[off] &= (uint8_t)~(v & pd->w1cmask[off]);
+	pd->cfg[off] &= (uint8_t) ~(v & pd->w1cmask[off]);
 }
 
 /* Report the part of [off, off + n) that lies in the capability area. */
