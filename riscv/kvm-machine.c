@@ -21,8 +21,10 @@
 #include "lkvm/uart.h"
 #include "lkvm/virtio-devs.h"
 #include "lkvm/virtio-mmio.h"
+#include "lkvm/virtio-pci.h"
 
 #include <linux/virtio_mmio.h>
+#include "riscv/kvm-aia.h"
 #include "riscv/kvm-regs.h"
 #include "riscv/machine.h"
 
@@ -254,11 +256,31 @@ static void *io_thread(void *arg)
 	return NULL;
 }
 
-/* The interrupt line the next virtio-mmio device gets. */
+/* A wired source of the in-kernel APLIC, driven with KVM_IRQ_LINE. */
+static void aia_set_irq(void *opaque, unsigned int irq, int level)
+{
+	struct machine *m = opaque;
+
+	if (kvm_aia_set_irq(m->vm_fd, irq, level) < 0)
+		pr_warn_ratelimited(&m->rl, "KVM_IRQ_LINE %u: %s", irq,
+				    strerror(errno));
+}
+
+/* Wired interrupt source irq of whichever controller the VM has. */
+static struct irq_line wired_irq(struct machine *m, unsigned int irq)
+{
+	if (m->aia)
+		return (struct irq_line){ aia_set_irq, m, irq };
+	return (struct irq_line){ plic_set_irq, m->plic, irq };
+}
+
+/* The interrupt line the next virtio-mmio device gets (PCI devices get
+ * their INTx line from the bridge instead). */
 static struct irq_line next_virtio_irq(struct machine *m)
 {
-	return (struct irq_line){ plic_set_irq, m->plic,
-				  IRQ_VIRTIO_BASE + m->nr_virtio };
+	if (m->cfg->transport == VIRTIO_TRANSPORT_PCI)
+		return (struct irq_line){ 0 };
+	return wired_irq(m, IRQ_VIRTIO_BASE + m->nr_virtio);
 }
 
 /* Serve d over virtio-mmio at the next slot (its irq from
@@ -278,6 +300,259 @@ static int vm_add_virtio_mmio(struct machine *m, struct virtio_dev *d)
 	if (ret)
 		return ret;
 	m->virtio[m->nr_virtio++] = d;
+	return 0;
+}
+
+/* Let KVM signal a queue's eventfd for writes to its PCI doorbell. */
+static int vpci_ioeventfd(struct machine *m, struct vpci_slot *s, bool assign)
+{
+	struct kvm_ioeventfd ioe = { .len = 2 };
+	unsigned int q;
+	int ret = 0;
+
+	for (q = 0; q < s->nr_queues; q++) {
+		ioe.addr = s->notify_base + q * VPCI_NOTIFY_STRIDE;
+		ioe.fd = m->notify[s->first_notify + q].fd;
+		ioe.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN;
+		if (ioctl(m->vm_fd, KVM_IOEVENTFD, &ioe) < 0 && !ret)
+			ret = -errno;
+	}
+	return ret;
+}
+
+/* The guest moved (or stopped decoding) a device's BAR 0. */
+static void vpci_notify_mapped(void *opaque, struct virtio_pci *vp,
+			       uint64_t base, bool mapped)
+{
+	struct vpci_slot *s = opaque;
+	struct machine *m = s->m;
+
+	(void)vp;
+	if (!s->nr_queues || s->notify_on == mapped)
+		return;
+	if (s->notify_on)
+		vpci_ioeventfd(m, s, false);
+	s->notify_base = base;
+	s->notify_on = mapped && !vpci_ioeventfd(m, s, true);
+	if (mapped && !s->notify_on)
+		pr_warn_ratelimited(&m->rl,
+				    "virtio-pci doorbells at 0x%llx: no ioeventfd",
+				    (unsigned long long)base);
+}
+
+/* MSI-X vector vec of a device changed: update its GSI's route. */
+static void vpci_msi_route(void *opaque, unsigned int vec, uint64_t addr,
+			   uint32_t data, bool live)
+{
+	struct vpci_slot *s = opaque;
+	struct machine *m = s->m;
+	struct kvm_irq_routing *tab;
+
+	if (vec >= s->nr_vec)
+		return;
+	pthread_mutex_lock(&m->routes.lock);
+	if (msi_routes_set(&m->routes, s->gsi + vec, addr, data, live) > 0) {
+		tab = msi_routes_build(&m->routes);
+		if (!tab || ioctl(m->vm_fd, KVM_SET_GSI_ROUTING, tab) < 0)
+			pr_warn_ratelimited(&m->rl,
+					    "KVM_SET_GSI_ROUTING (%u routes): %s",
+					    tab ? tab->nr : 0, strerror(errno));
+		free(tab);
+	}
+	pthread_mutex_unlock(&m->routes.lock);
+}
+
+static void vpci_msi_fire(void *opaque, unsigned int vec)
+{
+	struct vpci_slot *s = opaque;
+	uint64_t one = 1;
+
+	if (vec < s->nr_vec && write(s->irqfd[vec], &one, sizeof(one)) < 0)
+		pr_warn_ratelimited(&s->m->rl, "MSI vector %u lost: %s", vec,
+				    strerror(errno));
+}
+
+static const struct msix_ops machine_msix_ops = {
+	.route = vpci_msi_route,
+	.fire = vpci_msi_fire,
+};
+
+static const struct virtio_pci_host_ops vpci_host_msix = {
+	.msix = &machine_msix_ops,
+	.notify_mapped = vpci_notify_mapped,
+};
+
+static const struct virtio_pci_host_ops vpci_host_intx = {
+	.notify_mapped = vpci_notify_mapped,
+};
+
+/* One eventfd per queue for the I/O thread; KVM is told where the
+ * doorbells are once the guest has placed the BAR. */
+static int vpci_add_notify(struct machine *m, struct vpci_slot *s,
+			   struct virtio_dev *d)
+{
+	struct notify_fd *n;
+	unsigned int q;
+
+	s->first_notify = m->nr_notify;
+	if (m->cfg->no_ioeventfd || !m->caps.ioeventfd)
+		return 0;
+	n = realloc(m->notify, (m->nr_notify + d->ops->nr_queues) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	m->notify = n;
+	for (q = 0; q < d->ops->nr_queues; q++) {
+		n = &m->notify[m->nr_notify];
+		n->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (n->fd < 0)
+			return -errno;
+		n->dev = d;
+		n->queue = q;
+		m->nr_notify++;
+	}
+	s->nr_queues = d->ops->nr_queues;
+	return 0;
+}
+
+/* One GSI and irqfd per MSI-X vector. */
+static int vpci_add_msi(struct machine *m, struct vpci_slot *s)
+{
+	struct kvm_irqfd irqfd = { 0 };
+	unsigned int i;
+	int gsi;
+
+	s->nr_vec = virtio_pci_nr_vectors(s->vp);
+	gsi = msi_routes_alloc(&m->routes, s->nr_vec);
+	if (gsi < 0)
+		return gsi;
+	s->gsi = (unsigned int)gsi;
+	for (i = 0; i < s->nr_vec; i++) {
+		s->irqfd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		irqfd.fd = (uint32_t)s->irqfd[i];
+		irqfd.gsi = s->gsi + i;
+		if (s->irqfd[i] < 0 || ioctl(m->vm_fd, KVM_IRQFD, &irqfd) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * The four INTx lines are shared by the slots (swizzled): a line is
+ * asserted while any function drives it (wired-OR). Functions report
+ * only transitions, so a count per line is enough.
+ */
+static void intx_set(void *opaque, unsigned int irq, int level)
+{
+	struct machine *m = opaque;
+	unsigned int i = (irq - IRQ_PCI_INTX_BASE) % 4;
+	int n = level ? atomic_fetch_add(&m->intx_count[i], 1) + 1 :
+			atomic_fetch_sub(&m->intx_count[i], 1) - 1;
+	struct irq_line line = wired_irq(m, irq);
+
+	if ((level && n == 1) || (!level && n == 0))
+		irq_line_set(&line, level);
+}
+
+/* Serve d over virtio-pci in the next slot of bus 0. */
+static int vm_add_virtio_pci(struct machine *m, struct virtio_dev *d)
+{
+	struct vpci_slot *s;
+	int ret, slot;
+
+	if (!d || m->nr_vpci >= VM_MAX_VIRTIO)
+		return -ENOSPC;
+	s = &m->vpci[m->nr_vpci];
+	memset(s, 0, sizeof(*s));
+	for (slot = 0; slot < MSIX_MAX_VECTORS; slot++)
+		s->irqfd[slot] = -1;
+	s->m = m;
+	ret = virtio_pci_create(&s->vp, d, m->aia ? &vpci_host_msix :
+						    &vpci_host_intx, s);
+	if (ret)
+		return ret;
+	m->nr_vpci++;
+	ret = vpci_add_notify(m, s, d);
+	ret = ret ?: (m->aia ? vpci_add_msi(m, s) : 0);
+	if (ret)
+		return ret;
+	slot = pci_host_add(m->pci, virtio_pci_dev(s->vp), (struct irq_line){ 0 });
+	if (slot < 0)
+		return slot;
+	virtio_pci_dev(s->vp)->intx = (struct irq_line){
+		intx_set, m,
+		pci_intx_irq(IRQ_PCI_INTX_BASE, (unsigned int)slot, 1)
+	};
+	return 0;
+}
+
+static int vm_setup_pci(struct machine *m)
+{
+	uint64_t base64 = memmap_pci_mmio64_base(m->ram_size);
+	int ret;
+
+	ret = pci_host_create(&m->pci, MEMMAP_PCI_MMIO32_BASE,
+			      MEMMAP_PCI_MMIO32_SIZE, base64,
+			      MEMMAP_PCI_MMIO64_SIZE);
+	ret = ret ?: mmio_register(&m->bus, MEMMAP_PCI_ECAM_BASE,
+				   PCI_ECAM_BUS_SIZE, PCI_ECAM_SIZES,
+				   &pci_ecam_ops, m->pci, "pci-ecam");
+	ret = ret ?: mmio_register(&m->bus, MEMMAP_PCI_MMIO32_BASE,
+				   MEMMAP_PCI_MMIO32_SIZE, PCI_WINDOW_SIZES,
+				   &pci_window_ops, pci_host_window(m->pci, 0),
+				   "pci-mmio32");
+	ret = ret ?: mmio_register(&m->bus, base64, MEMMAP_PCI_MMIO64_SIZE,
+				   PCI_WINDOW_SIZES, &pci_window_ops,
+				   pci_host_window(m->pci, 1), "pci-mmio64");
+	if (ret)
+		pr_err("cannot set up the PCI host bridge: %s", strerror(-ret));
+	return ret ? -1 : 0;
+}
+
+/* Serve d over the configured transport. */
+static int vm_add_virtio(struct machine *m, struct virtio_dev *d)
+{
+	if (m->cfg->transport == VIRTIO_TRANSPORT_PCI)
+		return vm_add_virtio_pci(m, d);
+	return vm_add_virtio_mmio(m, d);
+}
+
+/*
+ * The irqchip: the in-kernel AIA when asked for, or with auto when KVM
+ * can make one; the userspace PLIC otherwise. After the vCPUs exist.
+ */
+static int vm_setup_irqchip(struct machine *m)
+{
+	struct kvm_aia_params p = {
+		.nr_vcpus = m->nr_vcpus,
+		.nr_sources = PLIC_NR_SOURCES,
+		.aplic_base = MEMMAP_APLIC_BASE,
+		.imsic_base = MEMMAP_IMSIC_BASE,
+		.imsic_stride = MEMMAP_IMSIC_STRIDE,
+	};
+	struct kvm_aia_info info;
+	int ret;
+
+	if (m->cfg->irqchip == IRQCHIP_PLIC)
+		return 0;
+	ret = kvm_aia_setup(m->vm_fd, &p, &info);
+	/* auto falls back to the PLIC only where KVM has no AIA at all */
+	if (ret && (m->cfg->irqchip == IRQCHIP_AIA || info.created)) {
+		pr_err("--irqchip %s: cannot give the guest the in-kernel AIA: %s",
+		       m->cfg->irqchip == IRQCHIP_AIA ? "aia" : "auto",
+		       info.err);
+		return -1;
+	}
+	if (ret)
+		return 0;
+	m->aia = true;
+	m->aia_fd = info.fd;
+	m->aia_ids = info.nr_ids;
+	ret = msi_routes_init(&m->routes, PLIC_NR_SOURCES + 1, 64);
+	if (ret) {
+		pr_err("cannot set up MSI routing: %s", strerror(-ret));
+		return -1;
+	}
+	m->routes_ready = true;
 	return 0;
 }
 
@@ -311,17 +586,17 @@ static int vm_setup_virtio(struct machine *m)
 		m->blks[i] = virtio_blk_create(
 			&m->mem, next_virtio_irq(m), m->disks[i],
 			m->cfg->io_engine == IO_ENGINE_AIO);
-		ret = vm_add_virtio_mmio(m, m->blks[i]);
+		ret = vm_add_virtio(m, m->blks[i]);
 	}
 
 	if (m->cfg->console == CONSOLE_VIRTIO && !ret) {
 		m->vcon = virtio_console_create(&m->mem, next_virtio_irq(m),
 						&m->con);
-		ret = vm_add_virtio_mmio(m, m->vcon);
+		ret = vm_add_virtio(m, m->vcon);
 	}
 	if (m->cfg->rng && !ret) {
 		m->rng = virtio_rng_create(&m->mem, next_virtio_irq(m));
-		ret = vm_add_virtio_mmio(m, m->rng);
+		ret = vm_add_virtio(m, m->rng);
 	}
 	if (ret)
 		pr_err("cannot set up the virtio devices: %s", strerror(-ret));
@@ -330,30 +605,31 @@ static int vm_setup_virtio(struct machine *m)
 
 static int vm_setup_devices(struct machine *m)
 {
-	struct irq_line uart_irq;
-	int ret;
+	int ret = 0;
 
 	console_init(&m->con, STDOUT_FILENO);
 	sbi_init(&m->sbi, &m->mem, &machine_sbi_console, m);
-	ret = plic_create(&m->plic, PLIC_NR_SOURCES, m->nr_vcpus,
-			  &machine_plic_ops, m);
-	ret = ret
-		      ?: mmio_register(&m->bus, MEMMAP_PLIC_BASE,
-				       plic_mmio_size(m->nr_vcpus),
-				       PLIC_MMIO_SIZES, &plic_mmio_ops, m->plic,
-				       "plic");
-	uart_irq = (struct irq_line){ plic_set_irq, m->plic, IRQ_UART };
-	ret = ret ?: uart_create(&m->uart, &machine_uart_backend, m, uart_irq);
-	ret = ret
-		      ?: mmio_register(&m->bus, MEMMAP_UART_BASE,
-				       UART_MMIO_REGION_SIZE, UART_MMIO_SIZES,
-				       &uart_mmio_ops, m->uart, "uart");
+	if (!m->aia) {
+		ret = plic_create(&m->plic, PLIC_NR_SOURCES, m->nr_vcpus,
+				  &machine_plic_ops, m);
+		ret = ret ?: mmio_register(&m->bus, MEMMAP_PLIC_BASE,
+					   plic_mmio_size(m->nr_vcpus),
+					   PLIC_MMIO_SIZES, &plic_mmio_ops,
+					   m->plic, "plic");
+	}
+	ret = ret ?: uart_create(&m->uart, &machine_uart_backend, m,
+				 wired_irq(m, IRQ_UART));
+	ret = ret ?: mmio_register(&m->bus, MEMMAP_UART_BASE,
+				   UART_MMIO_REGION_SIZE, UART_MMIO_SIZES,
+				   &uart_mmio_ops, m->uart, "uart");
 	if (ret) {
 		pr_err("cannot set up the devices: %s", strerror(-ret));
 		return -1;
 	}
 	if (m->cfg->console == CONSOLE_SERIAL)
 		m->con.uart = m->uart;
+	if (m->cfg->transport == VIRTIO_TRANSPORT_PCI && vm_setup_pci(m))
+		return -1;
 	return vm_setup_virtio(m);
 }
 
@@ -470,9 +746,24 @@ static int vm_setup_fdt(struct machine *m)
 		p.initrd_start = m->plan.initrd_addr;
 		p.initrd_end = m->plan.initrd_addr + m->plan.initrd_size;
 	}
+	p.aia = m->aia;
 	p.plic_base = MEMMAP_PLIC_BASE;
 	p.plic_size = plic_mmio_size(m->nr_vcpus);
 	p.plic_ndev = PLIC_NR_SOURCES;
+	p.aplic_base = MEMMAP_APLIC_BASE;
+	p.aplic_size = MEMMAP_APLIC_SIZE;
+	p.aplic_nsrc = PLIC_NR_SOURCES;
+	p.imsic_base = MEMMAP_IMSIC_BASE;
+	p.imsic_stride = MEMMAP_IMSIC_STRIDE;
+	p.imsic_nids = m->aia_ids;
+	p.pci = m->pci != NULL;
+	p.pci_ecam_base = MEMMAP_PCI_ECAM_BASE;
+	p.pci_ecam_size = PCI_ECAM_BUS_SIZE;
+	p.pci_mmio32_base = MEMMAP_PCI_MMIO32_BASE;
+	p.pci_mmio32_size = MEMMAP_PCI_MMIO32_SIZE;
+	p.pci_mmio64_base = memmap_pci_mmio64_base(m->ram_size);
+	p.pci_mmio64_size = MEMMAP_PCI_MMIO64_SIZE;
+	p.pci_intx_base = IRQ_PCI_INTX_BASE;
 	p.uart_base = MEMMAP_UART_BASE;
 	p.uart_size = UART_MMIO_REGION_SIZE;
 	p.uart_irq = IRQ_UART;
@@ -630,6 +921,19 @@ static void vm_teardown(struct machine *m)
 			virtio_blk_destroy(m->blks[i]);
 		disk_close(m->disks[i]);
 	}
+	/* after the devices: their completions may still interrupt */
+	for (i = 0; i < m->nr_vpci; i++) {
+		unsigned int v;
+
+		virtio_pci_destroy(m->vpci[i].vp);
+		for (v = 0; v < MSIX_MAX_VECTORS; v++)
+			if (m->vpci[i].irqfd[v] >= 0)
+				close(m->vpci[i].irqfd[v]);
+	}
+	if (m->pci)
+		pci_host_destroy(m->pci);
+	if (m->routes_ready)
+		msi_routes_destroy(&m->routes);
 	for (i = 0; i < m->nr_notify; i++)
 		close(m->notify[i].fd);
 	free(m->notify);
@@ -637,6 +941,8 @@ static void vm_teardown(struct machine *m)
 		plic_destroy(m->plic);
 	if (m->ram)
 		munmap(m->ram, m->ram_size);
+	if (m->aia_fd >= 0)
+		close(m->aia_fd);
 	if (m->vm_fd >= 0)
 		close(m->vm_fd);
 	if (m->kvm_fd >= 0)
@@ -646,7 +952,7 @@ static void vm_teardown(struct machine *m)
 static int vm_setup(struct machine *m, struct kernel_info *ki)
 {
 	if (vm_open_disks(m) || vm_create(m) || vm_setup_ram(m) ||
-	    vm_create_vcpus(m) || vm_setup_devices(m) ||
+	    vm_create_vcpus(m) || vm_setup_irqchip(m) || vm_setup_devices(m) ||
 	    vm_load_images(m, ki) || vm_setup_fdt(m))
 		return -1;
 	return 0;
@@ -667,7 +973,7 @@ int vm_run(const struct vm_config *cfg)
 	if (!m->t_start.tv_sec && !m->t_start.tv_nsec)
 		clock_gettime(CLOCK_MONOTONIC, &m->t_start);
 	m->cfg = cfg;
-	m->kvm_fd = m->vm_fd = -1;
+	m->kvm_fd = m->vm_fd = m->aia_fd = -1;
 	m->rl = (struct ratelimit){ .interval = 5, .burst = 10 };
 	/* SIGINT/SIGTERM go to the signalfd; the kick signal is unblocked
 	 * only in vCPU threads. */

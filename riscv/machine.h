@@ -17,11 +17,28 @@
 #include "lkvm/kvm-caps.h"
 #include "lkvm/log.h"
 #include "lkvm/mmio.h"
+#include "lkvm/msi-routes.h"
+#include "lkvm/msix.h"
+#include "lkvm/pci.h"
 #include "lkvm/sbi.h"
 #include "lkvm/virtio.h"
 #include "lkvm/vm.h"
 
 struct machine;
+struct virtio_pci;
+
+/* A virtio device on PCI: its doorbells and MSI vectors. */
+struct vpci_slot {
+	struct machine *m;
+	struct virtio_pci *vp;
+	unsigned int first_notify; /* its queues' entries in m->notify */
+	unsigned int nr_queues;
+	uint64_t notify_base; /* where the doorbells decode, when mapped */
+	bool notify_on;
+	unsigned int gsi; /* first MSI GSI; one per vector */
+	int irqfd[MSIX_MAX_VECTORS]; /* eventfds KVM injects from */
+	unsigned int nr_vec;
+};
 
 struct vcpu {
 	struct machine *m;
@@ -41,7 +58,16 @@ struct machine {
 	uint64_t ram_size;
 	struct gmem mem;
 	struct mmio_bus bus;
-	struct plic *plic;
+	struct plic *plic; /* the userspace PLIC, or NULL with AIA */
+	bool aia; /* the in-kernel AIA is the irqchip */
+	int aia_fd;
+	unsigned int aia_ids; /* MSI IDs per IMSIC file */
+	struct msi_routes routes; /* with AIA */
+	bool routes_ready;
+	struct pci_host *pci; /* --virtio-transport pci */
+	struct vpci_slot vpci[VM_MAX_VIRTIO];
+	unsigned int nr_vpci;
+	atomic_int intx_count[4]; /* functions asserting INTA..INTD lines */
 	struct uart *uart;
 	struct console con;
 	struct sbi sbi;

@@ -7,7 +7,8 @@
 for notify in ioeventfd mmio-exit; do
 	flag=
 	[ $notify = mmio-exit ] && flag=--no-ioeventfd
-	run out $LKVM run -k $GUESTS/virtio-hostile.bin -m 64 --rng $flag
+	run out $LKVM run -k $GUESTS/virtio-hostile.bin -m 64 --rng $flag \
+		--virtio-transport mmio
 	expect_rc 0
 	expect_grep '^virtio-hostile: PASSED' out
 	expect_no_grep 'WRONG' out
