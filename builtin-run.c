@@ -18,6 +18,9 @@ static const char *const console_names[] = { "serial", "hv", "virtio", NULL };
 static const char *const irqchip_names[] = { "plic", "aia", "auto", NULL };
 /* in enum virtio_transport_kind order */
 static const char *const transport_names[] = { "pci", "mmio", NULL };
+/* in enum aia_mode_kind order */
+static const char *const aia_mode_names[] = { "default", "emul", "hwaccel",
+					      "auto", NULL };
 static const char *const io_engine_names[] = { "aio", "threads", NULL };
 
 /* A file the user named must be a readable regular file. */
@@ -146,6 +149,10 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		OPT_ONE_OF(0, "irqchip", &cfg->irqchip, irqchip_names,
 			   "plic|aia|auto",
 			   "interrupt controller: userspace PLIC, in-kernel AIA, or auto (default: AIA when KVM offers it)"),
+		OPT_ONE_OF(
+			0, "aia-mode", &cfg->aia_mode, aia_mode_names,
+			"default|emul|hwaccel|auto",
+			"in-kernel AIA: IMSIC files emulated by KVM, in hardware, or either (default: KVM's choice)"),
 		OPT_ONE_OF(0, "virtio-transport", &cfg->transport,
 			   transport_names, "pci|mmio",
 			   "transport of every virtio device (default pci)"),

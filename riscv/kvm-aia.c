@@ -112,6 +112,15 @@ static int aia_config(int fd, const struct kvm_aia_params *p,
 		     KVM_DEV_RISCV_AIA_CONFIG_IDS, &ids);
 	if (r)
 		return aia_fail(out, -r, "AIA read IDS");
+	if (p->mode >= 0 && (uint32_t)p->mode != mode) {
+		mode = (uint32_t)p->mode;
+		r = aia_attr(fd, KVM_SET_DEVICE_ATTR,
+			     KVM_DEV_RISCV_AIA_GRP_CONFIG,
+			     KVM_DEV_RISCV_AIA_CONFIG_MODE, &mode);
+		if (r)
+			return aia_fail(out, -r, "AIA set MODE=%s",
+					kvm_aia_mode_name(mode));
+	}
 	out->mode = kvm_aia_mode_name(mode);
 	out->nr_ids = ids;
 	if (p->nr_sources > ids)

@@ -46,6 +46,7 @@
  */
 
 struct kvm_aia_params {
+	int mode; /* KVM_DEV_RISCV_AIA_MODE_*, or -1 for KVM's default */
 	unsigned int nr_vcpus; /* all created, none run yet */
 	unsigned int nr_sources; /* wired sources 1..nr_sources */
 	uint64_t aplic_base;

@@ -228,6 +228,7 @@ static void probe_config(int vcpu, struct kvm_caps *c)
 static void probe_aia(int vm, struct kvm_caps *c)
 {
 	const struct kvm_aia_params p = {
+		.mode = -1,
 		.nr_vcpus = 1,
 		.nr_sources = PLIC_NR_SOURCES,
 		.aplic_base = MEMMAP_APLIC_BASE,

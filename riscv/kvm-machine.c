@@ -303,7 +303,8 @@ static int vm_add_virtio_mmio(struct machine *m, struct virtio_dev *d)
 	return 0;
 }
 
-/* Let KVM signal a queue's eventfd for writes to its PCI doorbell. */
+/* Let KVM signal a queue's eventfd for writes to its PCI doorbell (or
+ * stop); all of a device's doorbells or none: a failure undoes the rest. */
 static int vpci_ioeventfd(struct machine *m, struct vpci_slot *s, bool assign)
 {
 	struct kvm_ioeventfd ioe = { .len = 2 };
@@ -314,8 +315,17 @@ static int vpci_ioeventfd(struct machine *m, struct vpci_slot *s, bool assign)
 		ioe.addr = s->notify_base + q * VPCI_NOTIFY_STRIDE;
 		ioe.fd = m->notify[s->first_notify + q].fd;
 		ioe.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN;
-		if (ioctl(m->vm_fd, KVM_IOEVENTFD, &ioe) < 0 && !ret)
+		if (ioctl(m->vm_fd, KVM_IOEVENTFD, &ioe) < 0 && !ret) {
 			ret = -errno;
+			if (assign)
+				break;
+		}
+	}
+	while (assign && ret && q--) {
+		ioe.addr = s->notify_base + q * VPCI_NOTIFY_STRIDE;
+		ioe.fd = m->notify[s->first_notify + q].fd;
+		ioe.flags = KVM_IOEVENTFD_FLAG_DEASSIGN;
+		ioctl(m->vm_fd, KVM_IOEVENTFD, &ioe);
 	}
 	return ret;
 }
@@ -522,7 +532,14 @@ static int vm_add_virtio(struct machine *m, struct virtio_dev *d)
  */
 static int vm_setup_irqchip(struct machine *m)
 {
+	static const int modes[] = {
+		[AIA_MODE_DEFAULT] = -1,
+		[AIA_MODE_EMUL] = KVM_DEV_RISCV_AIA_MODE_EMUL,
+		[AIA_MODE_HWACCEL] = KVM_DEV_RISCV_AIA_MODE_HWACCEL,
+		[AIA_MODE_AUTO] = KVM_DEV_RISCV_AIA_MODE_AUTO,
+	};
 	struct kvm_aia_params p = {
+		.mode = modes[m->cfg->aia_mode],
 		.nr_vcpus = m->nr_vcpus,
 		.nr_sources = PLIC_NR_SOURCES,
 		.aplic_base = MEMMAP_APLIC_BASE,
@@ -545,6 +562,7 @@ static int vm_setup_irqchip(struct machine *m)
 	if (ret)
 		return 0;
 	m->aia = true;
+	m->aia_mode = info.mode;
 	m->aia_fd = info.fd;
 	m->aia_ids = info.nr_ids;
 	ret = msi_routes_init(&m->routes, PLIC_NR_SOURCES + 1, 64);
@@ -955,6 +973,13 @@ static int vm_setup(struct machine *m, struct kernel_info *ki)
 	    vm_create_vcpus(m) || vm_setup_irqchip(m) || vm_setup_devices(m) ||
 	    vm_load_images(m, ki) || vm_setup_fdt(m))
 		return -1;
+	if (m->cfg->stats)
+		pr_info("machine: irqchip %s%s%s, virtio over %s",
+			m->aia ? "aia (in-kernel, mode " : "plic (userspace)",
+			m->aia ? m->aia_mode : "", m->aia ? ")" : "",
+			m->cfg->transport == VIRTIO_TRANSPORT_PCI ?
+				(m->aia ? "pci (MSI-X)" : "pci (INTx)") :
+				"mmio");
 	return 0;
 }
 

@@ -62,6 +62,7 @@ struct machine {
 	bool aia; /* the in-kernel AIA is the irqchip */
 	int aia_fd;
 	unsigned int aia_ids; /* MSI IDs per IMSIC file */
+	const char *aia_mode; /* "emul", "hwaccel" or "auto" */
 	struct msi_routes routes; /* with AIA */
 	bool routes_ready;
 	struct pci_host *pci; /* --virtio-transport pci */

@@ -343,6 +343,9 @@ static void msix_cap_written(struct virtio_pci *vp)
 
 	msix_set_control(&vp->msix, ctrl & PCI_MSIX_FLAGS_ENABLE,
 			 ctrl & PCI_MSIX_FLAGS_MASKALL);
+	/* with MSI-X on, the function must not assert INTx (PCI 3.0, 6.8) */
+	if (ctrl & PCI_MSIX_FLAGS_ENABLE)
+		virtio_isr_read_clear(vp->d);
 }
 
 static void vpci_cfg_written(struct pci_dev *pd, uint32_t off,

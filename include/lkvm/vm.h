@@ -60,6 +60,9 @@ struct disk_spec {
 };
 enum irqchip_kind { IRQCHIP_PLIC, IRQCHIP_AIA, IRQCHIP_AUTO };
 enum virtio_transport_kind { VIRTIO_TRANSPORT_PCI, VIRTIO_TRANSPORT_MMIO };
+/* --aia-mode: KVM's default, or its EMUL / HWACCEL / AUTO mode */
+enum aia_mode_kind { AIA_MODE_DEFAULT, AIA_MODE_EMUL, AIA_MODE_HWACCEL,
+		     AIA_MODE_AUTO };
 
 struct vm_config {
 	const char *kernel;
@@ -73,6 +76,7 @@ struct vm_config {
 	int console; /* enum console_kind */
 	int irqchip; /* enum irqchip_kind */
 	int transport; /* enum virtio_transport_kind */
+	int aia_mode; /* enum aia_mode_kind */
 	bool rng; /* virtio-rng */
 	struct disk_spec disks[VM_MAX_DISKS];
 	unsigned int nr_disks;

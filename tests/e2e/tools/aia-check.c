@@ -41,6 +41,7 @@ static void close_vm(int vm, int *vcpus, unsigned int n)
 static struct kvm_aia_params params(unsigned int n)
 {
 	return (struct kvm_aia_params){
+		.mode = -1,
 		.nr_vcpus = n,
 		.nr_sources = PLIC_NR_SOURCES,
 		.aplic_base = MEMMAP_APLIC_BASE,
