@@ -20,13 +20,16 @@
 #define MEMMAP_PCI_MMIO32_BASE 0x40000000ULL
 #define MEMMAP_PCI_MMIO32_SIZE 0x40000000ULL
 #define MEMMAP_RAM_BASE 0x80000000ULL
-/* The 64-bit PCI window: 4 GiB at the first 4 GiB boundary above RAM. */
-#define MEMMAP_PCI_MMIO64_SIZE 0x100000000ULL
+/* The 64-bit PCI window: 2 GiB at the first 4 GiB boundary above RAM (a
+ * non-prefetchable window of 4 GiB or more makes Linux warn). */
+#define MEMMAP_PCI_MMIO64_SIZE 0x80000000ULL
+#define MEMMAP_PCI_MMIO64_ALIGN 0x100000000ULL
 static inline uint64_t memmap_pci_mmio64_base(uint64_t ram_size)
 {
 	uint64_t end = MEMMAP_RAM_BASE + ram_size;
 
-	return (end + MEMMAP_PCI_MMIO64_SIZE - 1) & ~(MEMMAP_PCI_MMIO64_SIZE - 1);
+	return (end + MEMMAP_PCI_MMIO64_ALIGN - 1) &
+	       ~(MEMMAP_PCI_MMIO64_ALIGN - 1);
 }
 
 #define VIRTIO_MMIO_STRIDE 0x1000ULL
