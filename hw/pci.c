@@ -328,34 +328,23 @@ static void cfg_write_byte(struct pci_dev *pd, uint32_t off, uint8_t v)
 	pd->cfg[off] &= (uint8_t) ~(v & pd->w1cmask[off]);
 }
 
-/* Report the part of [off, off + n) that lies in the capability area. */
-static void cap_notify(struct pci_dev *pd, uint32_t off, unsigned int n)
+/*
+ * Hand the part of [off, off + n) that lies in the capability area to cb
+ * (cfg_read before a read, cfg_written after a write), if there is one.
+ */
+static void cap_call(struct pci_dev *pd, uint32_t off, unsigned int n,
+		     void (*cb)(struct pci_dev *, uint32_t, unsigned int))
 {
 	uint32_t lo = off, hi = off + n, end = cap_area_end(pd);
 
-	if (!pd->ops->cfg_written || !pd->cap_last)
+	if (!cb || !pd->cap_last)
 		return;
 	if (lo < PCI_STD_HEADER_SIZEOF)
 		lo = PCI_STD_HEADER_SIZEOF;
 	if (hi > end)
 		hi = end;
 	if (lo < hi)
-		pd->ops->cfg_written(pd, lo, hi - lo);
-}
-
-/* Before a read: let the device compute capability bytes read-time. */
-static void cap_refresh(struct pci_dev *pd, uint32_t off, unsigned int n)
-{
-	uint32_t lo = off, hi = off + n, end = cap_area_end(pd);
-
-	if (!pd->ops->cfg_read || !pd->cap_last)
-		return;
-	if (lo < PCI_STD_HEADER_SIZEOF)
-		lo = PCI_STD_HEADER_SIZEOF;
-	if (hi > end)
-		hi = end;
-	if (lo < hi)
-		pd->ops->cfg_read(pd, lo, hi - lo);
+		cb(pd, lo, hi - lo);
 }
 
 /*
@@ -384,7 +373,7 @@ static void cfg_write(struct pci_host *h, struct pci_dev *pd, uint32_t off,
 	bars_get(pd, now);
 	pthread_mutex_unlock(&pd->lock);
 	bars_notify(pd, old, now);
-	cap_notify(pd, off, n);
+	cap_call(pd, off, n, pd->ops->cfg_written);
 }
 
 /* The byte the guest reads at off of an existing function. */
@@ -433,7 +422,7 @@ static uint64_t ecam_read(void *dev, uint64_t off, unsigned int size)
 		return all_ones(size);
 	/* cfg_lock: the refresh and the read are one step for the guest */
 	pthread_mutex_lock(&h->cfg_lock);
-	cap_refresh(pd, reg, size);
+	cap_call(pd, reg, size, pd->ops->cfg_read);
 	pthread_mutex_lock(&pd->lock);
 	for (i = size; i--;)
 		v = v << 8 | cfg_read_byte(pd, reg + i);

@@ -189,6 +189,31 @@ static const struct sbi_console_ops machine_sbi_console = {
 };
 
 /*
+ * One eventfd per queue of d for the I/O thread, appended to m->notify.
+ * Returns the index of the first, or -errno.
+ */
+static int notify_fds_add(struct machine *m, struct virtio_dev *d)
+{
+	struct notify_fd *n;
+	unsigned int q, first = m->nr_notify;
+
+	n = realloc(m->notify, (m->nr_notify + d->ops->nr_queues) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	m->notify = n;
+	for (q = 0; q < d->ops->nr_queues; q++) {
+		n = &m->notify[m->nr_notify];
+		n->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (n->fd < 0)
+			return -errno;
+		n->dev = d;
+		n->queue = q;
+		m->nr_notify++;
+	}
+	return (int)first;
+}
+
+/*
  * Let KVM signal an eventfd for each queue's QueueNotify write, so that
  * device work runs on the I/O thread, not on the vCPU that notified. A
  * kernel without ioeventfd keeps the MMIO-exit path.
@@ -201,32 +226,19 @@ static int vm_add_ioeventfds(struct machine *m, struct virtio_dev *d,
 		.len = 4,
 		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
 	};
-	struct notify_fd *n;
 	unsigned int q;
+	int first;
 
 	if (m->cfg->no_ioeventfd || !m->caps.ioeventfd)
 		return 0;
-	n = realloc(m->notify, (m->nr_notify + d->ops->nr_queues) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	m->notify = n;
-	for (q = 0; q < d->ops->nr_queues; q++) {
-		n = &m->notify[m->nr_notify];
-		n->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		n->dev = d;
-		n->queue = q;
+	first = notify_fds_add(m, d);
+	for (q = 0; first >= 0 && q < d->ops->nr_queues; q++) {
 		ioe.datamatch = q;
-		ioe.fd = n->fd;
-		if (n->fd < 0 || ioctl(m->vm_fd, KVM_IOEVENTFD, &ioe) < 0) {
-			int err = -errno;
-
-			if (n->fd >= 0)
-				close(n->fd);
-			return err;
-		}
-		m->nr_notify++;
+		ioe.fd = m->notify[first + (int)q].fd;
+		if (ioctl(m->vm_fd, KVM_IOEVENTFD, &ioe) < 0)
+			return -errno;
 	}
-	return 0;
+	return first < 0 ? first : 0;
 }
 
 /* The I/O thread: queue notifications from ioeventfds to the devices. */
@@ -401,25 +413,14 @@ static const struct virtio_pci_host_ops vpci_host_intx = {
 static int vpci_add_notify(struct machine *m, struct vpci_slot *s,
 			   struct virtio_dev *d)
 {
-	struct notify_fd *n;
-	unsigned int q;
+	int first;
 
 	s->first_notify = m->nr_notify;
 	if (m->cfg->no_ioeventfd || !m->caps.ioeventfd)
 		return 0;
-	n = realloc(m->notify, (m->nr_notify + d->ops->nr_queues) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	m->notify = n;
-	for (q = 0; q < d->ops->nr_queues; q++) {
-		n = &m->notify[m->nr_notify];
-		n->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (n->fd < 0)
-			return -errno;
-		n->dev = d;
-		n->queue = q;
-		m->nr_notify++;
-	}
+	first = notify_fds_add(m, d);
+	if (first < 0)
+		return first;
 	s->nr_queues = d->ops->nr_queues;
 	return 0;
 }
