@@ -694,8 +694,10 @@ int vm_run(const struct vm_config *cfg)
 	if (vm_boot(m, &ki))
 		machine_stop(m, LKVM_EXIT_ERROR);
 	code = vm_wait(m, sfd);
-	if (cfg->stats)
+	if (cfg->stats) {
 		print_stats(m);
+		vcpu_stats_print(m);
+	}
 out:
 	machine_stop(m, code);
 	if (input_started)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Boot benchmark: in one L1 boot (QEMU TCG, -M virt), 5 L2 boots per console
-# (serial, hv) timed from lkvm start to the guest's init marker, lkvm's
-# start-up time (exec to first KVM_RUN) and peak RSS minus guest RAM.
-# Numbers from TCG are only meaningful as ratios within one run.
+# Boot benchmark: in one L1 boot (QEMU TCG, -M virt), 5 L2 boots per variant
+# (serial and hv consoles, each with and without "quiet") timed from lkvm
+# start to the guest's init marker; lkvm's start-up time (exec to first
+# KVM_RUN), peak RSS minus guest RAM, the exit counts of one boot and the
+# guest's printk timeline. Numbers from TCG are only meaningful as ratios
+# within one run; the kvmtool figures printed are the recipe's, for reference.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 LKVM_E2E_CASES=$top/tests/bench/cases "$top/tests/e2e/run.sh" boot >/dev/null 2>&1 || true
