@@ -334,6 +334,9 @@ static int vm_setup_devices(struct machine *m)
 	int ret;
 
 	console_init(&m->con, STDOUT_FILENO);
+	/* a write(2) per line, not per byte: the 8250 sends a byte per exit */
+	if (console_buffer_output(&m->con))
+		pr_warn("console output unbuffered: cannot start its thread");
 	sbi_init(&m->sbi, &m->mem, &machine_sbi_console, m);
 	ret = plic_create(&m->plic, PLIC_NR_SOURCES, m->nr_vcpus,
 			  &machine_plic_ops, m);
@@ -694,6 +697,7 @@ int vm_run(const struct vm_config *cfg)
 	if (vm_boot(m, &ki))
 		machine_stop(m, LKVM_EXIT_ERROR);
 	code = vm_wait(m, sfd);
+	console_drain(&m->con);
 	if (cfg->stats) {
 		print_stats(m);
 		vcpu_stats_print(m);
