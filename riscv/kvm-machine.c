@@ -648,10 +648,25 @@ static void vm_teardown(struct machine *m)
 
 static int vm_setup(struct machine *m, struct kernel_info *ki)
 {
+	double t[4];
+
+	t[0] = machine_elapsed_ms(m);
 	if (vm_open_disks(m) || vm_create(m) || vm_setup_ram(m) ||
-	    vm_create_vcpus(m) || vm_setup_devices(m) ||
-	    vm_load_images(m, ki) || vm_setup_fdt(m))
+	    vm_create_vcpus(m))
 		return -1;
+	t[1] = machine_elapsed_ms(m);
+	if (vm_setup_devices(m))
+		return -1;
+	t[2] = machine_elapsed_ms(m);
+	if (vm_load_images(m, ki))
+		return -1;
+	t[3] = machine_elapsed_ms(m);
+	if (vm_setup_fdt(m))
+		return -1;
+	if (m->cfg->stats || m->cfg->debug)
+		pr_info("start-up phases (ms): options %.1f, vm+ram+vcpus %.1f, devices %.1f, images %.1f, fdt %.1f",
+			t[0], t[1] - t[0], t[2] - t[1], t[3] - t[2],
+			machine_elapsed_ms(m) - t[3]);
 	return 0;
 }
 
