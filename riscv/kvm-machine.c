@@ -400,8 +400,8 @@ static int load_file(struct machine *m, int fd, const char *what,
 	}
 	while (done < size) {
 		size_t want = size - done < CHUNK ? size - done : CHUNK;
-		ssize_t r = pread(fd, buf + got, want - got,
-				  (off_t)(done + got));
+		ssize_t r =
+			pread(fd, buf + got, want - got, (off_t)(done + got));
 
 		if (r < 0 && errno == EINTR)
 			continue;

@@ -260,7 +260,8 @@ static void test_console_buffer_full(void)
 		console_write(c, in + i, i + 100 <= big ? 100 : big - i);
 	console_write(c, in, 1);
 	console_destroy(c);
-	while ((n = read_within(fds[0], (char *)out + got, big + 1 - got, 0)) > 0)
+	while ((n = read_within(fds[0], (char *)out + got, big + 1 - got, 0)) >
+	       0)
 		got += (size_t)n;
 	CHECK_EQ(got, big + 1);
 	CHECK(!memcmp(out, in, big));
@@ -277,4 +278,5 @@ UNIT_SUITE(term, UNIT_TEST(test_plain_bytes), UNIT_TEST(test_ctrl_a_x_quits),
 	   UNIT_TEST(test_ctrl_a_twice), UNIT_TEST(test_ctrl_a_other),
 	   UNIT_TEST(test_split_escape), UNIT_TEST(test_console_input_order),
 	   UNIT_TEST(test_console_ring_full), UNIT_TEST(test_console_write),
-	   UNIT_TEST(test_console_buffered), UNIT_TEST(test_console_buffer_full));
+	   UNIT_TEST(test_console_buffered),
+	   UNIT_TEST(test_console_buffer_full));
