@@ -386,7 +386,7 @@ static bool page_is_zero(const uint8_t *p, size_t len)
 static int load_file(struct machine *m, int fd, const char *what,
 		     const char *path, uint64_t gpa, uint64_t size)
 {
-	enum { CHUNK = 256 << 10, PAGE = 4096 };
+	enum { CHUNK = 64 << 10, PAGE = 4096 };
 	uint8_t *dst = gmem_ptr(&m->mem, gpa, size), *buf;
 	uint64_t done = 0;
 	size_t got = 0, i, n;
