@@ -448,6 +448,7 @@ static int vm_load_images(struct machine *m, struct kernel_info *ki)
 	uint8_t head[RISCV_IMAGE_HEADER_SIZE] = { 0 };
 	int kfd, ifd = -1, ret = -1;
 	char err[256];
+	double t0;
 
 	kfd = open_sized("kernel", cfg->kernel, &ksize);
 	if (kfd < 0)
@@ -467,11 +468,15 @@ static int vm_load_images(struct machine *m, struct kernel_info *ki)
 		pr_err("%s", err);
 		goto out;
 	}
+	t0 = machine_elapsed_ms(m);
 	ret = load_file(m, kfd, "kernel", cfg->kernel, m->plan.kernel_addr,
 			ksize);
 	if (!ret && ifd >= 0)
 		ret = load_file(m, ifd, "initrd", cfg->initrd,
 				m->plan.initrd_addr, isize);
+	if (!ret && (cfg->stats || cfg->debug))
+		pr_info("images: kernel and initrd loaded in %.1f ms, from %.1f ms after lkvm run",
+			machine_elapsed_ms(m) - t0, t0);
 out:
 	close(kfd);
 	if (ifd >= 0)
@@ -690,25 +695,10 @@ static void vm_teardown(struct machine *m)
 
 static int vm_setup(struct machine *m, struct kernel_info *ki)
 {
-	double t[4];
-
-	t[0] = machine_elapsed_ms(m);
 	if (vm_open_disks(m) || vm_create(m) || vm_setup_ram(m) ||
-	    vm_create_vcpus(m))
+	    vm_create_vcpus(m) || vm_setup_devices(m) ||
+	    vm_load_images(m, ki) || vm_setup_fdt(m))
 		return -1;
-	t[1] = machine_elapsed_ms(m);
-	if (vm_setup_devices(m))
-		return -1;
-	t[2] = machine_elapsed_ms(m);
-	if (vm_load_images(m, ki))
-		return -1;
-	t[3] = machine_elapsed_ms(m);
-	if (vm_setup_fdt(m))
-		return -1;
-	if (m->cfg->stats || m->cfg->debug)
-		pr_info("start-up phases (ms): options %.1f, vm+ram+vcpus %.1f, devices %.1f, images %.1f, fdt %.1f",
-			t[0], t[1] - t[0], t[2] - t[1], t[3] - t[2],
-			machine_elapsed_ms(m) - t[3]);
 	return 0;
 }
 

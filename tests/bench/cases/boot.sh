@@ -63,7 +63,7 @@ variant() {
 	for b in $BINS; do
 		k=$b.$1
 		echo "BENCH boot-to-init $1 [$b]: median $(median </tmp/boot.$k) ms, min $(minimum </tmp/boot.$k) ms (runs: $(echo $(cat /tmp/boot.$k)))"
-		echo "BENCH start-up $1 [$b]: median $(median </tmp/start.$k) ms from lkvm run to the first KVM_RUN; $(sed -n 's/.*start-up phases/phases/p' /tmp/err.$k.$RUNS)"
+		echo "BENCH start-up $1 [$b]: median $(median </tmp/start.$k) ms from lkvm run to the first KVM_RUN; $(sed -n 's/.*images: //p' /tmp/err.$k.$RUNS)"
 		echo "BENCH memory $1 [$b]: $(sed -n 's/.*stats: ran/ran/p' /tmp/err.$k.$RUNS)"
 		echo "BENCH exits $1 [$b] (last run): $(sed -n 's/.*stats: exits/exits/p' /tmp/err.$k.$RUNS)"
 	done
