@@ -169,7 +169,8 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		OPT_GROUP("Debug options:"),
 		OPT_BOOLEAN(0, "debug", &cfg->debug, "trace every VM exit"),
 		OPT_BOOLEAN(0, "stats", &cfg->stats,
-			    "print start-up time and memory use on stderr"),
+			    "print start-up time, memory use and VM exits "
+			    "on stderr"),
 		OPT_END(),
 	};
 	char err[256];

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The guest console's host side: output, and an input queue to the guest. */
 #include <errno.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lkvm/console.h"
@@ -8,19 +10,41 @@
 
 void console_init(struct console *c, int out_fd)
 {
+	pthread_condattr_t attr;
+
 	pthread_mutex_init(&c->lock, NULL);
 	c->out_fd = out_fd;
 	c->head = c->len = 0;
 	c->dropped = 0;
 	c->uart = NULL;
+	pthread_mutex_init(&c->out_lock, NULL);
+	/* deadlines are on the monotonic clock: wall-clock steps must not
+	 * hold output back */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->out_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	c->out_len = 0;
+	c->out_buffered = c->out_armed = c->out_stop = false;
 }
 
 void console_destroy(struct console *c)
 {
+	if (c->out_buffered) {
+		pthread_mutex_lock(&c->out_lock);
+		c->out_stop = true;
+		pthread_cond_signal(&c->out_cond);
+		pthread_mutex_unlock(&c->out_lock);
+		pthread_join(c->flusher, NULL);
+	}
+	console_drain(c);
+	pthread_cond_destroy(&c->out_cond);
+	pthread_mutex_destroy(&c->out_lock);
 	pthread_mutex_destroy(&c->lock);
 }
 
-void console_write(struct console *c, const uint8_t *buf, size_t len)
+/* write(2) all of buf; out_lock held. */
+static void out_write(struct console *c, const uint8_t *buf, size_t len)
 {
 	while (len) {
 		ssize_t n = write(c->out_fd, buf, len);
@@ -32,6 +56,93 @@ void console_write(struct console *c, const uint8_t *buf, size_t len)
 		buf += n;
 		len -= (size_t)n;
 	}
+}
+
+/* Write out the buffer; out_lock held. */
+static void out_flush(struct console *c)
+{
+	out_write(c, c->out, c->out_len);
+	c->out_len = 0;
+}
+
+void console_write(struct console *c, const uint8_t *buf, size_t len)
+{
+	pthread_mutex_lock(&c->out_lock);
+	if (!c->out_buffered) {
+		out_write(c, buf, len);
+	} else if (len > sizeof(c->out) - c->out_len) {
+		out_flush(c);
+		out_write(c, buf, len);
+	} else {
+		memcpy(c->out + c->out_len, buf, len);
+		c->out_len += len;
+		if (memchr(buf, '\n', len) || c->out_len == sizeof(c->out))
+			out_flush(c);
+	}
+	/* A partial line waits for the flusher's deadline; while one runs,
+	 * later bytes need no wake-up: one per burst, not one per line. */
+	if (c->out_len && c->out_buffered && !c->out_armed) {
+		c->out_armed = true;
+		pthread_cond_signal(&c->out_cond);
+	}
+	pthread_mutex_unlock(&c->out_lock);
+}
+
+void console_drain(struct console *c)
+{
+	pthread_mutex_lock(&c->out_lock);
+	out_flush(c);
+	pthread_mutex_unlock(&c->out_lock);
+}
+
+/* Writes out a partial line CONSOLE_OUT_DELAY_MS after it was armed. */
+static void *console_flusher(void *arg)
+{
+	struct console *c = arg;
+	struct timespec dl;
+
+	pthread_mutex_lock(&c->out_lock);
+	while (!c->out_stop) {
+		if (!c->out_armed) {
+			pthread_cond_wait(&c->out_cond, &c->out_lock);
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		dl.tv_nsec += CONSOLE_OUT_DELAY_MS * 1000000L;
+		if (dl.tv_nsec >= 1000000000L) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000L;
+		}
+		while (!c->out_stop &&
+		       pthread_cond_timedwait(&c->out_cond, &c->out_lock,
+					      &dl) != ETIMEDOUT)
+			;
+		out_flush(c);
+		c->out_armed = false;
+	}
+	pthread_mutex_unlock(&c->out_lock);
+	return NULL;
+}
+
+int console_buffer_output(struct console *c)
+{
+	int ret;
+
+	if (c->out_buffered)
+		return 0;
+	/* set before the thread runs: it reads it under out_lock only */
+	pthread_mutex_lock(&c->out_lock);
+	c->out_buffered = true;
+	pthread_mutex_unlock(&c->out_lock);
+	ret = pthread_create(&c->flusher, NULL, console_flusher, c);
+	if (ret) {
+		pthread_mutex_lock(&c->out_lock);
+		c->out_buffered = c->out_armed = false;
+		out_flush(c);
+		pthread_mutex_unlock(&c->out_lock);
+		return -ret;
+	}
+	return 0;
 }
 
 /* Take up to len bytes from the ring; lock held. */

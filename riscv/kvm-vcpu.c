@@ -2,6 +2,7 @@
 /* vCPUs: one thread each, KVM_RUN and the exits userspace handles. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -189,11 +190,76 @@ static bool vcpu_exit(struct vcpu *v)
 	}
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void stat_add(atomic_uint_fast64_t *c, uint64_t v)
+{
+	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+}
+
+static enum vcpu_exit_kind vcpu_sbi_kind(const struct kvm_run *r)
+{
+	if (r->riscv_sbi.extension_id == SBI_EXT_0_1_CONSOLE_PUTCHAR)
+		return VEXIT_SBI_PUTCHAR;
+	if (r->riscv_sbi.extension_id == SBI_EXT_DBCN)
+		return VEXIT_SBI_DBCN;
+	return VEXIT_SBI_OTHER;
+}
+
+/* Count the exit just handled, which took ns to handle (0: not timed). */
+static void vcpu_account(struct vcpu *v, uint64_t ns)
+{
+	const struct kvm_run *r = v->run;
+	struct vcpu_stats *s = &v->stats;
+	const struct mmio_region *reg;
+	enum vcpu_exit_kind k;
+	unsigned int i;
+
+	switch (r->exit_reason) {
+	case KVM_EXIT_MMIO:
+		reg = mmio_find(&v->m->bus, r->mmio.phys_addr);
+		i = reg ? (unsigned int)(reg - v->m->bus.r) : MMIO_MAX_REGIONS;
+		stat_add(r->mmio.is_write ? &s->mmio_wr[i] : &s->mmio_rd[i], 1);
+		stat_add(&s->mmio_ns[i], ns);
+		return;
+	case KVM_EXIT_RISCV_SBI:
+		k = vcpu_sbi_kind(r);
+		break;
+	case KVM_EXIT_RISCV_CSR:
+		k = VEXIT_CSR;
+		break;
+	case KVM_EXIT_INTR:
+		k = VEXIT_INTR;
+		break;
+	default:
+		k = VEXIT_OTHER;
+	}
+	stat_add(&s->n[k], 1);
+	stat_add(&s->ns[k], ns);
+}
+
+/* vcpu_stats summed over the vCPUs, read once. */
+struct vcpu_totals {
+	uint64_t mmio_rd[MMIO_MAX_REGIONS + 1];
+	uint64_t mmio_wr[MMIO_MAX_REGIONS + 1];
+	uint64_t mmio_ns[MMIO_MAX_REGIONS + 1];
+	uint64_t n[VEXIT_NR];
+	uint64_t ns[VEXIT_NR];
+};
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct machine *m = v->m;
+	bool timed = m->cfg->stats, more;
 	sigset_t kick;
+	uint64_t t = 0;
 
 	sigemptyset(&kick);
 	sigaddset(&kick, SIG_KICK);
@@ -210,7 +276,11 @@ static void *vcpu_thread(void *arg)
 			machine_stop(m, LKVM_EXIT_ERROR);
 			break;
 		}
-		if (!vcpu_exit(v))
+		if (timed)
+			t = now_ns();
+		more = vcpu_exit(v);
+		vcpu_account(v, timed ? now_ns() - t : 0);
+		if (!more)
 			break;
 	}
 	return NULL;
@@ -244,4 +314,75 @@ void vcpu_kick(struct vcpu *v)
 	v->run->immediate_exit = 1;
 	if (v->thread_started)
 		pthread_kill(v->thread, SIG_KICK);
+}
+
+static uint64_t ld(const atomic_uint_fast64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+/* The vCPUs' counters summed, in plain integers. */
+static void vcpu_stats_sum(const struct machine *m, struct vcpu_totals *t)
+{
+	const struct vcpu_stats *s;
+	unsigned int i, k;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < m->nr_vcpus; i++) {
+		s = &m->vcpus[i].stats;
+		for (k = 0; k <= MMIO_MAX_REGIONS; k++) {
+			t->mmio_rd[k] += ld(&s->mmio_rd[k]);
+			t->mmio_wr[k] += ld(&s->mmio_wr[k]);
+			t->mmio_ns[k] += ld(&s->mmio_ns[k]);
+		}
+		for (k = 0; k < VEXIT_NR; k++) {
+			t->n[k] += ld(&s->n[k]);
+			t->ns[k] += ld(&s->ns[k]);
+		}
+	}
+}
+
+void vcpu_stats_print(const struct machine *m)
+{
+	static const char *const kind[VEXIT_NR] = {
+		[VEXIT_SBI_PUTCHAR] = "sbi putchar",
+		[VEXIT_SBI_DBCN] = "sbi dbcn",
+		[VEXIT_SBI_OTHER] = "sbi other",
+		[VEXIT_CSR] = "csr",
+		[VEXIT_INTR] = "intr",
+		[VEXIT_OTHER] = "other",
+	};
+	struct vcpu_totals t;
+	uint64_t total = 0, total_ns = 0;
+	char line[2048];
+	size_t len = 0;
+	unsigned int i;
+
+	vcpu_stats_sum(m, &t);
+	line[0] = 0;
+	for (i = 0; i <= MMIO_MAX_REGIONS; i++) {
+		if (i >= m->bus.nr && i < MMIO_MAX_REGIONS)
+			continue;
+		total += t.mmio_rd[i] + t.mmio_wr[i];
+		total_ns += t.mmio_ns[i];
+		if ((t.mmio_rd[i] || t.mmio_wr[i]) && len < sizeof(line))
+			len += (size_t)snprintf(
+				line + len, sizeof(line) - len,
+				", mmio %s r %llu w %llu (%.1f ms)",
+				i < m->bus.nr ? m->bus.r[i].name : "none",
+				(unsigned long long)t.mmio_rd[i],
+				(unsigned long long)t.mmio_wr[i],
+				(double)t.mmio_ns[i] / 1e6);
+	}
+	for (i = 0; i < VEXIT_NR; i++) {
+		total += t.n[i];
+		total_ns += t.ns[i];
+		if (t.n[i] && len < sizeof(line))
+			len += (size_t)snprintf(line + len, sizeof(line) - len,
+						", %s %llu (%.1f ms)", kind[i],
+						(unsigned long long)t.n[i],
+						(double)t.ns[i] / 1e6);
+	}
+	pr_info("stats: exits %llu, handled in lkvm in %.1f ms%s",
+		(unsigned long long)total, (double)total_ns / 1e6, line);
 }

@@ -40,6 +40,31 @@ struct vpci_slot {
 	unsigned int nr_vec;
 };
 
+/* Exits by kind (--stats); the MMIO ones are per bus region. */
+enum vcpu_exit_kind {
+	VEXIT_SBI_PUTCHAR,
+	VEXIT_SBI_DBCN,
+	VEXIT_SBI_OTHER,
+	VEXIT_CSR,
+	VEXIT_INTR,
+	VEXIT_OTHER,
+	VEXIT_NR
+};
+
+/*
+ * What a vCPU's exits cost in lkvm: counts and nanoseconds spent handling
+ * them. Only the vCPU's thread adds (relaxed atomics: --stats reads them
+ * while it may still run). mmio_* index MMIO regions; the last slot counts
+ * accesses that hit no region.
+ */
+struct vcpu_stats {
+	atomic_uint_fast64_t mmio_rd[MMIO_MAX_REGIONS + 1];
+	atomic_uint_fast64_t mmio_wr[MMIO_MAX_REGIONS + 1];
+	atomic_uint_fast64_t mmio_ns[MMIO_MAX_REGIONS + 1];
+	atomic_uint_fast64_t n[VEXIT_NR];
+	atomic_uint_fast64_t ns[VEXIT_NR];
+};
+
 struct vcpu {
 	struct machine *m;
 	unsigned int id;
@@ -47,6 +72,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
+	struct vcpu_stats stats;
 };
 
 struct machine {
@@ -113,6 +139,9 @@ int vcpu_start(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
 /* Release the vCPU (after its thread has been joined). */
 void vcpu_destroy(struct vcpu *v);
+
+/* Print the vCPUs' exit counts and handling times (--stats). */
+void vcpu_stats_print(const struct machine *m);
 
 /* Milliseconds since `lkvm run` started. */
 double machine_elapsed_ms(const struct machine *m);

@@ -1,11 +1,39 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Boot benchmark: in one L1 boot (QEMU TCG, -M virt), 5 L2 boots per console
-# (serial, hv) timed from lkvm start to the guest's init marker, lkvm's
-# start-up time (exec to first KVM_RUN) and peak RSS minus guest RAM.
-# Numbers from TCG are only meaningful as ratios within one run.
+# Boot benchmark: in one L1 boot (QEMU TCG, -M virt), 5 L2 boots per variant
+# (serial and hv consoles, each with and without "quiet") timed from lkvm
+# start to the guest's init marker; lkvm's start-up time (exec to first
+# KVM_RUN), peak RSS minus guest RAM, the exit counts of one boot and the
+# guest's printk timeline, from a busybox-only initramfs (and one variant
+# with the e2e initramfs, which also holds the disk benchmark tool). Numbers from TCG are only meaningful as ratios
+# within one run; the kvmtool figures printed are the recipe's, for reference.
+# Usage: boot.sh [GIT-REF]   with a ref, lkvm built from it boots
+#                            alternately with the working tree's, in the
+#                            same L1 boot: a before/after comparison.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
+work=$top/.build/e2e
+rm -f "$work/bin/lkvm-base"
+if [ -n "${1:-}" ]; then
+	src=$top/.build/bench-base
+	rm -rf "$src"
+	mkdir -p "$src" "$work/bin"
+	git -C "$top" archive "$1" | tar -x -C "$src"
+	make -s -C "$src" CROSS_COMPILE=riscv64-linux-gnu- STATIC=1 >/dev/null
+	cp "$src/lkvm" "$work/bin/lkvm-base"
+fi
+# The boot variants use the e2e L2 initramfs without the disk benchmark's
+# static binary (556 KB): busybox and /init only, like the recipe's guest.
+images=$("$top/tests/e2e/build-images.sh")
+lean=$top/.build/bench-initramfs
+rm -rf "$lean"
+mkdir -p "$lean" "$work/images"
+(cd "$lean" && gzip -dc "$images/l2-initramfs.cpio.gz" | cpio -id --quiet)
+rm "$lean/bin/diskbench"
+(cd "$lean" && find . | LC_ALL=C sort | cpio -o -H newc --owner 0:0 --quiet) |
+	gzip -9 >"$work/images/l2-boot.cpio.gz"
+echo "BENCH host load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 LKVM_E2E_CASES=$top/tests/bench/cases "$top/tests/e2e/run.sh" boot >/dev/null 2>&1 || true
-res=$top/.build/e2e/results/boot@virt@6.12.log
+res=$work/results/boot@virt@6.12.log
+echo "BENCH host load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 grep '^BENCH' "$res" || { tail -n 30 "$res"; exit 1; }

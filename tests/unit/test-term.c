@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Unit tests for util/term.c's Ctrl-A filter and hw/console.c's input ring. */
+#include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -187,7 +189,94 @@ static void test_console_write(void)
 	free(c);
 }
 
+/* Bytes readable from fd within ms milliseconds (0 when none). */
+static ssize_t read_within(int fd, char *buf, size_t len, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, ms) <= 0)
+		return 0;
+	return read(fd, buf, len);
+}
+
+static void test_console_buffered(void)
+{
+	struct console *c = malloc(sizeof(*c));
+	int fds[2];
+	char buf[64] = "";
+
+	REQUIRE(c);
+	if (!CHECK_EQ(pipe(fds), 0)) {
+		free(c);
+		return;
+	}
+	console_init(c, fds[1]);
+	CHECK_EQ(console_buffer_output(c), 0);
+	/* a line is held until its newline, then written in one go */
+	console_write(c, (const uint8_t *)"bo", 2);
+	console_write(c, (const uint8_t *)"ot\r\n", 4);
+	CHECK_EQ(read_within(fds[0], buf, sizeof(buf), 0), 6);
+	CHECK(!memcmp(buf, "boot\r\n", 6));
+	/* a prompt without a newline shows after the delay */
+	console_write(c, (const uint8_t *)"# ", 2);
+	CHECK_EQ(read_within(fds[0], buf, sizeof(buf), 1000), 2);
+	CHECK(!memcmp(buf, "# ", 2));
+	/* ... and again after that (the flusher re-arms) */
+	console_write(c, (const uint8_t *)"$", 1);
+	CHECK_EQ(read_within(fds[0], buf, sizeof(buf), 1000), 1);
+	CHECK_EQ(buf[0], '$');
+	/* a drain writes out what waits, at once */
+	console_write(c, (const uint8_t *)"ab", 2);
+	console_drain(c);
+	CHECK_EQ(read_within(fds[0], buf, sizeof(buf), 0), 2);
+	/* destroy writes out the rest */
+	console_write(c, (const uint8_t *)"end", 3);
+	console_destroy(c);
+	CHECK_EQ(read_within(fds[0], buf, sizeof(buf), 0), 3);
+	CHECK(!memcmp(buf, "end", 3));
+	close(fds[0]);
+	close(fds[1]);
+	free(c);
+}
+
+/* More than the buffer holds, without a newline: all of it, in order. */
+static void test_console_buffer_full(void)
+{
+	struct console *c = malloc(sizeof(*c));
+	size_t big = 3 * CONSOLE_OUT_BUF, i, got = 0;
+	uint8_t *in = malloc(big), *out = malloc(big + 1);
+	int fds[2];
+	ssize_t n;
+
+	if (!CHECK(c && in && out) || !CHECK_EQ(pipe(fds), 0))
+		goto out;
+	for (i = 0; i < big; i++)
+		in[i] = (uint8_t)('a' + i % 26);
+	/* the pipe must hold it all: this thread writes and reads */
+	fcntl(fds[1], F_SETPIPE_SZ, (int)(4 * big));
+	console_init(c, fds[1]);
+	CHECK_EQ(console_buffer_output(c), 0);
+	for (i = 0; i < big; i += 100)
+		console_write(c, in + i, i + 100 <= big ? 100 : big - i);
+	console_write(c, in, 1);
+	console_destroy(c);
+	while ((n = read_within(fds[0], (char *)out + got, big + 1 - got, 0)) >
+	       0)
+		got += (size_t)n;
+	CHECK_EQ(got, big + 1);
+	CHECK(!memcmp(out, in, big));
+	CHECK_EQ(out[big], 'a');
+	close(fds[0]);
+	close(fds[1]);
+out:
+	free(in);
+	free(out);
+	free(c);
+}
+
 UNIT_SUITE(term, UNIT_TEST(test_plain_bytes), UNIT_TEST(test_ctrl_a_x_quits),
 	   UNIT_TEST(test_ctrl_a_twice), UNIT_TEST(test_ctrl_a_other),
 	   UNIT_TEST(test_split_escape), UNIT_TEST(test_console_input_order),
-	   UNIT_TEST(test_console_ring_full), UNIT_TEST(test_console_write));
+	   UNIT_TEST(test_console_ring_full), UNIT_TEST(test_console_write),
+	   UNIT_TEST(test_console_buffered),
+	   UNIT_TEST(test_console_buffer_full));
