@@ -166,6 +166,8 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 			"disk I/O: libaio (default, when built in) or worker threads"),
 		OPT_BOOLEAN(0, "no-ioeventfd", &cfg->no_ioeventfd,
 			    "handle virtio notifications on the vCPU thread"),
+		OPT_BOOLEAN(0, "no-coalesced-mmio", &cfg->no_coalesced,
+			    "let every 8250 THR write exit (no batching in KVM)"),
 		OPT_GROUP("Debug options:"),
 		OPT_BOOLEAN(0, "debug", &cfg->debug, "trace every VM exit"),
 		OPT_BOOLEAN(0, "stats", &cfg->stats,

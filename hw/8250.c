@@ -294,6 +294,8 @@ static void uart_write_ier(struct uart *u, uint8_t val)
 	/* Enabling ETBEI with THR empty raises THRE at once. */
 	if (!(old & UART_IER_THRI) && (u->ier & UART_IER_THRI))
 		u->thre_pending = true;
+	if ((old ^ u->ier) & UART_IER_THRI && u->be.thri)
+		u->be.thri(u->opaque, u->ier & UART_IER_THRI);
 }
 
 /* FCR bits other than ENABLE are only programmed while ENABLE is written. */

@@ -167,6 +167,7 @@ static bool vcpu_exit(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
 
+	machine_drain_coalesced(v->m);
 	switch (r->exit_reason) {
 	case KVM_EXIT_MMIO:
 		vcpu_mmio(v);

@@ -95,6 +95,13 @@ struct machine {
 	struct vpci_slot vpci[VM_MAX_VIRTIO];
 	unsigned int nr_vpci;
 	atomic_int intx_count[4]; /* functions asserting INTA..INTD lines */
+	/* KVM's coalesced MMIO ring: THR writes the guest makes while it
+	 * polls the UART (ETBEI off) wait there instead of exiting */
+	struct kvm_coalesced_mmio_ring *cring;
+	unsigned int cring_max;
+	pthread_mutex_t cring_lock; /* one drainer at a time, in order */
+	pthread_mutex_t zone_lock; /* the zone's registration */
+	bool zone_on;
 	struct uart *uart;
 	struct console con;
 	struct sbi sbi;
@@ -142,6 +149,13 @@ void vcpu_destroy(struct vcpu *v);
 
 /* Print the vCPUs' exit counts and handling times (--stats). */
 void vcpu_stats_print(const struct machine *m);
+
+/*
+ * Apply the MMIO writes KVM batched in the coalesced ring, in order. Every
+ * thread that handles an exit calls it first, so that no guest read or
+ * call is answered before the writes that preceded it. Any thread.
+ */
+void machine_drain_coalesced(struct machine *m);
 
 /* Milliseconds since `lkvm run` started. */
 double machine_elapsed_ms(const struct machine *m);

@@ -8,6 +8,7 @@
 #ifndef LKVM_UART_H
 #define LKVM_UART_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,15 @@ struct uart_backend {
 	 * call uart_rx_push().
 	 */
 	void (*rx_ready)(void *opaque);
+	/*
+	 * Optional: the guest switched the THR-empty interrupt (IER ETBEI)
+	 * on or off. While it is off, THR writes need no immediate answer
+	 * (the guest polls LSR, and every register read sees all earlier
+	 * writes), so the machine may let KVM batch them. Called with the
+	 * UART lock held, from the vCPU thread that wrote IER: it must not
+	 * call back into this UART.
+	 */
+	void (*thri)(void *opaque, bool on);
 };
 
 /*

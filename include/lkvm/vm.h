@@ -84,6 +84,7 @@ struct vm_config {
 	struct disk_spec disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
 	bool no_ioeventfd; /* virtio notifications as MMIO exits */
+	bool no_coalesced; /* every UART THR write exits */
 	int io_engine; /* enum io_engine_kind */
 	bool debug;
 	bool stats; /* print start-up time and memory use */

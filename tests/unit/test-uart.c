@@ -51,9 +51,21 @@ static void fake_irq_set(void *ctrl, unsigned int irq, int level)
 	fk->irq_calls++;
 }
 
+/* ETBEI switches, as the machine sees them: +1 on, -1 off. */
+static int thri_log[8];
+static unsigned int thri_n;
+
+static void fake_thri(void *opaque, bool on)
+{
+	(void)opaque;
+	if (thri_n < 8)
+		thri_log[thri_n++] = on ? 1 : -1;
+}
+
 static const struct uart_backend fake_be = {
 	.tx = fake_tx,
 	.rx_ready = fake_rx_ready,
+	.thri = fake_thri,
 };
 
 static struct uart *setup(void)
@@ -214,6 +226,27 @@ static void test_trigger_levels_and_timeout(void)
 	check_trigger(UART_FCR_TRIGGER_8, 8);
 	check_trigger(UART_FCR_TRIGGER_14, 14);
 	CHECK_EQ(f.irq_repeats, 0);
+	uart_destroy(f.u);
+}
+
+/* The machine hears of every ETBEI change and of nothing else. */
+static void test_thri_callback(void)
+{
+	REQUIRE(setup());
+	thri_n = 0;
+	wr(UART_IER, UART_IER_RDI);
+	wr(UART_IER, UART_IER_RDI | UART_IER_THRI);
+	wr(UART_IER, UART_IER_THRI); /* still on */
+	wr(UART_TX, 'a');
+	wr(UART_IER, 0);
+	wr(UART_IER, 0);
+	/* DLAB: offset 1 is DLM, not IER */
+	wr(UART_LCR, UART_LCR_DLAB);
+	wr(UART_IER, 0xff);
+	wr(UART_LCR, 0);
+	CHECK_EQ(thri_n, 2);
+	CHECK_EQ(thri_log[0], 1);
+	CHECK_EQ(thri_log[1], -1);
 	uart_destroy(f.u);
 }
 
@@ -443,7 +476,7 @@ static void test_irq_only_on_change(void)
 	uart_destroy(f.u);
 }
 
-UNIT_SUITE(uart, UNIT_TEST(test_reset_state), UNIT_TEST(test_dlab_divisor),
+UNIT_SUITE(uart, UNIT_TEST(test_thri_callback), UNIT_TEST(test_reset_state), UNIT_TEST(test_dlab_divisor),
 	   UNIT_TEST(test_scratch), UNIT_TEST(test_thr_goes_to_backend),
 	   UNIT_TEST(test_rx_fifo_order_and_dr),
 	   UNIT_TEST(test_fifo_disabled_holds_one_byte),
