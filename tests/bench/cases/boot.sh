@@ -31,19 +31,22 @@ minimum() { sort -n | head -n 1; }
 # stamps the marker line as it arrives (reading the pipe in blocks).
 boot() {
 	k=$1.$2
-	rm -f /tmp/t1
+	rm -f /tmp/t1 /tmp/ti
 	now_ms
 	t0=$ms
 	/tmp/l1/$1 run -k $KERNEL -i ${BOOT_INITRD:-$INITRD} -m 256 -c 1 --console $3 \
 		${4:+-p "$4"} --stats 2>/tmp/err.$k.$5 |
-		awk '/@@ L2 init/ && !t { getline u <"/proc/uptime"; split(u, a, " ");
-			t = a[1] * 1000; print t >"/tmp/t1" } { print }' >/tmp/out.$k.$5
+		awk 'function now() { getline u <"/proc/uptime"; close("/proc/uptime");
+			split(u, a, " "); return a[1] * 1000 }
+		/@@ L2 init start/ && !s { s = 1; print now() >"/tmp/ti" }
+		/@@ L2 init:/ && !t { t = 1; print now() >"/tmp/t1" } { print }' >/tmp/out.$k.$5
 	if [ ! -s /tmp/t1 ]; then
 		echo "BENCH $k run $5: no init marker; output kept in /host/results"
 		cp /tmp/out.$k.$5 /tmp/err.$k.$5 /host/results/
 		return
 	fi
 	echo $(($(cat /tmp/t1) - t0)) >>/tmp/boot.$k
+	[ -s /tmp/ti ] && echo $(($(cat /tmp/ti) - t0)) >>/tmp/init.$k
 	sed -n 's/.*start-up: \([0-9.]*\) ms.*/\1/p' /tmp/err.$k.$5 >>/tmp/start.$k
 }
 
@@ -51,6 +54,7 @@ boot() {
 variant() {
 	for b in $BINS; do
 		: >/tmp/boot.$b.$1
+		: >/tmp/init.$b.$1
 		: >/tmp/start.$b.$1
 	done
 	i=1
@@ -62,7 +66,9 @@ variant() {
 	done
 	for b in $BINS; do
 		k=$b.$1
-		echo "BENCH boot-to-init $1 [$b]: median $(median </tmp/boot.$k) ms, min $(minimum </tmp/boot.$k) ms (runs: $(echo $(cat /tmp/boot.$k)))"
+		[ -s /tmp/init.$k ] &&
+			echo "BENCH boot-to-init-start $1 [$b]: median $(median </tmp/init.$k) ms, min $(minimum </tmp/init.$k) ms (runs: $(echo $(cat /tmp/init.$k))): lkvm run to the first line of /init"
+		echo "BENCH boot-to-init $1 [$b]: median $(median </tmp/boot.$k) ms, min $(minimum </tmp/boot.$k) ms (runs: $(echo $(cat /tmp/boot.$k))): to the e2e marker"
 		echo "BENCH start-up $1 [$b]: median $(median </tmp/start.$k) ms from lkvm run to the first KVM_RUN; $(sed -n 's/.*images: //p' /tmp/err.$k.$RUNS)"
 		echo "BENCH memory $1 [$b]: $(sed -n 's/.*stats: ran/ran/p' /tmp/err.$k.$RUNS)"
 		echo "BENCH exits $1 [$b] (last run): $(sed -n 's/.*stats: exits/exits/p' /tmp/err.$k.$RUNS)"
