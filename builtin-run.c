@@ -156,6 +156,9 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		OPT_ONE_OF(0, "virtio-transport", &cfg->transport,
 			   transport_names, "pci|mmio",
 			   "transport of every virtio device (default pci)"),
+		OPT_BOOLEAN(
+			0, "hugetlb", &cfg->hugetlb,
+			"guest RAM from the kernel's huge page pool (/proc/sys/vm/nr_hugepages): fewer stage-2 faults"),
 		OPT_STR(0, "dump-dtb", &cfg->dump_dtb, "FILE",
 			"write the guest's device tree to FILE"),
 		OPT_STR(0, "dev", &cfg->kvm_dev, "PATH",

@@ -7,6 +7,7 @@
 # machine: virt
 # timeout: 900
 RUNS=${BENCH_RUNS:-5}
+HUGE=
 BINS=lkvm
 E2E_INITRD=$INITRD
 INITRD=/tmp/l1/l2-boot.cpio.gz
@@ -34,7 +35,7 @@ boot() {
 	rm -f /tmp/t1 /tmp/ti
 	now_ms
 	t0=$ms
-	/tmp/l1/$1 run -k $KERNEL -i ${BOOT_INITRD:-$INITRD} -m 256 -c 1 --console $3 \
+	/tmp/l1/$1 run -k $KERNEL -i ${BOOT_INITRD:-$INITRD} -m 256 -c 1 --console $3 $HUGE \
 		${4:+-p "$4"} --stats 2>/tmp/err.$k.$5 |
 		awk 'function now() { getline u <"/proc/uptime"; close("/proc/uptime");
 			split(u, a, " "); return a[1] * 1000 }
@@ -80,6 +81,17 @@ variant serial serial ""
 variant serial-quiet serial quiet
 variant hv hv ""
 variant hv-quiet hv quiet
+# guest RAM from huge pages: KVM maps the guest in 2 MiB blocks
+# (a baseline lkvm may predate --hugetlb: this lkvm only)
+echo 150 >/proc/sys/vm/nr_hugepages
+HUGE=--hugetlb
+ALL_BINS=$BINS
+BINS=lkvm
+variant serial-hugetlb serial ""
+variant serial-quiet-hugetlb serial quiet
+HUGE=
+BINS=$ALL_BINS
+echo 0 >/proc/sys/vm/nr_hugepages
 # the same with the e2e initramfs: busybox and the disk benchmark tool
 BOOT_INITRD=$E2E_INITRD
 variant serial-quiet-e2e-initramfs serial quiet
