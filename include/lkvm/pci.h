@@ -181,7 +181,7 @@ void pci_host_destroy(struct pci_host *h);
 /*
  * Put pd in the next free slot (device number) of bus 0 with intx as its
  * INTx line (already swizzled: see pci_intx_irq()). During machine set-up,
- * before any vCPU runs. Returns the slot, or -ENOSPC.
+ * before any vCPU runs. Returns the slot, -ENOSPC, or -EINVAL for no pd.
  */
 int pci_host_add(struct pci_host *h, struct pci_dev *pd, struct irq_line intx);
 
