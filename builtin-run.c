@@ -146,9 +146,10 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		OPT_STR('p', "params", &cfg->params, "PARAMS",
 			"kernel command line"),
 		OPT_GROUP("Machine options:"),
-		OPT_ONE_OF(0, "irqchip", &cfg->irqchip, irqchip_names,
-			   "plic|aia|auto",
-			   "interrupt controller: userspace PLIC, in-kernel AIA, or auto (default: AIA when KVM offers it)"),
+		OPT_ONE_OF(
+			0, "irqchip", &cfg->irqchip, irqchip_names,
+			"plic|aia|auto",
+			"interrupt controller: userspace PLIC, in-kernel AIA, or auto (default: AIA when KVM offers it)"),
 		OPT_ONE_OF(
 			0, "aia-mode", &cfg->aia_mode, aia_mode_names,
 			"default|emul|hwaccel|auto",
@@ -169,8 +170,9 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 			"disk I/O: libaio (default, when built in) or worker threads"),
 		OPT_BOOLEAN(0, "no-ioeventfd", &cfg->no_ioeventfd,
 			    "handle virtio notifications on the vCPU thread"),
-		OPT_BOOLEAN(0, "no-coalesced-mmio", &cfg->no_coalesced,
-			    "let every 8250 THR write exit (no batching in KVM)"),
+		OPT_BOOLEAN(
+			0, "no-coalesced-mmio", &cfg->no_coalesced,
+			"let every 8250 THR write exit (no batching in KVM)"),
 		OPT_GROUP("Debug options:"),
 		OPT_BOOLEAN(0, "debug", &cfg->debug, "trace every VM exit"),
 		OPT_BOOLEAN(0, "stats", &cfg->stats,

@@ -71,35 +71,36 @@ void msix_reset(struct msix *x)
 
 static bool access_ok(uint64_t off, unsigned int size, uint64_t limit)
 {
-	return (size == 4 || size == 8) && !(off & (size - 1)) &&
-	       off < limit && size <= limit - off;
+	return (size == 4 || size == 8) && !(off & (size - 1)) && off < limit &&
+	       size <= limit - off;
 }
 
-static uint32_t entry_word(const struct msix_entry *e, unsigned int word)
+/* Dword word (0..3) of an entry: address low/high, data, vector control. */
+static uint32_t *entry_slot(struct msix_entry *e, unsigned int word)
 {
 	switch (word) {
 	case 0:
-		return e->addr_lo;
+		return &e->addr_lo;
 	case 1:
-		return e->addr_hi;
+		return &e->addr_hi;
 	case 2:
-		return e->data;
+		return &e->data;
 	}
-	return e->ctrl;
+	return &e->ctrl;
 }
 
 uint64_t msix_table_read(struct msix *x, uint64_t off, unsigned int size)
 {
-	const struct msix_entry *e;
+	struct msix_entry *e;
 	uint64_t v;
 
 	if (!access_ok(off, size, msix_table_size(x)))
 		return 0;
 	pthread_mutex_lock(&x->lock);
 	e = &x->table[off / MSIX_ENTRY_SIZE];
-	v = entry_word(e, (off % MSIX_ENTRY_SIZE) / 4);
+	v = *entry_slot(e, (off % MSIX_ENTRY_SIZE) / 4);
 	if (size == 8)
-		v |= (uint64_t)entry_word(e, (off % MSIX_ENTRY_SIZE) / 4 + 1)
+		v |= (uint64_t)*entry_slot(e, (off % MSIX_ENTRY_SIZE) / 4 + 1)
 		     << 32;
 	pthread_mutex_unlock(&x->lock);
 	return v;
@@ -108,10 +109,7 @@ uint64_t msix_table_read(struct msix *x, uint64_t off, unsigned int size)
 /* One dword of an entry; returns true when the message changed. */
 static bool entry_put(struct msix_entry *e, unsigned int word, uint32_t v)
 {
-	uint32_t *p = word == 0 ? &e->addr_lo :
-		      word == 1 ? &e->addr_hi :
-		      word == 2 ? &e->data :
-				  &e->ctrl;
+	uint32_t *p = entry_slot(e, word);
 	bool msg = word < 3 && *p != v;
 
 	/* Vector Control: only the mask bit is defined, the rest reserved. */

@@ -173,7 +173,8 @@ static void report_irqchips(FILE *f, const struct kvm_caps *c)
 		fprintf(f, "%-21s none (lkvm emulates a PLIC)\n",
 			"In-kernel irqchip");
 	if (aia_usable(c))
-		fprintf(f, "%-21s plic (userspace), aia (in-kernel, mode %s, %u IDs)\n",
+		fprintf(f,
+			"%-21s plic (userspace), aia (in-kernel, mode %s, %u IDs)\n",
 			"Irqchips", c->aia_mode, c->aia_ids);
 	else
 		fprintf(f, "%-21s plic (userspace)\n", "Irqchips");

@@ -238,8 +238,7 @@ static int dev_node(void *fdt, const struct fdt_params *p, const char *name,
 }
 
 /* One ranges entry: PCI address = CPU address, 3 + 2 + 2 cells. */
-static void pci_range(fdt32_t *r, uint32_t space, uint64_t base,
-		      uint64_t size)
+static void pci_range(fdt32_t *r, uint32_t space, uint64_t base, uint64_t size)
 {
 	r[0] = cpu_to_fdt32(space);
 	r[1] = r[3] = cpu_to_fdt32((uint32_t)(base >> 32));
@@ -282,9 +281,9 @@ static int pci_interrupt_map(void *fdt, const struct fdt_params *p)
 	fdt32_t *map, *e;
 	int i;
 
-	T(fdt_property_placeholder(fdt, "interrupt-map",
-				   (int)(PCI_NR_SLOTS * PCI_NR_PINS * cells * 4),
-				   (void **)&map));
+	T(fdt_property_placeholder(
+		fdt, "interrupt-map",
+		(int)(PCI_NR_SLOTS * PCI_NR_PINS * cells * 4), (void **)&map));
 	e = map;
 	for (slot = 0; slot < PCI_NR_SLOTS; slot++) {
 		for (pin = 1; pin <= PCI_NR_PINS; pin++) {

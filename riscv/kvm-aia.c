@@ -76,24 +76,33 @@ static int aia_check_params(const struct kvm_aia_params *p,
 	if (!p->nr_vcpus)
 		return aia_fail(out, EINVAL, "AIA set-up: no vCPUs");
 	if (out->hart_bits >= KVM_DEV_RISCV_AIA_HART_BITS_MAX)
-		return aia_fail(out, EINVAL, "AIA set-up: %u vCPUs need %u hart bits, KVM allows %u",
-				p->nr_vcpus, out->hart_bits,
-				KVM_DEV_RISCV_AIA_HART_BITS_MAX - 1);
+		return aia_fail(
+			out, EINVAL,
+			"AIA set-up: %u vCPUs need %u hart bits, KVM allows %u",
+			p->nr_vcpus, out->hart_bits,
+			KVM_DEV_RISCV_AIA_HART_BITS_MAX - 1);
 	if (p->nr_sources >= KVM_DEV_RISCV_AIA_SRCS_MAX)
-		return aia_fail(out, EINVAL, "AIA set-up: %u sources, KVM allows %u",
+		return aia_fail(out, EINVAL,
+				"AIA set-up: %u sources, KVM allows %u",
 				p->nr_sources, KVM_DEV_RISCV_AIA_SRCS_MAX - 1);
 	if (p->aplic_base & (KVM_DEV_RISCV_APLIC_ALIGN - 1))
-		return aia_fail(out, EINVAL, "AIA set-up: APLIC at 0x%llx is not %u-byte aligned",
-				(unsigned long long)p->aplic_base,
-				KVM_DEV_RISCV_APLIC_ALIGN);
+		return aia_fail(
+			out, EINVAL,
+			"AIA set-up: APLIC at 0x%llx is not %u-byte aligned",
+			(unsigned long long)p->aplic_base,
+			KVM_DEV_RISCV_APLIC_ALIGN);
 	if (p->imsic_stride != KVM_DEV_RISCV_IMSIC_SIZE)
-		return aia_fail(out, EINVAL, "AIA set-up: IMSIC stride 0x%llx, KVM needs 0x%x without guest bits",
-				(unsigned long long)p->imsic_stride,
-				KVM_DEV_RISCV_IMSIC_SIZE);
+		return aia_fail(
+			out, EINVAL,
+			"AIA set-up: IMSIC stride 0x%llx, KVM needs 0x%x without guest bits",
+			(unsigned long long)p->imsic_stride,
+			KVM_DEV_RISCV_IMSIC_SIZE);
 	if (p->imsic_base & (align - 1))
-		return aia_fail(out, EINVAL, "AIA set-up: IMSIC base 0x%llx is not 0x%llx-aligned (%u vCPUs)",
-				(unsigned long long)p->imsic_base,
-				(unsigned long long)align, p->nr_vcpus);
+		return aia_fail(
+			out, EINVAL,
+			"AIA set-up: IMSIC base 0x%llx is not 0x%llx-aligned (%u vCPUs)",
+			(unsigned long long)p->imsic_base,
+			(unsigned long long)align, p->nr_vcpus);
 	return 0;
 }
 
@@ -124,7 +133,8 @@ static int aia_config(int fd, const struct kvm_aia_params *p,
 	out->mode = kvm_aia_mode_name(mode);
 	out->nr_ids = ids;
 	if (p->nr_sources > ids)
-		return aia_fail(out, EINVAL, "AIA set-up: %u sources but only %u IDs",
+		return aia_fail(out, EINVAL,
+				"AIA set-up: %u sources but only %u IDs",
 				p->nr_sources, ids);
 	v = p->nr_sources;
 	r = aia_attr(fd, KVM_SET_DEVICE_ATTR, KVM_DEV_RISCV_AIA_GRP_CONFIG,
@@ -158,7 +168,8 @@ static int aia_addrs(int fd, const struct kvm_aia_params *p,
 			     KVM_DEV_RISCV_AIA_GRP_ADDR,
 			     KVM_DEV_RISCV_AIA_ADDR_IMSIC(i), &addr);
 		if (r)
-			return aia_fail(out, -r, "AIA set vCPU %u IMSIC address 0x%llx",
+			return aia_fail(out, -r,
+					"AIA set vCPU %u IMSIC address 0x%llx",
 					i, (unsigned long long)addr);
 	}
 	return 0;

@@ -222,8 +222,10 @@ static void uart_zone_set(struct machine *m, bool on)
 
 	pthread_mutex_lock(&m->zone_lock);
 	if (m->cring && m->zone_on != on &&
-	    ioctl(m->vm_fd, on ? KVM_REGISTER_COALESCED_MMIO :
-				 KVM_UNREGISTER_COALESCED_MMIO, &z) == 0)
+	    ioctl(m->vm_fd,
+		  on ? KVM_REGISTER_COALESCED_MMIO
+		     : KVM_UNREGISTER_COALESCED_MMIO,
+		  &z) == 0)
 		m->zone_on = on;
 	pthread_mutex_unlock(&m->zone_lock);
 }
@@ -477,9 +479,9 @@ static void vpci_notify_mapped(void *opaque, struct virtio_pci *vp,
 	s->notify_base = base;
 	s->notify_on = mapped && !vpci_ioeventfd(m, s, true);
 	if (mapped && !s->notify_on)
-		pr_warn_ratelimited(&m->rl,
-				    "virtio-pci doorbells at 0x%llx: no ioeventfd",
-				    (unsigned long long)base);
+		pr_warn_ratelimited(
+			&m->rl, "virtio-pci doorbells at 0x%llx: no ioeventfd",
+			(unsigned long long)base);
 }
 
 /* MSI-X vector vec of a device changed: update its GSI's route. */
@@ -496,9 +498,9 @@ static void vpci_msi_route(void *opaque, unsigned int vec, uint64_t addr,
 	if (msi_routes_set(&m->routes, s->gsi + vec, addr, data, live) > 0) {
 		tab = msi_routes_build(&m->routes);
 		if (!tab || ioctl(m->vm_fd, KVM_SET_GSI_ROUTING, tab) < 0)
-			pr_warn_ratelimited(&m->rl,
-					    "KVM_SET_GSI_ROUTING (%u routes): %s",
-					    tab ? tab->nr : 0, strerror(errno));
+			pr_warn_ratelimited(
+				&m->rl, "KVM_SET_GSI_ROUTING (%u routes): %s",
+				tab ? tab->nr : 0, strerror(errno));
 		free(tab);
 	}
 	pthread_mutex_unlock(&m->routes.lock);
@@ -576,8 +578,8 @@ static void intx_set(void *opaque, unsigned int irq, int level)
 {
 	struct machine *m = opaque;
 	unsigned int i = (irq - IRQ_PCI_INTX_BASE) % 4;
-	int n = level ? atomic_fetch_add(&m->intx_count[i], 1) + 1 :
-			atomic_fetch_sub(&m->intx_count[i], 1) - 1;
+	int n = level ? atomic_fetch_add(&m->intx_count[i], 1) + 1
+		      : atomic_fetch_sub(&m->intx_count[i], 1) - 1;
 	struct irq_line line = wired_irq(m, irq);
 
 	if ((level && n == 1) || (!level && n == 0))
@@ -597,8 +599,8 @@ static int vm_add_virtio_pci(struct machine *m, struct virtio_dev *d)
 	for (slot = 0; slot < MSIX_MAX_VECTORS; slot++)
 		s->irqfd[slot] = -1;
 	s->m = m;
-	ret = virtio_pci_create(&s->vp, d, m->aia ? &vpci_host_msix :
-						    &vpci_host_intx, s);
+	ret = virtio_pci_create(&s->vp, d,
+				m->aia ? &vpci_host_msix : &vpci_host_intx, s);
 	if (ret)
 		return ret;
 	m->nr_vpci++;
@@ -606,13 +608,14 @@ static int vm_add_virtio_pci(struct machine *m, struct virtio_dev *d)
 	ret = ret ?: (m->aia ? vpci_add_msi(m, s) : 0);
 	if (ret)
 		return ret;
-	slot = pci_host_add(m->pci, virtio_pci_dev(s->vp), (struct irq_line){ 0 });
+	slot = pci_host_add(m->pci, virtio_pci_dev(s->vp),
+			    (struct irq_line){ 0 });
 	if (slot < 0)
 		return slot;
-	virtio_pci_dev(s->vp)->intx = (struct irq_line){
-		intx_set, m,
-		pci_intx_irq(IRQ_PCI_INTX_BASE, (unsigned int)slot, 1)
-	};
+	virtio_pci_dev(s->vp)->intx =
+		(struct irq_line){ intx_set, m,
+				   pci_intx_irq(IRQ_PCI_INTX_BASE,
+						(unsigned int)slot, 1) };
 	return 0;
 }
 
@@ -624,16 +627,21 @@ static int vm_setup_pci(struct machine *m)
 	ret = pci_host_create(&m->pci, MEMMAP_PCI_MMIO32_BASE,
 			      MEMMAP_PCI_MMIO32_SIZE, base64,
 			      MEMMAP_PCI_MMIO64_SIZE);
-	ret = ret ?: mmio_register(&m->bus, MEMMAP_PCI_ECAM_BASE,
-				   PCI_ECAM_BUS_SIZE, PCI_ECAM_SIZES,
-				   &pci_ecam_ops, m->pci, "pci-ecam");
-	ret = ret ?: mmio_register(&m->bus, MEMMAP_PCI_MMIO32_BASE,
-				   MEMMAP_PCI_MMIO32_SIZE, PCI_WINDOW_SIZES,
-				   &pci_window_ops, pci_host_window(m->pci, 0),
-				   "pci-mmio32");
-	ret = ret ?: mmio_register(&m->bus, base64, MEMMAP_PCI_MMIO64_SIZE,
-				   PCI_WINDOW_SIZES, &pci_window_ops,
-				   pci_host_window(m->pci, 1), "pci-mmio64");
+	ret = ret
+		      ?: mmio_register(&m->bus, MEMMAP_PCI_ECAM_BASE,
+				       PCI_ECAM_BUS_SIZE, PCI_ECAM_SIZES,
+				       &pci_ecam_ops, m->pci, "pci-ecam");
+	ret = ret
+		      ?: mmio_register(&m->bus, MEMMAP_PCI_MMIO32_BASE,
+				       MEMMAP_PCI_MMIO32_SIZE, PCI_WINDOW_SIZES,
+				       &pci_window_ops,
+				       pci_host_window(m->pci, 0),
+				       "pci-mmio32");
+	ret = ret
+		      ?: mmio_register(&m->bus, base64, MEMMAP_PCI_MMIO64_SIZE,
+				       PCI_WINDOW_SIZES, &pci_window_ops,
+				       pci_host_window(m->pci, 1),
+				       "pci-mmio64");
 	if (ret)
 		pr_err("cannot set up the PCI host bridge: %s", strerror(-ret));
 	return ret ? -1 : 0;
@@ -754,16 +762,19 @@ static int vm_setup_devices(struct machine *m)
 	if (!m->aia) {
 		ret = plic_create(&m->plic, PLIC_NR_SOURCES, m->nr_vcpus,
 				  &machine_plic_ops, m);
-		ret = ret ?: mmio_register(&m->bus, MEMMAP_PLIC_BASE,
-					   plic_mmio_size(m->nr_vcpus),
-					   PLIC_MMIO_SIZES, &plic_mmio_ops,
-					   m->plic, "plic");
+		ret = ret
+			      ?: mmio_register(&m->bus, MEMMAP_PLIC_BASE,
+					       plic_mmio_size(m->nr_vcpus),
+					       PLIC_MMIO_SIZES, &plic_mmio_ops,
+					       m->plic, "plic");
 	}
-	ret = ret ?: uart_create(&m->uart, &machine_uart_backend, m,
-				 wired_irq(m, IRQ_UART));
-	ret = ret ?: mmio_register(&m->bus, MEMMAP_UART_BASE,
-				   UART_MMIO_REGION_SIZE, UART_MMIO_SIZES,
-				   &uart_mmio_ops, m->uart, "uart");
+	ret = ret
+		      ?: uart_create(&m->uart, &machine_uart_backend, m,
+				     wired_irq(m, IRQ_UART));
+	ret = ret
+		      ?: mmio_register(&m->bus, MEMMAP_UART_BASE,
+				       UART_MMIO_REGION_SIZE, UART_MMIO_SIZES,
+				       &uart_mmio_ops, m->uart, "uart");
 	if (ret) {
 		pr_err("cannot set up the devices: %s", strerror(-ret));
 		return -1;
@@ -1155,9 +1166,9 @@ static int vm_setup(struct machine *m, struct kernel_info *ki)
 		pr_info("machine: irqchip %s%s%s, virtio over %s",
 			m->aia ? "aia (in-kernel, mode " : "plic (userspace)",
 			m->aia ? m->aia_mode : "", m->aia ? ")" : "",
-			m->cfg->transport == VIRTIO_TRANSPORT_PCI ?
-				(m->aia ? "pci (MSI-X)" : "pci (INTx)") :
-				"mmio");
+			m->cfg->transport == VIRTIO_TRANSPORT_PCI
+				? (m->aia ? "pci (MSI-X)" : "pci (INTx)")
+				: "mmio");
 	return 0;
 }
 

@@ -65,8 +65,8 @@ struct kvm_irq_routing *msi_routes_build(const struct msi_routes *t)
 	struct kvm_irq_routing_entry *e;
 	unsigned int i, n = 0;
 
-	tab = calloc(1, sizeof(*tab) +
-				(t->nr_wired + t->nr) * sizeof(tab->entries[0]));
+	tab = calloc(1, sizeof(*tab) + (t->nr_wired + t->nr) *
+					       sizeof(tab->entries[0]));
 	if (!tab)
 		return NULL;
 	for (i = 0; i < t->nr_wired; i++) {

@@ -41,11 +41,6 @@ struct pci_dev *virtio_pci_dev(struct virtio_pci *vp)
 	return &vp->pci;
 }
 
-struct virtio_dev *virtio_pci_vdev(struct virtio_pci *vp)
-{
-	return vp->d;
-}
-
 unsigned int virtio_pci_nr_vectors(const struct virtio_pci *vp)
 {
 	return vp->has_msix ? vp->msix.nr : 0;
@@ -57,8 +52,8 @@ static bool vpci_irq_queue(void *t, unsigned int q)
 	struct virtio_pci *vp = t;
 
 	return vp->has_msix &&
-	       msix_notify(&vp->msix,
-			   __atomic_load_n(&vp->queue_vec[q], __ATOMIC_ACQUIRE));
+	       msix_notify(&vp->msix, __atomic_load_n(&vp->queue_vec[q],
+						      __ATOMIC_ACQUIRE));
 }
 
 static bool vpci_irq_config(void *t)
@@ -151,10 +146,10 @@ static uint64_t common_read(struct virtio_pci *vp, uint64_t off,
 	case VIRTIO_PCI_COMMON_GFSELECT << 4 | 4:
 		return d->drv_features_sel;
 	case VIRTIO_PCI_COMMON_GF << 4 | 4:
-		return d->drv_features_sel < 2 ?
-			       (uint32_t)(d->driver_features >>
-					  (32 * d->drv_features_sel)) :
-			       0;
+		return d->drv_features_sel < 2
+			       ? (uint32_t)(d->driver_features >>
+					    (32 * d->drv_features_sel))
+			       : 0;
 	case VIRTIO_PCI_COMMON_MSIX << 4 | 2:
 		return __atomic_load_n(&vp->config_vec, __ATOMIC_ACQUIRE);
 	case VIRTIO_PCI_COMMON_NUMQ << 4 | 2:
@@ -163,15 +158,16 @@ static uint64_t common_read(struct virtio_pci *vp, uint64_t off,
 		return __atomic_load_n(&d->status, __ATOMIC_ACQUIRE) & 0xff;
 	case VIRTIO_PCI_COMMON_CFGGENERATION << 4 | 1:
 		return __atomic_load_n(&d->config_generation,
-				       __ATOMIC_ACQUIRE) & 0xff;
+				       __ATOMIC_ACQUIRE) &
+		       0xff;
 	case VIRTIO_PCI_COMMON_Q_SELECT << 4 | 2:
 		return d->queue_sel & 0xffff;
 	case VIRTIO_PCI_COMMON_Q_SIZE << 4 | 2:
 		return virtio_get_queue_num(d);
 	case VIRTIO_PCI_COMMON_Q_MSIX << 4 | 2:
 		vec = selected_vector(vp);
-		return vec ? __atomic_load_n(vec, __ATOMIC_ACQUIRE) :
-			     VIRTIO_MSI_NO_VECTOR;
+		return vec ? __atomic_load_n(vec, __ATOMIC_ACQUIRE)
+			   : VIRTIO_MSI_NO_VECTOR;
 	case VIRTIO_PCI_COMMON_Q_ENABLE << 4 | 2:
 		return virtio_queue_ready(d);
 	case VIRTIO_PCI_COMMON_Q_NOFF << 4 | 2:
@@ -205,8 +201,8 @@ static void queue_enable(struct virtio_dev *d, uint32_t v)
 	virtio_set_queue_ready(d, v);
 }
 
-static void common_write(struct virtio_pci *vp, uint64_t off,
-			 unsigned int size, uint64_t value)
+static void common_write(struct virtio_pci *vp, uint64_t off, unsigned int size,
+			 uint64_t value)
 {
 	struct virtio_dev *d = vp->d;
 	uint32_t v = (uint32_t)value;
@@ -227,7 +223,8 @@ static void common_write(struct virtio_pci *vp, uint64_t off,
 		virtio_set_drv_features(d, v);
 		break;
 	case VIRTIO_PCI_COMMON_MSIX << 4 | 2:
-		__atomic_store_n(&vp->config_vec, vector_accept(vp, (uint16_t)v),
+		__atomic_store_n(&vp->config_vec,
+				 vector_accept(vp, (uint16_t)v),
 				 __ATOMIC_RELEASE);
 		break;
 	case VIRTIO_PCI_COMMON_STATUS << 4 | 1:
@@ -273,9 +270,8 @@ static void bar0_write(struct virtio_pci *vp, uint64_t off, unsigned int size,
 	else if (off >= VPCI_DEVICE_OFF && off < VPCI_NOTIFY_OFF)
 		virtio_config_write(vp->d, off - VPCI_DEVICE_OFF, size, value);
 	else if (off >= VPCI_NOTIFY_OFF && !(off % VPCI_NOTIFY_STRIDE))
-		virtio_notify(vp->d,
-			      (uint32_t)((off - VPCI_NOTIFY_OFF) /
-					 VPCI_NOTIFY_STRIDE));
+		virtio_notify(vp->d, (uint32_t)((off - VPCI_NOTIFY_OFF) /
+						VPCI_NOTIFY_STRIDE));
 }
 
 static uint64_t vpci_bar_read(struct pci_dev *pd, unsigned int bar,
@@ -315,8 +311,8 @@ static bool cfg_window(struct virtio_pci *vp, unsigned int *bar, uint64_t *off,
 	*bar = pci_cfg_get(&vp->pci, c + VIRTIO_PCI_CAP_BAR, 1);
 	*off = pci_cfg_get(&vp->pci, c + VIRTIO_PCI_CAP_OFFSET, 4);
 	*len = pci_cfg_get(&vp->pci, c + VIRTIO_PCI_CAP_LENGTH, 4);
-	if (*bar > 1 || (*len != 1 && *len != 2 && *len != 4) ||
-	    *off % *len || *off >= vp->pci.bar_size[*bar])
+	if (*bar > 1 || (*len != 1 && *len != 2 && *len != 4) || *off % *len ||
+	    *off >= vp->pci.bar_size[*bar])
 		return false;
 	return true;
 }
@@ -324,8 +320,8 @@ static bool cfg_window(struct virtio_pci *vp, unsigned int *bar, uint64_t *off,
 static void vpci_cfg_read(struct pci_dev *pd, uint32_t off, unsigned int size)
 {
 	struct virtio_pci *vp = pd->priv;
-	uint32_t data = vp->cfg_cap + offsetof(struct virtio_pci_cfg_cap,
-					       pci_cfg_data);
+	uint32_t data =
+		vp->cfg_cap + offsetof(struct virtio_pci_cfg_cap, pci_cfg_data);
 	unsigned int bar, len;
 	uint64_t boff;
 
@@ -338,8 +334,7 @@ static void vpci_cfg_read(struct pci_dev *pd, uint32_t off, unsigned int size)
 
 static void msix_cap_written(struct virtio_pci *vp)
 {
-	uint32_t ctrl =
-		pci_cfg_get(&vp->pci, vp->msix_cap + PCI_MSIX_FLAGS, 2);
+	uint32_t ctrl = pci_cfg_get(&vp->pci, vp->msix_cap + PCI_MSIX_FLAGS, 2);
 
 	msix_set_control(&vp->msix, ctrl & PCI_MSIX_FLAGS_ENABLE,
 			 ctrl & PCI_MSIX_FLAGS_MASKALL);
@@ -352,8 +347,8 @@ static void vpci_cfg_written(struct pci_dev *pd, uint32_t off,
 			     unsigned int size)
 {
 	struct virtio_pci *vp = pd->priv;
-	uint32_t data = vp->cfg_cap + offsetof(struct virtio_pci_cfg_cap,
-					       pci_cfg_data);
+	uint32_t data =
+		vp->cfg_cap + offsetof(struct virtio_pci_cfg_cap, pci_cfg_data);
 	unsigned int bar, len;
 	uint64_t boff;
 
@@ -461,8 +456,9 @@ static int vpci_setup(struct virtio_pci *vp)
 			   (uint16_t)(VPCI_DEVICE_BASE + o->device_id),
 			   class_of(o->device_id), 1, VPCI_VENDOR,
 			   (uint16_t)o->device_id);
-	ret = ret ?: pci_dev_set_bar(&vp->pci, 0, VPCI_BAR0_SIZE,
-				     PCI_BAR_MEM32);
+	ret = ret
+		      ?: pci_dev_set_bar(&vp->pci, 0, VPCI_BAR0_SIZE,
+					 PCI_BAR_MEM32);
 	if (ret)
 		return ret;
 	if (vp->has_msix) {
@@ -472,8 +468,8 @@ static int vpci_setup(struct virtio_pci *vp)
 		if (ret < 0)
 			return ret;
 	}
-	if (add_vcap(vp, VIRTIO_PCI_CAP_COMMON_CFG, VPCI_COMMON_OFF,
-		     COMMON_LEN, false) < 0 ||
+	if (add_vcap(vp, VIRTIO_PCI_CAP_COMMON_CFG, VPCI_COMMON_OFF, COMMON_LEN,
+		     false) < 0 ||
 	    add_vcap(vp, VIRTIO_PCI_CAP_ISR_CFG, VPCI_ISR_OFF, 1, false) < 0 ||
 	    add_vcap(vp, VIRTIO_PCI_CAP_NOTIFY_CFG, VPCI_NOTIFY_OFF,
 		     o->nr_queues * VPCI_NOTIFY_STRIDE, true) < 0 ||
@@ -503,8 +499,8 @@ int virtio_pci_create(struct virtio_pci **out, struct virtio_dev *d,
 	vp->has_msix = host && host->msix;
 	vectors_reset(vp);
 	ret = vp->has_msix ? msix_init(&vp->msix, d->ops->nr_queues + 1,
-				       host->msix, opaque) :
-			     0;
+				       host->msix, opaque)
+			   : 0;
 	if (ret) {
 		free(vp);
 		return ret;

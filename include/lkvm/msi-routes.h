@@ -24,7 +24,7 @@ struct msi_routes {
 		uint64_t addr;
 		uint32_t data;
 		bool live;
-	} *r;
+	} * r;
 	unsigned int nr;
 	pthread_mutex_t lock; /* for the owner: held while it sets a table */
 };

@@ -21,7 +21,8 @@
 #define PCI_CFG_SPACE 4096 /* PCIe extended configuration space */
 #define PCI_NR_BARS 6
 #define PCI_MAX_SLOTS 32 /* devices on bus 0, function 0 each */
-#define PCI_ECAM_BUS_SIZE (1u << 20) /* ECAM: bus << 20 | dev << 15 | fn << 12 */
+#define PCI_ECAM_BUS_SIZE \
+	(1u << 20) /* ECAM: bus << 20 | dev << 15 | fn << 12 */
 
 /* BAR kinds for pci_dev_set_bar(). */
 #define PCI_BAR_MEM32 0x0
@@ -57,7 +58,8 @@ struct pci_dev_ops {
 	 * values did not change. The bytes are already updated in pd->cfg,
 	 * the write masks applied. May be NULL.
 	 */
-	void (*cfg_written)(struct pci_dev *pd, uint32_t off, unsigned int size);
+	void (*cfg_written)(struct pci_dev *pd, uint32_t off,
+			    unsigned int size);
 	/*
 	 * BAR bar now decodes at gpa (mapped true) or no longer decodes
 	 * (mapped false; gpa is the old address). Lets the machine move what
@@ -111,8 +113,8 @@ struct pci_dev {
  * command register starts 0 (no decoding). Zeroes *pd first. Returns 0 or
  * -EINVAL (no ops, class above 24 bits).
  */
-int pci_dev_init(struct pci_dev *pd, const struct pci_dev_ops *ops,
-		 void *priv, const char *name, uint16_t vendor, uint16_t device,
+int pci_dev_init(struct pci_dev *pd, const struct pci_dev_ops *ops, void *priv,
+		 const char *name, uint16_t vendor, uint16_t device,
 		 uint32_t class_code, uint8_t revision, uint16_t subsys_vendor,
 		 uint16_t subsys_id);
 void pci_dev_destroy(struct pci_dev *pd);

@@ -40,8 +40,8 @@ struct virtio_pci_host_ops {
 	 * The notify area now decodes at base (mapped) or no longer does:
 	 * queue q's doorbell is base + q * VPCI_NOTIFY_STRIDE. May be NULL.
 	 */
-	void (*notify_mapped)(void *opaque, struct virtio_pci *vp, uint64_t base,
-			      bool mapped);
+	void (*notify_mapped)(void *opaque, struct virtio_pci *vp,
+			      uint64_t base, bool mapped);
 };
 
 /*
@@ -54,9 +54,8 @@ int virtio_pci_create(struct virtio_pci **out, struct virtio_dev *d,
 		      const struct virtio_pci_host_ops *host, void *opaque);
 void virtio_pci_destroy(struct virtio_pci *vp);
 
-/* The PCI function to add to a bridge, and the device behind it. */
+/* The PCI function to add to a bridge. */
 struct pci_dev *virtio_pci_dev(struct virtio_pci *vp);
-struct virtio_dev *virtio_pci_vdev(struct virtio_pci *vp);
 /* Vectors of its MSI-X table (0 without MSI-X). */
 unsigned int virtio_pci_nr_vectors(const struct virtio_pci *vp);
 

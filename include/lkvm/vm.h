@@ -64,8 +64,12 @@ struct disk_spec {
 enum irqchip_kind { IRQCHIP_PLIC, IRQCHIP_AIA, IRQCHIP_AUTO };
 enum virtio_transport_kind { VIRTIO_TRANSPORT_PCI, VIRTIO_TRANSPORT_MMIO };
 /* --aia-mode: KVM's default, or its EMUL / HWACCEL / AUTO mode */
-enum aia_mode_kind { AIA_MODE_DEFAULT, AIA_MODE_EMUL, AIA_MODE_HWACCEL,
-		     AIA_MODE_AUTO };
+enum aia_mode_kind {
+	AIA_MODE_DEFAULT,
+	AIA_MODE_EMUL,
+	AIA_MODE_HWACCEL,
+	AIA_MODE_AUTO
+};
 
 struct vm_config {
 	const char *kernel;

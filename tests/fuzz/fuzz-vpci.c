@@ -27,8 +27,8 @@ struct sink {
 
 static struct sink sink;
 
-static void route(void *opaque, unsigned int vec, uint64_t addr,
-		  uint32_t data, bool live)
+static void route(void *opaque, unsigned int vec, uint64_t addr, uint32_t data,
+		  bool live)
 {
 	(void)opaque, (void)addr, (void)data;
 	if (vec >= MSIX_MAX_VECTORS || (!live && !sink.live[vec]))
@@ -106,7 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	d = virtio_rng_create(&mem, (struct irq_line){ 0 });
 	if (!d || virtio_pci_create(&vp, d, &host, NULL) ||
-	    pci_host_add(h, virtio_pci_dev(vp), (struct irq_line){ intx, 0, 0 }) < 0)
+	    pci_host_add(h, virtio_pci_dev(vp),
+			 (struct irq_line){ intx, 0, 0 }) < 0)
 		abort();
 	w = pci_host_window(h, 0);
 	while (size) {
@@ -117,17 +118,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (op % 6) {
 		case 0:
 			off = take(&data, &size, 2) & 0x1fff;
-			ecam_wr(h, (uint32_t)((off & 0x1000) << 3 | (off & 0xfff)),
+			ecam_wr(h,
+				(uint32_t)((off & 0x1000) << 3 | (off & 0xfff)),
 				sz, take(&data, &size, 4));
 			break;
 		case 1:
 			off = take(&data, &size, 2) & 0x1fff;
-			(void)pci_ecam_ops.read(h, (off & 0x1000) << 3 | (off & 0xfff), sz);
+			(void)pci_ecam_ops.read(
+				h, (off & 0x1000) << 3 | (off & 0xfff), sz);
 			break;
 		case 2:
 			off = take(&data, &size, 3) % W32_SIZE;
 			if (off + sz <= W32_SIZE)
-				pci_window_ops.write(w, off, sz, take(&data, &size, 8));
+				pci_window_ops.write(w, off, sz,
+						     take(&data, &size, 8));
 			break;
 		case 3:
 			off = take(&data, &size, 3) % W32_SIZE;
@@ -137,7 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4:
 			off = take(&data, &size, 2) % RAM_SIZE;
 			for (v = take(&data, &size, 1) % 32; v-- && size;)
-				ram[off++ % RAM_SIZE] = (uint8_t)take(&data, &size, 1);
+				ram[off++ % RAM_SIZE] =
+					(uint8_t)take(&data, &size, 1);
 			break;
 		default:
 			ecam_wr(h, PCI_BASE_ADDRESS_0, 4, W32);

@@ -98,7 +98,8 @@ static void test_report_text(void)
 	CHECK(strstr(t, "In-kernel irqchip     none") != NULL);
 	CHECK(strstr(t, "Timebase frequency    10000000 Hz") != NULL);
 	CHECK(strstr(t, "Irqchips              plic (userspace)\n") != NULL);
-	CHECK(strstr(t, "Transports            virtio-mmio, virtio-pci (INTx)\n"));
+	CHECK(strstr(t,
+		     "Transports            virtio-mmio, virtio-pci (INTx)\n"));
 	free(t);
 	c.aia = true;
 	c.aia_init = true;
@@ -108,8 +109,11 @@ static void test_report_text(void)
 	CHECK(strstr(
 		t,
 		"In-kernel irqchip     aia (in-kernel APLIC+IMSIC, mode emul, 255 IDs)"));
-	CHECK(strstr(t, "Irqchips              plic (userspace), aia (in-kernel, mode emul, 255 IDs)\n"));
-	CHECK(strstr(t, "Transports            virtio-mmio, virtio-pci (MSI-X)\n"));
+	CHECK(strstr(
+		t,
+		"Irqchips              plic (userspace), aia (in-kernel, mode emul, 255 IDs)\n"));
+	CHECK(strstr(
+		t, "Transports            virtio-mmio, virtio-pci (MSI-X)\n"));
 	free(t);
 	/* before Linux 6.4 the SBI extensions cannot be listed */
 	c.nr_sbi_ext = 0;
@@ -158,7 +162,9 @@ static void test_report_aia_init_failed(void)
 	c.aia_ids = 255;
 	snprintf(c.aia_err, sizeof(c.aia_err), "AIA init: Invalid argument");
 	t = report(&c, false);
-	CHECK(strstr(t, "In-kernel irqchip     aia unusable (AIA init: Invalid argument): lkvm emulates a PLIC\n"));
+	CHECK(strstr(
+		t,
+		"In-kernel irqchip     aia unusable (AIA init: Invalid argument): lkvm emulates a PLIC\n"));
 	CHECK(strstr(t, "Irqchips              plic (userspace)\n") != NULL);
 	CHECK(strstr(t, "virtio-pci (INTx)\n") != NULL);
 	free(t);
@@ -173,7 +179,9 @@ static void test_report_aia_init_failed(void)
 	snprintf(c.aia_err, sizeof(c.aia_err),
 		 "AIA create device: Device or resource busy");
 	t = report(&c, false);
-	CHECK(strstr(t, "In-kernel irqchip     none (AIA create device: Device or resource busy)"));
+	CHECK(strstr(
+		t,
+		"In-kernel irqchip     none (AIA create device: Device or resource busy)"));
 	free(t);
 }
 

@@ -450,8 +450,8 @@ static uint32_t check_aplic(const void *fdt, uint32_t imsic)
 }
 
 /* A wired device: interrupt-parent and interrupts = <irq 4> or <irq>. */
-static void check_wired_dev(const void *fdt, const char *path,
-			    uint32_t parent, unsigned int irq, bool aia)
+static void check_wired_dev(const void *fdt, const char *path, uint32_t parent,
+			    unsigned int irq, bool aia)
 {
 	const void *prop;
 	int off, len;
@@ -509,7 +509,8 @@ static void check_pci_map(const void *fdt, int off, uint32_t parent, bool aia)
 			  (!aia || cell_at(m, e + 6) == 4);
 
 		if (!CHECK(ok)) {
-			fprintf(stderr, "    interrupt-map entry %d wrong\n", i);
+			fprintf(stderr, "    interrupt-map entry %d wrong\n",
+				i);
 			break;
 		}
 	}
@@ -565,12 +566,15 @@ static void check_variant(const void *fdt, const struct fdt_params *p)
 		check_phandle(fdt, imsic, "riscv,imsics");
 		wired = check_aplic(fdt, imsic);
 		check_phandle(fdt, wired, "riscv,aplic");
-		CHECK(fdt_path_offset(fdt, "/soc/interrupt-controller@c000000") < 0);
+		CHECK(fdt_path_offset(fdt,
+				      "/soc/interrupt-controller@c000000") < 0);
 	} else {
 		wired = check_plic(fdt);
 		check_phandle(fdt, wired, "riscv,plic0");
-		CHECK(fdt_path_offset(fdt, "/soc/interrupt-controller@d000000") < 0);
-		CHECK(fdt_path_offset(fdt, "/soc/interrupt-controller@28000000") < 0);
+		CHECK(fdt_path_offset(fdt,
+				      "/soc/interrupt-controller@d000000") < 0);
+		CHECK(fdt_path_offset(
+			      fdt, "/soc/interrupt-controller@28000000") < 0);
 	}
 	check_wired_dev(fdt, "/soc/serial@10000000", wired, IRQ_UART, aia);
 	check_wired_dev(fdt, "/soc/virtio_mmio@10001000", wired, 1, aia);

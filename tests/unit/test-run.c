@@ -64,10 +64,11 @@ static void test_options_set(void)
 	struct vm_config cfg;
 	char k[64], i[64];
 	const char *argv[] = {
-		"--kernel",  k,	   "-i",	i,	"-m",
-		"64",	     "-c", "2",		"-p",	"quiet",
-		"--console", "hv", "--irqchip", "plic", "--debug",
-		"--virtio-transport", "mmio"
+		"--kernel",  k,	      "-i",	   i,
+		"-m",	     "64",    "-c",	   "2",
+		"-p",	     "quiet", "--console", "hv",
+		"--irqchip", "plic",  "--debug",   "--virtio-transport",
+		"mmio"
 	};
 
 	REQUIRE(temp_file(k, sizeof(k), 100));

@@ -476,8 +476,9 @@ static void test_irq_only_on_change(void)
 	uart_destroy(f.u);
 }
 
-UNIT_SUITE(uart, UNIT_TEST(test_thri_callback), UNIT_TEST(test_reset_state), UNIT_TEST(test_dlab_divisor),
-	   UNIT_TEST(test_scratch), UNIT_TEST(test_thr_goes_to_backend),
+UNIT_SUITE(uart, UNIT_TEST(test_thri_callback), UNIT_TEST(test_reset_state),
+	   UNIT_TEST(test_dlab_divisor), UNIT_TEST(test_scratch),
+	   UNIT_TEST(test_thr_goes_to_backend),
 	   UNIT_TEST(test_rx_fifo_order_and_dr),
 	   UNIT_TEST(test_fifo_disabled_holds_one_byte),
 	   UNIT_TEST(test_trigger_levels_and_timeout),

@@ -80,8 +80,7 @@ static void msi_fire(void *opaque, unsigned int vec)
 }
 
 static const struct msix_ops msi_ops = { msi_route, msi_fire };
-static const struct virtio_pci_host_ops host_msix = { &msi_ops,
-						      notify_mapped };
+static const struct virtio_pci_host_ops host_msix = { &msi_ops, notify_mapped };
 static const struct virtio_pci_host_ops host_intx = { NULL, notify_mapped };
 
 static struct tp *tp_new(bool msix)
@@ -285,15 +284,15 @@ static void bring_up(struct tp *t)
 	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_ENABLE), 2), 1);
 	mem_wr(t, common(VIRTIO_PCI_COMMON_STATUS), 1,
 	       VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-		       VIRTIO_CONFIG_S_FEATURES_OK |
-		       VIRTIO_CONFIG_S_DRIVER_OK);
+		       VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
 	CHECK(virtio_dev_live(t->d));
 }
 
 /* Offer one 16-byte writable buffer and ring the doorbell. */
 static void offer_buffer(struct tp *t)
 {
-	struct vring_desc desc = { .addr = BUF_GPA, .len = 16,
+	struct vring_desc desc = { .addr = BUF_GPA,
+				   .len = 16,
 				   .flags = VRING_DESC_F_WRITE };
 	uint16_t head = 0, idx;
 
@@ -536,6 +535,7 @@ static void test_config_bounds_shared(void)
 	virtio_dev_destroy(&d);
 }
 
-UNIT_SUITE(vpci, UNIT_TEST(test_config_bounds_shared), UNIT_TEST(test_ids_and_caps), UNIT_TEST(test_bars),
+UNIT_SUITE(vpci, UNIT_TEST(test_config_bounds_shared),
+	   UNIT_TEST(test_ids_and_caps), UNIT_TEST(test_bars),
 	   UNIT_TEST(test_intx_isr), UNIT_TEST(test_msix_vectors),
 	   UNIT_TEST(test_pci_cfg_window), UNIT_TEST(test_odd_accesses));

@@ -64,8 +64,7 @@ static void check_setup(int kvm, unsigned int n)
 		 "%u vCPUs: set-up %d (%s) mode %s ids %u srcs %u hart_bits %u",
 		 n, r, r ? info.err : "", info.mode, info.nr_ids,
 		 info.nr_sources, info.hart_bits);
-	expect(!r && info.fd >= 0 && info.nr_sources == PLIC_NR_SOURCES,
-	       what);
+	expect(!r && info.fd >= 0 && info.nr_sources == PLIC_NR_SOURCES, what);
 	expect((1U << info.hart_bits) >= n &&
 		       (!info.hart_bits || (1U << (info.hart_bits - 1)) < n),
 	       "  hart bits = ceil(log2(vCPUs))");
