@@ -173,6 +173,9 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		OPT_BOOLEAN(
 			0, "no-coalesced-mmio", &cfg->no_coalesced,
 			"let every 8250 THR write exit (no batching in KVM)"),
+		OPT_BOOLEAN(
+			0, "no-uart-image", &cfg->no_uart_image,
+			"let every 8250 register read exit (no read-only register page)"),
 		OPT_GROUP("Debug options:"),
 		OPT_BOOLEAN(0, "debug", &cfg->debug, "trace every VM exit"),
 		OPT_BOOLEAN(0, "stats", &cfg->stats,

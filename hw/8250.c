@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <linux/serial_reg.h>
 
@@ -18,7 +19,6 @@
 #define UART_IIR_FIFO_ENABLED 0xc0
 #endif
 
-#define UART_NR_REGS 8
 #define UART_IER_MASK \
 	(UART_IER_MSI | UART_IER_RLSI | UART_IER_THRI | UART_IER_RDI)
 /* MCR bits 5-7 do not exist on a 16550A and read as 0. */
@@ -54,6 +54,11 @@ struct uart {
 	uint8_t scr;
 	uint8_t dll;
 	uint8_t dlm;
+
+	/* The image the backend shows the guest, when image_on. */
+	uint8_t image[UART_NR_REGS];
+	bool image_on;
+	unsigned int pure_reads; /* exited reads in a row in a pure state */
 };
 
 static bool uart_fifo_enabled(const struct uart *u)
@@ -365,33 +370,86 @@ static void uart_notify_rx_ready(struct uart *u, bool notify)
 		u->be.rx_ready(u->opaque);
 }
 
-static uint64_t uart_mmio_read(void *dev, uint64_t offset,
-			       unsigned int size __unused)
+/*
+ * Reads have no effect (RBR with an empty FIFO, IIR with nothing to report,
+ * LSR without errors, MSR without deltas), and a THR write, the only write
+ * KVM may batch, changes no register a read shows: no loopback, no DLAB
+ * (offset 0 is the THR), no ETBEI (THRE would become pending).
+ */
+static bool uart_reads_pure(const struct uart *u)
+{
+	return !(u->lcr & UART_LCR_DLAB) && !(u->mcr & UART_MCR_LOOP) &&
+	       !(u->ier & UART_IER_THRI) && !u->rx_count && !u->lsr_err &&
+	       !(u->msr & UART_MSR_ANY_DELTA);
+}
+
+/*
+ * Offer, refresh or take back the register image after an access or
+ * input; before uart_update_irq(), so that no interrupt is raised while
+ * the guest could still read a stale image.
+ */
+static void uart_image_sync(struct uart *u, bool exited_read)
+{
+	uint8_t regs[UART_NR_REGS];
+	bool unused = false;
+	unsigned int i;
+
+	if (!u->be.image)
+		return;
+	if (!uart_reads_pure(u)) {
+		u->pure_reads = 0;
+		if (u->image_on) {
+			u->image_on = false;
+			u->be.image(u->opaque, NULL);
+		}
+		return;
+	}
+	if (!u->image_on &&
+	    (!exited_read || ++u->pure_reads < UART_IMAGE_READS))
+		return;
+	/* pure: the same reads the guest would make change nothing */
+	for (i = 0; i < UART_NR_REGS; i++)
+		regs[i] = uart_reg_read(u, i, &unused);
+	if (u->image_on && !memcmp(regs, u->image, sizeof(regs)))
+		return;
+	memcpy(u->image, regs, sizeof(regs));
+	u->image_on = true;
+	u->be.image(u->opaque, u->image);
+}
+
+static uint64_t uart_mmio_read(void *dev, uint64_t offset, unsigned int size)
 {
 	struct uart *u = dev;
 	bool notify = false;
-	uint8_t val;
+	uint64_t val = 0;
+	unsigned int i;
 
-	if (offset >= UART_NR_REGS)
-		return 0;
 	pthread_mutex_lock(&u->lock);
-	val = uart_reg_read(u, offset, &notify);
+	/* offset < UART_MMIO_REGION_SIZE and size <= 8: no overflow */
+	for (i = 0; i < size; i++)
+		if (offset + i < UART_NR_REGS)
+			val |= (uint64_t)uart_reg_read(u, offset + i, &notify)
+			       << (8 * i);
+	uart_image_sync(u, true);
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	uart_notify_rx_ready(u, notify);
 	return val;
 }
 
-static void uart_mmio_write(void *dev, uint64_t offset,
-			    unsigned int size __unused, uint64_t value)
+static void uart_mmio_write(void *dev, uint64_t offset, unsigned int size,
+			    uint64_t value)
 {
 	struct uart *u = dev;
 	bool notify = false;
+	unsigned int i;
 
-	if (offset >= UART_NR_REGS)
-		return;
 	pthread_mutex_lock(&u->lock);
-	uart_reg_write(u, offset, value & 0xff, &notify);
+	for (i = 0; i < size; i++)
+		if (offset + i < UART_NR_REGS)
+			uart_reg_write(u, offset + i, value >> (8 * i) & 0xff,
+				       &notify);
+	uart_image_sync(u, false);
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	uart_notify_rx_ready(u, notify);
@@ -411,6 +469,7 @@ size_t uart_rx_push(struct uart *u, const uint8_t *buf, size_t len)
 		uart_rx_put(u, buf[n++]);
 	if (n < len)
 		u->rx_was_full = true;
+	uart_image_sync(u, false);
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	return n;

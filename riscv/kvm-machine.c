@@ -237,11 +237,86 @@ static void uart_thri(void *opaque, bool on)
 	uart_zone_set(opaque, !on);
 }
 
+/* The memslot of the UART's register image; slot 0 is RAM. */
+#define MEMSLOT_UART_IMAGE 1
+
+/*
+ * Show the guest the UART's register image, read-only, over the UART's
+ * page: its reads then cost no exit (Linux's console reads LSR before
+ * every byte it writes). Writes to a read-only memslot still exit as MMIO,
+ * or land in the coalesced ring. Called with the UART lock held.
+ */
+static void uart_image(void *opaque, const uint8_t *regs)
+{
+	struct machine *m = opaque;
+	struct kvm_userspace_memory_region r = {
+		.slot = MEMSLOT_UART_IMAGE,
+		.flags = KVM_MEM_READONLY,
+		.guest_phys_addr = MEMMAP_UART_BASE,
+	};
+	double t0 = machine_elapsed_ms(m);
+
+	if (!m->uart_page || m->uart_page_broken)
+		return;
+	if (regs) {
+		memcpy(m->uart_page, regs, UART_NR_REGS);
+		if (m->uart_page_mapped)
+			return;
+		r.memory_size = m->uart_page_size;
+		r.userspace_addr = (uint64_t)(unsigned long)m->uart_page;
+	} else if (!m->uart_page_mapped) {
+		return;
+	}
+	if (ioctl(m->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+		if (regs) {
+			/* reads keep exiting: correct, only slower */
+			pr_warn("UART register image: cannot map it: %s",
+				strerror(errno));
+			m->uart_page_broken = true;
+			return;
+		}
+		/* the guest would go on reading stale registers */
+		pr_err("UART register image: cannot unmap it: %s: stopping the VM",
+		       strerror(errno));
+		machine_stop(m, LKVM_EXIT_ERROR);
+		return;
+	}
+	m->uart_page_mapped = regs != NULL;
+	if (regs)
+		m->uart_page_maps++;
+	else
+		m->uart_page_unmaps++;
+	m->uart_page_ns += (uint64_t)((machine_elapsed_ms(m) - t0) * 1e6);
+}
+
 static const struct uart_backend machine_uart_backend = {
 	.tx = uart_tx,
 	.rx_ready = uart_rx_ready,
 	.thri = uart_thri,
+	.image = uart_image,
 };
+
+/*
+ * A page for the UART's register image when KVM has read-only memslots
+ * and the UART's region is exactly one host page. Without it every UART
+ * read exits, as before.
+ */
+static void vm_setup_uart_image(struct machine *m)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (m->cfg->no_uart_image || page != UART_MMIO_REGION_SIZE ||
+	    MEMMAP_UART_BASE % UART_MMIO_REGION_SIZE ||
+	    ioctl(m->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0)
+		return;
+	p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	m->uart_page_size = (size_t)page;
+	m->uart_page = p;
+}
 
 void machine_drain_coalesced(struct machine *m)
 {
@@ -1069,6 +1144,10 @@ static void print_stats(const struct machine *m)
 	pr_info("stats: ran %.1f ms; peak RSS %.1f MiB, guest RAM resident %.1f MiB, lkvm itself %.1f MiB",
 		machine_elapsed_ms(m), (double)peak / 1024, (double)ram / 1024,
 		(double)(peak > ram ? peak - ram : 0) / 1024);
+	if (m->uart_page_size)
+		pr_info("stats: uart register image mapped %lu times, unmapped %lu, %.1f ms in memslot changes",
+			m->uart_page_maps, m->uart_page_unmaps,
+			(double)m->uart_page_ns / 1e6);
 }
 
 /* Wait for the guest to stop or for SIGINT/SIGTERM; the exit status. */
@@ -1120,6 +1199,8 @@ static void vm_teardown(struct machine *m)
 	free(m->vcpus);
 	if (m->uart)
 		uart_destroy(m->uart);
+	if (m->uart_page_size)
+		munmap(m->uart_page, m->uart_page_size);
 	virtio_rng_destroy(m->rng);
 	virtio_console_destroy(m->vcon);
 	for (i = 0; i < m->nr_disks; i++) {
@@ -1162,6 +1243,7 @@ static int vm_setup(struct machine *m, struct kernel_info *ki)
 	    vm_load_images(m, ki) || vm_setup_fdt(m))
 		return -1;
 	vm_setup_coalesced(m);
+	vm_setup_uart_image(m);
 	if (m->cfg->stats)
 		pr_info("machine: irqchip %s%s%s, virtio over %s",
 			m->aia ? "aia (in-kernel, mode " : "plic (userspace)",
@@ -1220,6 +1302,7 @@ int vm_run(const struct vm_config *cfg)
 	if (cfg->stats) {
 		print_stats(m);
 		vcpu_stats_print(m);
+		vcpu_kvm_stats_print(m);
 	}
 out:
 	machine_stop(m, code);

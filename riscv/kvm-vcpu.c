@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -386,4 +387,76 @@ void vcpu_stats_print(const struct machine *m)
 	}
 	pr_info("stats: exits %llu, handled in lkvm in %.1f ms%s",
 		(unsigned long long)total, (double)total_ns / 1e6, line);
+}
+
+/* KVM's own counters of a vCPU (KVM_GET_STATS_FD, Linux 5.14+). */
+static const char *const kvm_stat_names[] = {
+	"exits",	   "mmio_exit_user", "mmio_exit_kernel",
+	"ecall_exit_stat", "wfi_exit_stat",  "csr_exit_user",
+	"csr_exit_kernel", "signal_exits",
+};
+#define KVM_NR_STATS ARRAY_SIZE(kvm_stat_names)
+
+/* Add the first value of each named counter of fd's vCPU to sum. */
+static bool kvm_stats_add(int fd, uint64_t sum[KVM_NR_STATS])
+{
+	struct kvm_stats_header h;
+	struct kvm_stats_desc d;
+	size_t dsize, i, k;
+	uint8_t *descs;
+	uint64_t v;
+	bool ok = false;
+
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    h.num_desc > 4096 || !h.name_size || h.name_size > 4096)
+		return false;
+	dsize = sizeof(d) + h.name_size;
+	descs = calloc(h.num_desc, dsize);
+	if (!descs)
+		return false;
+	if (pread(fd, descs, h.num_desc * dsize, h.desc_offset) !=
+	    (ssize_t)(h.num_desc * dsize))
+		goto out;
+	for (i = 0; i < h.num_desc; i++) {
+		/* descriptors are not 8-byte aligned: copy the fixed part */
+		const char *name = (const char *)descs + i * dsize + sizeof(d);
+
+		memcpy(&d, descs + i * dsize, sizeof(d));
+		for (k = 0; k < KVM_NR_STATS; k++)
+			if (!strncmp(name, kvm_stat_names[k], h.name_size) &&
+			    pread(fd, &v, sizeof(v),
+				  h.data_offset + d.offset) ==
+				    (ssize_t)sizeof(v))
+				sum[k] += v;
+	}
+	ok = true;
+out:
+	free(descs);
+	return ok;
+}
+
+void vcpu_kvm_stats_print(const struct machine *m)
+{
+	uint64_t s[KVM_NR_STATS] = { 0 }, known = 0;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < m->nr_vcpus; i++) {
+		fd = ioctl(m->vcpus[i].fd, KVM_GET_STATS_FD, NULL);
+		if (fd < 0)
+			return;
+		if (!kvm_stats_add(fd, s)) {
+			close(fd);
+			return;
+		}
+		close(fd);
+	}
+	for (i = 1; i < KVM_NR_STATS; i++)
+		known += s[i];
+	pr_info("stats: kvm counted %llu guest exits: mmio %llu to lkvm, %llu in the kernel; sbi %llu to lkvm; csr %llu to lkvm, %llu in the kernel; wfi %llu; signals %llu; the other %llu (stage-2 faults, interrupts, SBI in the kernel)",
+		(unsigned long long)s[0], (unsigned long long)s[1],
+		(unsigned long long)s[2], (unsigned long long)s[3],
+		(unsigned long long)s[5], (unsigned long long)s[6],
+		(unsigned long long)s[4], (unsigned long long)s[7],
+		(unsigned long long)(s[0] > known ? s[0] - known : 0));
 }

@@ -103,6 +103,14 @@ struct machine {
 	pthread_mutex_t zone_lock; /* the zone's registration */
 	bool zone_on;
 	struct uart *uart;
+	/* The UART's register image: its page, which KVM maps read-only
+	 * over the UART while reads have no effect (see uart_backend) */
+	uint8_t *uart_page;
+	size_t uart_page_size;
+	bool uart_page_mapped;
+	bool uart_page_broken; /* mapping failed: reads keep exiting */
+	unsigned long uart_page_maps, uart_page_unmaps;
+	uint64_t uart_page_ns; /* spent changing the memslot */
 	struct console con;
 	struct sbi sbi;
 	struct virtio_dev *virtio[VM_MAX_VIRTIO];
@@ -148,6 +156,9 @@ void vcpu_kick(struct vcpu *v);
 void vcpu_destroy(struct vcpu *v);
 
 /* Print the vCPUs' exit counts and handling times (--stats). */
+/* KVM's own exit counters of all vCPUs (one line; nothing without
+ * KVM_GET_STATS_FD): the traps lkvm never sees. */
+void vcpu_kvm_stats_print(const struct machine *m);
 void vcpu_stats_print(const struct machine *m);
 
 /*

@@ -14,10 +14,22 @@
 
 #include "lkvm/device.h"
 
-/* Access sizes the UART's MMIO region accepts: bytes only. */
-#define UART_MMIO_SIZES MMIO_SIZE(1)
-/* Size of the MMIO region; offsets 8 and above read 0 and ignore writes. */
-#define UART_MMIO_REGION_SIZE 0x100
+/*
+ * Access sizes the UART's MMIO region accepts. Linux uses bytes; a wider
+ * access acts as byte accesses at ascending offsets, the same whether it
+ * exits or reads the register image (below).
+ */
+#define UART_MMIO_SIZES \
+	(MMIO_SIZE(1) | MMIO_SIZE(2) | MMIO_SIZE(4) | MMIO_SIZE(8))
+/*
+ * Size of the MMIO region: a whole 4 KiB page, so that the machine can map
+ * the register image there. Offsets 8 and above read 0 and ignore writes.
+ */
+#define UART_MMIO_REGION_SIZE 0x1000
+/* Registers, at offsets 0..7: the size of the register image. */
+#define UART_NR_REGS 8
+/* Exited reads, all without side effects, before the image is offered. */
+#define UART_IMAGE_READS 16
 /* Depth of the receive FIFO (one byte when the guest disables FIFOs). */
 #define UART_FIFO_SIZE 16
 
@@ -46,6 +58,21 @@ struct uart_backend {
 	 * call back into this UART.
 	 */
 	void (*thri)(void *opaque, bool on);
+	/*
+	 * Optional: the register image. regs (UART_NR_REGS bytes) is what
+	 * byte reads at offsets 0..7 return now; they would change nothing,
+	 * and the THR writes KVM may batch change none of them, so the
+	 * machine may let the guest read regs from a read-only page instead
+	 * of exiting. It is offered after UART_IMAGE_READS such reads in a
+	 * row, and offered again whenever a register changes. NULL: a read
+	 * may have an effect or show something new (input arrived, ETBEI,
+	 * DLAB, loopback...), so from now on every read must reach the UART:
+	 * the machine takes the page away before returning. The UART calls
+	 * it before it raises any interrupt the change causes. Called with
+	 * the UART lock held, from the thread of the access or of
+	 * uart_rx_push(): it must not call back into this UART.
+	 */
+	void (*image)(void *opaque, const uint8_t *regs);
 };
 
 /*

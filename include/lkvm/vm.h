@@ -89,6 +89,7 @@ struct vm_config {
 	unsigned int nr_disks;
 	bool no_ioeventfd; /* virtio notifications as MMIO exits */
 	bool no_coalesced; /* every UART THR write exits */
+	bool no_uart_image; /* every UART register read exits */
 	bool hugetlb; /* guest RAM from the huge page pool */
 	int io_engine; /* enum io_engine_kind */
 	bool debug;

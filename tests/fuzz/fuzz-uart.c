@@ -3,6 +3,7 @@
 #include <linux/serial_reg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lkvm/uart.h"
 
@@ -12,12 +13,18 @@
  *      in the next byte
  *   1: read, offset in bits 5-0
  *   2: uart_rx_push of (bits 5-0) bytes taken from the input
- *   3: uart_rx_room / uart_rx_pending checks
+ *   3: a wide read: size 1 << (bits 1-0), offset bits 5-2
+ * Invariant of the register image: while the UART offers it, exited reads
+ * of all eight registers return exactly its bytes and change nothing, and
+ * no interrupt is raised.
  */
 struct state {
 	struct uart *u;
 	int level;
 	size_t tx_bytes;
+	const uint8_t *img;
+	uint8_t copy[UART_NR_REGS];
+	unsigned int offers;
 };
 
 static void fz_tx(void *opaque, const uint8_t *buf, size_t len)
@@ -43,7 +50,38 @@ static void fz_irq_set(void *ctrl, unsigned int irq, int level)
 
 	if (irq != 3 || level == s->level || (level != 0 && level != 1))
 		abort();
+	if (level && s->img)
+		abort();
 	s->level = level;
+}
+
+static void fz_image(void *opaque, const uint8_t *regs)
+{
+	struct state *s = opaque;
+
+	s->img = regs;
+	if (regs) {
+		memcpy(s->copy, regs, sizeof(s->copy));
+		s->offers++;
+	}
+}
+
+static void check_image(struct state *s)
+{
+	unsigned int i, offers = s->offers;
+	size_t pending = uart_rx_pending(s->u);
+	int level = s->level;
+
+	if (!s->img)
+		return;
+	if (memcmp(s->img, s->copy, sizeof(s->copy)))
+		abort();
+	for (i = 0; i < UART_NR_REGS; i++)
+		if (uart_mmio_ops.read(s->u, i, 1) != s->copy[i])
+			abort();
+	if (!s->img || s->offers != offers || s->level != level ||
+	    uart_rx_pending(s->u) != pending)
+		abort();
 }
 
 static void check_fifo(struct state *s)
@@ -108,7 +146,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct state s = { 0 };
-	struct uart_backend be = { .tx = fz_tx, .rx_ready = fz_rx_ready };
+	struct uart_backend be = { .tx = fz_tx,
+				   .rx_ready = fz_rx_ready,
+				   .image = fz_image };
 	struct irq_line irq = { .set = fz_irq_set, .ctrl = &s, .irq = 3 };
 	size_t i = 0, n;
 
@@ -130,9 +170,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			i += do_push(&s, data + i, n);
 			break;
 		default:
+			n = 1u << (arg & 3);
+			if (uart_mmio_ops.read(s.u, arg >> 2, n) >> 1 >>
+			    (8 * n - 1))
+				abort();
 			break;
 		}
 		check_fifo(&s);
+		check_image(&s);
 	}
 	uart_destroy(s.u);
 	return 0;

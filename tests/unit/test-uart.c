@@ -443,7 +443,7 @@ static void test_high_offsets_harmless(void)
 	}
 	CHECK_EQ(uart_mmio_ops.read(f.u, 1ULL << 40, 1), 0);
 	uart_mmio_ops.write(f.u, ~0ULL, 1, 0xff);
-	/* Wide accesses to a real register use the low byte. */
+	/* A wide access is byte accesses: past offset 7 they do nothing. */
 	uart_mmio_ops.write(f.u, UART_SCR, 8, 0x1234);
 	CHECK_EQ(uart_mmio_ops.read(f.u, UART_SCR, 4), 0x34);
 	CHECK_EQ(rd(UART_IER), UART_IER_THRI);
@@ -476,6 +476,241 @@ static void test_irq_only_on_change(void)
 	uart_destroy(f.u);
 }
 
+/*
+ * The register image, as a machine would map it: img is what guest reads
+ * would see without exiting, or NULL. Raising the interrupt while it is
+ * still mapped would let the guest's handler read a stale IIR.
+ */
+static struct {
+	const uint8_t *img;
+	uint8_t copy[UART_NR_REGS];
+	unsigned int offers, withdrawals;
+	unsigned int raised_while_mapped;
+} im;
+
+static void img_irq_set(void *ctrl, unsigned int irq, int level)
+{
+	if (level && im.img)
+		im.raised_while_mapped++;
+	fake_irq_set(ctrl, irq, level);
+}
+
+static void img_cb(void *opaque, const uint8_t *regs)
+{
+	(void)opaque;
+	im.img = regs;
+	if (regs) {
+		memcpy(im.copy, regs, sizeof(im.copy));
+		im.offers++;
+	} else {
+		im.withdrawals++;
+	}
+}
+
+static const struct uart_backend img_be = {
+	.tx = fake_tx,
+	.thri = fake_thri,
+	.image = img_cb,
+};
+
+static struct uart *setup_img(void)
+{
+	struct irq_line irq = { .set = img_irq_set, .ctrl = &f, .irq = 5 };
+
+	memset(&f, 0, sizeof(f));
+	memset(&im, 0, sizeof(im));
+	if (uart_create(&f.u, &img_be, &f, irq))
+		return NULL;
+	return f.u;
+}
+
+/* With the image mapped, exited reads of every register give its bytes
+ * and change nothing: not the image, not the line, not the FIFO. */
+static bool image_matches_reads(void)
+{
+	unsigned int offers = im.offers, calls = f.irq_calls, i;
+	bool ok = im.img != NULL;
+
+	for (i = 0; ok && i < UART_NR_REGS; i++)
+		ok = CHECK_EQ(rd(i), im.copy[i]);
+	ok = ok && CHECK_EQ(im.offers, offers) && CHECK(im.img != NULL) &&
+	     CHECK_EQ(f.irq_calls, calls) && CHECK_EQ(uart_rx_pending(f.u), 0);
+	return ok && CHECK(!memcmp(im.img, im.copy, UART_NR_REGS));
+}
+
+/* Linux's console set-up, then its polling loop: the image comes after
+ * UART_IMAGE_READS LSR reads, not before. */
+static void console_polling(unsigned int reads)
+{
+	unsigned int i;
+
+	wr(UART_LCR, UART_LCR_WLEN8);
+	wr(UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR_TRIGGER_8);
+	wr(UART_IER, 0);
+	wr(UART_MCR, UART_MCR_DTR | UART_MCR_RTS | UART_MCR_OUT2);
+	for (i = 0; i < reads; i++) {
+		rd(UART_LSR);
+		wr(UART_TX, 'a' + i % 26);
+	}
+}
+
+static void test_image_offered_after_pure_reads(void)
+{
+	REQUIRE(setup_img());
+	console_polling(UART_IMAGE_READS - 1);
+	CHECK_EQ(im.offers, 0);
+	rd(UART_LSR);
+	REQUIRE(CHECK_EQ(im.offers, 1));
+	CHECK_EQ(im.copy[UART_LSR], UART_LSR_THRE | UART_LSR_TEMT);
+	CHECK_EQ(im.copy[UART_IIR], UART_IIR_NO_INT | 0xc0);
+	CHECK_EQ(im.copy[UART_LCR], UART_LCR_WLEN8);
+	CHECK_EQ(im.copy[UART_MCR],
+		 UART_MCR_DTR | UART_MCR_RTS | UART_MCR_OUT2);
+	CHECK(image_matches_reads());
+	/* THR writes (batched by KVM) change nothing the image shows */
+	wr(UART_TX, '!');
+	CHECK_EQ(im.offers, 1);
+	CHECK_EQ(f.tx[f.tx_len - 1], '!');
+	/* a register write is shown at once */
+	wr(UART_SCR, 0x5a);
+	CHECK_EQ(im.offers, 2);
+	CHECK_EQ(im.copy[UART_SCR], 0x5a);
+	wr(UART_IER, UART_IER_RDI | UART_IER_RLSI);
+	CHECK_EQ(im.copy[UART_IER], UART_IER_RDI | UART_IER_RLSI);
+	CHECK(image_matches_reads());
+	CHECK_EQ(im.withdrawals, 0);
+	uart_destroy(f.u);
+}
+
+/* Each way out of a pure state takes the image back before returning. */
+static void test_image_taken_back(void)
+{
+	static const struct {
+		unsigned int reg;
+		uint8_t val;
+	} exits[] = {
+		{ UART_IER, UART_IER_THRI }, /* THRE becomes pending */
+		{ UART_LCR, UART_LCR_DLAB }, /* offset 0 becomes DLL */
+		{ UART_MCR, UART_MCR_LOOP }, /* THR writes come back */
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(exits); i++) {
+		REQUIRE(setup_img());
+		console_polling(UART_IMAGE_READS);
+		REQUIRE(CHECK(im.img != NULL));
+		wr(exits[i].reg, exits[i].val);
+		CHECK(im.img == NULL);
+		CHECK_EQ(im.withdrawals, 1);
+		uart_destroy(f.u);
+	}
+	/* input: withdrawn before the interrupt is raised */
+	REQUIRE(setup_img());
+	console_polling(UART_IMAGE_READS);
+	wr(UART_IER, UART_IER_RDI);
+	REQUIRE(CHECK(im.img != NULL));
+	push("k");
+	CHECK(im.img == NULL);
+	CHECK_EQ(f.level, 1);
+	CHECK_EQ(im.raised_while_mapped, 0);
+	CHECK_EQ(rd(UART_LSR) & UART_LSR_DR, UART_LSR_DR);
+	/* reading the byte makes it pure again, and is the first of a new
+	 * count of UART_IMAGE_READS */
+	CHECK_EQ(rd(UART_RX), 'k');
+	CHECK_EQ(f.level, 0);
+	console_polling(UART_IMAGE_READS - 2);
+	CHECK(im.img == NULL);
+	rd(UART_LSR);
+	CHECK(image_matches_reads());
+	uart_destroy(f.u);
+}
+
+/* An exited read that is not pure (a THRE report) does not count. */
+static void test_image_not_while_thri(void)
+{
+	unsigned int i;
+
+	REQUIRE(setup_img());
+	wr(UART_IER, UART_IER_THRI);
+	for (i = 0; i < 4 * UART_IMAGE_READS; i++) {
+		rd(UART_IIR);
+		rd(UART_LSR);
+		wr(UART_TX, 'x');
+	}
+	CHECK_EQ(im.offers, 0);
+	uart_destroy(f.u);
+}
+
+/* Wide accesses are byte accesses at ascending offsets, so an image that
+ * a wide read covers says the same as the exit would. */
+static void test_wide_accesses(void)
+{
+	REQUIRE(setup_img());
+	console_polling(UART_IMAGE_READS);
+	REQUIRE(CHECK(im.img != NULL));
+	wr(UART_SCR, 0x77);
+	CHECK_EQ(uart_mmio_ops.read(f.u, 4, 4),
+		 (uint64_t)im.copy[4] | (uint64_t)im.copy[5] << 8 |
+			 (uint64_t)im.copy[6] << 16 |
+			 (uint64_t)im.copy[7] << 24);
+	CHECK_EQ(uart_mmio_ops.read(f.u, 6, 8), im.copy[6] | im.copy[7] << 8);
+	wr(UART_LCR, UART_LCR_DLAB);
+	uart_mmio_ops.write(f.u, UART_DLL, 2, 0x0201);
+	CHECK_EQ(rd(UART_DLL), 0x01);
+	CHECK_EQ(rd(UART_DLM), 0x02);
+	CHECK_EQ(uart_mmio_ops.read(f.u, UART_DLL, 2), 0x0201);
+	CHECK_EQ(f.tx_len, UART_IMAGE_READS);
+	uart_destroy(f.u);
+}
+
+/* A pseudo-random mix of guest accesses and input: whenever the image is
+ * mapped it is exactly what exited reads return, and they change nothing. */
+static void test_image_random_walk(void)
+{
+	static const uint8_t vals[] = {
+		0,
+		UART_IER_RDI,
+		UART_IER_THRI,
+		UART_IER_MSI,
+		UART_LCR_DLAB,
+		UART_LCR_WLEN8,
+		UART_MCR_LOOP | UART_MCR_RTS,
+		UART_MCR_OUT2,
+		UART_FCR_ENABLE_FIFO,
+		UART_FCR_CLEAR_RCVR | UART_FCR_ENABLE_FIFO,
+		0xff,
+		0x5a,
+	};
+	uint32_t x = 12345;
+	unsigned int i, mapped = 0;
+
+	REQUIRE(setup_img());
+	for (i = 0; i < 20000; i++) {
+		unsigned int op, reg;
+
+		x = x * 1103515245u + 12345u;
+		op = (x >> 16) % 16;
+		reg = (x >> 8) % UART_NR_REGS;
+		if (op < 9)
+			rd(op < 6 ? UART_LSR : reg);
+		else if (op < 11)
+			wr(UART_TX, 'z');
+		else if (op < 15)
+			wr(reg, vals[(x >> 20) % ARRAY_SIZE(vals)]);
+		else
+			push("q");
+		if (im.img) {
+			mapped++;
+			if (!image_matches_reads())
+				break;
+		}
+	}
+	CHECK(mapped > 100);
+	CHECK(im.withdrawals > 10);
+	CHECK_EQ(im.raised_while_mapped, 0);
+	uart_destroy(f.u);
+}
+
 UNIT_SUITE(uart, UNIT_TEST(test_thri_callback), UNIT_TEST(test_reset_state),
 	   UNIT_TEST(test_dlab_divisor), UNIT_TEST(test_scratch),
 	   UNIT_TEST(test_thr_goes_to_backend),
@@ -487,4 +722,8 @@ UNIT_SUITE(uart, UNIT_TEST(test_thri_callback), UNIT_TEST(test_reset_state),
 	   UNIT_TEST(test_fcr_clear_and_mode_switch),
 	   UNIT_TEST(test_rx_push_room_and_rx_ready),
 	   UNIT_TEST(test_high_offsets_harmless),
-	   UNIT_TEST(test_irq_only_on_change));
+	   UNIT_TEST(test_irq_only_on_change),
+	   UNIT_TEST(test_image_offered_after_pure_reads),
+	   UNIT_TEST(test_image_taken_back),
+	   UNIT_TEST(test_image_not_while_thri), UNIT_TEST(test_wide_accesses),
+	   UNIT_TEST(test_image_random_walk));

@@ -8,6 +8,7 @@
 # timeout: 900
 RUNS=${BENCH_RUNS:-5}
 HUGE=
+EXTRA=
 BINS=lkvm
 E2E_INITRD=$INITRD
 INITRD=/tmp/l1/l2-boot.cpio.gz
@@ -35,7 +36,7 @@ boot() {
 	rm -f /tmp/t1 /tmp/ti
 	now_ms
 	t0=$ms
-	/tmp/l1/$1 run -k $KERNEL -i ${BOOT_INITRD:-$INITRD} -m 256 -c 1 --console $3 $HUGE \
+	/tmp/l1/$1 run -k $KERNEL -i ${BOOT_INITRD:-$INITRD} -m 256 -c 1 --console $3 $HUGE $EXTRA \
 		${4:+-p "$4"} --stats 2>/tmp/err.$k.$5 |
 		awk 'function now() { getline u <"/proc/uptime"; close("/proc/uptime");
 			split(u, a, " "); return a[1] * 1000 }
@@ -73,12 +74,22 @@ variant() {
 		echo "BENCH start-up $1 [$b]: median $(median </tmp/start.$k) ms from lkvm run to the first KVM_RUN; $(sed -n 's/.*images: //p' /tmp/err.$k.$RUNS)"
 		echo "BENCH memory $1 [$b]: $(sed -n 's/.*stats: ran/ran/p' /tmp/err.$k.$RUNS)"
 		echo "BENCH exits $1 [$b] (last run): $(sed -n 's/.*stats: exits/exits/p' /tmp/err.$k.$RUNS)"
+		grep -q 'uart register image' /tmp/err.$k.$RUNS &&
+			echo "BENCH uart image $1 [$b] (last run): $(sed -n 's/.*stats: uart register image //p' /tmp/err.$k.$RUNS)"
 	done
 }
 
 echo "BENCH setup: QEMU TCG -M virt, L1 $(nproc) cpus linux $(uname -r); L2: 1 vCPU, 256 MiB, busybox initramfs $(wc -c <$INITRD) bytes; $RUNS runs each of: $BINS"
 variant serial serial ""
 variant serial-quiet serial quiet
+# every UART read exits, as before the register image (for a comparison
+# in the same L1 boot; a baseline lkvm may predate the option)
+EXTRA=--no-uart-image
+ALL_BINS=$BINS
+BINS=lkvm
+variant serial-no-uart-image serial ""
+EXTRA=
+BINS=$ALL_BINS
 variant hv hv ""
 variant hv-quiet hv quiet
 # guest RAM from huge pages: KVM maps the guest in 2 MiB blocks
