@@ -2,10 +2,15 @@
 # and offsets, the seed CSR (with -cpu max the L1 has Zkr, so KVM may
 # leave it to lkvm, which answers with an illegal-instruction trap).
 # lkvm logs each (rate-limited), keeps serving, and exits 0 at shutdown.
+# Its UART polling gets the register image; every register change shows
+# at once.
 # machine: virt max
 # timeout: 60
-run out $LKVM run -k $GUESTS/misbehave.bin -m 64
+run out $LKVM run -k $GUESTS/misbehave.bin -m 64 --stats
 expect_rc 0
+# its LSR polling got the UART's register image (and every change took it
+# away again: the checks above)
+expect_grep 'uart register image mapped [1-9][0-9]* times' out
 expect_grep '^misbehave: PASSED' out
 expect_no_grep 'WRONG' out
 expect_grep 'read of 4 bytes at 0x20000000: no device' out
