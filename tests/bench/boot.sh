@@ -10,6 +10,8 @@
 # Usage: boot.sh [GIT-REF]   with a ref, lkvm built from it boots
 #                            alternately with the working tree's, in the
 #                            same L1 boot: a before/after comparison.
+#        BENCH_RUNS=N        rounds (default 5); each round boots every
+#                            variant once, round-robin.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 work=$top/.build/e2e

@@ -127,7 +127,7 @@ for g in "${groups[@]}"; do
 	timeout "$budget" qemu-system-riscv64 $(machine_args "$m") -smp 2 -m 2G \
 		-display none -monitor none -serial "file:$l1log" -no-reboot \
 		-kernel "${kernels[$k]}" -initrd "$images/l1-initramfs.cpio.gz" \
-		-append "console=ttyS0 earlycon=sbi panic=-1 lkvm_cases=$list lkvm_l1=$m@$k" \
+		-append "console=ttyS0 earlycon=sbi panic=-1 lkvm_cases=$list lkvm_l1=$m@$k${BENCH_RUNS:+ BENCH_RUNS=$BENCH_RUNS}" \
 		-virtfs "local,path=$work,mount_tag=host0,security_model=none" \
 		</dev/null >"$work/results/qemu-$m-$k.out" 2>&1 || true
 	log "L1 $m (linux $k) done in $(($(date +%s) - start)) s"
