@@ -224,7 +224,20 @@ static bool has_param(const char *cmdline, const char *name)
 	return false;
 }
 
-void run_bootargs(const struct vm_config *cfg, char *buf, size_t len)
+/* Append word to buf (of len bytes, holding *used) after a space. */
+static void add_word(char *buf, size_t len, size_t *used, const char *word)
+{
+	int n;
+
+	if (!*word || *used >= len)
+		return;
+	n = snprintf(buf + *used, len - *used, "%s%s", *used ? " " : "", word);
+	if (n > 0)
+		*used += (size_t)n;
+}
+
+void run_bootargs(const struct vm_config *cfg, bool sbi_dbcn, char *buf,
+		  size_t len)
 {
 	const char *p = cfg->params ? cfg->params : "";
 	/* the SBI console is always hvc0, so virtio-console is hvc1 */
@@ -234,14 +247,21 @@ void run_bootargs(const struct vm_config *cfg, char *buf, size_t len)
 		[CONSOLE_VIRTIO] = "console=hvc1",
 	};
 	const char *con = con_param[cfg->console];
-	const char *root = cfg->nr_disks ? "root=/dev/vda rw" : "";
+	const char *early = sbi_dbcn ? "earlycon=sbi" : "";
+	size_t used = 0;
 
+	if (!len)
+		return;
+	buf[0] = 0;
 	if (has_param(p, "console="))
 		con = "";
-	if (has_param(p, "root="))
-		root = "";
-	snprintf(buf, len, "%s%s%s%s%s", con, *con && (*root || *p) ? " " : "",
-		 root, *root && *p ? " " : "", p);
+	if (has_param(p, "earlycon"))
+		early = "";
+	add_word(buf, len, &used, con);
+	add_word(buf, len, &used, early);
+	if (cfg->nr_disks && !has_param(p, "root="))
+		add_word(buf, len, &used, "root=/dev/vda rw");
+	add_word(buf, len, &used, p);
 }
 
 int cmd_run(int argc, const char **argv)

@@ -1011,7 +1011,7 @@ static int vm_setup_fdt(struct machine *m)
 	unsigned int i;
 	int size;
 
-	run_bootargs(m->cfg, bootargs, sizeof(bootargs));
+	run_bootargs(m->cfg, m->vcpus[0].dbcn, bootargs, sizeof(bootargs));
 	p.nr_cpus = m->nr_vcpus;
 	p.caps = &m->caps;
 	p.ram_base = MEMMAP_RAM_BASE;

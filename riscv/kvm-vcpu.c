@@ -39,7 +39,8 @@ int vcpu_create(struct machine *m, struct vcpu *v, unsigned int id)
 	}
 	/* DBCN is off until enabled, and must be before the first run;
 	 * kernels before 6.7 (no DBCN) or 6.4 (no SBI_EXT regs) refuse. */
-	riscv_set_reg(v->fd, RISCV_SBI_EXT_REG(KVM_RISCV_SBI_EXT_DBCN), 1);
+	v->dbcn = !riscv_set_reg(v->fd,
+				 RISCV_SBI_EXT_REG(KVM_RISCV_SBI_EXT_DBCN), 1);
 	return 0;
 }
 

@@ -72,6 +72,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
+	bool dbcn; /* the guest has the SBI debug console */
 	struct vcpu_stats stats;
 };
 

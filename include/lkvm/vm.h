@@ -110,10 +110,17 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg);
 int run_parse_disk(const char *arg, struct disk_spec *spec, char *err,
 		   size_t errlen);
 
-/* The kernel command line: params plus console= for the chosen console
- * unless params already name one, and root=/dev/vda rw when there is a disk
- * and params name no root=. Writes at most len bytes. */
-void run_bootargs(const struct vm_config *cfg, char *buf, size_t len);
+/*
+ * The kernel command line: params, after console= for the chosen console
+ * unless params name one, earlycon=sbi when the guest has the SBI debug
+ * console (sbi_dbcn) and params name no earlycon, and root=/dev/vda rw when
+ * there is a disk and params name no root=. With earlycon=sbi the kernel's
+ * messages from before its console driver starts cost one SBI call a line,
+ * not a UART access a byte, and are seen even if it dies before then.
+ * Writes at most len bytes, always terminated.
+ */
+void run_bootargs(const struct vm_config *cfg, bool sbi_dbcn, char *buf,
+		  size_t len);
 
 /*
  * Build and run the VM until the guest shuts down, reboots, or lkvm is

@@ -150,49 +150,85 @@ static void test_bootargs(void)
 	struct vm_config cfg = { 0 };
 	char buf[128];
 
-	run_bootargs(&cfg, buf, sizeof(buf));
+	run_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=ttyS0");
 	cfg.console = CONSOLE_HV;
-	run_bootargs(&cfg, buf, sizeof(buf));
+	run_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=hvc0");
 	cfg.params = "";
-	run_bootargs(&cfg, buf, sizeof(buf));
+	run_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=hvc0");
 	cfg.params = "root=/dev/vda rw";
-	run_bootargs(&cfg, buf, sizeof(buf));
+	run_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=hvc0 root=/dev/vda rw");
 	cfg.console = CONSOLE_SERIAL;
-	run_bootargs(&cfg, buf, sizeof(buf));
+	run_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw");
 	/* params naming a console are kept as they are */
 	cfg.params = "earlycon console=hvc0 quiet";
-	run_bootargs(&cfg, buf, sizeof(buf));
+	run_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "earlycon console=hvc0 quiet");
 	/* truncated to the buffer, still terminated */
 	cfg.params = "root=/dev/vda";
-	run_bootargs(&cfg, buf, 8);
+	run_bootargs(&cfg, false, buf, 8);
 	CHECK_STR(buf, "console");
 	/* a disk and no root=: the first disk is the root, read-write */
 	cfg.nr_disks = 1;
 	cfg.params = NULL;
-	run_bootargs(&cfg, buf, sizeof(buf));
+	run_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw");
 	cfg.params = "quiet";
-	run_bootargs(&cfg, buf, sizeof(buf));
+	run_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw quiet");
 	cfg.params = "quiet root=/dev/vdb ro";
-	run_bootargs(&cfg, buf, sizeof(buf));
+	run_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=ttyS0 quiet root=/dev/vdb ro");
 	/* virtio-console: hvc1, after the SBI console's hvc0 */
 	cfg.console = CONSOLE_VIRTIO;
 	cfg.params = NULL;
-	run_bootargs(&cfg, buf, sizeof(buf));
+	run_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=hvc1 root=/dev/vda rw");
 	cfg.console = CONSOLE_SERIAL;
 	/* "xroot=" is not a root= parameter */
 	cfg.params = "xroot=1";
-	run_bootargs(&cfg, buf, sizeof(buf));
+	run_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw xroot=1");
+}
+
+/* With the SBI debug console, earlycon=sbi follows the console, unless
+ * params choose an earlycon themselves. */
+static void test_bootargs_earlycon(void)
+{
+	struct vm_config cfg = { 0 };
+	char buf[128];
+
+	run_bootargs(&cfg, true, buf, sizeof(buf));
+	CHECK_STR(buf, "console=ttyS0 earlycon=sbi");
+	cfg.params = "quiet";
+	cfg.nr_disks = 1;
+	run_bootargs(&cfg, true, buf, sizeof(buf));
+	CHECK_STR(buf, "console=ttyS0 earlycon=sbi root=/dev/vda rw quiet");
+	cfg.console = CONSOLE_HV;
+	cfg.nr_disks = 0;
+	run_bootargs(&cfg, true, buf, sizeof(buf));
+	CHECK_STR(buf, "console=hvc0 earlycon=sbi quiet");
+	cfg.params = "earlycon=uart8250,mmio,0x10000000 quiet";
+	run_bootargs(&cfg, true, buf, sizeof(buf));
+	CHECK_STR(buf, "console=hvc0 earlycon=uart8250,mmio,0x10000000 quiet");
+	cfg.params = "earlycon";
+	run_bootargs(&cfg, true, buf, sizeof(buf));
+	CHECK_STR(buf, "console=hvc0 earlycon");
+	cfg.params = "console=ttyS0";
+	run_bootargs(&cfg, true, buf, sizeof(buf));
+	CHECK_STR(buf, "earlycon=sbi console=ttyS0");
+	/* "noearlycon=1" is not an earlycon */
+	cfg.params = "noearlycon=1";
+	run_bootargs(&cfg, true, buf, sizeof(buf));
+	CHECK_STR(buf, "console=hvc0 earlycon=sbi noearlycon=1");
+	/* truncated, terminated */
+	run_bootargs(&cfg, true, buf, 16);
+	CHECK_STR(buf, "console=hvc0 ea");
+	run_bootargs(&cfg, true, buf, 0);
 }
 
 static void test_parse_disk(void)
@@ -215,4 +251,5 @@ static void test_parse_disk(void)
 
 UNIT_SUITE(run, UNIT_TEST(test_parse_disk), UNIT_TEST(test_defaults),
 	   UNIT_TEST(test_options_set), UNIT_TEST(test_bad_values),
-	   UNIT_TEST(test_bad_kernels), UNIT_TEST(test_bootargs));
+	   UNIT_TEST(test_bad_kernels), UNIT_TEST(test_bootargs),
+	   UNIT_TEST(test_bootargs_earlycon));
