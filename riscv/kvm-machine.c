@@ -171,6 +171,7 @@ static int vm_create_vcpus(struct machine *m)
 		return -1;
 	for (i = 0; i < m->cfg->nr_cpus; i++) {
 		m->vcpus[i].fd = -1;
+		m->vcpus[i].stats_fd = -1;
 		if (vcpu_create(m, &m->vcpus[i], i))
 			return -1;
 		m->nr_vcpus++;

@@ -24,6 +24,7 @@ int vcpu_create(struct machine *m, struct vcpu *v, unsigned int id)
 {
 	v->m = m;
 	v->id = id;
+	v->stats_fd = -1;
 	v->fd = ioctl(m->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0) {
 		pr_err("cannot create vCPU %u: %s", id, strerror(errno));
@@ -39,6 +40,9 @@ int vcpu_create(struct machine *m, struct vcpu *v, unsigned int id)
 	}
 	/* DBCN is off until enabled, and must be before the first run;
 	 * kernels before 6.7 (no DBCN) or 6.4 (no SBI_EXT regs) refuse. */
+	/* now: the ioctl waits for the vCPU's mutex, which KVM_RUN holds */
+	if (m->cfg->stats)
+		v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
 	v->dbcn = !riscv_set_reg(v->fd,
 				 RISCV_SBI_EXT_REG(KVM_RISCV_SBI_EXT_DBCN), 1);
 	return 0;
@@ -48,6 +52,8 @@ void vcpu_destroy(struct vcpu *v)
 {
 	if (v->run && v->run != MAP_FAILED)
 		munmap(v->run, v->m->run_size);
+	if (v->stats_fd >= 0)
+		close(v->stats_fd);
 	if (v->fd >= 0)
 		close(v->fd);
 }
@@ -440,18 +446,12 @@ void vcpu_kvm_stats_print(const struct machine *m)
 {
 	uint64_t s[KVM_NR_STATS] = { 0 }, known = 0;
 	unsigned int i;
-	int fd;
 
-	for (i = 0; i < m->nr_vcpus; i++) {
-		fd = ioctl(m->vcpus[i].fd, KVM_GET_STATS_FD, NULL);
-		if (fd < 0)
+	/* reading a stats fd needs no vCPU lock: vCPUs may still run */
+	for (i = 0; i < m->nr_vcpus; i++)
+		if (m->vcpus[i].stats_fd < 0 ||
+		    !kvm_stats_add(m->vcpus[i].stats_fd, s))
 			return;
-		if (!kvm_stats_add(fd, s)) {
-			close(fd);
-			return;
-		}
-		close(fd);
-	}
 	for (i = 1; i < KVM_NR_STATS; i++)
 		known += s[i];
 	pr_info("stats: kvm counted %llu guest exits: mmio %llu to lkvm, %llu in the kernel; sbi %llu to lkvm; csr %llu to lkvm, %llu in the kernel; wfi %llu; signals %llu; the other %llu (stage-2 faults, interrupts, SBI in the kernel)",

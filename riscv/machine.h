@@ -73,6 +73,7 @@ struct vcpu {
 	pthread_t thread;
 	bool thread_started;
 	bool dbcn; /* the guest has the SBI debug console */
+	int stats_fd; /* KVM's counters (--stats), or -1 */
 	struct vcpu_stats stats;
 };
 

@@ -1,11 +1,13 @@
 # Boot with 2 and 4 vCPUs: the guest sees nproc equal to -c and its ISA
-# matches what `lkvm info` reports.
+# matches what `lkvm info` reports. --stats reads KVM's counters of every
+# vCPU at the end while the others still sit in KVM_RUN.
 # machine: virt virt@6.1
 # timeout: 150
 for n in 2 4; do
-	run out $LKVM run -k $KERNEL -i $INITRD -m 256 -c $n -p quiet
+	run out $LKVM run -k $KERNEL -i $INITRD -m 256 -c $n -p quiet --stats
 	expect_rc 0
 	expect_grep "^@@ L2 init: initramfs nproc=$n " out
+	expect_grep 'stats: kvm counted [1-9][0-9]* guest exits' out
 done
 run info $LKVM info
 # Compare the extension sets (the order may differ). The guest kernel may
