@@ -199,32 +199,35 @@ static void test_bootargs(void)
  * params choose an earlycon themselves. */
 static void test_bootargs_earlycon(void)
 {
+	static const struct {
+		enum console_kind con;
+		unsigned int disks;
+		const char *params, *want;
+	} t[] = {
+		{ CONSOLE_SERIAL, 0, NULL, "console=ttyS0 earlycon=sbi" },
+		{ CONSOLE_SERIAL, 1, "quiet",
+		  "console=ttyS0 earlycon=sbi root=/dev/vda rw quiet" },
+		{ CONSOLE_HV, 0, "quiet", "console=hvc0 earlycon=sbi quiet" },
+		{ CONSOLE_HV, 0, "earlycon=uart8250,mmio,0x10000000 quiet",
+		  "console=hvc0 earlycon=uart8250,mmio,0x10000000 quiet" },
+		{ CONSOLE_HV, 0, "earlycon", "console=hvc0 earlycon" },
+		{ CONSOLE_HV, 0, "console=ttyS0",
+		  "earlycon=sbi console=ttyS0" },
+		/* "noearlycon=1" is not an earlycon */
+		{ CONSOLE_HV, 0, "noearlycon=1",
+		  "console=hvc0 earlycon=sbi noearlycon=1" },
+	};
 	struct vm_config cfg = { 0 };
 	char buf[128];
+	unsigned int i;
 
-	run_bootargs(&cfg, true, buf, sizeof(buf));
-	CHECK_STR(buf, "console=ttyS0 earlycon=sbi");
-	cfg.params = "quiet";
-	cfg.nr_disks = 1;
-	run_bootargs(&cfg, true, buf, sizeof(buf));
-	CHECK_STR(buf, "console=ttyS0 earlycon=sbi root=/dev/vda rw quiet");
-	cfg.console = CONSOLE_HV;
-	cfg.nr_disks = 0;
-	run_bootargs(&cfg, true, buf, sizeof(buf));
-	CHECK_STR(buf, "console=hvc0 earlycon=sbi quiet");
-	cfg.params = "earlycon=uart8250,mmio,0x10000000 quiet";
-	run_bootargs(&cfg, true, buf, sizeof(buf));
-	CHECK_STR(buf, "console=hvc0 earlycon=uart8250,mmio,0x10000000 quiet");
-	cfg.params = "earlycon";
-	run_bootargs(&cfg, true, buf, sizeof(buf));
-	CHECK_STR(buf, "console=hvc0 earlycon");
-	cfg.params = "console=ttyS0";
-	run_bootargs(&cfg, true, buf, sizeof(buf));
-	CHECK_STR(buf, "earlycon=sbi console=ttyS0");
-	/* "noearlycon=1" is not an earlycon */
-	cfg.params = "noearlycon=1";
-	run_bootargs(&cfg, true, buf, sizeof(buf));
-	CHECK_STR(buf, "console=hvc0 earlycon=sbi noearlycon=1");
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		cfg.console = t[i].con;
+		cfg.nr_disks = t[i].disks;
+		cfg.params = t[i].params;
+		run_bootargs(&cfg, true, buf, sizeof(buf));
+		CHECK_STR(buf, t[i].want);
+	}
 	/* truncated, terminated */
 	run_bootargs(&cfg, true, buf, 16);
 	CHECK_STR(buf, "console=hvc0 ea");

@@ -68,15 +68,22 @@ static const struct uart_backend fake_be = {
 	.thri = fake_thri,
 };
 
-static struct uart *setup(void)
+/* A UART on backend be, its line driven through set, in f.u. */
+static struct uart *setup_on(const struct uart_backend *be,
+			     void (*set)(void *, unsigned int, int))
 {
-	struct irq_line irq = { .set = fake_irq_set, .ctrl = &f, .irq = 5 };
+	struct irq_line irq = { .set = set, .ctrl = &f, .irq = 5 };
 
 	memset(&f, 0, sizeof(f));
-	if (uart_create(&f.u, &fake_be, &f, irq))
+	if (uart_create(&f.u, be, &f, irq))
 		return NULL;
 	f.rx_ready_pushed = 1; /* tests that want the push-back reset it */
 	return f.u;
+}
+
+static struct uart *setup(void)
+{
+	return setup_on(&fake_be, fake_irq_set);
 }
 
 static uint8_t rd(unsigned int off)
@@ -515,13 +522,8 @@ static const struct uart_backend img_be = {
 
 static struct uart *setup_img(void)
 {
-	struct irq_line irq = { .set = img_irq_set, .ctrl = &f, .irq = 5 };
-
-	memset(&f, 0, sizeof(f));
 	memset(&im, 0, sizeof(im));
-	if (uart_create(&f.u, &img_be, &f, irq))
-		return NULL;
-	return f.u;
+	return setup_on(&img_be, img_irq_set);
 }
 
 /* With the image mapped, exited reads of every register give its bytes
