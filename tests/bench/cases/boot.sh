@@ -53,11 +53,15 @@ boot() {
 }
 
 # The variants: NAME|CONSOLE|PARAMS|OPTIONS|INITRD|BINARIES. Newer options
-# run with this lkvm only (a baseline may predate them).
+# run with this lkvm only (a baseline may predate them). serial-every-exit
+# turns off all three console shortcuts (register image, coalesced THR,
+# earlycon=sbi; "none" names no earlycon driver): every 8250 access then
+# exits to lkvm, as in a VMM whose 8250 has none of them (kvmtool's).
 cat >/tmp/variants <<VARIANTS
 serial|serial|||$INITRD|$BINS
 serial-quiet|serial|quiet||$INITRD|$BINS
 serial-no-uart-image|serial||--no-uart-image|$INITRD|lkvm
+serial-every-exit|serial|console=ttyS0 earlycon=none|--no-uart-image --no-coalesced-mmio|$INITRD|lkvm
 hv|hv|||$INITRD|$BINS
 hv-quiet|hv|quiet||$INITRD|$BINS
 serial-hugetlb|serial||--hugetlb|$INITRD|lkvm
@@ -111,6 +115,7 @@ paired() {
 	echo "BENCH paired $1 / $2: median $(echo "$r" | median) (rounds: $(echo $r))"
 }
 paired lkvm.serial lkvm.serial-no-uart-image
+paired lkvm.serial lkvm.serial-every-exit
 paired lkvm.serial-quiet-hugetlb lkvm.serial-quiet
 paired lkvm.serial lkvm.hv
 [ "$BINS" = lkvm ] || for v in serial serial-quiet hv hv-quiet; do
