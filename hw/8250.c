@@ -425,11 +425,12 @@ static uint64_t uart_mmio_read(void *dev, uint64_t offset, unsigned int size)
 	unsigned int i;
 
 	pthread_mutex_lock(&u->lock);
-	/* offset < UART_MMIO_REGION_SIZE and size <= 8: no overflow */
-	for (i = 0; i < size; i++)
-		if (offset + i < UART_NR_REGS)
-			val |= (uint64_t)uart_reg_read(u, offset + i, &notify)
-			       << (8 * i);
+	/* bytes past the registers read 0; no sum that could wrap */
+	for (i = 0;
+	     offset < UART_NR_REGS && i < size && i < UART_NR_REGS - offset;
+	     i++)
+		val |= (uint64_t)uart_reg_read(u, offset + i, &notify)
+		       << (8 * i);
 	uart_image_sync(u, true);
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
@@ -445,10 +446,10 @@ static void uart_mmio_write(void *dev, uint64_t offset, unsigned int size,
 	unsigned int i;
 
 	pthread_mutex_lock(&u->lock);
-	for (i = 0; i < size; i++)
-		if (offset + i < UART_NR_REGS)
-			uart_reg_write(u, offset + i, value >> (8 * i) & 0xff,
-				       &notify);
+	for (i = 0;
+	     offset < UART_NR_REGS && i < size && i < UART_NR_REGS - offset;
+	     i++)
+		uart_reg_write(u, offset + i, value >> (8 * i) & 0xff, &notify);
 	uart_image_sync(u, false);
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);

@@ -450,6 +450,9 @@ static void test_high_offsets_harmless(void)
 	}
 	CHECK_EQ(uart_mmio_ops.read(f.u, 1ULL << 40, 1), 0);
 	uart_mmio_ops.write(f.u, ~0ULL, 1, 0xff);
+	/* a wide access at the very top must not wrap round to offset 0 */
+	uart_mmio_ops.write(f.u, ~0ULL, 8, ~0ULL);
+	CHECK_EQ(uart_mmio_ops.read(f.u, ~0ULL, 8), 0);
 	/* A wide access is byte accesses: past offset 7 they do nothing. */
 	uart_mmio_ops.write(f.u, UART_SCR, 8, 0x1234);
 	CHECK_EQ(uart_mmio_ops.read(f.u, UART_SCR, 4), 0x34);
