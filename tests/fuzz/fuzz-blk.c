@@ -11,6 +11,7 @@
 
 #include "lkvm/disk.h"
 #include "lkvm/virtio-devs.h"
+#include "fuzz-input.h"
 
 /*
  * The input: one flags byte (bit 0 read-only disk, bit 1 EVENT_IDX, bit 2
@@ -53,18 +54,6 @@ static struct disk *disks[2];
 static uint8_t *host(uint64_t gpa)
 {
 	return ram + (gpa - RAM_BASE);
-}
-
-static uint8_t take(const uint8_t **data, size_t *size)
-{
-	uint8_t v = 0;
-
-	if (*size) {
-		v = **data;
-		(*data)++;
-		(*size)--;
-	}
-	return v;
 }
 
 /* A read-write and a read-only disk, each its own unlinked file. */
@@ -137,15 +126,17 @@ static void enable(struct virtio_dev *d, bool event_idx)
 static void build(struct freq *r, unsigned int *slot, const uint8_t **data,
 		  size_t *size)
 {
-	unsigned int n = 1 + take(data, size) % MAX_DESC, i;
+	unsigned int n = 1 + fuzz_byte(data, size) % MAX_DESC, i;
 	struct vring_desc desc[MAX_DESC];
 	unsigned int first = *slot;
 
 	for (i = 0; i < n; i++) {
-		uint16_t flags = take(data, size) & 1 ? VRING_DESC_F_WRITE : 0;
-		uint32_t len = take(data, size);
+		uint16_t flags =
+			fuzz_byte(data, size) & 1 ? VRING_DESC_F_WRITE : 0;
+		uint32_t len = fuzz_byte(data, size);
 
-		len = (len | (uint32_t)take(data, size) << 8) % (SLOT_SIZE + 1);
+		len = (len | (uint32_t)fuzz_byte(data, size) << 8) %
+		      (SLOT_SIZE + 1);
 		desc[i] = (struct vring_desc){
 			.addr = SLOT_GPA + (uint64_t)(first + i) * SLOT_SIZE,
 			.len = len,
@@ -215,7 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t idx = 0;
 	bool needs_reset;
 
-	flags = take(&data, &size);
+	flags = fuzz_byte(&data, &size);
 	d = get_dev(flags);
 	memset(host(DESC_GPA), 0, SLOT_GPA - DESC_GPA);
 	enable(d, flags & 2);

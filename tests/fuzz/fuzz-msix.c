@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "lkvm/msix.h"
+#include "fuzz-input.h"
 
 #define NR 5
 
@@ -37,18 +38,6 @@ static void own_fire(void *opaque, unsigned int vec)
 
 static const struct msix_ops own_ops = { own_route, own_fire };
 
-static uint64_t take(const uint8_t **d, size_t *n, unsigned int k)
-{
-	uint64_t v = 0;
-
-	while (k-- && *n) {
-		v = v << 8 | **d;
-		(*d)++;
-		(*n)--;
-	}
-	return v;
-}
-
 /*
  * Records: op, then operands. op % 5: 0 table write (offset byte, size
  * 1 << (x & 3), 8 value bytes), 1 table read, 2 PBA read, 3 control bits,
@@ -63,13 +52,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (msix_init(&x, NR, &own_ops, &o))
 		abort();
 	while (size) {
-		uint8_t op = (uint8_t)take(&data, &size, 1);
-		uint64_t off = take(&data, &size, 1);
-		unsigned int sz = 1u << (take(&data, &size, 1) & 3);
+		uint8_t op = fuzz_byte(&data, &size);
+		uint64_t off = fuzz_take(&data, &size, 1);
+		unsigned int sz = 1u << (fuzz_take(&data, &size, 1) & 3);
 
 		switch (op % 6) {
 		case 0:
-			msix_table_write(&x, off, sz, take(&data, &size, 8));
+			msix_table_write(&x, off, sz,
+					 fuzz_take(&data, &size, 8));
 			break;
 		case 1:
 			(void)msix_table_read(&x, off, sz);

@@ -6,6 +6,7 @@
 
 #include "lkvm/log.h"
 #include "lkvm/plic.h"
+#include "fuzz-input.h"
 
 #define NR_SOURCES 64
 #define NR_CTX 4
@@ -31,17 +32,6 @@ struct input {
 	size_t size;
 };
 
-static uint64_t take(struct input *in, unsigned int n)
-{
-	uint64_t v = 0;
-
-	while (n-- && in->size) {
-		v = v << 8 | *in->data++;
-		in->size--;
-	}
-	return v;
-}
-
 static uint32_t rd(struct plic *p, uint64_t off)
 {
 	uint64_t v = plic_mmio_ops.read(p, off, 4);
@@ -59,7 +49,7 @@ static uint64_t ctx_reg(unsigned int ctx, unsigned int reg)
 /* An offset aimed at one of the register blocks, or anywhere. */
 static uint64_t pick_offset(struct input *in)
 {
-	uint64_t x = take(in, 2);
+	uint64_t x = fuzz_take(&in->data, &in->size, 2);
 
 	switch (x >> 14) {
 	case 0:
@@ -108,7 +98,7 @@ static void check_regs(struct plic *p)
 
 static void step(struct plic *p, struct fake *f, struct input *in)
 {
-	unsigned int op = (unsigned int)take(in, 1);
+	unsigned int op = fuzz_byte(&in->data, &in->size);
 	unsigned int ctx = (op >> 3) & (NR_CTX - 1);
 	uint64_t off;
 
@@ -122,28 +112,32 @@ static void step(struct plic *p, struct fake *f, struct input *in)
 		break;
 	case 1:
 		off = pick_offset(in);
-		plic_mmio_ops.write(p, off, 4, take(in, 4));
+		plic_mmio_ops.write(p, off, 4,
+				    fuzz_take(&in->data, &in->size, 4));
 		break;
 	case 2:
-		plic_set_irq(p, (unsigned int)take(in, 1), (op >> 3) & 1);
+		plic_set_irq(p, fuzz_byte(&in->data, &in->size), (op >> 3) & 1);
 		break;
 	case 3:
 		check_claim(p, f, ctx);
 		break;
 	case 4:
-		plic_set_trigger(p, (unsigned int)take(in, 1),
+		plic_set_trigger(p, fuzz_byte(&in->data, &in->size),
 				 (enum plic_trigger)((op >> 3) & 3));
 		break;
 	case 5:
-		plic_mmio_ops.read(p, take(in, 8), 1u << ((op >> 3) & 3));
+		plic_mmio_ops.read(p, fuzz_take(&in->data, &in->size, 8),
+				   1u << ((op >> 3) & 3));
 		break;
 	case 6:
 		plic_mmio_ops.write(p, ctx_reg(ctx, PLIC_CONTEXT_CLAIM), 4,
-				    take(in, 1) % (NR_SOURCES + 2));
+				    fuzz_take(&in->data, &in->size, 1) %
+					    (NR_SOURCES + 2));
 		break;
 	default:
-		plic_mmio_ops.write(p, take(in, 8), 1u << ((op >> 3) & 3),
-				    take(in, 4));
+		plic_mmio_ops.write(p, fuzz_take(&in->data, &in->size, 8),
+				    1u << ((op >> 3) & 3),
+				    fuzz_take(&in->data, &in->size, 4));
 		break;
 	}
 }

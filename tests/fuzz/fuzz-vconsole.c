@@ -11,6 +11,7 @@
 
 #include "lkvm/console.h"
 #include "lkvm/virtio-devs.h"
+#include "fuzz-input.h"
 
 /*
  * The input: one flags byte (bit 0 EVENT_IDX), then operations, each an
@@ -64,18 +65,6 @@ struct fstate {
 
 static struct fstate st;
 
-static uint8_t take(const uint8_t **data, size_t *size)
-{
-	uint8_t v = 0;
-
-	if (*size) {
-		v = **data;
-		(*data)++;
-		(*size)--;
-	}
-	return v;
-}
-
 static uint8_t *host(uint64_t gpa)
 {
 	return st.ram + (gpa - RAM_BASE);
@@ -100,23 +89,23 @@ static void make_avail(unsigned int q, uint16_t head)
 static void post_chain(unsigned int q, const uint8_t **data, size_t *size)
 {
 	struct fq *f = &st.q[q];
-	unsigned int n = 1 + take(data, size) % MAX_DESC, i;
+	unsigned int n = 1 + fuzz_byte(data, size) % MAX_DESC, i;
 	uint16_t first = f->next_desc;
 
 	if (first + n > QSIZE || f->avail_idx >= QSIZE)
 		return;
 	for (i = 0; i < n; i++) {
 		struct vring_desc *dp = desc_at(q, (uint16_t)(first + i));
-		uint8_t fl = take(data, size);
+		uint8_t fl = fuzz_byte(data, size);
 		uint16_t next = (uint16_t)(first + i + 1);
 
 		/* on receiveq a raw next is out of range: chains sharing
 		 * buffers there would defeat the data check */
 		if (fl & 2)
-			next = q ? take(data, size)
-				 : (uint16_t)(QSIZE | take(data, size));
+			next = q ? fuzz_byte(data, size)
+				 : (uint16_t)(QSIZE | fuzz_byte(data, size));
 		dp->addr = SLOT_GPA(q, first + i);
-		dp->len = take(data, size);
+		dp->len = fuzz_byte(data, size);
 		dp->flags = (uint16_t)((fl & 1 ? VRING_DESC_F_WRITE : 0) |
 				       (i + 1 < n ? VRING_DESC_F_NEXT : 0));
 		dp->next = next;
@@ -295,7 +284,7 @@ static void setup(void)
 
 static void host_input(const uint8_t **data, size_t *size)
 {
-	size_t n = take(data, size);
+	size_t n = fuzz_byte(data, size);
 
 	n = n < *size ? n : *size;
 	if (st.in_len + n > sizeof(st.in))
@@ -312,9 +301,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	setup();
-	enable(take(&data, &size) & 1);
+	enable(fuzz_byte(&data, &size) & 1);
 	while (size) {
-		switch (take(&data, &size) % 6) {
+		switch (fuzz_byte(&data, &size) % 6) {
 		case 0:
 			post_chain(1, &data, &size);
 			break;
@@ -325,15 +314,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			host_input(&data, &size);
 			break;
 		case 3:
-			virtio_notify(st.d, take(&data, &size) % 3);
+			virtio_notify(st.d, fuzz_byte(&data, &size) % 3);
 			break;
 		case 4:
 			virtio_console_input(st.d);
 			break;
 		case 5: {
-			unsigned int q = take(&data, &size) & 1;
+			unsigned int q = fuzz_byte(&data, &size) & 1;
 
-			uint16_t head = take(&data, &size);
+			uint16_t head = fuzz_byte(&data, &size);
 
 			/* as for next: only out-of-range heads on receiveq */
 			if (!q)

@@ -12,6 +12,7 @@
 
 #include "lkvm/virtio-devs.h"
 #include "lkvm/virtio-pci.h"
+#include "fuzz-input.h"
 
 #define RAM_GPA 0x80000000ULL
 #define RAM_SIZE 0x8000ULL
@@ -65,18 +66,6 @@ static void notify_mapped(void *opaque, struct virtio_pci *vp, uint64_t base,
 static const struct msix_ops msi = { route, fire };
 static const struct virtio_pci_host_ops host = { &msi, notify_mapped };
 
-static uint64_t take(const uint8_t **d, size_t *n, unsigned int k)
-{
-	uint64_t v = 0;
-
-	while (k-- && *n) {
-		v = v << 8 | **d;
-		(*d)++;
-		(*n)--;
-	}
-	return v;
-}
-
 static void ecam_wr(struct pci_host *h, uint32_t off, unsigned int size,
 		    uint64_t v)
 {
@@ -111,38 +100,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	w = pci_host_window(h, 0);
 	while (size) {
-		uint8_t op = (uint8_t)take(&data, &size, 1);
-		unsigned int sz = 1u << (take(&data, &size, 1) & 3);
+		uint8_t op = fuzz_byte(&data, &size);
+		unsigned int sz = 1u << (fuzz_take(&data, &size, 1) & 3);
 		uint64_t off, v;
 
 		switch (op % 6) {
 		case 0:
-			off = take(&data, &size, 2) & 0x1fff;
+			off = fuzz_take(&data, &size, 2) & 0x1fff;
 			ecam_wr(h,
 				(uint32_t)((off & 0x1000) << 3 | (off & 0xfff)),
-				sz, take(&data, &size, 4));
+				sz, fuzz_take(&data, &size, 4));
 			break;
 		case 1:
-			off = take(&data, &size, 2) & 0x1fff;
+			off = fuzz_take(&data, &size, 2) & 0x1fff;
 			(void)pci_ecam_ops.read(
 				h, (off & 0x1000) << 3 | (off & 0xfff), sz);
 			break;
 		case 2:
-			off = take(&data, &size, 3) % W32_SIZE;
+			off = fuzz_take(&data, &size, 3) % W32_SIZE;
 			if (off + sz <= W32_SIZE)
-				pci_window_ops.write(w, off, sz,
-						     take(&data, &size, 8));
+				pci_window_ops.write(
+					w, off, sz, fuzz_take(&data, &size, 8));
 			break;
 		case 3:
-			off = take(&data, &size, 3) % W32_SIZE;
+			off = fuzz_take(&data, &size, 3) % W32_SIZE;
 			if (off + sz <= W32_SIZE)
 				(void)pci_window_ops.read(w, off, sz);
 			break;
 		case 4:
-			off = take(&data, &size, 2) % RAM_SIZE;
-			for (v = take(&data, &size, 1) % 32; v-- && size;)
-				ram[off++ % RAM_SIZE] =
-					(uint8_t)take(&data, &size, 1);
+			off = fuzz_take(&data, &size, 2) % RAM_SIZE;
+			for (v = fuzz_take(&data, &size, 1) % 32; v-- && size;)
+				ram[off++ % RAM_SIZE] = fuzz_byte(&data, &size);
 			break;
 		default:
 			ecam_wr(h, PCI_BASE_ADDRESS_0, 4, W32);

@@ -69,8 +69,7 @@ static void uart_checks(void)
 	UART[7] = 0x5a;
 	check("UART SCR write reads back at once", UART[7] == 0x5a);
 	UART[1] = 0x02; /* IER: ETBEI */
-	check("UART ETBEI: IIR reports THRE at once",
-	      (UART[2] & 0x0f) == 0x02);
+	check("UART ETBEI: IIR reports THRE at once", (UART[2] & 0x0f) == 0x02);
 	check("UART IIR read acknowledged THRE", (UART[2] & 0x0f) == 0x01);
 	UART[1] = 0;
 	uart_poll(64);
