@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lkvm/vm.h"
+
 /*
  * The rules KVM (Linux 6.5+, checked against 6.12) imposes, and which
  * kvm_aia_setup() follows; the file references are to the kernel tree.
@@ -52,6 +54,20 @@ struct kvm_aia_params {
 	uint64_t aplic_base;
 	uint64_t imsic_base, imsic_stride; /* vCPU i: base + i * stride */
 };
+
+/* lkvm's AIA for nr_vcpus vCPUs: its memory map, PLIC_NR_SOURCES sources. */
+static inline struct kvm_aia_params kvm_aia_lkvm_params(int mode,
+							unsigned int nr_vcpus)
+{
+	return (struct kvm_aia_params){
+		.mode = mode,
+		.nr_vcpus = nr_vcpus,
+		.nr_sources = PLIC_NR_SOURCES,
+		.aplic_base = MEMMAP_APLIC_BASE,
+		.imsic_base = MEMMAP_IMSIC_BASE,
+		.imsic_stride = MEMMAP_IMSIC_STRIDE,
+	};
+}
 
 struct kvm_aia_info {
 	int fd; /* the AIA device; -1 on failure */

@@ -227,14 +227,7 @@ static void probe_config(int vcpu, struct kvm_caps *c)
  */
 static void probe_aia(int vm, struct kvm_caps *c)
 {
-	const struct kvm_aia_params p = {
-		.mode = -1,
-		.nr_vcpus = 1,
-		.nr_sources = PLIC_NR_SOURCES,
-		.aplic_base = MEMMAP_APLIC_BASE,
-		.imsic_base = MEMMAP_IMSIC_BASE,
-		.imsic_stride = MEMMAP_IMSIC_STRIDE,
-	};
+	const struct kvm_aia_params p = kvm_aia_lkvm_params(-1, 1);
 	struct kvm_aia_info info;
 	int r;
 

@@ -743,14 +743,8 @@ static int vm_setup_irqchip(struct machine *m)
 		[AIA_MODE_HWACCEL] = KVM_DEV_RISCV_AIA_MODE_HWACCEL,
 		[AIA_MODE_AUTO] = KVM_DEV_RISCV_AIA_MODE_AUTO,
 	};
-	struct kvm_aia_params p = {
-		.mode = modes[m->cfg->aia_mode],
-		.nr_vcpus = m->nr_vcpus,
-		.nr_sources = PLIC_NR_SOURCES,
-		.aplic_base = MEMMAP_APLIC_BASE,
-		.imsic_base = MEMMAP_IMSIC_BASE,
-		.imsic_stride = MEMMAP_IMSIC_STRIDE,
-	};
+	struct kvm_aia_params p =
+		kvm_aia_lkvm_params(modes[m->cfg->aia_mode], m->nr_vcpus);
 	struct kvm_aia_info info;
 	int ret;
 

@@ -231,7 +231,10 @@ static void test_bootargs_earlycon(void)
 	/* truncated, terminated */
 	run_bootargs(&cfg, true, buf, 16);
 	CHECK_STR(buf, "console=hvc0 ea");
+	/* no room at all: nothing written */
+	buf[0] = 'x';
 	run_bootargs(&cfg, true, buf, 0);
+	CHECK_EQ(buf[0], 'x');
 }
 
 static void test_parse_disk(void)
