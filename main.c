@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* lkvm: subcommand dispatch. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,6 +81,9 @@ int main(int argc, const char **argv)
 {
 	const struct command *c;
 
+	/* A closed stdout or stderr must end the output, not lkvm: writes
+	 * then fail with EPIPE, which the console treats as output gone. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return 1;

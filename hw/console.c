@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The guest console's host side: output, and an input queue to the guest. */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,9 +24,11 @@ void console_init(struct console *c, int out_fd)
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->out_cond, &attr);
+	pthread_cond_init(&c->out_idle, &attr);
 	pthread_condattr_destroy(&attr);
-	c->out_len = 0;
-	c->out_buffered = c->out_armed = c->out_stop = false;
+	c->out_head = c->out_len = 0;
+	c->out_dropped = 0;
+	c->out_now = c->out_buffered = c->out_stop = c->out_dead = false;
 }
 
 void console_destroy(struct console *c)
@@ -37,91 +40,202 @@ void console_destroy(struct console *c)
 		pthread_mutex_unlock(&c->out_lock);
 		pthread_join(c->flusher, NULL);
 	}
-	console_drain(c);
+	pthread_cond_destroy(&c->out_idle);
 	pthread_cond_destroy(&c->out_cond);
 	pthread_mutex_destroy(&c->out_lock);
 	pthread_mutex_destroy(&c->lock);
 }
 
-/* write(2) all of buf; out_lock held. */
-static void out_write(struct console *c, const uint8_t *buf, size_t len)
+/* write(2) all of buf, unbuffered mode; out_lock held. */
+static void out_write_all(struct console *c, const uint8_t *buf, size_t len)
 {
-	while (len) {
+	while (len && !c->out_dead) {
 		ssize_t n = write(c->out_fd, buf, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return; /* output gone: the guest must not stall */
+		if (n <= 0) {
+			/* output gone: the guest must not stall */
+			c->out_dead = true;
+			break;
+		}
 		buf += n;
 		len -= (size_t)n;
 	}
+	if (len)
+		c->out_dropped += len;
 }
 
-/* Write out the buffer; out_lock held. */
-static void out_flush(struct console *c)
+static struct timespec ts_after(struct timespec t, long ms)
 {
-	out_write(c, c->out, c->out_len);
-	c->out_len = 0;
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+static bool ts_passed(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec ||
+	       (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
 }
 
 void console_write(struct console *c, const uint8_t *buf, size_t len)
 {
+	size_t room, n, tail, k;
+
 	pthread_mutex_lock(&c->out_lock);
 	if (!c->out_buffered) {
-		out_write(c, buf, len);
-	} else if (len > sizeof(c->out) - c->out_len) {
-		out_flush(c);
-		out_write(c, buf, len);
-	} else {
-		memcpy(c->out + c->out_len, buf, len);
-		c->out_len += len;
-		if (memchr(buf, '\n', len) || c->out_len == sizeof(c->out))
-			out_flush(c);
+		out_write_all(c, buf, len);
+		goto out;
 	}
-	/* A partial line waits for the flusher's deadline; while one runs,
-	 * later bytes need no wake-up: one per burst, not one per line. */
-	if (c->out_len && c->out_buffered && !c->out_armed) {
-		c->out_armed = true;
+	if (c->out_dead) {
+		c->out_dropped += len;
+		goto out;
+	}
+	room = CONSOLE_OUT_RING - c->out_len;
+	n = len < room ? len : room;
+	c->out_dropped += len - n;
+	if (!n)
+		goto out;
+	if (!c->out_len)
+		clock_gettime(CLOCK_MONOTONIC, &c->out_since);
+	tail = (c->out_head + c->out_len) % CONSOLE_OUT_RING;
+	k = n < CONSOLE_OUT_RING - tail ? n : CONSOLE_OUT_RING - tail;
+	memcpy(c->out + tail, buf, k);
+	memcpy(c->out, buf + k, n - k);
+	/* a wake-up for the first byte (its deadline starts) and for a
+	 * reason to write now; none for bytes in between */
+	if (c->out_len == 0 ||
+	    (!c->out_now &&
+	     (memchr(buf, '\n', n) || c->out_len + n >= CONSOLE_OUT_BUF))) {
+		c->out_now |= c->out_len != 0 || memchr(buf, '\n', n) ||
+			      n >= CONSOLE_OUT_BUF;
 		pthread_cond_signal(&c->out_cond);
 	}
+	c->out_len += n;
+out:
 	pthread_mutex_unlock(&c->out_lock);
+}
+
+/*
+ * Write up to len bytes of p, waiting for the output to take them but
+ * never past the deadline dl (NULL: no deadline). Returns the bytes
+ * written, 0 when the deadline passed, -1 when the output failed.
+ */
+static ssize_t out_write_some(int fd, const uint8_t *p, size_t len,
+			      const struct timespec *dl)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	ssize_t n;
+
+	for (;;) {
+		if (dl && ts_passed(dl))
+			return 0;
+		/* POLLOUT first: the write below then does not block for
+		 * long on a pipe or terminal whose reader stopped */
+		if (poll(&pfd, 1, 100) == 0)
+			continue;
+		if (pfd.revents & (POLLERR | POLLNVAL))
+			return -1;
+		n = write(fd, p, len < CONSOLE_OUT_BUF ? len : CONSOLE_OUT_BUF);
+		if (n > 0)
+			return n;
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		return -1;
+	}
+}
+
+/*
+ * The writer thread: waits for bytes and a reason to write them (a
+ * newline, a full buffer, the delay, a drain or the stop), then writes
+ * them without out_lock. After the stop it writes what is left within
+ * CONSOLE_OUT_DRAIN_MS and drops the rest.
+ */
+static void *console_flusher(void *arg)
+{
+	struct console *c = arg;
+	struct timespec dl, stop_dl = { 0, 0 };
+	bool stopping = false;
+	size_t k;
+	ssize_t n;
+
+	pthread_mutex_lock(&c->out_lock);
+	for (;;) {
+		if (c->out_stop && !stopping) {
+			stopping = true;
+			clock_gettime(CLOCK_MONOTONIC, &stop_dl);
+			stop_dl = ts_after(stop_dl, CONSOLE_OUT_DRAIN_MS);
+		}
+		if (!c->out_len || c->out_dead) {
+			c->out_dropped += c->out_len;
+			c->out_head = c->out_len = 0;
+			c->out_now = false;
+			pthread_cond_broadcast(&c->out_idle);
+			if (stopping)
+				break;
+			pthread_cond_wait(&c->out_cond, &c->out_lock);
+			continue;
+		}
+		if (!c->out_now && !stopping) {
+			dl = ts_after(c->out_since, CONSOLE_OUT_DELAY_MS);
+			if (pthread_cond_timedwait(&c->out_cond, &c->out_lock,
+						   &dl) != ETIMEDOUT)
+				continue;
+			c->out_now = true; /* the delay is over: all of it */
+		}
+		k = CONSOLE_OUT_RING - c->out_head;
+		k = c->out_len < k ? c->out_len : k;
+		pthread_mutex_unlock(&c->out_lock);
+		n = out_write_some(c->out_fd, c->out + c->out_head, k,
+				   stopping ? &stop_dl : NULL);
+		pthread_mutex_lock(&c->out_lock);
+		if (n < 0 || (n == 0 && stopping))
+			c->out_dead = true; /* dropped at the top */
+		if (n > 0) {
+			c->out_head =
+				(c->out_head + (size_t)n) % CONSOLE_OUT_RING;
+			c->out_len -= (size_t)n;
+			clock_gettime(CLOCK_MONOTONIC, &c->out_since);
+		}
+	}
+	pthread_mutex_unlock(&c->out_lock);
+	return NULL;
 }
 
 void console_drain(struct console *c)
 {
-	pthread_mutex_lock(&c->out_lock);
-	out_flush(c);
-	pthread_mutex_unlock(&c->out_lock);
-}
-
-/* Writes out a partial line CONSOLE_OUT_DELAY_MS after it was armed. */
-static void *console_flusher(void *arg)
-{
-	struct console *c = arg;
 	struct timespec dl;
 
 	pthread_mutex_lock(&c->out_lock);
-	while (!c->out_stop) {
-		if (!c->out_armed) {
-			pthread_cond_wait(&c->out_cond, &c->out_lock);
-			continue;
-		}
+	if (c->out_buffered && c->out_len) {
 		clock_gettime(CLOCK_MONOTONIC, &dl);
-		dl.tv_nsec += CONSOLE_OUT_DELAY_MS * 1000000L;
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
-		while (!c->out_stop &&
-		       pthread_cond_timedwait(&c->out_cond, &c->out_lock,
+		dl = ts_after(dl, CONSOLE_OUT_DRAIN_MS);
+		c->out_now = true;
+		pthread_cond_signal(&c->out_cond);
+		while (c->out_len && !c->out_dead &&
+		       pthread_cond_timedwait(&c->out_idle, &c->out_lock,
 					      &dl) != ETIMEDOUT)
 			;
-		out_flush(c);
-		c->out_armed = false;
 	}
 	pthread_mutex_unlock(&c->out_lock);
-	return NULL;
+}
+
+unsigned long long console_dropped(struct console *c)
+{
+	unsigned long long n;
+
+	pthread_mutex_lock(&c->out_lock);
+	n = c->out_dropped;
+	pthread_mutex_unlock(&c->out_lock);
+	return n;
 }
 
 int console_buffer_output(struct console *c)
@@ -137,8 +251,7 @@ int console_buffer_output(struct console *c)
 	ret = pthread_create(&c->flusher, NULL, console_flusher, c);
 	if (ret) {
 		pthread_mutex_lock(&c->out_lock);
-		c->out_buffered = c->out_armed = false;
-		out_flush(c);
+		c->out_buffered = false;
 		pthread_mutex_unlock(&c->out_lock);
 		return -ret;
 	}

@@ -22,6 +22,8 @@
 #include "lkvm/virtio-devs.h"
 #include "lkvm/virtio-mmio.h"
 #include "lkvm/virtio-pci.h"
+#include "lkvm/virtio-worker.h"
+#include "lkvm/irq-share.h"
 
 #include <linux/virtio_mmio.h>
 #include "riscv/kvm-aia.h"
@@ -387,31 +389,6 @@ static const struct sbi_console_ops machine_sbi_console = {
 };
 
 /*
- * One eventfd per queue of d for the I/O thread, appended to m->notify.
- * Returns the index of the first, or -errno.
- */
-static int notify_fds_add(struct machine *m, struct virtio_dev *d)
-{
-	struct notify_fd *n;
-	unsigned int q, first = m->nr_notify;
-
-	n = realloc(m->notify, (m->nr_notify + d->ops->nr_queues) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	m->notify = n;
-	for (q = 0; q < d->ops->nr_queues; q++) {
-		n = &m->notify[m->nr_notify];
-		n->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (n->fd < 0)
-			return -errno;
-		n->dev = d;
-		n->queue = q;
-		m->nr_notify++;
-	}
-	return (int)first;
-}
-
-/*
  * Let KVM signal an eventfd for each queue's QueueNotify write, so that
  * device work runs on the I/O thread, not on the vCPU that notified. A
  * kernel without ioeventfd keeps the MMIO-exit path.
@@ -425,45 +402,17 @@ static int vm_add_ioeventfds(struct machine *m, struct virtio_dev *d,
 		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
 	};
 	unsigned int q;
-	int first;
+	int first = virtio_worker_add(m->worker, d);
 
-	if (m->cfg->no_ioeventfd || !m->caps.ioeventfd)
-		return 0;
-	first = notify_fds_add(m, d);
-	for (q = 0; first >= 0 && q < d->ops->nr_queues; q++) {
+	if (first < 0 || m->cfg->no_ioeventfd || !m->caps.ioeventfd)
+		return first < 0 ? first : 0;
+	for (q = 0; q < virtio_dev_ops(d)->nr_queues; q++) {
 		ioe.datamatch = q;
-		ioe.fd = m->notify[first + (int)q].fd;
+		ioe.fd = virtio_worker_fd(m->worker, (unsigned int)first + q);
 		if (ioctl(m->vm_fd, KVM_IOEVENTFD, &ioe) < 0)
 			return -errno;
 	}
-	return first < 0 ? first : 0;
-}
-
-/* The I/O thread: queue notifications from ioeventfds to the devices. */
-static void *io_thread(void *arg)
-{
-	struct machine *m = arg;
-	struct pollfd *pfd = calloc(m->nr_notify + 1, sizeof(*pfd));
-	unsigned int i;
-	uint64_t count;
-
-	if (!pfd)
-		return NULL;
-	pfd[0] = (struct pollfd){ .fd = m->stop_fd, .events = POLLIN };
-	for (i = 0; i < m->nr_notify; i++)
-		pfd[i + 1] = (struct pollfd){ .fd = m->notify[i].fd,
-					      .events = POLLIN };
-	while (poll(pfd, m->nr_notify + 1, -1) >= 0 || errno == EINTR) {
-		if (pfd[0].revents)
-			break;
-		for (i = 0; i < m->nr_notify; i++)
-			if (pfd[i + 1].revents & POLLIN &&
-			    read(m->notify[i].fd, &count, sizeof(count)) > 0)
-				virtio_notify(m->notify[i].dev,
-					      m->notify[i].queue);
-	}
-	free(pfd);
-	return NULL;
+	return 0;
 }
 
 /* A wired source of the in-kernel APLIC, driven with KVM_IRQ_LINE. */
@@ -505,7 +454,7 @@ static int vm_add_virtio_mmio(struct machine *m, struct virtio_dev *d)
 		return -ENOSPC;
 	ret = mmio_register(&m->bus, base, VIRTIO_MMIO_REGION_SIZE,
 			    VIRTIO_MMIO_SIZES, &virtio_mmio_ops, d,
-			    d->ops->name);
+			    virtio_dev_ops(d)->name);
 	ret = ret ?: vm_add_ioeventfds(m, d, base);
 	if (ret)
 		return ret;
@@ -523,7 +472,7 @@ static int vpci_ioeventfd(struct machine *m, struct vpci_slot *s, bool assign)
 
 	for (q = 0; q < s->nr_queues; q++) {
 		ioe.addr = s->notify_base + q * VPCI_NOTIFY_STRIDE;
-		ioe.fd = m->notify[s->first_notify + q].fd;
+		ioe.fd = virtio_worker_fd(m->worker, s->first_notify + q);
 		ioe.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN;
 		if (ioctl(m->vm_fd, KVM_IOEVENTFD, &ioe) < 0 && !ret) {
 			ret = -errno;
@@ -533,7 +482,7 @@ static int vpci_ioeventfd(struct machine *m, struct vpci_slot *s, bool assign)
 	}
 	while (assign && ret && q--) {
 		ioe.addr = s->notify_base + q * VPCI_NOTIFY_STRIDE;
-		ioe.fd = m->notify[s->first_notify + q].fd;
+		ioe.fd = virtio_worker_fd(m->worker, s->first_notify + q);
 		ioe.flags = KVM_IOEVENTFD_FLAG_DEASSIGN;
 		ioctl(m->vm_fd, KVM_IOEVENTFD, &ioe);
 	}
@@ -606,20 +555,18 @@ static const struct virtio_pci_host_ops vpci_host_intx = {
 	.notify_mapped = vpci_notify_mapped,
 };
 
-/* One eventfd per queue for the I/O thread; KVM is told where the
- * doorbells are once the guest has placed the BAR. */
+/* The I/O thread serves d's queues; with ioeventfds, KVM is told where
+ * the doorbells are once the guest has placed the BAR. */
 static int vpci_add_notify(struct machine *m, struct vpci_slot *s,
 			   struct virtio_dev *d)
 {
-	int first;
+	int first = virtio_worker_add(m->worker, d);
 
-	s->first_notify = m->nr_notify;
-	if (m->cfg->no_ioeventfd || !m->caps.ioeventfd)
-		return 0;
-	first = notify_fds_add(m, d);
 	if (first < 0)
 		return first;
-	s->nr_queues = d->ops->nr_queues;
+	s->first_notify = (unsigned int)first;
+	if (!m->cfg->no_ioeventfd && m->caps.ioeventfd)
+		s->nr_queues = virtio_dev_ops(d)->nr_queues;
 	return 0;
 }
 
@@ -643,23 +590,6 @@ static int vpci_add_msi(struct machine *m, struct vpci_slot *s)
 			return -errno;
 	}
 	return 0;
-}
-
-/*
- * The four INTx lines are shared by the slots (swizzled): a line is
- * asserted while any function drives it (wired-OR). Functions report
- * only transitions, so a count per line is enough.
- */
-static void intx_set(void *opaque, unsigned int irq, int level)
-{
-	struct machine *m = opaque;
-	unsigned int i = (irq - IRQ_PCI_INTX_BASE) % 4;
-	int n = level ? atomic_fetch_add(&m->intx_count[i], 1) + 1
-		      : atomic_fetch_sub(&m->intx_count[i], 1) - 1;
-	struct irq_line line = wired_irq(m, irq);
-
-	if ((level && n == 1) || (!level && n == 0))
-		irq_line_set(&line, level);
 }
 
 /* Serve d over virtio-pci in the next slot of bus 0. */
@@ -688,17 +618,22 @@ static int vm_add_virtio_pci(struct machine *m, struct virtio_dev *d)
 			    (struct irq_line){ 0 });
 	if (slot < 0)
 		return slot;
-	virtio_pci_dev(s->vp)->intx =
-		(struct irq_line){ intx_set, m,
-				   pci_intx_irq(IRQ_PCI_INTX_BASE,
-						(unsigned int)slot, 1) };
+	/* the four INTx lines are shared by the slots (swizzled) */
+	virtio_pci_dev(s->vp)->intx = irq_share_line(
+		&m->intx[pci_intx_irq(0, (unsigned int)slot, 1) % 4]);
 	return 0;
 }
 
 static int vm_setup_pci(struct machine *m)
 {
 	uint64_t base64 = memmap_pci_mmio64_base(m->ram_size);
+	unsigned int i;
 	int ret;
+
+	for (i = 0; i < 4; i++)
+		irq_share_init(&m->intx[i],
+			       wired_irq(m, IRQ_PCI_INTX_BASE + i));
+	m->intx_ready = true;
 
 	ret = pci_host_create(&m->pci, MEMMAP_PCI_MMIO32_BASE,
 			      MEMMAP_PCI_MMIO32_SIZE, base64,
@@ -794,26 +729,36 @@ static int vm_open_disks(struct machine *m)
 	return 0;
 }
 
+/* Serve a new device d (NULL: its constructor failed, errno says why). */
+static int vm_add_new_virtio(struct machine *m, struct virtio_dev *d)
+{
+	if (!d)
+		return errno ? -errno : -ENOMEM;
+	return vm_add_virtio(m, d);
+}
+
 static int vm_setup_virtio(struct machine *m)
 {
 	unsigned int i;
 	int ret = 0;
 
 	for (i = 0; i < m->nr_disks && !ret; i++) {
+		errno = 0;
 		m->blks[i] = virtio_blk_create(
 			&m->mem, next_virtio_irq(m), m->disks[i],
 			m->cfg->io_engine == IO_ENGINE_AIO);
-		ret = vm_add_virtio(m, m->blks[i]);
+		ret = vm_add_new_virtio(m, m->blks[i]);
 	}
-
 	if (m->cfg->console == CONSOLE_VIRTIO && !ret) {
+		errno = 0;
 		m->vcon = virtio_console_create(&m->mem, next_virtio_irq(m),
 						&m->con);
-		ret = vm_add_virtio(m, m->vcon);
+		ret = vm_add_new_virtio(m, m->vcon);
 	}
 	if (m->cfg->rng && !ret) {
+		errno = 0;
 		m->rng = virtio_rng_create(&m->mem, next_virtio_irq(m));
-		ret = vm_add_virtio(m, m->rng);
+		ret = vm_add_new_virtio(m, m->rng);
 	}
 	if (ret)
 		pr_err("cannot set up the virtio devices: %s", strerror(-ret));
@@ -1176,7 +1121,8 @@ static int vm_boot(struct machine *m, const struct kernel_info *ki)
 	return 0;
 }
 
-static void vm_teardown(struct machine *m)
+/* Stop and join the vCPUs: afterwards no guest access reaches a device. */
+static void vm_stop_vcpus(struct machine *m)
 {
 	unsigned int i;
 
@@ -1189,9 +1135,17 @@ static void vm_teardown(struct machine *m)
 	/* the ring lives in vCPU 0's mapping: apply what is left first */
 	machine_drain_coalesced(m);
 	m->cring = NULL;
-	for (i = 0; i < m->nr_vcpus; i++)
-		vcpu_destroy(&m->vcpus[i]);
-	free(m->vcpus);
+}
+
+/*
+ * Free the machine. The vCPUs and the I/O thread have stopped; the devices
+ * drain first (a disk completion may still interrupt through the PCI
+ * function, the irqchip and a vCPU's fd), then what they signal goes.
+ */
+static void vm_teardown(struct machine *m)
+{
+	unsigned int i;
+
 	if (m->uart)
 		uart_destroy(m->uart);
 	if (m->uart_page_size)
@@ -1203,7 +1157,6 @@ static void vm_teardown(struct machine *m)
 			virtio_blk_destroy(m->blks[i]);
 		disk_close(m->disks[i]);
 	}
-	/* after the devices: their completions may still interrupt */
 	for (i = 0; i < m->nr_vpci; i++) {
 		unsigned int v;
 
@@ -1214,13 +1167,16 @@ static void vm_teardown(struct machine *m)
 	}
 	if (m->pci)
 		pci_host_destroy(m->pci);
+	for (i = 0; m->intx_ready && i < 4; i++)
+		irq_share_destroy(&m->intx[i]);
 	if (m->routes_ready)
 		msi_routes_destroy(&m->routes);
-	for (i = 0; i < m->nr_notify; i++)
-		close(m->notify[i].fd);
-	free(m->notify);
+	virtio_worker_destroy(m->worker);
 	if (m->plic)
 		plic_destroy(m->plic);
+	for (i = 0; i < m->nr_vcpus; i++)
+		vcpu_destroy(&m->vcpus[i]);
+	free(m->vcpus);
 	if (m->ram)
 		munmap(m->ram, m->ram_size);
 	if (m->aia_fd >= 0)
@@ -1233,6 +1189,12 @@ static void vm_teardown(struct machine *m)
 
 static int vm_setup(struct machine *m, struct kernel_info *ki)
 {
+	int ret = virtio_worker_create(&m->worker);
+
+	if (ret) {
+		pr_err("cannot set up the I/O thread: %s", strerror(-ret));
+		return -1;
+	}
 	if (vm_open_disks(m) || vm_create(m) || vm_setup_ram(m) ||
 	    vm_create_vcpus(m) || vm_setup_irqchip(m) || vm_setup_devices(m) ||
 	    vm_load_images(m, ki) || vm_setup_fdt(m))
@@ -1288,9 +1250,14 @@ int vm_run(const struct vm_config *cfg)
 	term_raw_enable(STDIN_FILENO);
 	if (!pthread_create(&input, NULL, input_thread, m))
 		input_started = true;
-	if (m->nr_notify && !pthread_create(&m->io_thread, NULL, io_thread, m))
+	if (pthread_create(&m->io_thread, NULL, virtio_worker_thread,
+			   m->worker)) {
+		pr_err("cannot start the I/O thread");
+		machine_stop(m, LKVM_EXIT_ERROR);
+	} else {
 		m->io_started = true;
-	if (vm_boot(m, &ki))
+	}
+	if (!m->stopping && vm_boot(m, &ki))
 		machine_stop(m, LKVM_EXIT_ERROR);
 	code = vm_wait(m, sfd);
 	console_drain(&m->con);
@@ -1300,11 +1267,15 @@ int vm_run(const struct vm_config *cfg)
 		vcpu_kvm_stats_print(m);
 	}
 out:
+	/* the order: vCPUs, then the threads that serve them, then memory */
 	machine_stop(m, code);
+	vm_stop_vcpus(m);
 	if (input_started)
 		pthread_join(input, NULL);
-	if (m->io_started)
+	if (m->io_started) {
+		virtio_worker_stop(m->worker);
 		pthread_join(m->io_thread, NULL);
+	}
 	vm_teardown(m);
 	term_restore();
 	console_destroy(&m->con);

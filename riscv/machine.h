@@ -14,6 +14,7 @@
 #include "lkvm/boot.h"
 #include "lkvm/console.h"
 #include "lkvm/guest-mem.h"
+#include "lkvm/irq-share.h"
 #include "lkvm/kvm-caps.h"
 #include "lkvm/log.h"
 #include "lkvm/mmio.h"
@@ -31,8 +32,8 @@ struct virtio_pci;
 struct vpci_slot {
 	struct machine *m;
 	struct virtio_pci *vp;
-	unsigned int first_notify; /* its queues' entries in m->notify */
-	unsigned int nr_queues;
+	unsigned int first_notify; /* its first queue's index in m->worker */
+	unsigned int nr_queues; /* doorbells with ioeventfds, or 0 */
 	uint64_t notify_base; /* where the doorbells decode, when mapped */
 	bool notify_on;
 	unsigned int gsi; /* first MSI GSI; one per vector */
@@ -96,7 +97,8 @@ struct machine {
 	struct pci_host *pci; /* --virtio-transport pci */
 	struct vpci_slot vpci[VM_MAX_VIRTIO];
 	unsigned int nr_vpci;
-	atomic_int intx_count[4]; /* functions asserting INTA..INTD lines */
+	struct irq_share intx[4]; /* INTA..INTD, shared by the slots */
+	bool intx_ready;
 	/* KVM's coalesced MMIO ring: THR writes the guest makes while it
 	 * polls the UART (ETBEI off) wait there instead of exiting */
 	struct kvm_coalesced_mmio_ring *cring;
@@ -122,13 +124,8 @@ struct machine {
 	struct disk *disks[VM_MAX_DISKS];
 	struct virtio_dev *blks[VM_MAX_DISKS];
 	unsigned int nr_disks;
-	/* queue notifications KVM signals through ioeventfds */
-	struct notify_fd {
-		int fd;
-		struct virtio_dev *dev;
-		unsigned int queue;
-	} * notify;
-	unsigned int nr_notify;
+	/* the I/O thread: every virtio queue's work, in fair turns */
+	struct virtio_worker *worker;
 	pthread_t io_thread;
 	bool io_started;
 	struct vcpu *vcpus;

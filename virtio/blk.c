@@ -23,6 +23,8 @@
 #define BLK_DWZ_MAX_SEG 32
 #define BLK_DWZ_MAX_SECTORS (1u << 21) /* 1 GiB, below INT32_MAX bytes */
 #define BLK_BOUNCE_MAX (4u << 20)
+/* bounce buffers in flight per disk: a full queue of them would be 1 GiB */
+#define BLK_BOUNCE_TOTAL (32u << 20)
 #define BLK_BOUNCE_ALIGN 4096
 #define BLK_IO_THREADS 4
 #define BLK_AIO_DEPTH 128
@@ -43,16 +45,20 @@ _Static_assert(offsetof(struct virtio_blk_config, write_zeroes_may_unmap) == 56,
 #define BLK_ASYNC 0x100 /* sub-requests set up: submit them */
 #define BLK_MALFORMED 0x101 /* no room for header or status: reset */
 
+/*
+ * The chains in flight and their bound (the queue size) are virtio/core.c's;
+ * a reset waits there for every request below to complete.
+ */
 struct blk_dev {
-	struct virtio_dev vdev;
+	struct virtio_dev *vdev;
 	struct disk *disk;
 	struct blkio *io;
 	struct virtio_blk_config cfg;
 	uint64_t size; /* bytes */
 	uint32_t align; /* O_DIRECT alignment, 1 without O_DIRECT */
-	pthread_mutex_t qlock; /* vq[0], inflight; taken under vdev.lock */
-	pthread_cond_t idle; /* inflight reached 0 */
-	unsigned int inflight; /* chains popped, not yet pushed */
+	uint64_t bounce_bytes; /* atomic: bounce buffers allocated now */
+	struct virtio_blk_stats stats; /* atomic counters */
+	struct ratelimit rl;
 };
 
 struct blk_req {
@@ -60,8 +66,8 @@ struct blk_req {
 	struct virtq_chain c;
 	uint8_t *status;
 	uint32_t written; /* bytes for the used ring when all went well */
-	uint8_t result; /* VIRTIO_BLK_S_*, worst so far */
-	unsigned int nsub, pending; /* pending under b->qlock */
+	uint8_t result; /* VIRTIO_BLK_S_*, worst so far (atomic) */
+	unsigned int nsub, pending; /* pending: atomic */
 	void *bounce; /* O_DIRECT bounce buffer of an unaligned request */
 	struct iovec bounce_iov;
 	struct iovec *data; /* the data buffers, ndata of them */
@@ -138,23 +144,29 @@ static bool blk_range_ok(const struct blk_dev *b, uint64_t sector, uint64_t len,
 	return len <= b->size && *off <= b->size - len;
 }
 
-/* Hand back a chain; b->qlock held. */
-static void blk_push_locked(struct blk_dev *b, uint16_t head, uint32_t written)
+static void blk_count(uint64_t *counter)
 {
-	virtq_push(&b->vdev.vq[0], head, written);
-	virtio_dev_used(&b->vdev, 0);
-	if (!--b->inflight)
-		pthread_cond_broadcast(&b->idle);
+	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
 }
 
-/* Write the status byte and return the chain; b->qlock held. */
-static void blk_finish_locked(struct blk_dev *b, struct blk_req *req)
+static void blk_free_req(struct blk_req *req)
 {
-	*req->status = req->result;
-	blk_push_locked(b, req->c.head,
-			req->result == VIRTIO_BLK_S_OK ? req->written : 1);
+	if (req->bounce)
+		__atomic_sub_fetch(&req->b->bounce_bytes,
+				   req->bounce_iov.iov_len, __ATOMIC_RELAXED);
 	free(req->bounce);
 	free(req);
+}
+
+/* Write the status byte and return the chain. */
+static void blk_finish(struct blk_dev *b, struct blk_req *req)
+{
+	uint8_t result = __atomic_load_n(&req->result, __ATOMIC_ACQUIRE);
+
+	*req->status = result;
+	virtio_queue_push(b->vdev, 0, req->c.head,
+			  result == VIRTIO_BLK_S_OK ? req->written : 1);
+	blk_free_req(req);
 }
 
 static void blk_sub_done(struct blkio_req *r, int result)
@@ -169,20 +181,26 @@ static void blk_sub_done(struct blkio_req *r, int result)
 	 * status says the data is there. */
 	if (ok && req->bounce && r->op == BLKIO_READ)
 		iov_write(req->data, req->ndata, req->bounce, r->len);
-	pthread_mutex_lock(&b->qlock);
+	if (ok && r->op == BLKIO_FLUSH)
+		blk_count(&b->stats.flushes);
+	else if (ok && r->op == BLKIO_READ)
+		blk_count(&b->stats.reads);
+	else if (ok && r->op == BLKIO_WRITE)
+		blk_count(&b->stats.writes);
 	if (!ok) {
 		pr_warn_ratelimited(
-			&b->vdev.rl,
+			&b->rl,
 			"virtio-blk: %s op %d at %llu (%llu bytes) failed: %s",
 			disk_serial(b->disk), r->op,
 			(unsigned long long)r->offset,
 			(unsigned long long)r->len,
 			strerror(result < 0 ? -result : EIO));
-		req->result = VIRTIO_BLK_S_IOERR;
+		__atomic_store_n(&req->result, VIRTIO_BLK_S_IOERR,
+				 __ATOMIC_RELEASE);
 	}
-	if (!--req->pending)
-		blk_finish_locked(b, req);
-	pthread_mutex_unlock(&b->qlock);
+	/* acq_rel: the last one sees every other's result and data */
+	if (!__atomic_sub_fetch(&req->pending, 1, __ATOMIC_ACQ_REL))
+		blk_finish(b, req);
 }
 
 static void blk_sub(struct blk_req *req, int op, uint64_t off, uint64_t len)
@@ -215,8 +233,13 @@ static int blk_direct_setup(struct blk_req *req, bool write, uint64_t off,
 			break;
 	if (i == req->ndata)
 		return VIRTIO_BLK_S_OK;
-	if (len > BLK_BOUNCE_MAX ||
+	if (len > BLK_BOUNCE_MAX)
+		return VIRTIO_BLK_S_IOERR;
+	if (__atomic_add_fetch(&req->b->bounce_bytes, len, __ATOMIC_RELAXED) >
+		    BLK_BOUNCE_TOTAL ||
 	    posix_memalign(&req->bounce, BLK_BOUNCE_ALIGN, len)) {
+		__atomic_sub_fetch(&req->b->bounce_bytes, len,
+				   __ATOMIC_RELAXED);
 		req->bounce = NULL;
 		return VIRTIO_BLK_S_IOERR;
 	}
@@ -352,106 +375,60 @@ static int blk_prepare(struct blk_req *req)
 	return VIRTIO_BLK_S_UNSUPP;
 }
 
-/* Run one popped chain. Returns false when it was malformed. */
-static bool blk_handle(struct blk_dev *b, struct blk_req *req)
+/* Run one popped chain. */
+static void blk_handle(struct blk_dev *b, struct blk_req *req)
 {
 	int st = blk_prepare(req);
 	unsigned int i, n;
 
+	if (st == BLK_MALFORMED) {
+		virtio_queue_push_broken(b->vdev, 0, req->c.head,
+					 "request without header or status");
+		blk_free_req(req);
+		return;
+	}
 	if (st != BLK_ASYNC) {
-		pthread_mutex_lock(&b->qlock);
-		if (st == BLK_MALFORMED) {
-			blk_push_locked(b, req->c.head, 0);
-			free(req);
-		} else {
-			req->result = (uint8_t)st;
-			blk_finish_locked(b, req);
-		}
-		pthread_mutex_unlock(&b->qlock);
-		return st != BLK_MALFORMED;
+		req->result = (uint8_t)st;
+		blk_finish(b, req);
+		return;
 	}
 	/* req may be freed by the last completion: use only locals after */
 	n = req->nsub;
-	req->pending = n;
+	__atomic_store_n(&req->pending, n, __ATOMIC_RELEASE);
 	for (i = 0; i < n; i++)
 		if (blkio_submit(b->io, &req->sub[i]))
 			blk_sub_done(&req->sub[i], -EIO);
-	return true;
 }
 
-/* Take the next chain into req; 1, 0 or -errno as virtq_pop(). qlock held. */
-static int blk_pop_locked(struct blk_dev *b, struct blk_req *req)
+static bool blk_notify(struct virtio_dev *d, unsigned int q,
+		       unsigned int budget)
 {
-	struct virtq *vq = &b->vdev.vq[0];
-	int ret = virtq_pop(vq, &req->c, req->iov, BLK_MAX_IOV);
+	struct blk_dev *b = virtio_dev_priv(d);
+	struct blk_req *req;
 
-	if (!ret) {
-		/* with EVENT_IDX, catch buffers added while we published */
-		virtq_update_avail_event(vq);
-		if (virtq_has_work(vq))
-			ret = virtq_pop(vq, &req->c, req->iov, BLK_MAX_IOV);
-	}
-	if (ret == 1 || ret == -E2BIG)
-		b->inflight++;
-	if (ret == -E2BIG)
-		blk_push_locked(b, req->c.head, 0);
-	if (ret < 0)
-		pr_warn_ratelimited(&b->vdev.rl, "virtio-blk: bad chain: %s",
-				    ret == -E2BIG ? "too many buffers"
-						  : vq->error);
-	return ret;
-}
-
-static void blk_notify(struct virtio_dev *d, unsigned int q)
-{
-	struct blk_dev *b = d->priv;
-	struct blk_req *req = NULL;
-	bool broken = false;
-	int ret;
-
-	(void)q;
-	for (;;) {
-		/* on ENOMEM the chains stay available for the next notify */
-		if (!req && !(req = malloc(sizeof(*req))))
-			break;
+	while (budget--) {
+		/* on ENOMEM the chains stay available: try again later */
+		req = malloc(sizeof(*req));
+		if (!req)
+			return true;
 		req->b = b;
 		req->nsub = 0;
 		req->bounce = NULL;
 		req->result = VIRTIO_BLK_S_OK;
-		pthread_mutex_lock(&b->qlock);
-		ret = blk_pop_locked(b, req);
-		pthread_mutex_unlock(&b->qlock);
-		if (ret <= 0) {
-			broken |= ret < 0;
-			break;
+		if (virtio_queue_pop(d, q, &req->c, req->iov, BLK_MAX_IOV) <=
+		    0) {
+			free(req);
+			return false;
 		}
-		if (!blk_handle(b, req))
-			broken = true;
-		req = NULL;
+		blk_handle(b, req);
 	}
-	free(req);
-	/* after every push: needs_reset takes vdev.lock, which a reset holds
-	 * while it waits for inflight to drain */
-	if (broken)
-		virtio_dev_needs_reset(d);
-}
-
-/* The driver reset the device (vdev.lock held): wait for in-flight I/O so
- * that no completion writes guest memory or the queue afterwards. */
-static void blk_reset(struct virtio_dev *d)
-{
-	struct blk_dev *b = d->priv;
-
-	pthread_mutex_lock(&b->qlock);
-	while (b->inflight)
-		pthread_cond_wait(&b->idle, &b->qlock);
-	pthread_mutex_unlock(&b->qlock);
+	return virtio_queue_has_work(d, q);
 }
 
 static uint64_t blk_config_read(struct virtio_dev *d, uint32_t off,
 				unsigned int size)
 {
-	struct blk_dev *b = d->priv;
+	struct blk_dev *b = virtio_dev_priv(d);
 	uint64_t v = 0;
 
 	if (size > sizeof(v) || off > sizeof(b->cfg) ||
@@ -469,7 +446,6 @@ static const struct virtio_dev_ops blk_ops = {
 	.config_size = sizeof(struct virtio_blk_config),
 	.config_read = blk_config_read,
 	.notify = blk_notify,
-	.reset = blk_reset,
 };
 
 static uint64_t blk_setup_config(struct blk_dev *b)
@@ -515,26 +491,39 @@ struct virtio_dev *virtio_blk_create(const struct gmem *mem,
 {
 	struct blk_dev *b = calloc(1, sizeof(*b));
 	uint64_t features;
+	int ret;
 
 	if (!b)
 		return NULL;
 	b->disk = disk;
 	b->size = disk_size(disk);
 	b->align = disk_direct(disk) ? disk_block_size(disk) : 1;
+	b->rl = (struct ratelimit){ .interval = 5, .burst = 5 };
 	features = blk_setup_config(b);
-	if (virtio_dev_init(&b->vdev, &blk_ops, b, mem, features, irq))
+	b->vdev = virtio_dev_new(&blk_ops, b, mem, features, irq);
+	if (!b->vdev)
 		goto out_free;
-	if (blk_start_io(b, use_aio))
+	ret = blk_start_io(b, use_aio);
+	if (ret) {
+		errno = -ret;
 		goto out_dev;
-	pthread_mutex_init(&b->qlock, NULL);
-	pthread_cond_init(&b->idle, NULL);
-	return &b->vdev;
+	}
+	return b->vdev;
 
 out_dev:
-	virtio_dev_destroy(&b->vdev);
+	virtio_dev_free(b->vdev);
 out_free:
 	free(b);
 	return NULL;
+}
+
+void virtio_blk_get_stats(struct virtio_dev *d, struct virtio_blk_stats *st)
+{
+	struct blk_dev *b = virtio_dev_priv(d);
+
+	st->reads = __atomic_load_n(&b->stats.reads, __ATOMIC_RELAXED);
+	st->writes = __atomic_load_n(&b->stats.writes, __ATOMIC_RELAXED);
+	st->flushes = __atomic_load_n(&b->stats.flushes, __ATOMIC_RELAXED);
 }
 
 void virtio_blk_destroy(struct virtio_dev *d)
@@ -543,10 +532,8 @@ void virtio_blk_destroy(struct virtio_dev *d)
 
 	if (!d)
 		return;
-	b = d->priv;
+	b = virtio_dev_priv(d);
 	blkio_destroy(b->io); /* every completion has pushed its chain */
-	pthread_cond_destroy(&b->idle);
-	pthread_mutex_destroy(&b->qlock);
-	virtio_dev_destroy(d);
+	virtio_dev_free(d);
 	free(b);
 }

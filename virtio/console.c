@@ -24,17 +24,17 @@ _Static_assert(sizeof(struct virtio_console_config) == 12,
 	       "virtio_console_config layout (Virtio 1.2, 5.3.4)");
 
 struct vcon_dev {
-	struct virtio_dev vdev;
+	struct virtio_dev *vdev;
 	struct console *con;
 	/*
-	 * Guards both virtqueues and the staged input; taken under vdev.lock
-	 * (reset, virtio_console_input), never the other way round.
+	 * The receive side: staged input and the walk of receiveq, which the
+	 * I/O thread (a notify) and the input thread (new input) both do.
 	 */
-	pthread_mutex_t qlock;
+	pthread_mutex_t rxlock;
 	/*
 	 * Host input read from the console but not yet in the guest: the
 	 * device reads some input before it pops a receive chain, so that it
-	 * never takes a guest buffer it cannot fill. qlock held.
+	 * never takes a guest buffer it cannot fill. rxlock held.
 	 */
 	uint8_t stage[CONSOLE_RX_STAGE];
 	size_t stage_off, stage_len;
@@ -43,44 +43,25 @@ struct vcon_dev {
 
 static struct vcon_dev *to_vcon(struct virtio_dev *d)
 {
-	return d->priv;
+	return virtio_dev_priv(d);
 }
 
-/* Write the device-readable buffers of one transmit chain, in order. */
-static void vcon_tx_chain(struct vcon_dev *v, const struct iovec *iov,
-			  const struct virtq_chain *c)
+/* Send up to budget transmit chains to the console (which never blocks). */
+static bool vcon_tx(struct vcon_dev *v, unsigned int budget)
 {
-	unsigned int i;
-
-	for (i = 0; i < c->nout; i++)
-		console_write(v->con, iov[i].iov_base, iov[i].iov_len);
-}
-
-/* Drain the transmit queue; qlock held. Returns 0 or -errno of virtq_pop. */
-static int vcon_tx_locked(struct vcon_dev *v)
-{
-	struct virtq *vq = &v->vdev.vq[CONSOLE_TXQ];
 	struct iovec iov[CONSOLE_MAX_IOV];
 	struct virtq_chain c;
-	int ret;
+	unsigned int i;
 
-	do {
-		while ((ret = virtq_pop(vq, &c, iov, ARRAY_SIZE(iov))) > 0) {
-			vcon_tx_chain(v, iov, &c);
-			virtq_push(vq, c.head, 0);
-		}
-		if (ret == -E2BIG) {
-			/* consumed but only partly described: hand it back */
-			virtq_push(vq, c.head, 0);
-			return ret;
-		}
-		if (ret < 0)
-			return ret;
-		/* with EVENT_IDX: ask for a kick at the next new buffer, then
-		 * look again for one that raced with the request */
-		virtq_update_avail_event(vq);
-	} while (virtq_has_work(vq));
-	return 0;
+	while (budget--) {
+		if (virtio_queue_pop(v->vdev, CONSOLE_TXQ, &c, iov,
+				     ARRAY_SIZE(iov)) <= 0)
+			return false;
+		for (i = 0; i < c.nout; i++)
+			console_write(v->con, iov[i].iov_base, iov[i].iov_len);
+		virtio_queue_push(v->vdev, CONSOLE_TXQ, c.head, 0);
+	}
+	return virtio_queue_has_work(v->vdev, CONSOLE_TXQ);
 }
 
 /* Make sure some host input is staged; false when there is none. */
@@ -96,7 +77,7 @@ static bool vcon_stage_fill(struct vcon_dev *v)
 /*
  * Copy host input into the device-writable buffers of one receive chain:
  * the staged bytes first, then straight from the console while there is
- * room. Returns the bytes written; qlock held.
+ * room. Returns the bytes written; rxlock held.
  */
 static uint32_t vcon_rx_chain(struct vcon_dev *v, const struct iovec *iov,
 			      const struct virtq_chain *c)
@@ -128,105 +109,52 @@ static uint32_t vcon_rx_chain(struct vcon_dev *v, const struct iovec *iov,
 }
 
 /*
- * Fill posted receive buffers while there is host input; qlock held.
- * A chain is popped only once input is staged, so it always gets at least
+ * Fill up to budget posted receive chains while there is host input. A
+ * chain is popped only once input is staged, so it always gets at least
  * one byte (unless it has no writable buffer at all) and chains the device
- * cannot fill stay on the available ring for the next input.
+ * cannot fill stay on the available ring for the next input. Returns true
+ * when it stopped at the budget with input and chains left.
  */
-static int vcon_rx_locked(struct vcon_dev *v)
+static bool vcon_rx(struct vcon_dev *v, unsigned int budget)
 {
-	struct virtq *vq = &v->vdev.vq[CONSOLE_RXQ];
 	struct iovec iov[CONSOLE_MAX_IOV];
 	struct virtq_chain c;
-	int ret;
+	bool more = false;
 
-	if (!vq->ready || !virtio_dev_live(&v->vdev))
-		return 0;
-	do {
-		while (virtq_has_work(vq)) {
-			if (!vcon_stage_fill(v))
-				return 0; /* keep the avail_event we had */
-			ret = virtq_pop(vq, &c, iov, ARRAY_SIZE(iov));
-			if (ret == -E2BIG) {
-				virtq_push(vq, c.head, 0);
-				return ret;
-			}
-			if (ret < 0)
-				return ret;
-			if (!ret)
-				return 0;
-			/* a chain without writable room is returned empty,
-			 * once: it is the driver's own mistake */
-			virtq_push(vq, c.head, vcon_rx_chain(v, iov, &c));
+	pthread_mutex_lock(&v->rxlock);
+	while (virtio_queue_has_work(v->vdev, CONSOLE_RXQ)) {
+		if (!vcon_stage_fill(v))
+			break; /* no input: the chains stay posted */
+		if (!budget--) {
+			more = true;
+			break;
 		}
-		virtq_update_avail_event(vq);
-	} while (virtq_has_work(vq));
-	return 0;
-}
-
-/*
- * After queue work: interrupt the driver when chains were returned (with
- * EVENT_IDX the first check after enabling always asks for one, so an idle
- * pass must not ask), or report a broken queue. Called without qlock
- * (needs_reset takes vdev.lock).
- */
-static void vcon_done(struct vcon_dev *v, unsigned int q, int ret, bool pushed)
-{
-	struct virtio_dev *d = &v->vdev;
-
-	if (ret < 0) {
-		pr_warn_ratelimited(
-			&d->rl, "%s: queue %u: %s: device needs reset",
-			d->ops->name, q,
-			ret == -E2BIG ? "chain too long" : d->vq[q].error);
-		virtio_dev_needs_reset(d);
+		if (virtio_queue_pop(v->vdev, CONSOLE_RXQ, &c, iov,
+				     ARRAY_SIZE(iov)) <= 0)
+			break;
+		/* a chain without writable room is returned empty, once: it
+		 * is the driver's own mistake */
+		virtio_queue_push(v->vdev, CONSOLE_RXQ, c.head,
+				  vcon_rx_chain(v, iov, &c));
 	}
-	if (pushed)
-		virtio_dev_used(d, q);
+	pthread_mutex_unlock(&v->rxlock);
+	return more;
 }
 
-static void vcon_notify(struct virtio_dev *d, unsigned int q)
+static bool vcon_notify(struct virtio_dev *d, unsigned int q,
+			unsigned int budget)
 {
 	struct vcon_dev *v = to_vcon(d);
-	uint16_t used;
-	bool pushed;
-	int ret;
 
-	pthread_mutex_lock(&v->qlock);
-	used = d->vq[q].used_idx;
-	ret = q == CONSOLE_TXQ ? vcon_tx_locked(v) : vcon_rx_locked(v);
-	pushed = d->vq[q].used_idx != used;
-	pthread_mutex_unlock(&v->qlock);
-	vcon_done(v, q, ret, pushed);
+	return q == CONSOLE_TXQ ? vcon_tx(v, budget) : vcon_rx(v, budget);
 }
 
 void virtio_console_input(struct virtio_dev *d)
 {
-	struct vcon_dev *v = to_vcon(d);
-	struct virtq *vq = &d->vq[CONSOLE_RXQ];
-	uint16_t used;
-	bool pushed;
-	int ret;
-
-	/* vdev.lock keeps a reset or QueueReady=0 out while we fill */
-	pthread_mutex_lock(&d->lock);
-	pthread_mutex_lock(&v->qlock);
-	used = vq->used_idx;
-	ret = vcon_rx_locked(v);
-	pushed = vq->used_idx != used;
-	pthread_mutex_unlock(&v->qlock);
-	pthread_mutex_unlock(&d->lock);
-	vcon_done(v, CONSOLE_RXQ, ret, pushed);
-}
-
-/* The driver reset the device (vdev.lock held): wait for queue work in
- * progress. Staged input is host input, not guest state: it is kept. */
-static void vcon_reset(struct virtio_dev *d)
-{
-	struct vcon_dev *v = to_vcon(d);
-
-	pthread_mutex_lock(&v->qlock);
-	pthread_mutex_unlock(&v->qlock);
+	/* on the input thread: one bounded turn, so that a guest cannot
+	 * keep it; the rest goes to the queue's usual server */
+	if (virtio_dev_live(d) && vcon_rx(to_vcon(d), VIRTIO_NOTIFY_BUDGET))
+		virtio_notify(d, CONSOLE_RXQ);
 }
 
 static uint64_t vcon_config_read(struct virtio_dev *d, uint32_t off,
@@ -261,7 +189,6 @@ static const struct virtio_dev_ops vcon_ops = {
 	.config_read = vcon_config_read,
 	.config_write = vcon_config_write,
 	.notify = vcon_notify,
-	.reset = vcon_reset,
 };
 
 struct virtio_dev *virtio_console_create(const struct gmem *mem,
@@ -272,14 +199,15 @@ struct virtio_dev *virtio_console_create(const struct gmem *mem,
 
 	if (!v)
 		return NULL;
-	if (virtio_dev_init(&v->vdev, &vcon_ops, v, mem, 0, irq)) {
+	v->vdev = virtio_dev_new(&vcon_ops, v, mem, 0, irq);
+	if (!v->vdev) {
 		free(v);
 		return NULL;
 	}
 	v->con = con;
 	v->cfg.max_nr_ports = 1; /* little-endian host, see virtio-queue.h */
-	pthread_mutex_init(&v->qlock, NULL);
-	return &v->vdev;
+	pthread_mutex_init(&v->rxlock, NULL);
+	return v->vdev;
 }
 
 void virtio_console_destroy(struct virtio_dev *d)
@@ -289,7 +217,7 @@ void virtio_console_destroy(struct virtio_dev *d)
 	if (!d)
 		return;
 	v = to_vcon(d);
-	pthread_mutex_destroy(&v->qlock);
-	virtio_dev_destroy(d);
+	pthread_mutex_destroy(&v->rxlock);
+	virtio_dev_free(d);
 	free(v);
 }

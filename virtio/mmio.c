@@ -21,7 +21,7 @@ static uint64_t vmmio_read(void *dev, uint64_t off, unsigned int size)
 	case VIRTIO_MMIO_VERSION:
 		return 2;
 	case VIRTIO_MMIO_DEVICE_ID:
-		return d->ops->device_id;
+		return virtio_dev_ops(d)->device_id;
 	case VIRTIO_MMIO_VENDOR_ID:
 		return VIRTIO_MMIO_VENDOR;
 	case VIRTIO_MMIO_DEVICE_FEATURES:
@@ -33,7 +33,7 @@ static uint64_t vmmio_read(void *dev, uint64_t off, unsigned int size)
 	case VIRTIO_MMIO_INTERRUPT_STATUS:
 		return virtio_isr_peek(d);
 	case VIRTIO_MMIO_STATUS:
-		return __atomic_load_n(&d->status, __ATOMIC_ACQUIRE);
+		return virtio_get_status(d);
 	case VIRTIO_MMIO_QUEUE_DESC_LOW:
 	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
 	case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
@@ -47,7 +47,7 @@ static uint64_t vmmio_read(void *dev, uint64_t off, unsigned int size)
 	case VIRTIO_MMIO_SHM_LEN_HIGH:
 		return 0xffffffff; /* no shared memory regions */
 	case VIRTIO_MMIO_CONFIG_GENERATION:
-		return __atomic_load_n(&d->config_generation, __ATOMIC_ACQUIRE);
+		return virtio_get_config_generation(d);
 	}
 	return 0;
 }
@@ -66,16 +66,16 @@ static void vmmio_write(void *dev, uint64_t off, unsigned int size,
 		return;
 	switch (off) {
 	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
-		d->dev_features_sel = v;
+		virtio_set_dev_features_sel(d, v);
 		break;
 	case VIRTIO_MMIO_DRIVER_FEATURES:
 		virtio_set_drv_features(d, v);
 		break;
 	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
-		d->drv_features_sel = v;
+		virtio_set_drv_features_sel(d, v);
 		break;
 	case VIRTIO_MMIO_QUEUE_SEL:
-		d->queue_sel = v;
+		virtio_set_queue_sel(d, v);
 		break;
 	case VIRTIO_MMIO_QUEUE_NUM:
 		virtio_set_queue_num(d, v);

@@ -95,13 +95,6 @@ static void vectors_reset(struct virtio_pci *vp)
 				 __ATOMIC_RELEASE);
 }
 
-static uint16_t *selected_vector(struct virtio_pci *vp)
-{
-	int q = virtio_selected_queue(vp->d);
-
-	return q < 0 ? NULL : &vp->queue_vec[q];
-}
-
 /* 64-bit queue addresses, also reachable as two 32-bit halves. */
 static bool queue_addr_field(uint64_t off, unsigned int size, int *which,
 			     bool *hi)
@@ -133,41 +126,36 @@ static uint64_t common_read(struct virtio_pci *vp, uint64_t off,
 			    unsigned int size)
 {
 	struct virtio_dev *d = vp->d;
-	uint16_t *vec;
+	uint16_t vec;
 	int q;
 
 	if (off >= VIRTIO_PCI_COMMON_Q_DESCLO)
 		return common_read_addr(d, off, size);
 	switch (off << 4 | size) {
 	case VIRTIO_PCI_COMMON_DFSELECT << 4 | 4:
-		return d->dev_features_sel;
+		return virtio_get_dev_features_sel(d);
 	case VIRTIO_PCI_COMMON_DF << 4 | 4:
 		return virtio_get_dev_features(d);
 	case VIRTIO_PCI_COMMON_GFSELECT << 4 | 4:
-		return d->drv_features_sel;
+		return virtio_get_drv_features_sel(d);
 	case VIRTIO_PCI_COMMON_GF << 4 | 4:
-		return d->drv_features_sel < 2
-			       ? (uint32_t)(d->driver_features >>
-					    (32 * d->drv_features_sel))
-			       : 0;
+		return virtio_get_drv_features(d);
 	case VIRTIO_PCI_COMMON_MSIX << 4 | 2:
 		return __atomic_load_n(&vp->config_vec, __ATOMIC_ACQUIRE);
 	case VIRTIO_PCI_COMMON_NUMQ << 4 | 2:
-		return d->ops->nr_queues;
+		return virtio_dev_ops(d)->nr_queues;
 	case VIRTIO_PCI_COMMON_STATUS << 4 | 1:
-		return __atomic_load_n(&d->status, __ATOMIC_ACQUIRE) & 0xff;
+		return virtio_get_status(d) & 0xff;
 	case VIRTIO_PCI_COMMON_CFGGENERATION << 4 | 1:
-		return __atomic_load_n(&d->config_generation,
-				       __ATOMIC_ACQUIRE) &
-		       0xff;
+		return virtio_get_config_generation(d) & 0xff;
 	case VIRTIO_PCI_COMMON_Q_SELECT << 4 | 2:
-		return d->queue_sel & 0xffff;
+		return virtio_get_queue_sel(d) & 0xffff;
 	case VIRTIO_PCI_COMMON_Q_SIZE << 4 | 2:
 		return virtio_get_queue_num(d);
 	case VIRTIO_PCI_COMMON_Q_MSIX << 4 | 2:
-		vec = selected_vector(vp);
-		return vec ? __atomic_load_n(vec, __ATOMIC_ACQUIRE)
-			   : VIRTIO_MSI_NO_VECTOR;
+		return virtio_queue_slot_get(d, vp->queue_vec, &vec)
+			       ? vec
+			       : VIRTIO_MSI_NO_VECTOR;
 	case VIRTIO_PCI_COMMON_Q_ENABLE << 4 | 2:
 		return virtio_queue_ready(d);
 	case VIRTIO_PCI_COMMON_Q_NOFF << 4 | 2:
@@ -193,20 +181,11 @@ static void common_write_addr(struct virtio_dev *d, uint64_t off,
 	}
 }
 
-static void queue_enable(struct virtio_dev *d, uint32_t v)
-{
-	/* queue_size starts at the maximum; the driver may never write it */
-	if (v && virtio_selected_queue(d) >= 0 && !virtio_queue_ready(d))
-		virtio_set_queue_num(d, virtio_get_queue_num(d));
-	virtio_set_queue_ready(d, v);
-}
-
 static void common_write(struct virtio_pci *vp, uint64_t off, unsigned int size,
 			 uint64_t value)
 {
 	struct virtio_dev *d = vp->d;
 	uint32_t v = (uint32_t)value;
-	uint16_t *vec;
 
 	if (off >= VIRTIO_PCI_COMMON_Q_DESCLO) {
 		common_write_addr(d, off, size, value);
@@ -214,10 +193,10 @@ static void common_write(struct virtio_pci *vp, uint64_t off, unsigned int size,
 	}
 	switch (off << 4 | size) {
 	case VIRTIO_PCI_COMMON_DFSELECT << 4 | 4:
-		d->dev_features_sel = v;
+		virtio_set_dev_features_sel(d, v);
 		break;
 	case VIRTIO_PCI_COMMON_GFSELECT << 4 | 4:
-		d->drv_features_sel = v;
+		virtio_set_drv_features_sel(d, v);
 		break;
 	case VIRTIO_PCI_COMMON_GF << 4 | 4:
 		virtio_set_drv_features(d, v);
@@ -233,19 +212,17 @@ static void common_write(struct virtio_pci *vp, uint64_t off, unsigned int size,
 			vectors_reset(vp);
 		break;
 	case VIRTIO_PCI_COMMON_Q_SELECT << 4 | 2:
-		d->queue_sel = v & 0xffff;
+		virtio_set_queue_sel(d, v & 0xffff);
 		break;
 	case VIRTIO_PCI_COMMON_Q_SIZE << 4 | 2:
 		virtio_set_queue_num(d, v & 0xffff);
 		break;
 	case VIRTIO_PCI_COMMON_Q_MSIX << 4 | 2:
-		vec = selected_vector(vp);
-		if (vec)
-			__atomic_store_n(vec, vector_accept(vp, (uint16_t)v),
-					 __ATOMIC_RELEASE);
+		virtio_queue_slot_set(d, vp->queue_vec,
+				      vector_accept(vp, (uint16_t)v));
 		break;
 	case VIRTIO_PCI_COMMON_Q_ENABLE << 4 | 2:
-		queue_enable(d, v & 0xffff);
+		virtio_set_queue_ready(d, v & 0xffff);
 		break;
 	}
 }
@@ -332,15 +309,34 @@ static void vpci_cfg_read(struct pci_dev *pd, uint32_t off, unsigned int size)
 			    (uint32_t)vpci_bar_read(pd, bar, boff, len));
 }
 
+struct msix_ctrl {
+	struct msix *x;
+	uint32_t ctrl;
+};
+
+static void msix_ctrl_apply(void *arg)
+{
+	struct msix_ctrl *c = arg;
+
+	msix_set_control(c->x, c->ctrl & PCI_MSIX_FLAGS_ENABLE,
+			 c->ctrl & PCI_MSIX_FLAGS_MASKALL);
+}
+
+/*
+ * MSI-X enable or function mask changed. Under the device's interrupt
+ * lock, so that an interrupt racing with it either takes the vector or
+ * sets the ISR before the ISR is cleared here; with MSI-X on, the function
+ * must not assert INTx (PCI 3.0, 6.8).
+ */
 static void msix_cap_written(struct virtio_pci *vp)
 {
-	uint32_t ctrl = pci_cfg_get(&vp->pci, vp->msix_cap + PCI_MSIX_FLAGS, 2);
+	struct msix_ctrl c = {
+		&vp->msix,
+		pci_cfg_get(&vp->pci, vp->msix_cap + PCI_MSIX_FLAGS, 2),
+	};
 
-	msix_set_control(&vp->msix, ctrl & PCI_MSIX_FLAGS_ENABLE,
-			 ctrl & PCI_MSIX_FLAGS_MASKALL);
-	/* with MSI-X on, the function must not assert INTx (PCI 3.0, 6.8) */
-	if (ctrl & PCI_MSIX_FLAGS_ENABLE)
-		virtio_isr_read_clear(vp->d);
+	virtio_dev_irq_switch(vp->d, msix_ctrl_apply, &c,
+			      c.ctrl & PCI_MSIX_FLAGS_ENABLE);
 }
 
 static void vpci_cfg_written(struct pci_dev *pd, uint32_t off,
@@ -449,7 +445,7 @@ static uint32_t class_of(uint32_t device_id)
 
 static int vpci_setup(struct virtio_pci *vp)
 {
-	const struct virtio_dev_ops *o = vp->d->ops;
+	const struct virtio_dev_ops *o = virtio_dev_ops(vp->d);
 	int ret;
 
 	ret = pci_dev_init(&vp->pci, &vpci_ops, vp, o->name, VPCI_VENDOR,
@@ -487,8 +483,10 @@ int virtio_pci_create(struct virtio_pci **out, struct virtio_dev *d,
 	struct virtio_pci *vp;
 	int ret;
 
-	if (!d || d->ops->nr_queues + 1 > MSIX_MAX_VECTORS ||
-	    d->ops->config_size > VPCI_NOTIFY_OFF - VPCI_DEVICE_OFF)
+	const struct virtio_dev_ops *o = d ? virtio_dev_ops(d) : NULL;
+
+	if (!d || o->nr_queues + 1 > MSIX_MAX_VECTORS ||
+	    o->config_size > VPCI_NOTIFY_OFF - VPCI_DEVICE_OFF)
 		return -EINVAL;
 	vp = calloc(1, sizeof(*vp));
 	if (!vp)
@@ -498,8 +496,8 @@ int virtio_pci_create(struct virtio_pci **out, struct virtio_dev *d,
 	vp->opaque = opaque;
 	vp->has_msix = host && host->msix;
 	vectors_reset(vp);
-	ret = vp->has_msix ? msix_init(&vp->msix, d->ops->nr_queues + 1,
-				       host->msix, opaque)
+	ret = vp->has_msix ? msix_init(&vp->msix, o->nr_queues + 1, host->msix,
+				       opaque)
 			   : 0;
 	if (ret) {
 		free(vp);
@@ -510,8 +508,10 @@ int virtio_pci_create(struct virtio_pci **out, struct virtio_dev *d,
 		virtio_pci_destroy(vp);
 		return ret;
 	}
-	d->irq = (struct irq_line){ vpci_set_intx, vp, 0 };
+	virtio_dev_set_irq(d, (struct irq_line){ vpci_set_intx, vp, 0 });
 	virtio_dev_set_irq_ops(d, &vpci_irq_ops, vp);
+	/* queue_size starts at the maximum; the driver may never write it */
+	virtio_dev_set_size_default_max(d);
 	*out = vp;
 	return 0;
 }

@@ -106,6 +106,11 @@ void virtq_reset(struct virtq *q)
 	memset(q, 0, sizeof(*q));
 }
 
+int virtq_fail(struct virtq *q, const char *why)
+{
+	return virtq_break(q, "%s", why);
+}
+
 /*
  * Copy one descriptor out of guest memory. The compiler barrier keeps the
  * compiler from re-reading guest memory in place of the copy later: the

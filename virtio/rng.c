@@ -2,7 +2,6 @@
 /* virtio-rng: entropy from the host's getrandom() into the guest. */
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/random.h>
 #include <sys/uio.h>
 
@@ -11,7 +10,8 @@
 #include "lkvm/virtio-devs.h"
 
 #define RNG_QUEUE_SIZE 64
-#define RNG_MAX_IOV 16
+/* a chain holds at most queue-size buffers: every legal chain fits */
+#define RNG_MAX_IOV RNG_QUEUE_SIZE
 
 /* Fill the device-writable buffers of one chain; bytes written. */
 static uint32_t rng_fill(const struct iovec *iov, const struct virtq_chain *c)
@@ -37,37 +37,18 @@ static uint32_t rng_fill(const struct iovec *iov, const struct virtq_chain *c)
 	return written;
 }
 
-static void rng_notify(struct virtio_dev *d, unsigned int q)
+static bool rng_notify(struct virtio_dev *d, unsigned int q,
+		       unsigned int budget)
 {
 	struct iovec iov[RNG_MAX_IOV];
 	struct virtq_chain c;
-	struct virtq *vq = &d->vq[q];
-	char why[sizeof(vq->error)];
-	int ret = 0;
 
-	/* d->lock keeps a reset or queue disable by a vCPU out while this
-	 * thread walks the queue */
-	pthread_mutex_lock(&d->lock);
-	while (vq->ready) {
-		while ((ret = virtq_pop(vq, &c, iov, RNG_MAX_IOV)) > 0)
-			virtq_push(vq, c.head, rng_fill(iov, &c));
-		if (ret < 0)
-			break;
-		/* with EVENT_IDX: ask for a kick at the next new buffer, then
-		 * look again for one that raced with the request */
-		virtq_update_avail_event(vq);
-		if (!virtq_has_work(vq))
-			break;
+	while (budget--) {
+		if (virtio_queue_pop(d, q, &c, iov, RNG_MAX_IOV) <= 0)
+			return false;
+		virtio_queue_push(d, q, c.head, rng_fill(iov, &c));
 	}
-	virtio_dev_used(d, q);
-	memcpy(why, vq->error, sizeof(why));
-	pthread_mutex_unlock(&d->lock);
-	if (ret < 0) {
-		pr_warn_ratelimited(&d->rl,
-				    "%s: queue %u: %s: device needs reset",
-				    d->ops->name, q, why);
-		virtio_dev_needs_reset(d);
-	}
+	return virtio_queue_has_work(d, q);
 }
 
 static const struct virtio_dev_ops rng_ops = {
@@ -81,19 +62,10 @@ static const struct virtio_dev_ops rng_ops = {
 struct virtio_dev *virtio_rng_create(const struct gmem *mem,
 				     struct irq_line irq)
 {
-	struct virtio_dev *d = calloc(1, sizeof(*d));
-
-	if (!d || virtio_dev_init(d, &rng_ops, NULL, mem, 0, irq)) {
-		free(d);
-		return NULL;
-	}
-	return d;
+	return virtio_dev_new(&rng_ops, NULL, mem, 0, irq);
 }
 
 void virtio_rng_destroy(struct virtio_dev *d)
 {
-	if (!d)
-		return;
-	virtio_dev_destroy(d);
-	free(d);
+	virtio_dev_free(d);
 }

@@ -11,12 +11,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define CONSOLE_RING 65536
-/* Buffered output: at most this many bytes wait for a newline, ... */
+/* Buffered output waits in a ring of this size for the writer thread; a
+ * guest that writes faster than the output drains loses the excess. */
+#define CONSOLE_OUT_RING 65536
+/* A partial line is written when this many bytes wait, ... */
 #define CONSOLE_OUT_BUF 4096
-/* ... and for at most this long after the first of them. */
+/* ... or this long after the first of them. */
 #define CONSOLE_OUT_DELAY_MS 10
+/* At exit, output that cannot be written within this long is dropped. */
+#define CONSOLE_OUT_DRAIN_MS 1000
 
 struct uart;
 
@@ -28,14 +34,23 @@ struct console {
 	unsigned long dropped;
 	struct uart *uart; /* when set, input goes to its FIFO */
 
-	/* Output (console_buffer_output()); out_lock orders all writers. */
+	/*
+	 * Output. Unbuffered, console_write() writes at once. Buffered
+	 * (console_buffer_output()), writers only copy into out[] under
+	 * out_lock; the writer thread alone calls write(2), without the
+	 * lock, so a slow or stuck output never blocks a vCPU.
+	 */
 	pthread_mutex_t out_lock;
-	pthread_cond_t out_cond;
-	uint8_t out[CONSOLE_OUT_BUF];
-	size_t out_len;
-	bool out_buffered; /* the flusher thread runs */
-	bool out_armed; /* the flusher has a deadline running */
+	pthread_cond_t out_cond; /* to the writer: bytes, a flush, stop */
+	pthread_cond_t out_idle; /* from the writer: out[] emptied */
+	uint8_t out[CONSOLE_OUT_RING];
+	size_t out_head, out_len;
+	struct timespec out_since; /* when the oldest waiting byte came */
+	bool out_now; /* a newline or a drain: write without waiting */
+	bool out_buffered; /* the writer thread runs */
 	bool out_stop;
+	bool out_dead; /* the output failed (EPIPE...): drop from now on */
+	unsigned long long out_dropped; /* bytes lost: ring full or dead */
 	pthread_t flusher;
 };
 
@@ -44,26 +59,30 @@ void console_init(struct console *c, int out_fd);
 void console_destroy(struct console *c);
 
 /*
- * Send all of buf to the host output, in order with every other caller
- * (retries short writes; a broken output drops the bytes). Unbuffered,
- * the bytes are written at once. Buffered, they are written when they
- * complete a line (up to the last newline and everything before it), when
- * CONSOLE_OUT_BUF bytes wait, or CONSOLE_OUT_DELAY_MS after the oldest
- * waiting byte arrived: a prompt without a newline still shows at once
- * to a human, while a boot log costs a write(2) per line, not per byte.
+ * Send all of buf to the host output, in order with every other caller.
+ * Unbuffered, the bytes are written at once (retrying short writes; a
+ * broken output drops them). Buffered, they are copied into the output
+ * ring and this never blocks on the output: the writer thread writes them
+ * when they complete a line, when CONSOLE_OUT_BUF bytes wait, or
+ * CONSOLE_OUT_DELAY_MS after the oldest waiting byte arrived (a prompt
+ * without a newline still shows at once to a human, while a boot log
+ * costs a write(2) per line, not per byte). Bytes that do not fit in the
+ * ring, or come after the output failed, are dropped and counted.
  * Thread-safe.
  */
 void console_write(struct console *c, const uint8_t *buf, size_t len);
 
 /*
- * Buffer the output from now on; starts the thread that writes a partial
- * line out after CONSOLE_OUT_DELAY_MS. Returns 0, or the pthread error
- * negated (output then stays unbuffered).
+ * Buffer the output from now on; starts the writer thread. Returns 0, or
+ * the pthread error negated (output then stays unbuffered).
  */
 int console_buffer_output(struct console *c);
 
-/* Write out any buffered output now (before exiting or logging). */
+/* Write out buffered output now, waiting at most CONSOLE_OUT_DRAIN_MS. */
 void console_drain(struct console *c);
+
+/* Bytes of output dropped so far. */
+unsigned long long console_dropped(struct console *c);
 
 /* Queue host input, then move what fits into the UART. Input beyond the
  * ring's room is dropped and counted. */

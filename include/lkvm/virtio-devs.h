@@ -5,6 +5,7 @@
 #define LKVM_VIRTIO_DEVS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "lkvm/virtio.h"
 
@@ -27,7 +28,7 @@ void virtio_rng_destroy(struct virtio_dev *d);
  * WRITE_ZEROES otherwise; GET_ID returns disk_serial(). With O_DIRECT,
  * requests whose offset or length is not a multiple of the block size fail
  * with IOERR and unaligned buffers are bounced (up to 4 MiB, IOERR above).
- * Returns NULL on allocation or thread failure.
+ * Returns NULL on allocation or thread failure (errno says which).
  */
 struct virtio_dev *virtio_blk_create(const struct gmem *mem,
 				     struct irq_line irq, struct disk *disk,
@@ -35,6 +36,12 @@ struct virtio_dev *virtio_blk_create(const struct gmem *mem,
 /* Wait for in-flight requests to complete, then free d (not the disk). No
  * notify may run concurrently. NULL is ignored. */
 void virtio_blk_destroy(struct virtio_dev *d);
+
+/* Requests completed without error, by kind (--stats). */
+struct virtio_blk_stats {
+	uint64_t reads, writes, flushes;
+};
+void virtio_blk_get_stats(struct virtio_dev *d, struct virtio_blk_stats *st);
 
 struct console;
 
@@ -57,9 +64,9 @@ struct virtio_dev *virtio_console_create(const struct gmem *mem,
 					 struct irq_line irq,
 					 struct console *con);
 /*
- * Host input is waiting in con: fill posted receive buffers now. Called by
- * the machine's input thread after console_input(); takes d->lock and the
- * device's queue lock, so never call it with d->lock held.
+ * Host input is waiting in con: fill posted receive buffers now (one
+ * bounded turn; more is left to virtio_notify()). Called by the machine's
+ * input thread after console_input().
  */
 void virtio_console_input(struct virtio_dev *d);
 /* Free d (not the console). No notify or input call may run concurrently.

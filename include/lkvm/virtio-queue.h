@@ -71,6 +71,13 @@ int virtq_enable(struct virtq *q, const struct gmem *mem, uint16_t num,
 /* Back to not ready with all state cleared (device or queue reset). */
 void virtq_reset(struct virtq *q);
 
+/*
+ * Mark the queue broken for a reason the device found (why is copied into
+ * q->error unless it already broke): virtq_pop() returns -EINVAL from now
+ * on. Returns -EINVAL.
+ */
+int virtq_fail(struct virtq *q, const char *why);
+
 /* One descriptor chain taken from the available ring. */
 struct virtq_chain {
 	uint16_t head; /* the id to hand back to virtq_push() */

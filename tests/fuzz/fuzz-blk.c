@@ -94,21 +94,21 @@ static struct virtio_dev *get_dev(unsigned int flags)
 
 static void enable(struct virtio_dev *d, bool event_idx)
 {
-	uint64_t f = d->features;
+	uint64_t f = virtio_dev_features(d);
 
 	if (!event_idx)
 		f &= ~(1ULL << 29); /* VIRTIO_RING_F_EVENT_IDX */
 	virtio_set_status(d, 0);
 	virtio_set_status(d,
 			  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	d->drv_features_sel = 0;
+	virtio_set_drv_features_sel(d, 0);
 	virtio_set_drv_features(d, (uint32_t)f);
-	d->drv_features_sel = 1;
+	virtio_set_drv_features_sel(d, 1);
 	virtio_set_drv_features(d, (uint32_t)(f >> 32));
 	virtio_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
 				     VIRTIO_CONFIG_S_DRIVER |
 				     VIRTIO_CONFIG_S_FEATURES_OK);
-	d->queue_sel = 0;
+	virtio_set_queue_sel(d, 0);
 	virtio_set_queue_num(d, QSIZE);
 	virtio_set_queue_addr(d, 0, false, (uint32_t)DESC_GPA);
 	virtio_set_queue_addr(d, 1, false, (uint32_t)AVAIL_GPA);
@@ -219,7 +219,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	__atomic_store_n((uint16_t *)(void *)host(AVAIL_GPA + 2), idx,
 			 __ATOMIC_RELEASE);
 	virtio_notify(d, 0);
-	needs_reset = d->status & VIRTIO_CONFIG_S_NEEDS_RESET;
+	needs_reset = virtio_get_status(d) & VIRTIO_CONFIG_S_NEEDS_RESET;
 	virtio_set_status(d, 0); /* waits for every request in flight */
 	check(d, reqs, nreq, needs_reset);
 	return 0;

@@ -183,7 +183,7 @@ static void check_rx(const struct vring_desc *dp, void *arg)
 /* Check the used entries that appeared since the last call. */
 static void check_used(void)
 {
-	bool broken = st.d->status & VIRTIO_CONFIG_S_NEEDS_RESET;
+	bool broken = virtio_get_status(st.d) & VIRTIO_CONFIG_S_NEEDS_RESET;
 	unsigned int q;
 
 	for (q = 0; q < 2; q++) {
@@ -233,21 +233,21 @@ static void check_output(void)
 static void enable(bool event_idx)
 {
 	struct virtio_dev *d = st.d;
-	uint64_t f = d->features;
+	uint64_t f = virtio_dev_features(d);
 	uint32_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
 	unsigned int q;
 
 	if (!event_idx)
 		f &= ~(1ULL << 29); /* VIRTIO_RING_F_EVENT_IDX */
 	virtio_set_status(d, s);
-	d->drv_features_sel = 0;
+	virtio_set_drv_features_sel(d, 0);
 	virtio_set_drv_features(d, (uint32_t)f);
-	d->drv_features_sel = 1;
+	virtio_set_drv_features_sel(d, 1);
 	virtio_set_drv_features(d, (uint32_t)(f >> 32));
 	s |= VIRTIO_CONFIG_S_FEATURES_OK;
 	virtio_set_status(d, s);
 	for (q = 0; q < 2; q++) {
-		d->queue_sel = q;
+		virtio_set_queue_sel(d, q);
 		virtio_set_queue_num(d, QSIZE);
 		virtio_set_queue_addr(d, 0, false, (uint32_t)RING_GPA(q));
 		virtio_set_queue_addr(d, 1, false,

@@ -133,7 +133,7 @@ static void check(struct virtio_dev *d, const struct line *l)
 {
 	uint32_t s = rd(d, VIRTIO_MMIO_STATUS);
 	uint32_t isr = rd(d, VIRTIO_MMIO_INTERRUPT_STATUS);
-	uint32_t sel = d->queue_sel, q;
+	uint32_t sel = virtio_get_queue_sel(d), q;
 
 	if ((s & VIRTIO_CONFIG_S_DRIVER_OK) &&
 	    !(s & VIRTIO_CONFIG_S_FEATURES_OK))
@@ -141,15 +141,18 @@ static void check(struct virtio_dev *d, const struct line *l)
 	if (isr & ~3u || l->level != (isr != 0))
 		abort();
 	for (q = 0; q < VIRTIO_MAX_QUEUES + 1; q++) {
-		bool ready = q < d->ops->nr_queues && d->vq[q].ready;
+		bool ready = q < virtio_dev_ops(d)->nr_queues &&
+			     virtio_queue_copy(d, q).ready;
 
 		wr(d, VIRTIO_MMIO_QUEUE_SEL, q);
 		if (rd(d, VIRTIO_MMIO_QUEUE_READY) != ready)
 			abort();
-		if (q >= d->ops->nr_queues && rd(d, VIRTIO_MMIO_QUEUE_NUM_MAX))
+		if (q >= virtio_dev_ops(d)->nr_queues &&
+		    rd(d, VIRTIO_MMIO_QUEUE_NUM_MAX))
 			abort();
-		if (q < VIRTIO_MAX_QUEUES && q >= d->ops->nr_queues &&
-		    d->vq[q].ready)
+		if (q < VIRTIO_MAX_QUEUES &&
+		    q >= virtio_dev_ops(d)->nr_queues &&
+		    virtio_queue_copy(d, q).ready)
 			abort();
 	}
 	wr(d, VIRTIO_MMIO_QUEUE_SEL, sel);
@@ -225,8 +228,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* a reset always leaves the device quiet */
 	wr(d, VIRTIO_MMIO_STATUS, 0);
-	if (rd(d, VIRTIO_MMIO_STATUS) || l.level || d->isr ||
-	    d->driver_features)
+	if (rd(d, VIRTIO_MMIO_STATUS) || l.level || virtio_isr_peek(d) ||
+	    virtio_dev_driver_features(d))
 		abort();
 	virtio_rng_destroy(d);
 	return 0;

@@ -138,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ecam_wr(h, PCI_COMMAND, 2,
 				PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 		}
-		v = __atomic_load_n(&d->status, __ATOMIC_ACQUIRE);
+		v = virtio_get_status(d);
 		if (v & VIRTIO_CONFIG_S_DRIVER_OK &&
 		    !(v & VIRTIO_CONFIG_S_FEATURES_OK))
 			abort();

@@ -100,14 +100,14 @@ static bool tb_enable(struct tb *t)
 
 	virtio_set_status(d,
 			  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	d->drv_features_sel = 0;
-	virtio_set_drv_features(d, (uint32_t)d->features);
-	d->drv_features_sel = 1;
-	virtio_set_drv_features(d, (uint32_t)(d->features >> 32));
+	virtio_set_drv_features_sel(d, 0);
+	virtio_set_drv_features(d, (uint32_t)virtio_dev_features(d));
+	virtio_set_drv_features_sel(d, 1);
+	virtio_set_drv_features(d, (uint32_t)(virtio_dev_features(d) >> 32));
 	virtio_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
 				     VIRTIO_CONFIG_S_DRIVER |
 				     VIRTIO_CONFIG_S_FEATURES_OK);
-	d->queue_sel = 0;
+	virtio_set_queue_sel(d, 0);
 	virtio_set_queue_num(d, QSIZE);
 	virtio_set_queue_addr(d, 0, false, (uint32_t)DESC_GPA);
 	virtio_set_queue_addr(d, 1, false, (uint32_t)AVAIL_GPA);
@@ -280,8 +280,8 @@ static void test_config(void)
 	uint64_t f;
 
 	REQUIRE(t);
-	ops = t->d->ops;
-	f = t->d->features;
+	ops = virtio_dev_ops(t->d);
+	f = virtio_dev_features(t->d);
 	CHECK_EQ(ops->device_id, 2);
 	CHECK_EQ(ops->queue_max, 256);
 	CHECK_EQ(ops->config_read(t->d, 0, 8), DISK_SECTORS);
@@ -411,8 +411,8 @@ static void test_ro(void)
 						       .num_sectors = 1 };
 
 	REQUIRE(t);
-	CHECK(t->d->features & 1ULL << VIRTIO_BLK_F_RO);
-	CHECK(!(t->d->features & 1ULL << VIRTIO_BLK_F_DISCARD));
+	CHECK(virtio_dev_features(t->d) & 1ULL << VIRTIO_BLK_F_RO);
+	CHECK(!(virtio_dev_features(t->d) & 1ULL << VIRTIO_BLK_F_DISCARD));
 	memset(host(t, BUF_GPA), 0, 512);
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_OUT, 0, 512, false, NULL),
 		 VIRTIO_BLK_S_IOERR);
@@ -470,7 +470,7 @@ static void test_malformed(void)
 	virtio_notify(t->d, 0);
 	REQUIRE(tb_wait_used(t, 1));
 	CHECK_EQ(used_len(t, 0), 0);
-	CHECK(t->d->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	CHECK(virtio_get_status(t->d) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	CHECK(!virtio_dev_live(t->d));
 	/* reset, then a header shorter than 16 bytes */
 	virtio_set_status(t->d, 0);
@@ -483,7 +483,7 @@ static void test_malformed(void)
 	tb_avail(t, 0);
 	virtio_notify(t->d, 0);
 	REQUIRE(tb_wait_used(t, 1));
-	CHECK(t->d->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	CHECK(virtio_get_status(t->d) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	CHECK_EQ(*host(t, STATUS_GPA), 0xee);
 	tb_free(t);
 }

@@ -63,7 +63,7 @@ static uint32_t get32(struct tc *t, uint64_t gpa)
 
 static void enable_queue(struct virtio_dev *d, unsigned int q)
 {
-	d->queue_sel = q;
+	virtio_set_queue_sel(d, q);
 	virtio_set_queue_num(d, QSIZE);
 	virtio_set_queue_addr(d, 0, false, (uint32_t)DESC_GPA(q));
 	virtio_set_queue_addr(d, 0, true, (uint32_t)(DESC_GPA(q) >> 32));
@@ -85,10 +85,10 @@ static bool tc_enable(struct tc *t, bool driver_ok)
 	/* fresh rings, as a driver lays them out after a reset */
 	memset(host(t, RING_GPA(0)), 0, BUF_GPA - RING_GPA(0));
 	virtio_set_status(d, s);
-	d->drv_features_sel = 0;
-	virtio_set_drv_features(d, (uint32_t)d->features);
-	d->drv_features_sel = 1;
-	virtio_set_drv_features(d, (uint32_t)(d->features >> 32));
+	virtio_set_drv_features_sel(d, 0);
+	virtio_set_drv_features(d, (uint32_t)virtio_dev_features(d));
+	virtio_set_drv_features_sel(d, 1);
+	virtio_set_drv_features(d, (uint32_t)(virtio_dev_features(d) >> 32));
 	s |= VIRTIO_CONFIG_S_FEATURES_OK;
 	virtio_set_status(d, s);
 	enable_queue(d, RXQ);
@@ -96,10 +96,10 @@ static bool tc_enable(struct tc *t, bool driver_ok)
 	if (driver_ok)
 		virtio_set_status(d, s | VIRTIO_CONFIG_S_DRIVER_OK);
 	t->avail_idx[0] = t->avail_idx[1] = 0;
-	d->queue_sel = RXQ;
+	virtio_set_queue_sel(d, RXQ);
 	if (!virtio_queue_ready(d))
 		return false;
-	d->queue_sel = TXQ;
+	virtio_set_queue_sel(d, TXQ);
 	return virtio_queue_ready(d) && virtio_dev_live(d) == driver_ok;
 }
 
@@ -210,21 +210,25 @@ static void test_identity(void)
 
 	REQUIRE(t);
 	d = t->d;
-	CHECK_EQ(d->ops->device_id, VIRTIO_ID_CONSOLE);
-	CHECK_EQ(d->ops->nr_queues, 2);
-	CHECK_EQ(d->ops->config_size, sizeof(struct virtio_console_config));
-	CHECK(!(d->features & (1ULL << VIRTIO_CONSOLE_F_SIZE)));
-	CHECK(!(d->features & (1ULL << VIRTIO_CONSOLE_F_MULTIPORT)));
-	CHECK(!(d->features & (1ULL << VIRTIO_CONSOLE_F_EMERG_WRITE)));
-	CHECK(d->features & (1ULL << VIRTIO_F_VERSION_1));
-	CHECK_EQ(d->ops->config_read(d, 0, 2), 0); /* cols */
-	CHECK_EQ(d->ops->config_read(d, 2, 2), 0); /* rows */
-	CHECK_EQ(d->ops->config_read(d, 4, 4), 1); /* max_nr_ports */
-	CHECK_EQ(d->ops->config_read(d, 0, 8), 0x100000000ULL);
-	CHECK_EQ(d->ops->config_read(d, 12, 1), 0); /* past the end */
-	CHECK_EQ(d->ops->config_read(d, 10, 4), 0);
-	CHECK_EQ(d->ops->config_read(d, UINT32_MAX, 4), 0);
-	d->ops->config_write(d, 8, 4, 'x'); /* emerg_wr: not offered */
+	CHECK_EQ(virtio_dev_ops(d)->device_id, VIRTIO_ID_CONSOLE);
+	CHECK_EQ(virtio_dev_ops(d)->nr_queues, 2);
+	CHECK_EQ(virtio_dev_ops(d)->config_size,
+		 sizeof(struct virtio_console_config));
+	CHECK(!(virtio_dev_features(d) & (1ULL << VIRTIO_CONSOLE_F_SIZE)));
+	CHECK(!(virtio_dev_features(d) & (1ULL << VIRTIO_CONSOLE_F_MULTIPORT)));
+	CHECK(!(virtio_dev_features(d) &
+		(1ULL << VIRTIO_CONSOLE_F_EMERG_WRITE)));
+	CHECK(virtio_dev_features(d) & (1ULL << VIRTIO_F_VERSION_1));
+	CHECK_EQ(virtio_dev_ops(d)->config_read(d, 0, 2), 0); /* cols */
+	CHECK_EQ(virtio_dev_ops(d)->config_read(d, 2, 2), 0); /* rows */
+	CHECK_EQ(virtio_dev_ops(d)->config_read(d, 4, 4), 1); /* max_nr_ports */
+	CHECK_EQ(virtio_dev_ops(d)->config_read(d, 0, 8), 0x100000000ULL);
+	CHECK_EQ(virtio_dev_ops(d)->config_read(d, 12, 1),
+		 0); /* past the end */
+	CHECK_EQ(virtio_dev_ops(d)->config_read(d, 10, 4), 0);
+	CHECK_EQ(virtio_dev_ops(d)->config_read(d, UINT32_MAX, 4), 0);
+	virtio_dev_ops(d)->config_write(d, 8, 4,
+					'x'); /* emerg_wr: not offered */
 	CHECK_EQ(drain_out(t, (char[4]){ 0 }, 4), 0);
 	tc_free(t);
 }
@@ -271,7 +275,7 @@ static void test_rx_no_input(void)
 	virtio_notify(t->d, RXQ);
 	virtio_console_input(t->d);
 	CHECK_EQ(used_idx(t, RXQ), 0);
-	CHECK_EQ(t->d->vq[RXQ].last_avail, 0); /* not popped */
+	CHECK_EQ(virtio_queue_copy(t->d, RXQ).last_avail, 0); /* not popped */
 	CHECK_EQ(virtio_isr_peek(t->d), 0);
 	/* the chain is still there for later input */
 	host_input(t, "k");
@@ -334,7 +338,8 @@ static void test_rx_spans_buffers(void)
 	CHECK(!memcmp(host(t, BUF(0)), "0123", 4));
 	CHECK(!memcmp(host(t, BUF(1)), "4567", 4));
 	CHECK(!memcmp(host(t, BUF(2)), "89", 2));
-	CHECK_EQ(t->d->vq[RXQ].last_avail, 3); /* the 4th stays posted */
+	CHECK_EQ(virtio_queue_copy(t->d, RXQ).last_avail,
+		 3); /* the 4th stays posted */
 	host_input(t, "ab");
 	virtio_console_input(t->d);
 	REQUIRE(CHECK_EQ(used_idx(t, RXQ), 4));
@@ -390,7 +395,8 @@ static void test_rx_not_live(void)
 	host_input(t, "x");
 	virtio_console_input(t->d);
 	CHECK_EQ(used_idx(t, RXQ), 0);
-	virtio_set_status(t->d, t->d->status | VIRTIO_CONFIG_S_DRIVER_OK);
+	virtio_set_status(t->d,
+			  virtio_get_status(t->d) | VIRTIO_CONFIG_S_DRIVER_OK);
 	REQUIRE(virtio_dev_live(t->d));
 	virtio_console_input(t->d);
 	CHECK_EQ(used_idx(t, RXQ), 1);
@@ -430,7 +436,7 @@ static void test_tx_malformed(void)
 	tc_desc(t, TXQ, 0, BUF(0), 4, F_NEXT, QSIZE); /* next out of range */
 	tc_avail(t, TXQ, 0);
 	virtio_notify(t->d, TXQ);
-	CHECK(t->d->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	CHECK(virtio_get_status(t->d) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	CHECK(!virtio_dev_live(t->d));
 	CHECK(virtio_isr_peek(t->d) & VIRTIO_ISR_CONFIG);
 	CHECK_EQ(used_idx(t, TXQ), 0);
@@ -458,7 +464,7 @@ static void test_rx_malformed(void)
 	CHECK(virtio_dev_live(t->d)); /* no input: not looked at yet */
 	host_input(t, "x");
 	virtio_console_input(t->d);
-	CHECK(t->d->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	CHECK(virtio_get_status(t->d) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	CHECK_EQ(used_idx(t, RXQ), 0);
 	tc_free(t);
 }

@@ -57,7 +57,7 @@ struct tv {
 static uint64_t fake_config_read(struct virtio_dev *d, uint32_t off,
 				 unsigned int size)
 {
-	struct fake *f = d->priv;
+	struct fake *f = virtio_dev_priv(d);
 	uint64_t v = 0;
 
 	memcpy(&v, f->cfg + off, size);
@@ -67,22 +67,25 @@ static uint64_t fake_config_read(struct virtio_dev *d, uint32_t off,
 static void fake_config_write(struct virtio_dev *d, uint32_t off,
 			      unsigned int size, uint64_t value)
 {
-	struct fake *f = d->priv;
+	struct fake *f = virtio_dev_priv(d);
 
 	memcpy(f->cfg + off, &value, size);
 }
 
-static void fake_notify(struct virtio_dev *d, unsigned int q)
+static bool fake_notify(struct virtio_dev *d, unsigned int q,
+			unsigned int budget)
 {
-	struct fake *f = d->priv;
+	struct fake *f = virtio_dev_priv(d);
 
+	(void)budget;
 	f->notifies++;
 	f->last_q = q;
+	return false;
 }
 
 static void fake_reset(struct virtio_dev *d)
 {
-	struct fake *f = d->priv;
+	struct fake *f = virtio_dev_priv(d);
 
 	f->resets++;
 }
@@ -126,12 +129,7 @@ static struct tv *tv_new(bool rng)
 	if (rng) {
 		t->d = virtio_rng_create(&t->mem, irq);
 	} else {
-		t->d = calloc(1, sizeof(*t->d));
-		if (t->d && virtio_dev_init(t->d, &fake_ops, &t->fake, &t->mem,
-					    0, irq)) {
-			free(t->d);
-			t->d = NULL;
-		}
+		t->d = virtio_dev_new(&fake_ops, &t->fake, &t->mem, 0, irq);
 	}
 	if (t->d)
 		return t;
@@ -146,8 +144,7 @@ static void tv_free(struct tv *t)
 	if (t->rng) {
 		virtio_rng_destroy(t->d);
 	} else {
-		virtio_dev_destroy(t->d);
-		free(t->d);
+		virtio_dev_free(t->d);
 	}
 	free(t->ram);
 	free(t);
@@ -297,8 +294,8 @@ static void test_access_size(void)
 				      1);
 	}
 	CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS), 0);
-	CHECK_EQ(t->d->queue_sel, 0);
-	CHECK_EQ(t->d->dev_features_sel, 0);
+	CHECK_EQ(virtio_get_queue_sel(t->d), 0);
+	CHECK_EQ(virtio_get_dev_features_sel(t->d), 0);
 	/* unaligned offsets inside a register */
 	CHECK_EQ(rd(t, VIRTIO_MMIO_MAGIC_VALUE + 1), 0);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_VERSION + 2), 0);
@@ -329,7 +326,7 @@ static void test_features_select(void)
 	/* a driver feature word out of range is ignored */
 	wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 2);
 	wr(t, VIRTIO_MMIO_DRIVER_FEATURES, 0xffffffff);
-	CHECK_EQ(t->d->driver_features, 0);
+	CHECK_EQ(virtio_dev_driver_features(t->d), 0);
 	tv_free(t);
 }
 
@@ -341,19 +338,21 @@ static void test_driver_features(void)
 	REQUIRE(t);
 	negotiate(t, (uint32_t)ev, 1);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS), S_ACK | S_DRV | S_FOK);
-	CHECK_EQ(t->d->driver_features, ev | 1ULL << VIRTIO_F_VERSION_1);
+	CHECK_EQ(virtio_dev_driver_features(t->d),
+		 ev | 1ULL << VIRTIO_F_VERSION_1);
 	/* fixed once FEATURES_OK is set */
 	wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	wr(t, VIRTIO_MMIO_DRIVER_FEATURES, 0);
 	wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	wr(t, VIRTIO_MMIO_DRIVER_FEATURES, 0xffffffff);
-	CHECK_EQ(t->d->driver_features, ev | 1ULL << VIRTIO_F_VERSION_1);
+	CHECK_EQ(virtio_dev_driver_features(t->d),
+		 ev | 1ULL << VIRTIO_F_VERSION_1);
 	/* a later write replaces the word before FEATURES_OK */
 	wr(t, VIRTIO_MMIO_STATUS, 0);
 	wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	wr(t, VIRTIO_MMIO_DRIVER_FEATURES, 0xffffffff);
 	wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)ev);
-	CHECK_EQ(t->d->driver_features, ev);
+	CHECK_EQ(virtio_dev_driver_features(t->d), ev);
 	tv_free(t);
 }
 
@@ -458,9 +457,11 @@ static void test_queue_sel_range(void)
 	/* ignored, not an error: no NEEDS_RESET, nothing stored */
 	CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS), S_ACK | S_DRV | S_FOK);
 	for (i = 0; i < VIRTIO_MAX_QUEUES; i++) {
-		CHECK(!t->d->vq[i].ready);
-		CHECK_EQ(t->d->queue_num[i], 0);
-		CHECK_EQ(t->d->queue_desc[i], 0);
+		CHECK(!virtio_queue_copy(t->d, i).ready);
+		virtio_set_queue_sel(t->d, i);
+		CHECK_EQ(virtio_get_queue_num(t->d),
+			 i < fake_ops.nr_queues ? FAKE_QMAX : 0);
+		CHECK_EQ(virtio_get_queue_addr(t->d, 0, false), 0);
 	}
 	tv_free(t);
 }
@@ -478,7 +479,7 @@ static bool setup_refused(struct tv *t, uint32_t num, uint64_t desc,
 	ok = CHECK_EQ(queue_setup(t, 0, num, desc, avail, used), 0) &&
 	     CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS),
 		      S_ACK | S_DRV | S_FOK | S_NR) &&
-	     CHECK(!t->d->vq[0].ready) &&
+	     CHECK(!virtio_queue_copy(t->d, 0).ready) &&
 	     CHECK(rd(t, VIRTIO_MMIO_CONFIG_GENERATION) != gen) &&
 	     /* not yet DRIVER_OK: no interrupt */
 	     CHECK_EQ(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS), 0) &&
@@ -567,12 +568,12 @@ static void test_queue_ok(void)
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_DESC_HIGH), 0);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW), (uint32_t)AVAIL_GPA);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_USED_LOW), (uint32_t)used_hi);
-	CHECK(t->d->vq[1].ready);
-	CHECK_EQ(t->d->vq[1].num, FAKE_QMAX);
-	CHECK(t->d->vq[1].used == (void *)host(t, used_hi));
+	CHECK(virtio_queue_copy(t->d, 1).ready);
+	CHECK_EQ(virtio_queue_copy(t->d, 1).num, FAKE_QMAX);
+	CHECK(virtio_queue_copy(t->d, 1).used == (void *)host(t, used_hi));
 	wr(t, VIRTIO_MMIO_QUEUE_SEL, 0);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_READY), 1);
-	CHECK_EQ(t->d->vq[0].num, 1);
+	CHECK_EQ(virtio_queue_copy(t->d, 0).num, 1);
 	/* high words are kept */
 	wr(t, VIRTIO_MMIO_QUEUE_READY, 0);
 	wr(t, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0x12345678);
@@ -597,20 +598,20 @@ static void test_queue_locked_while_ready(void)
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_DESC_HIGH), DESC_GPA >> 32);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW), (uint32_t)AVAIL_GPA);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_USED_LOW), (uint32_t)USED_GPA);
-	CHECK_EQ(t->d->queue_num[0], 8);
+	CHECK_EQ(virtio_get_queue_num(t->d), 8);
 	/* QueueReady=1 again changes nothing */
 	wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_READY), 1);
-	CHECK_EQ(t->d->vq[0].num, 8);
+	CHECK_EQ(virtio_queue_copy(t->d, 0).num, 8);
 	/* after QueueReady=0 the registers are writable again */
 	wr(t, VIRTIO_MMIO_QUEUE_READY, 0);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_READY), 0);
-	CHECK(!t->d->vq[0].ready);
+	CHECK(!virtio_queue_copy(t->d, 0).ready);
 	wr(t, VIRTIO_MMIO_QUEUE_NUM, 4);
-	CHECK_EQ(t->d->queue_num[0], 4);
+	CHECK_EQ(virtio_get_queue_num(t->d), 4);
 	wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_READY), 1);
-	CHECK_EQ(t->d->vq[0].num, 4);
+	CHECK_EQ(virtio_queue_copy(t->d, 0).num, 4);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS), S_ACK | S_DRV | S_FOK);
 	tv_free(t);
 }
@@ -645,11 +646,16 @@ static void test_reset(void)
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_DESC_HIGH), 0);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW), 0);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_USED_LOW), 0);
-	CHECK_EQ(t->d->driver_features, 0);
-	CHECK_EQ(t->d->dev_features_sel, 0);
+	CHECK_EQ(virtio_dev_driver_features(t->d), 0);
+	CHECK_EQ(virtio_get_dev_features_sel(t->d), 0);
 	for (q = 0; q < VIRTIO_MAX_QUEUES; q++) {
-		CHECK(!t->d->vq[q].ready);
-		CHECK_EQ(t->d->queue_num[q], 0);
+		CHECK(!virtio_queue_copy(t->d, q).ready);
+		virtio_set_queue_sel(t->d, q);
+		/* size unwritten: reads as the maximum (0 for no queue) */
+		CHECK_EQ(virtio_get_queue_num(t->d),
+			 q < virtio_dev_ops(t->d)->nr_queues
+				 ? virtio_dev_ops(t->d)->queue_max
+				 : 0);
 	}
 	CHECK(!virtio_dev_live(t->d));
 	/* a notification after reset does nothing */
@@ -779,7 +785,11 @@ static void test_config_generation(void)
 	gen = rd(t, VIRTIO_MMIO_CONFIG_GENERATION);
 	negotiate(t, 0, 1);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_CONFIG_GENERATION), gen);
-	virtio_dev_needs_reset(t->d);
+	/* a refused queue set-up sets NEEDS_RESET: a configuration change */
+	wr(t, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(t, VIRTIO_MMIO_QUEUE_NUM, 3);
+	wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
+	CHECK(rd(t, VIRTIO_MMIO_STATUS) & S_NR);
 	CHECK(rd(t, VIRTIO_MMIO_CONFIG_GENERATION) != gen);
 	gen = rd(t, VIRTIO_MMIO_CONFIG_GENERATION);
 	virtio_dev_config_changed(t->d);

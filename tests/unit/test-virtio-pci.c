@@ -479,9 +479,11 @@ static void cfg8_write(struct virtio_dev *d, uint32_t off, unsigned int size,
 	memcpy(cfg8 + off, &value, size);
 }
 
-static void cfg8_notify(struct virtio_dev *d, unsigned int q)
+static bool cfg8_notify(struct virtio_dev *d, unsigned int q,
+			unsigned int budget)
 {
-	(void)d, (void)q;
+	(void)d, (void)q, (void)budget;
+	return false;
 }
 
 static const struct virtio_dev_ops cfg8_ops = {
@@ -500,16 +502,16 @@ static const struct virtio_dev_ops cfg8_ops = {
  * dropped. */
 static void test_config_bounds_shared(void)
 {
-	struct virtio_dev d;
+	struct virtio_dev *d;
 	struct virtio_pci *vp;
 	struct pci_host *h;
 	struct tp sink = { 0 };
 	void *w;
 
-	REQUIRE(!virtio_dev_init(&d, &cfg8_ops, NULL, NULL, 0,
-				 (struct irq_line){ 0 }));
+	d = virtio_dev_new(&cfg8_ops, NULL, NULL, 0, (struct irq_line){ 0 });
+	REQUIRE(d);
 	REQUIRE(!pci_host_create(&h, W32, 0x40000000ULL, W64, 0x100000000ULL));
-	REQUIRE(!virtio_pci_create(&vp, &d, &host_intx, &sink));
+	REQUIRE(!virtio_pci_create(&vp, d, &host_intx, &sink));
 	REQUIRE(pci_host_add(h, virtio_pci_dev(vp), (struct irq_line){ 0 }) ==
 		0);
 	pci_ecam_ops.write(h, PCI_BASE_ADDRESS_0, 4, (uint32_t)BAR0_GPA);
@@ -525,14 +527,14 @@ static void test_config_bounds_shared(void)
 	pci_window_ops.write(w, DEV(7), 1, 0x99);
 	CHECK_EQ(cfg8[7], 0x99);
 	/* the same checks as virtio-mmio's, which share the helpers */
-	CHECK_EQ(virtio_config_read(&d, 6, 4), 0);
-	CHECK_EQ(virtio_config_read(&d, UINT64_MAX - 1, 4), 0);
-	virtio_config_write(&d, 8, 1, 0x11);
-	CHECK_EQ(virtio_config_read(&d, 7, 1), 0x99);
+	CHECK_EQ(virtio_config_read(d, 6, 4), 0);
+	CHECK_EQ(virtio_config_read(d, UINT64_MAX - 1, 4), 0);
+	virtio_config_write(d, 8, 1, 0x11);
+	CHECK_EQ(virtio_config_read(d, 7, 1), 0x99);
 #undef DEV
 	virtio_pci_destroy(vp);
 	pci_host_destroy(h);
-	virtio_dev_destroy(&d);
+	virtio_dev_free(d);
 }
 
 UNIT_SUITE(vpci, UNIT_TEST(test_config_bounds_shared),
