@@ -6,7 +6,7 @@
 #                               a static riscv64 ./lkvm (dependencies built
 #                               by tests/e2e/build-deps.sh, or DEPS=PREFIX)
 #   make check                  unit tests, fuzz smoke runs, e2e tests
-#   make unit | fuzz | e2e [T=case]
+#   make unit | unit-tsan | fuzz | e2e [T=case]
 #   make install PREFIX=/usr/local DESTDIR=
 #   V=1 shows commands, WERROR=0 keeps warnings non-fatal.
 
@@ -112,12 +112,19 @@ HOST_FEATURES := $(if $(call try-link,zlib.h,$(HOSTCC),-lz),-DHAVE_ZLIB) \
 HOST_LIBS := -lfdt $(if $(findstring ZLIB,$(HOST_FEATURES)),-lz) \
 	$(if $(findstring LIBAIO,$(HOST_FEATURES)),-laio) -lpthread
 
+# The same unit tests under ThreadSanitizer: the concurrency tests are in
+# them (the stress tests of tests/unit/test-virtio-race.c and friends).
+TSAN_OBJS := $(patsubst %.c,.build/tsan/%.o,$(TEST_CORE_SRCS) $(UNIT_SRCS))
+# (-Wno-tsan: the fences in virtio/queue.c order accesses to guest memory,
+# which the guest, not a host thread, shares; TSan does not model them)
+TSAN := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
+
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,.build/fuzz/%,$(FUZZ_SRCS))
 FUZZ_CORE_OBJS := $(patsubst %.c,.build/fuzz/obj/%.o,$(TEST_CORE_SRCS))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
-.PHONY: all clean install check unit fuzz fuzz-build e2e demo FORCE
+.PHONY: all clean install check unit unit-tsan fuzz fuzz-build e2e demo FORCE
 all: $(OUT)
 
 $(OUT): $(LKVM_OBJS)
@@ -164,6 +171,23 @@ unit: .build/unit/run-tests
 	$(Q)$(HOSTCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) -Itests/unit -I.build/unit $(WARNINGS) \
 		-g -O1 $(SAN) -MMD -MP -c -o $@ $<
 
+unit-tsan: .build/tsan/run-tests
+	@echo "  UNIT    tests/unit (ThreadSanitizer)"
+	$(Q)TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+		.build/tsan/run-tests
+
+.build/tsan/run-tests: $(TSAN_OBJS)
+	@echo "  LINK    $@"
+	$(Q)$(HOSTCC) $(TSAN) -o $@ $^ $(HOST_LIBS)
+
+.build/tsan/tests/unit/main.o: .build/unit/suites.h
+
+.build/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (tsan)"
+	$(Q)$(HOSTCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) -Itests/unit -I.build/unit $(WARNINGS) \
+		-g -O1 $(TSAN) -MMD -MP -c -o $@ $<
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
@@ -187,7 +211,7 @@ e2e:
 demo:
 	$(Q)tests/e2e/demo.sh
 
-check: unit fuzz e2e
+check: unit unit-tsan fuzz e2e
 
 install: $(OUT)
 	install -D -m 0755 $(OUT) $(DESTDIR)$(PREFIX)/bin/lkvm
@@ -197,6 +221,7 @@ clean:
 
 FORCE:
 
-.SECONDARY: $(FUZZ_CORE_OBJS) $(UNIT_OBJS)
+.SECONDARY: $(FUZZ_CORE_OBJS) $(UNIT_OBJS) $(TSAN_OBJS)
 
--include $(LKVM_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(FUZZ_CORE_OBJS:.o=.d)
+-include $(LKVM_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(TSAN_OBJS:.o=.d) \
+	$(FUZZ_CORE_OBJS:.o=.d)

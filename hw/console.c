@@ -35,7 +35,8 @@ void console_destroy(struct console *c)
 {
 	if (c->out_buffered) {
 		pthread_mutex_lock(&c->out_lock);
-		c->out_stop = true;
+		/* atomic: the writer also looks while it waits to write */
+		__atomic_store_n(&c->out_stop, true, __ATOMIC_RELEASE);
 		pthread_cond_signal(&c->out_cond);
 		pthread_mutex_unlock(&c->out_lock);
 		pthread_join(c->flusher, NULL);
@@ -125,18 +126,25 @@ out:
 }
 
 /*
- * Write up to len bytes of p, waiting for the output to take them but
- * never past the deadline dl (NULL: no deadline). Returns the bytes
- * written, 0 when the deadline passed, -1 when the output failed.
+ * Write up to len bytes of p, waiting for the output to take them. Once
+ * the console is stopping, waits no longer than CONSOLE_OUT_DRAIN_MS from
+ * the first time it saw the stop (*stop_dl, set then). Returns the bytes
+ * written, 0 when that deadline passed, -1 when the output failed.
  */
-static ssize_t out_write_some(int fd, const uint8_t *p, size_t len,
-			      const struct timespec *dl)
+static ssize_t out_write_some(struct console *c, const uint8_t *p, size_t len,
+			      struct timespec *stop_dl, bool *stopping)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	struct pollfd pfd = { .fd = c->out_fd, .events = POLLOUT };
 	ssize_t n;
 
 	for (;;) {
-		if (dl && ts_passed(dl))
+		if (!*stopping &&
+		    __atomic_load_n(&c->out_stop, __ATOMIC_ACQUIRE)) {
+			*stopping = true;
+			clock_gettime(CLOCK_MONOTONIC, stop_dl);
+			*stop_dl = ts_after(*stop_dl, CONSOLE_OUT_DRAIN_MS);
+		}
+		if (*stopping && ts_passed(stop_dl))
 			return 0;
 		/* POLLOUT first: the write below then does not block for
 		 * long on a pipe or terminal whose reader stopped */
@@ -144,7 +152,8 @@ static ssize_t out_write_some(int fd, const uint8_t *p, size_t len,
 			continue;
 		if (pfd.revents & (POLLERR | POLLNVAL))
 			return -1;
-		n = write(fd, p, len < CONSOLE_OUT_BUF ? len : CONSOLE_OUT_BUF);
+		n = write(c->out_fd, p,
+			  len < CONSOLE_OUT_BUF ? len : CONSOLE_OUT_BUF);
 		if (n > 0)
 			return n;
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -169,7 +178,8 @@ static void *console_flusher(void *arg)
 
 	pthread_mutex_lock(&c->out_lock);
 	for (;;) {
-		if (c->out_stop && !stopping) {
+		if (!stopping &&
+		    __atomic_load_n(&c->out_stop, __ATOMIC_ACQUIRE)) {
 			stopping = true;
 			clock_gettime(CLOCK_MONOTONIC, &stop_dl);
 			stop_dl = ts_after(stop_dl, CONSOLE_OUT_DRAIN_MS);
@@ -194,8 +204,8 @@ static void *console_flusher(void *arg)
 		k = CONSOLE_OUT_RING - c->out_head;
 		k = c->out_len < k ? c->out_len : k;
 		pthread_mutex_unlock(&c->out_lock);
-		n = out_write_some(c->out_fd, c->out + c->out_head, k,
-				   stopping ? &stop_dl : NULL);
+		n = out_write_some(c, c->out + c->out_head, k, &stop_dl,
+				   &stopping);
 		pthread_mutex_lock(&c->out_lock);
 		if (n < 0 || (n == 0 && stopping))
 			c->out_dead = true; /* dropped at the top */

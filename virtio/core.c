@@ -196,12 +196,11 @@ void virtio_isr_ack(struct virtio_dev *d, uint32_t bits)
 	isr_update(d, 0, bits);
 }
 
-void virtio_dev_irq_switch(struct virtio_dev *d, void (*fn)(void *arg),
-			   void *arg, bool line_off)
+void virtio_dev_irq_switch(struct virtio_dev *d,
+			   bool (*fn)(void *arg, uint32_t isr), void *arg)
 {
 	pthread_mutex_lock(&d->irq_lock);
-	fn(arg);
-	if (line_off)
+	if (fn(arg, d->isr))
 		isr_update_locked(d, 0, ~0u);
 	pthread_mutex_unlock(&d->irq_lock);
 }

@@ -310,33 +310,43 @@ static void vpci_cfg_read(struct pci_dev *pd, uint32_t off, unsigned int size)
 }
 
 struct msix_ctrl {
-	struct msix *x;
+	struct virtio_pci *vp;
 	uint32_t ctrl;
 };
 
-static void msix_ctrl_apply(void *arg)
+/*
+ * Apply the MSI-X control bits under the device's interrupt lock (see
+ * virtio_dev_irq_switch()). With MSI-X on, the function must not assert
+ * INTx (PCI 3.0, 6.8): what was pending on the line is re-sent through
+ * the vectors (each queue's, as the ISR does not say which), so a
+ * completion that raced with the enable is not lost.
+ */
+static bool msix_ctrl_apply(void *arg, uint32_t isr)
 {
 	struct msix_ctrl *c = arg;
+	struct virtio_pci *vp = c->vp;
+	unsigned int q, nq = virtio_dev_ops(vp->d)->nr_queues;
+	bool on = c->ctrl & PCI_MSIX_FLAGS_ENABLE;
 
-	msix_set_control(c->x, c->ctrl & PCI_MSIX_FLAGS_ENABLE,
-			 c->ctrl & PCI_MSIX_FLAGS_MASKALL);
+	msix_set_control(&vp->msix, on, c->ctrl & PCI_MSIX_FLAGS_MASKALL);
+	if (!on)
+		return false;
+	for (q = 0; isr & VIRTIO_ISR_QUEUE && q < nq; q++)
+		vpci_irq_queue(vp, q);
+	if (isr & VIRTIO_ISR_CONFIG)
+		vpci_irq_config(vp);
+	return true;
 }
 
-/*
- * MSI-X enable or function mask changed. Under the device's interrupt
- * lock, so that an interrupt racing with it either takes the vector or
- * sets the ISR before the ISR is cleared here; with MSI-X on, the function
- * must not assert INTx (PCI 3.0, 6.8).
- */
+/* MSI-X enable or function mask changed. */
 static void msix_cap_written(struct virtio_pci *vp)
 {
 	struct msix_ctrl c = {
-		&vp->msix,
+		vp,
 		pci_cfg_get(&vp->pci, vp->msix_cap + PCI_MSIX_FLAGS, 2),
 	};
 
-	virtio_dev_irq_switch(vp->d, msix_ctrl_apply, &c,
-			      c.ctrl & PCI_MSIX_FLAGS_ENABLE);
+	virtio_dev_irq_switch(vp->d, msix_ctrl_apply, &c);
 }
 
 static void vpci_cfg_written(struct pci_dev *pd, uint32_t off,

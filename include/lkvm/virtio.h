@@ -208,13 +208,15 @@ void virtio_isr_ack(struct virtio_dev *d, uint32_t bits);
 uint32_t virtio_isr_peek(struct virtio_dev *d);
 
 /*
- * Change how interrupts are delivered (virtio-pci's MSI-X enable): fn(arg)
- * runs under the interrupt lock, so no interrupt decides between a vector
- * and the line meanwhile; afterwards, with line_off, the ISR is cleared
- * and the line lowered (a function with MSI-X on must not assert INTx).
+ * Change how interrupts are delivered (virtio-pci's MSI-X enable): fn(arg,
+ * isr) runs under the interrupt lock, so no interrupt decides between a
+ * vector and the line meanwhile. isr is what is pending on the line; when
+ * fn returns true (the line is no longer used: a function with MSI-X on
+ * must not assert INTx), the ISR is cleared and the line lowered; fn then
+ * delivers what was pending through the vectors itself.
  */
-void virtio_dev_irq_switch(struct virtio_dev *d, void (*fn)(void *arg),
-			   void *arg, bool line_off);
+void virtio_dev_irq_switch(struct virtio_dev *d,
+			   bool (*fn)(void *arg, uint32_t isr), void *arg);
 
 /*
  * Device side. Take the next available chain of queue q. Returns 1 with
