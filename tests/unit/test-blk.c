@@ -11,6 +11,7 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 
+#include "disk/blkio-priv.h"
 #include "lkvm/blkio.h"
 #include "lkvm/compiler.h"
 #include "lkvm/disk.h"
@@ -680,12 +681,14 @@ static bool engine_wait(int *res)
 	return false;
 }
 
-/* Run one request on b and wait for it: its result, or INT32_MIN. */
-static int engine_run(struct blkio *b, int op, struct iovec *iov, int cnt,
-		      uint64_t off, uint64_t len)
+/* Run one request with flags on b and wait for it: its result, or
+ * INT32_MIN. */
+static int engine_run_f(struct blkio *b, int op, unsigned int flags,
+			struct iovec *iov, int cnt, uint64_t off, uint64_t len)
 {
 	int res = INT32_MIN;
 	struct blkio_req r = { .op = op,
+			       .flags = flags,
 			       .iov = iov,
 			       .iovcnt = cnt,
 			       .offset = off,
@@ -696,6 +699,12 @@ static int engine_run(struct blkio *b, int op, struct iovec *iov, int cnt,
 	if (blkio_submit(b, &r))
 		return -1000;
 	return engine_wait(&res) ? res : INT32_MIN;
+}
+
+static int engine_run(struct blkio *b, int op, struct iovec *iov, int cnt,
+		      uint64_t off, uint64_t len)
+{
+	return engine_run_f(b, op, 0, iov, cnt, off, len);
 }
 
 static void engine_test(enum blkio_engine engine)
@@ -776,6 +785,158 @@ static void test_engine_aio(void)
 		return;
 	}
 	engine_test(BLKIO_ENGINE_AIO);
+}
+
+/* Counting stand-ins for the engine's sync calls (disk/blkio-priv.h). */
+static unsigned int hook_syncs, hook_dsync_writes, hook_plain_writes;
+static int hook_errno; /* pwritev2 fails with it when non-zero */
+
+static int count_sync(int fd)
+{
+	__atomic_add_fetch(&hook_syncs, 1, __ATOMIC_RELAXED);
+	return fdatasync(fd);
+}
+
+static ssize_t count_pwritev2(int fd, const struct iovec *iov, int cnt,
+			      off_t off, int flags)
+{
+	if (!(flags & RWF_DSYNC))
+		__atomic_add_fetch(&hook_plain_writes, 1, __ATOMIC_RELAXED);
+	if (hook_errno) {
+		errno = hook_errno;
+		return -1;
+	}
+	__atomic_add_fetch(&hook_dsync_writes, 1, __ATOMIC_RELAXED);
+	return pwritev2(fd, iov, cnt, off, flags);
+}
+
+/* A new engine on a fresh 64 KiB file, with the counting hooks. */
+static struct blkio *dsync_engine(enum blkio_engine engine, int *fd)
+{
+	char path[64];
+	struct blkio *b;
+
+	hook_syncs = hook_dsync_writes = hook_plain_writes = 0;
+	hook_errno = 0;
+	if (make_image(path, sizeof(path), 65536))
+		return NULL;
+	*fd = open(path, O_RDWR);
+	unlink(path);
+	if (*fd < 0)
+		return NULL;
+	if (blkio_create(&b, *fd, engine, 2)) {
+		close(*fd);
+		return NULL;
+	}
+	b->hooks.sync = count_sync;
+	b->hooks.pwritev2 = count_pwritev2;
+	return b;
+}
+
+/*
+ * FLUSH is one fdatasync; a WRITE with BLKIO_F_DSYNC is written with
+ * RWF_DSYNC or followed by an fdatasync, never left in the page cache;
+ * plain writes are neither. The counters say so.
+ */
+static void dsync_test(enum blkio_engine engine)
+{
+	uint8_t a[4096], back[4096];
+	struct iovec w = { a, sizeof(a) }, rd = { back, sizeof(back) };
+	struct blkio_stats st;
+	struct blkio *b;
+	int fd;
+
+	b = dsync_engine(engine, &fd);
+	REQUIRE(b);
+	memset(a, 0x5a, sizeof(a));
+	CHECK_EQ(engine_run(b, BLKIO_WRITE, &w, 1, 0, 4096), 4096);
+	CHECK_EQ(hook_syncs + hook_dsync_writes, 0);
+	CHECK_EQ(engine_run(b, BLKIO_FLUSH, NULL, 0, 0, 0), 0);
+	CHECK_EQ(hook_syncs, 1);
+	CHECK_EQ(engine_run_f(b, BLKIO_WRITE, BLKIO_F_DSYNC, &w, 1, 8192, 4096),
+		 4096);
+	/* threads: pwritev2(RWF_DSYNC); AIO: the iocb's RWF_DSYNC, or a
+	 * worker's pwritev2 where the kernel refused it */
+	if (engine == BLKIO_ENGINE_THREADS)
+		CHECK_EQ(hook_dsync_writes, 1);
+	CHECK_EQ(hook_plain_writes, 0);
+	CHECK_EQ(hook_syncs, 1);
+	CHECK_EQ(engine_run(b, BLKIO_READ, &rd, 1, 8192, 4096), 4096);
+	CHECK(!memcmp(a, back, sizeof(a)));
+	/* write-zeroes and discard are followed by an fdatasync */
+	CHECK_EQ(engine_run_f(b, BLKIO_WRITE_ZEROES, BLKIO_F_DSYNC, NULL, 0,
+			      8192, 512),
+		 0);
+	CHECK_EQ(engine_run_f(b, BLKIO_DISCARD, BLKIO_F_DSYNC, NULL, 0, 12288,
+			      4096),
+		 0);
+	CHECK_EQ(hook_syncs, 3);
+	/* READ and FLUSH ignore the flag; unknown flags are refused */
+	CHECK_EQ(engine_run_f(b, BLKIO_READ, BLKIO_F_DSYNC, &rd, 1, 0, 4096),
+		 4096);
+	CHECK_EQ(engine_run_f(b, BLKIO_FLUSH, BLKIO_F_DSYNC, NULL, 0, 0, 0), 0);
+	CHECK_EQ(hook_syncs, 4);
+	CHECK_EQ(engine_run_f(b, BLKIO_WRITE, 2, &w, 1, 0, 4096), -1000);
+	blkio_get_stats(b, &st);
+	CHECK_EQ(st.reads, 2);
+	CHECK_EQ(st.writes, 2);
+	CHECK_EQ(st.flushes, 2);
+	CHECK_EQ(st.dsync_writes, 1);
+	CHECK_EQ(st.syncs, hook_syncs);
+	blkio_destroy(b);
+	close(fd);
+}
+
+static void test_dsync_threads(void)
+{
+	dsync_test(BLKIO_ENGINE_THREADS);
+}
+
+static void test_dsync_aio(void)
+{
+	if (blkio_have_aio())
+		dsync_test(BLKIO_ENGINE_AIO);
+}
+
+/* A host without RWF_DSYNC: a plain write and an fdatasync per request,
+ * and pwritev2 is not tried again after EOPNOTSUPP. EINVAL (which may be
+ * the request's own fault) falls back once but is tried again. */
+static void test_dsync_fallback(void)
+{
+	uint8_t a[4096], back[4096];
+	struct iovec w = { a, sizeof(a) }, rd = { back, sizeof(back) };
+	struct blkio_stats st;
+	struct blkio *b;
+	int fd;
+
+	b = dsync_engine(BLKIO_ENGINE_THREADS, &fd);
+	REQUIRE(b);
+	memset(a, 0xa5, sizeof(a));
+	hook_errno = EINVAL;
+	CHECK_EQ(engine_run_f(b, BLKIO_WRITE, BLKIO_F_DSYNC, &w, 1, 0, 4096),
+		 4096);
+	CHECK_EQ(hook_syncs, 1);
+	hook_errno = 0;
+	CHECK_EQ(engine_run_f(b, BLKIO_WRITE, BLKIO_F_DSYNC, &w, 1, 0, 4096),
+		 4096);
+	CHECK_EQ(hook_dsync_writes, 1);
+	CHECK_EQ(hook_syncs, 1);
+	hook_errno = EOPNOTSUPP;
+	CHECK_EQ(engine_run_f(b, BLKIO_WRITE, BLKIO_F_DSYNC, &w, 1, 4096, 4096),
+		 4096);
+	CHECK_EQ(hook_syncs, 2);
+	hook_errno = 0; /* remembered: no more pwritev2 */
+	CHECK_EQ(engine_run_f(b, BLKIO_WRITE, BLKIO_F_DSYNC, &w, 1, 8192, 4096),
+		 4096);
+	CHECK_EQ(hook_dsync_writes, 1);
+	CHECK_EQ(hook_syncs, 3);
+	CHECK_EQ(engine_run(b, BLKIO_READ, &rd, 1, 8192, 4096), 4096);
+	CHECK(!memcmp(a, back, sizeof(a)));
+	blkio_get_stats(b, &st);
+	CHECK_EQ(st.dsync_writes, 4);
+	CHECK_EQ(st.syncs, 3);
+	blkio_destroy(b);
+	close(fd);
 }
 
 static void test_disk_open_errors(void)
@@ -912,4 +1073,5 @@ UNIT_SUITE(blk, UNIT_TEST(test_config), UNIT_TEST(test_read),
 	   UNIT_TEST(test_direct_unaligned), UNIT_TEST(test_batch_reset),
 	   UNIT_TEST(test_engine_threads), UNIT_TEST(test_engine_aio),
 	   UNIT_TEST(test_disk_open_errors), UNIT_TEST(test_dio_align_rule),
-	   UNIT_TEST(test_direct_file_align));
+	   UNIT_TEST(test_direct_file_align), UNIT_TEST(test_dsync_threads),
+	   UNIT_TEST(test_dsync_aio), UNIT_TEST(test_dsync_fallback));
