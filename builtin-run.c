@@ -173,10 +173,17 @@ static int check_bootargs(const struct vm_config *cfg)
 		       need, VM_BOOTARGS_MAX - 1);
 		return -1;
 	}
+	return 0;
+}
+
+/* After every check passed, so that a failure stays one line. */
+static void warn_bootargs(const struct vm_config *cfg)
+{
+	size_t need = run_bootargs(cfg, true, NULL, 0);
+
 	if (need >= VM_LINUX_CMDLINE_SIZE)
 		pr_warn("run: the kernel command line is %zu bytes: Linux on RISC-V keeps only the first %d",
 			need, VM_LINUX_CMDLINE_SIZE - 1);
-	return 0;
 }
 
 static int check_config(const struct vm_config *cfg)
@@ -197,6 +204,7 @@ static int check_config(const struct vm_config *cfg)
 		       (unsigned long long)host);
 		return -1;
 	}
+	warn_bootargs(cfg);
 	return 0;
 }
 

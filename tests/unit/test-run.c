@@ -321,6 +321,25 @@ static void test_bootargs_too_long(void)
 	params[VM_LINUX_CMDLINE_SIZE - 1 - 27] = 'x';
 	CHECK_EQ(parse_capture(&cfg, 4, argv, out, sizeof(out)), 0);
 	CHECK(strstr(out, "Linux on RISC-V keeps only the first 1023"));
+	/* a failure is one line: no warning before the error */
+	argv[1] = "/nonexistent/lkvm/Image";
+	CHECK_EQ(parse_capture(&cfg, 4, argv, out, sizeof(out)), -1);
+	CHECK_EQ(count_lines(out), 1);
+	CHECK(strstr(out, "cannot open kernel"));
+	unlink(k);
+}
+
+/* A value with a newline or an escape in it is still one error line. */
+static void test_error_is_one_line(void)
+{
+	struct vm_config cfg;
+	char k[64], out[1024];
+	const char *argv[] = { "-k", k, "--irqchip", "plic\n--x\033[2J" };
+
+	REQUIRE(temp_file(k, sizeof(k), 4096));
+	CHECK_EQ(parse_capture(&cfg, 4, argv, out, sizeof(out)), -1);
+	CHECK_EQ(count_lines(out), 1);
+	CHECK(strstr(out, "'plic?--x?[2J'"));
 	unlink(k);
 }
 
@@ -346,4 +365,5 @@ UNIT_SUITE(run, UNIT_TEST(test_parse_disk), UNIT_TEST(test_defaults),
 	   UNIT_TEST(test_options_set), UNIT_TEST(test_bad_values),
 	   UNIT_TEST(test_bad_kernels), UNIT_TEST(test_bootargs),
 	   UNIT_TEST(test_bootargs_earlycon), UNIT_TEST(test_bootargs_length),
-	   UNIT_TEST(test_bootargs_too_long));
+	   UNIT_TEST(test_bootargs_too_long),
+	   UNIT_TEST(test_error_is_one_line));
