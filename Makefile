@@ -6,7 +6,7 @@
 #                               a static riscv64 ./lkvm (dependencies built
 #                               by tests/e2e/build-deps.sh, or DEPS=PREFIX)
 #   make check                  unit tests, fuzz smoke runs, e2e tests
-#   make unit | unit-tsan | fuzz | e2e [T=case]
+#   make unit | unit-tsan | unit-uapi61 | fuzz | e2e [T=case]
 #   make install PREFIX=/usr/local DESTDIR=
 #   V=1 shows commands, WERROR=0 keeps warnings non-fatal.
 
@@ -105,7 +105,13 @@ LKVM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LKVM_SRCS))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 TEST_CORE_SRCS := $(CORE_SRCS) $(FOREIGN_SRCS)
-UNIT_OBJS := $(patsubst %.c,.build/unit/%.o,$(TEST_CORE_SRCS) $(UNIT_SRCS))
+# UNIT_DIR and UAPI_INC let unit-uapi61 build the same tests elsewhere
+# against other uapi headers.
+UNIT_DIR ?= .build/unit
+UAPI_INC ?=
+UNIT_UAPI := $(if $(UAPI_INC),-isystem $(UAPI_INC) \
+	-isystem $(UAPI_INC)/$(shell $(HOSTCC) -print-multiarch))
+UNIT_OBJS := $(patsubst %.c,$(UNIT_DIR)/%.o,$(TEST_CORE_SRCS) $(UNIT_SRCS))
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HOST_FEATURES := $(if $(call try-link,zlib.h,$(HOSTCC),-lz),-DHAVE_ZLIB) \
 	$(if $(call try-link,libaio.h,$(HOSTCC),-laio),-DHAVE_LIBAIO)
@@ -124,7 +130,8 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,.build/fuzz/%,$(FUZZ_SRCS))
 FUZZ_CORE_OBJS := $(patsubst %.c,.build/fuzz/obj/%.o,$(TEST_CORE_SRCS))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
-.PHONY: all clean install check unit unit-tsan fuzz fuzz-build e2e demo FORCE
+.PHONY: all clean install check unit unit-tsan unit-uapi61 fuzz fuzz-build e2e \
+	demo FORCE
 all: $(OUT)
 
 $(OUT): $(LKVM_OBJS)
@@ -146,30 +153,43 @@ $(BUILD)/.flags: FORCE
 	@echo '$(CC) $(BASE_CPPFLAGS) $(FEATURES) $(WARNINGS) $(CFLAGS) $(LDFLAGS)' > $@.new
 	@cmp -s $@ $@.new && rm -f $@.new || mv $@.new $@
 
-unit: .build/unit/run-tests
-	@echo "  UNIT    tests/unit"
+unit: $(UNIT_DIR)/run-tests
+	@echo "  UNIT    tests/unit$(if $(UAPI_INC), (uapi $(UAPI_INC)))"
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		.build/unit/run-tests
+		$(UNIT_DIR)/run-tests
 
-.build/unit/run-tests: $(UNIT_OBJS)
+# The unit tests built against Debian 12's stock 6.1 uapi headers, which
+# tests/unit/uapi61.sh fetches into the cache once.
+unit-uapi61:
+	$(Q)inc=$$(tests/unit/uapi61.sh) && \
+		$(MAKE) --no-print-directory unit UNIT_DIR=.build/unit-uapi61 \
+		UAPI_INC="$$inc"
+
+$(UNIT_DIR)/run-tests: $(UNIT_OBJS)
 	@echo "  LINK    $@"
 	$(Q)$(HOSTCC) $(SAN) -o $@ $^ $(HOST_LIBS)
 
+# Rebuild the unit objects when the uapi headers they use change.
+$(UNIT_DIR)/.flags: FORCE
+	@mkdir -p $(UNIT_DIR)
+	@echo '$(HOSTCC) $(UNIT_UAPI) $(HOST_FEATURES)' > $@.new
+	@cmp -s $@ $@.new && rm -f $@.new || mv $@.new $@
+
 # Every UNIT_SUITE(name, ...) in tests/unit registers itself here.
-.build/unit/suites.h: $(UNIT_SRCS)
+$(UNIT_DIR)/suites.h: $(UNIT_SRCS)
 	@mkdir -p $(dir $@)
 	$(Q)sed -n 's/^UNIT_SUITE(\([a-z0-9_]*\),.*/\1/p' $(UNIT_SRCS) | sort | \
 		awk '{ d = d "extern const struct unit_suite " $$1 "_suite;\n"; \
 		       l = l "&" $$1 "_suite, " } \
 		     END { printf "%s#define UNIT_SUITES %s\n", d, l }' > $@
 
-.build/unit/tests/unit/main.o: .build/unit/suites.h
+$(UNIT_DIR)/tests/unit/main.o: $(UNIT_DIR)/suites.h
 
-.build/unit/%.o: %.c
+$(UNIT_DIR)/%.o: %.c $(UNIT_DIR)/.flags
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (unit)"
-	$(Q)$(HOSTCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) -Itests/unit -I.build/unit $(WARNINGS) \
-		-g -O1 $(SAN) -MMD -MP -c -o $@ $<
+	$(Q)$(HOSTCC) $(UNIT_UAPI) $(BASE_CPPFLAGS) $(HOST_FEATURES) -Itests/unit \
+		-I$(UNIT_DIR) $(WARNINGS) -g -O1 $(SAN) -MMD -MP -c -o $@ $<
 
 unit-tsan: .build/tsan/run-tests
 	@echo "  UNIT    tests/unit (ThreadSanitizer)"
@@ -211,7 +231,7 @@ e2e:
 demo:
 	$(Q)tests/e2e/demo.sh
 
-check: unit unit-tsan fuzz e2e
+check: unit unit-tsan unit-uapi61 fuzz e2e
 
 install: $(OUT)
 	install -D -m 0755 $(OUT) $(DESTDIR)$(PREFIX)/bin/lkvm

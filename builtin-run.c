@@ -100,6 +100,92 @@ static uint64_t host_mem_mib(void)
 	return (uint64_t)pages * (uint64_t)psize >> 20;
 }
 
+/* Does the command line have a parameter starting with name? */
+static bool has_param(const char *cmdline, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = cmdline; (p = strstr(p, name)); p += n)
+		if (p == cmdline || p[-1] == ' ')
+			return true;
+	return false;
+}
+
+/*
+ * Append word after a space to the line *used bytes long so far: written
+ * into buf (len bytes) as far as it fits, always terminated; *used counts
+ * the whole line even when it does not fit.
+ */
+static void add_word(char *buf, size_t len, size_t *used, const char *word)
+{
+	size_t sep = *used ? 1 : 0;
+
+	if (!*word)
+		return;
+	if (*used < len)
+		snprintf(buf + *used, len - *used, "%s%s", sep ? " " : "",
+			 word);
+	*used += sep + strlen(word);
+}
+
+size_t run_bootargs(const struct vm_config *cfg, bool sbi_dbcn, char *buf,
+		    size_t len)
+{
+	const char *p = cfg->params ? cfg->params : "";
+	/* the SBI console is always hvc0, so virtio-console is hvc1 */
+	static const char *const con_param[] = {
+		[CONSOLE_SERIAL] = "console=ttyS0",
+		[CONSOLE_HV] = "console=hvc0",
+		[CONSOLE_VIRTIO] = "console=hvc1",
+	};
+	const char *con = con_param[cfg->console];
+	const char *early = sbi_dbcn ? "earlycon=sbi" : "";
+	size_t used = 0;
+
+	if (len)
+		buf[0] = 0;
+	if (has_param(p, "console="))
+		con = "";
+	if (has_param(p, "earlycon"))
+		early = "";
+	add_word(buf, len, &used, con);
+	add_word(buf, len, &used, early);
+	if (cfg->nr_disks && !has_param(p, "root="))
+		add_word(buf, len, &used, "root=/dev/vda rw");
+	add_word(buf, len, &used, p);
+	return used;
+}
+
+/*
+ * The command line must fit the device tree's bootargs buffer: refused
+ * above it. Linux on RISC-V copies only COMMAND_LINE_SIZE - 1 bytes of
+ * bootargs and drops the rest without a word: warned about, since a guest
+ * that is not Linux may take more. Checked with earlycon=sbi counted,
+ * which lkvm adds only where KVM offers the SBI debug console.
+ */
+static int check_bootargs(const struct vm_config *cfg)
+{
+	size_t need = run_bootargs(cfg, true, NULL, 0);
+
+	if (need >= VM_BOOTARGS_MAX) {
+		pr_err("run: the kernel command line is %zu bytes with lkvm's own parameters, above the limit of %d",
+		       need, VM_BOOTARGS_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* After every check passed, so that a failure stays one line. */
+static void warn_bootargs(const struct vm_config *cfg)
+{
+	size_t need = run_bootargs(cfg, true, NULL, 0);
+
+	if (need >= VM_LINUX_CMDLINE_SIZE)
+		pr_warn("run: the kernel command line is %zu bytes: Linux on RISC-V keeps only the first %d",
+			need, VM_LINUX_CMDLINE_SIZE - 1);
+}
+
 static int check_config(const struct vm_config *cfg)
 {
 	uint64_t host = host_mem_mib();
@@ -108,7 +194,7 @@ static int check_config(const struct vm_config *cfg)
 		pr_err("run: no kernel given (-k/--kernel IMAGE)");
 		return -1;
 	}
-	if (check_file("kernel", cfg->kernel))
+	if (check_bootargs(cfg) || check_file("kernel", cfg->kernel))
 		return -1;
 	if (cfg->initrd && check_file("initrd", cfg->initrd))
 		return -1;
@@ -118,6 +204,7 @@ static int check_config(const struct vm_config *cfg)
 		       (unsigned long long)host);
 		return -1;
 	}
+	warn_bootargs(cfg);
 	return 0;
 }
 
@@ -210,58 +297,6 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		return -1;
 	}
 	return check_config(cfg);
-}
-
-/* Does the command line have a parameter starting with name? */
-static bool has_param(const char *cmdline, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p;
-
-	for (p = cmdline; (p = strstr(p, name)); p += n)
-		if (p == cmdline || p[-1] == ' ')
-			return true;
-	return false;
-}
-
-/* Append word to buf (of len bytes, holding *used) after a space. */
-static void add_word(char *buf, size_t len, size_t *used, const char *word)
-{
-	int n;
-
-	if (!*word || *used >= len)
-		return;
-	n = snprintf(buf + *used, len - *used, "%s%s", *used ? " " : "", word);
-	if (n > 0)
-		*used += (size_t)n;
-}
-
-void run_bootargs(const struct vm_config *cfg, bool sbi_dbcn, char *buf,
-		  size_t len)
-{
-	const char *p = cfg->params ? cfg->params : "";
-	/* the SBI console is always hvc0, so virtio-console is hvc1 */
-	static const char *const con_param[] = {
-		[CONSOLE_SERIAL] = "console=ttyS0",
-		[CONSOLE_HV] = "console=hvc0",
-		[CONSOLE_VIRTIO] = "console=hvc1",
-	};
-	const char *con = con_param[cfg->console];
-	const char *early = sbi_dbcn ? "earlycon=sbi" : "";
-	size_t used = 0;
-
-	if (!len)
-		return;
-	buf[0] = 0;
-	if (has_param(p, "console="))
-		con = "";
-	if (has_param(p, "earlycon"))
-		early = "";
-	add_word(buf, len, &used, con);
-	add_word(buf, len, &used, early);
-	if (cfg->nr_disks && !has_param(p, "root="))
-		add_word(buf, len, &used, "root=/dev/vda rw");
-	add_word(buf, len, &used, p);
 }
 
 int cmd_run(int argc, const char **argv)

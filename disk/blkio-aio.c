@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <libaio.h>
@@ -49,7 +50,7 @@ static void aio_finish(struct blkio *b, struct io_event *ev)
 	b->aio->busy--;
 	pthread_mutex_unlock(&b->aio->lock);
 	if (res >= 0 && (uint64_t)res < r->len)
-		res = blkio_rw_sync(b->fd, r, (uint64_t)res);
+		res = blkio_rw_sync(b, r, (uint64_t)res);
 	blkio_complete(b, r, (int)res);
 }
 
@@ -108,6 +109,11 @@ bool blkio_aio_submit(struct blkio *b, struct blkio_req *r)
 	else
 		io_prep_pwritev(&acb->cb, b->fd, r->iov, r->iovcnt,
 				(long long)r->offset);
+	/* libaio 0.3.111+ (Debian 12: 0.3.113) names the iocb's RWF_* word
+	 * aio_rw_flags; a kernel before 4.13 refuses it in io_submit(),
+	 * and the request then goes to a worker, which has pwritev2. */
+	if (r->op == BLKIO_WRITE && (r->flags & BLKIO_F_DSYNC))
+		acb->cb.aio_rw_flags = RWF_DSYNC;
 	io_set_eventfd(&acb->cb, a->efd);
 	/* pairs with the acquire load in aio_finish() */
 	__atomic_store_n(&acb->r, r, __ATOMIC_RELEASE);

@@ -4,13 +4,31 @@
 #define LKVM_BLKIO_PRIV_H
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "lkvm/blkio.h"
 
 struct blkio_aio;
 
+/*
+ * The system calls the engine makes to sync, behind pointers so that unit
+ * tests can count and fail them without LD_PRELOAD. blkio_create() sets
+ * them to fdatasync() and pwritev2(); a test may replace them after
+ * blkio_create() and before its first blkio_submit() (submission takes
+ * b->lock, which orders the store before any engine thread's use).
+ * Nothing else changes them.
+ */
+struct blkio_hooks {
+	int (*sync)(int fd);
+	ssize_t (*pwritev2)(int fd, const struct iovec *iov, int cnt, off_t off,
+			    int flags);
+};
+
 struct blkio {
 	int fd;
+	struct blkio_hooks hooks;
+	struct blkio_stats stats; /* updated with __atomic_add_fetch */
+	bool no_rwf_dsync; /* pwritev2(RWF_DSYNC) unsupported; atomic */
 	pthread_mutex_t lock;
 	pthread_cond_t work; /* queue non-empty or stopping */
 	pthread_cond_t idle; /* inflight dropped to 0 */
@@ -23,9 +41,11 @@ struct blkio {
 	struct blkio_aio *aio; /* NULL for the thread engine */
 };
 
-/* Run a READ/WRITE to the end, starting skip bytes into it: bytes done
- * (r->len) or -errno. */
-int blkio_rw_sync(int fd, const struct blkio_req *r, uint64_t skip);
+/* Run a READ/WRITE to the end, starting skip bytes into it, honouring
+ * BLKIO_F_DSYNC: bytes done (r->len) or -errno. */
+int blkio_rw_sync(struct blkio *b, const struct blkio_req *r, uint64_t skip);
+/* fdatasync(b->fd) through the hook, counted: 0 or -errno. */
+int blkio_sync(struct blkio *b);
 /* Queue r for a worker; r was counted in inflight already. */
 void blkio_queue_worker(struct blkio *b, struct blkio_req *r);
 /* Call r->done and drop r from inflight. */

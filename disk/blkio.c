@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <linux/falloc.h>
@@ -34,18 +35,61 @@ static struct iovec *iov_advance(struct iovec *v, int *cnt, uint64_t n)
 	return v;
 }
 
-static ssize_t rw_once(int fd, int op, const struct iovec *v, int cnt,
-		       uint64_t off)
+static void stat_add(uint64_t *counter)
 {
-	if (op == BLKIO_READ)
-		return preadv(fd, v, cnt, (off_t)off);
-	return pwritev(fd, v, cnt, (off_t)off);
+	__atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
 }
 
-int blkio_rw_sync(int fd, const struct blkio_req *r, uint64_t skip)
+int blkio_sync(struct blkio *b)
+{
+	int ret;
+
+	stat_add(&b->stats.syncs);
+	while ((ret = b->hooks.sync(b->fd)) && errno == EINTR)
+		;
+	return ret ? -errno : 0;
+}
+
+/*
+ * One write of a BLKIO_F_DSYNC request: with RWF_DSYNC where the host has
+ * it; else a plain write, and *need_sync is set for the fdatasync after.
+ */
+static ssize_t write_dsync(struct blkio *b, const struct iovec *v, int cnt,
+			   uint64_t off, bool *need_sync)
+{
+	ssize_t n;
+
+	if (!__atomic_load_n(&b->no_rwf_dsync, __ATOMIC_RELAXED)) {
+		n = b->hooks.pwritev2(b->fd, v, cnt, (off_t)off, RWF_DSYNC);
+		if (n >= 0 ||
+		    (errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL))
+			return n;
+		/* EINVAL may be this request's (O_DIRECT alignment): the
+		 * plain write below tells, so only the other two stick. */
+		if (errno != EINVAL)
+			__atomic_store_n(&b->no_rwf_dsync, true,
+					 __ATOMIC_RELAXED);
+	}
+	*need_sync = true;
+	return pwritev(b->fd, v, cnt, (off_t)off);
+}
+
+static ssize_t rw_once(struct blkio *b, const struct blkio_req *r,
+		       const struct iovec *v, int cnt, uint64_t off,
+		       bool *need_sync)
+{
+	if (r->op == BLKIO_READ)
+		return preadv(b->fd, v, cnt, (off_t)off);
+	if (r->flags & BLKIO_F_DSYNC)
+		return write_dsync(b, v, cnt, off, need_sync);
+	return pwritev(b->fd, v, cnt, (off_t)off);
+}
+
+int blkio_rw_sync(struct blkio *b, const struct blkio_req *r, uint64_t skip)
 {
 	struct iovec stack[BLKIO_STACK_IOV], *copy = stack, *v;
 	uint64_t done = skip;
+	bool need_sync = false;
 	int cnt = r->iovcnt, ret;
 	ssize_t n;
 
@@ -57,7 +101,7 @@ int blkio_rw_sync(int fd, const struct blkio_req *r, uint64_t skip)
 	memcpy(copy, r->iov, sizeof(*copy) * (size_t)cnt);
 	v = iov_advance(copy, &cnt, skip);
 	while (cnt) {
-		n = rw_once(fd, r->op, v, cnt, r->offset + done);
+		n = rw_once(b, r, v, cnt, r->offset + done, &need_sync);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) { /* 0: the file shrank under us */
@@ -67,7 +111,9 @@ int blkio_rw_sync(int fd, const struct blkio_req *r, uint64_t skip)
 		done += (uint64_t)n;
 		v = iov_advance(v, &cnt, (uint64_t)n);
 	}
-	ret = (int)done;
+	ret = need_sync ? blkio_sync(b) : 0;
+	if (!ret)
+		ret = (int)done;
 out:
 	if (copy != stack)
 		free(copy);
@@ -90,7 +136,7 @@ static int write_zeroes(struct blkio *b, uint64_t off, uint64_t len)
 		v.iov_len = len < BLKIO_ZERO_BUF ? len : BLKIO_ZERO_BUF;
 		r.offset = off;
 		r.len = v.iov_len;
-		ret = blkio_rw_sync(b->fd, &r, 0);
+		ret = blkio_rw_sync(b, &r, 0);
 		if (ret < 0)
 			return ret;
 		off += v.iov_len;
@@ -99,18 +145,14 @@ static int write_zeroes(struct blkio *b, uint64_t off, uint64_t len)
 	return 0;
 }
 
-static int blkio_execute(struct blkio *b, struct blkio_req *r)
+static int blkio_execute_op(struct blkio *b, struct blkio_req *r)
 {
-	int ret;
-
 	switch (r->op) {
 	case BLKIO_READ:
 	case BLKIO_WRITE:
-		return blkio_rw_sync(b->fd, r, 0);
+		return blkio_rw_sync(b, r, 0);
 	case BLKIO_FLUSH:
-		while ((ret = fdatasync(b->fd)) && errno == EINTR)
-			;
-		return ret ? -errno : 0;
+		return blkio_sync(b);
 	case BLKIO_DISCARD:
 		if (!fallocate(b->fd,
 			       FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -125,13 +167,43 @@ static int blkio_execute(struct blkio *b, struct blkio_req *r)
 	return -EINVAL;
 }
 
+static int blkio_execute(struct blkio *b, struct blkio_req *r)
+{
+	int ret = blkio_execute_op(b, r);
+
+	/* READ/WRITE and FLUSH saw to DSYNC themselves */
+	if (!ret && (r->flags & BLKIO_F_DSYNC) &&
+	    (r->op == BLKIO_DISCARD || r->op == BLKIO_WRITE_ZEROES))
+		ret = blkio_sync(b);
+	return ret;
+}
+
 void blkio_complete(struct blkio *b, struct blkio_req *r, int result)
 {
+	/* counted before done(), after which r is the caller's again */
+	if (r->op == BLKIO_READ)
+		stat_add(&b->stats.reads);
+	else if (r->op == BLKIO_WRITE)
+		stat_add(&b->stats.writes);
+	else if (r->op == BLKIO_FLUSH)
+		stat_add(&b->stats.flushes);
+	if (r->op == BLKIO_WRITE && (r->flags & BLKIO_F_DSYNC))
+		stat_add(&b->stats.dsync_writes);
 	r->done(r, result);
 	pthread_mutex_lock(&b->lock);
 	if (!--b->inflight)
 		pthread_cond_broadcast(&b->idle);
 	pthread_mutex_unlock(&b->lock);
+}
+
+void blkio_get_stats(struct blkio *b, struct blkio_stats *st)
+{
+	st->reads = __atomic_load_n(&b->stats.reads, __ATOMIC_RELAXED);
+	st->writes = __atomic_load_n(&b->stats.writes, __ATOMIC_RELAXED);
+	st->flushes = __atomic_load_n(&b->stats.flushes, __ATOMIC_RELAXED);
+	st->dsync_writes =
+		__atomic_load_n(&b->stats.dsync_writes, __ATOMIC_RELAXED);
+	st->syncs = __atomic_load_n(&b->stats.syncs, __ATOMIC_RELAXED);
 }
 
 static void *blkio_worker(void *arg)
@@ -175,7 +247,7 @@ static bool req_valid(const struct blkio_req *r)
 	uint64_t total = 0;
 	int i;
 
-	if (!r->done || r->len > INT32_MAX)
+	if (!r->done || r->len > INT32_MAX || (r->flags & ~BLKIO_F_DSYNC))
 		return false;
 	switch (r->op) {
 	case BLKIO_READ:
@@ -267,6 +339,8 @@ int blkio_create(struct blkio **out, int fd, enum blkio_engine engine,
 	if (!b)
 		return -ENOMEM;
 	b->fd = fd;
+	b->hooks.sync = fdatasync;
+	b->hooks.pwritev2 = pwritev2;
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->work, NULL);
 	pthread_cond_init(&b->idle, NULL);

@@ -110,7 +110,91 @@ static int disk_lock(int fd, const char *path, bool ro, char *err,
 	return disk_err(err, errlen, -EBUSY, "%s is in use", path);
 }
 
-/* Size and logical block size of the open image. */
+static bool pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+uint32_t disk_dio_align(const struct disk_dio_probe *p)
+{
+	uint32_t a;
+
+	if (pow2(p->offset_align) && (!p->mem_align || pow2(p->mem_align)))
+		a = p->offset_align > p->mem_align ? p->offset_align
+						   : p->mem_align;
+	else if (pow2(p->dev_block_size))
+		a = p->dev_block_size;
+	else
+		a = DISK_DIO_FALLBACK;
+	return a < DISK_SECTOR_SIZE ? DISK_SECTOR_SIZE : a;
+}
+
+/*
+ * What statx() says O_DIRECT on fd needs (Linux 6.1+); zeroes if nothing.
+ * glibc 2.36 takes struct statx from <linux/stat.h> when that exists, so
+ * STATX_DIOALIGN (6.1 uapi) defined means the stx_dio_* fields are there.
+ */
+static void dio_probe_statx(int fd, struct disk_dio_probe *p)
+{
+#ifdef STATX_DIOALIGN
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) ||
+	    !(stx.stx_mask & STATX_DIOALIGN))
+		return;
+	/* 0 here means the file cannot do direct I/O: let the later steps
+	 * answer, the open with O_DIRECT succeeded after all. */
+	p->mem_align = stx.stx_dio_mem_align;
+	p->offset_align = stx.stx_dio_offset_align;
+#else
+	(void)fd;
+	(void)p;
+#endif
+}
+
+/*
+ * The logical block size of the device holding a file system, from sysfs
+ * (a partition keeps its queue/ in the parent disk's directory); 0 for a
+ * device sysfs does not know, such as the anonymous ones of tmpfs, btrfs or
+ * overlayfs.
+ */
+static uint32_t dev_logical_block_size(dev_t dev)
+{
+	static const char *const sub[] = { "", "../" };
+	char path[96];
+	unsigned int i, v;
+	FILE *f;
+	int n;
+
+	if (!major(dev))
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(sub); i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/dev/block/%u:%u/%squeue/logical_block_size",
+			 major(dev), minor(dev), sub[i]);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		n = fscanf(f, "%u", &v);
+		fclose(f);
+		if (n == 1)
+			return v;
+	}
+	return 0;
+}
+
+/* The alignment O_DIRECT needs on the regular file behind d->fd. */
+static uint32_t disk_file_dio_align(const struct disk *d, const struct stat *st)
+{
+	struct disk_dio_probe p = { 0 };
+
+	dio_probe_statx(d->fd, &p);
+	if (!pow2(p.offset_align))
+		p.dev_block_size = dev_logical_block_size(st->st_dev);
+	return disk_dio_align(&p);
+}
+
+/* Size and block size of the open image. */
 static int disk_geometry(struct disk *d, const char *path, char *err,
 			 size_t errlen)
 {
@@ -127,15 +211,22 @@ static int disk_geometry(struct disk *d, const char *path, char *err,
 					"cannot get the size of %s: %s", path,
 					strerror(errno));
 		if (!ioctl(d->fd, BLKSSZGET, &bs) && bs >= DISK_SECTOR_SIZE &&
-		    !(bs & (bs - 1)))
+		    pow2((uint32_t)bs))
 			d->block_size = (uint32_t)bs;
 	} else if (S_ISREG(st.st_mode)) {
 		d->size = (uint64_t)st.st_size;
+		if (d->direct)
+			d->block_size = disk_file_dio_align(d, &st);
 	} else {
 		return disk_err(err, errlen, -EINVAL,
 				"%s is not a regular file or block device",
 				path);
 	}
+	if (d->direct && d->block_size > DISK_MAX_BLOCK_SIZE)
+		return disk_err(err, errlen, -EINVAL,
+				"%s: direct I/O needs %" PRIu32 "-byte blocks, "
+				"above lkvm's limit of %u: drop direct",
+				path, d->block_size, DISK_MAX_BLOCK_SIZE);
 	if (!d->size || d->size % DISK_SECTOR_SIZE)
 		return disk_err(err, errlen, -EINVAL,
 				"%s: size %" PRIu64

@@ -6,18 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <linux/serial_reg.h>
-
 #include "lkvm/compiler.h"
+#include "lkvm/uapi-compat.h"
 #include "lkvm/uart.h"
-
-/* Older uapi headers lack these two; the values are the 16550A's. */
-#ifndef UART_IIR_RX_TIMEOUT
-#define UART_IIR_RX_TIMEOUT 0x0c
-#endif
-#ifndef UART_IIR_FIFO_ENABLED
-#define UART_IIR_FIFO_ENABLED 0xc0
-#endif
 
 #define UART_IER_MASK \
 	(UART_IER_MSI | UART_IER_RLSI | UART_IER_THRI | UART_IER_RDI)

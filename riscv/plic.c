@@ -113,8 +113,13 @@ static void plic_update(struct plic *p)
 }
 
 /*
- * The claim ignores the threshold, as the PLIC specification says: the
- * threshold only gates the EIP line. Priority 0 is never claimed.
+ * The claim ignores the threshold: the PLIC specification (1.0.0,
+ * "Interrupt Claim Process") says "the claim operation is not affected by
+ * the setting of the priority threshold register", and that a hart may set
+ * the threshold to its maximum and poll with claims. The threshold only
+ * gates the EIP line (plic_update()). Priority 0 is never claimed. QEMU's
+ * sifive_plic applies the threshold to claims too; Linux claims after an
+ * EIP and runs its contexts at threshold 0, where the two agree.
  */
 static unsigned int plic_claim(struct plic *p, unsigned int ctx)
 {

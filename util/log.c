@@ -9,6 +9,7 @@
 
 enum log_level log_level = LOG_INFO;
 void (*log_die_hook)(void);
+void (*log_sink)(enum log_level level, const char *msg);
 
 static const char *const level_prefix[] = {
 	[LOG_ERR] = "error: ",
@@ -17,11 +18,28 @@ static const char *const level_prefix[] = {
 	[LOG_DEBUG] = "debug: ",
 };
 
+/*
+ * A message is one line: control characters, which may come from the
+ * user's arguments or from a guest (a newline, a terminal escape), are
+ * shown as '?'.
+ */
+static void log_sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
 	char buf[1024];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_sanitize(buf);
+	if (log_sink) {
+		log_sink(level, buf);
+		return;
+	}
 	/* One fprintf call so that lines from several threads do not mix. */
 	fprintf(stderr, "lkvm: %s%s\n", level_prefix[level], buf);
 }

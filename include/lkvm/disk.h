@@ -39,10 +39,37 @@ bool disk_ro(const struct disk *d);
 bool disk_direct(const struct disk *d);
 int disk_fd(const struct disk *d);
 /*
- * The logical block size: BLKSSZGET for a block device, 512 for a file.
- * With O_DIRECT, buffers, offsets and lengths must be multiples of it.
+ * The block size, a power of two from 512 to DISK_MAX_BLOCK_SIZE; with
+ * direct, buffer addresses, offsets and lengths must be multiples of it.
+ * A block device: its logical block size (BLKSSZGET). A regular file
+ * opened with direct: disk_dio_align() of what the host says (statx
+ * STATX_DIOALIGN, else the logical block size of the device under the
+ * file system, else 4096). A regular file without direct: 512.
  */
 uint32_t disk_block_size(const struct disk *d);
+
+/* The largest block size disk_open() accepts with direct: lkvm's bounce
+ * buffers are aligned to it. */
+#define DISK_MAX_BLOCK_SIZE 4096u
+/* The direct-I/O alignment assumed when the host says nothing: no common
+ * device has a larger logical block. */
+#define DISK_DIO_FALLBACK 4096u
+
+/* What the host told about direct I/O on a regular file; 0: not known. */
+struct disk_dio_probe {
+	uint32_t mem_align, offset_align; /* statx stx_dio_*_align */
+	uint32_t dev_block_size; /* logical block size of the fs's device */
+};
+
+/*
+ * The alignment disk_open() uses for O_DIRECT on a regular file (exposed
+ * so tests can check the rule without a 4K-native disk): the larger of
+ * statx's offset and memory alignments when it reported a power-of-two
+ * offset alignment, else dev_block_size when it is a power of two, else
+ * DISK_DIO_FALLBACK; never below 512. Values above DISK_MAX_BLOCK_SIZE
+ * are returned as they are (disk_open() then refuses the image).
+ */
+uint32_t disk_dio_align(const struct disk_dio_probe *p);
 /* The serial reported by GET_ID: the file's basename cut to 20 bytes,
  * NUL-terminated. */
 const char *disk_serial(const struct disk *d);

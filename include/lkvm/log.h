@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Logging: one line per message on stderr, prefixed with "lkvm: ". */
+/* Logging: one line per message on stderr, prefixed with "lkvm: "; control
+ * characters in a message (a newline, an escape) are printed as '?'. */
 #ifndef LKVM_LOG_H
 #define LKVM_LOG_H
 
@@ -18,6 +19,13 @@ extern enum log_level log_level;
  * NULL. Set once during start-up.
  */
 extern void (*log_die_hook)(void);
+
+/*
+ * When set, each message that passes log_level goes to log_sink (without
+ * the "lkvm: " prefix and the newline) instead of stderr: for unit tests
+ * and fuzz targets that count what was said. Set once before use.
+ */
+extern void (*log_sink)(enum log_level level, const char *msg);
 
 void log_msg(enum log_level level, const char *fmt, ...) __printf(2, 3);
 

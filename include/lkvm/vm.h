@@ -101,8 +101,10 @@ struct vm_config {
  * Parse `lkvm run` arguments into cfg (defaults filled in) and check what
  * can be checked without KVM: a kernel is given and is a readable regular
  * file, an initrd likewise, -m fits in this host's memory, the irqchip
- * is implemented. Returns 0, 1 (OPTIONS_HELP: usage was printed to stdout)
- * or -1 after printing one error line.
+ * is implemented, the kernel command line (run_bootargs()) is shorter than
+ * VM_BOOTARGS_MAX (a warning when Linux would cut it). Returns 0, 1
+ * (OPTIONS_HELP: usage was printed to stdout) or -1 after printing one
+ * error line.
  */
 int run_parse_args(int argc, const char **argv, struct vm_config *cfg);
 
@@ -117,10 +119,21 @@ int run_parse_disk(const char *arg, struct disk_spec *spec, char *err,
  * there is a disk and params name no root=. With earlycon=sbi the kernel's
  * messages from before its console driver starts cost one SBI call a line,
  * not a UART access a byte, and are seen even if it dies before then.
- * Writes at most len bytes, always terminated.
+ * Writes at most len bytes into buf, terminated when len > 0 (buf may be
+ * NULL when len is 0). Returns the length of the whole line without its
+ * NUL, like snprintf(): a return value >= len means it was cut, and the
+ * caller must refuse to boot rather than pass the cut line.
+ * run_parse_args() already refused lines of VM_BOOTARGS_MAX or more.
  */
-void run_bootargs(const struct vm_config *cfg, bool sbi_dbcn, char *buf,
-		  size_t len);
+size_t run_bootargs(const struct vm_config *cfg, bool sbi_dbcn, char *buf,
+		    size_t len);
+
+/* The longest kernel command line lkvm passes, with its NUL: the size of
+ * the bootargs buffer the device tree is built from. */
+#define VM_BOOTARGS_MAX 4096
+/* COMMAND_LINE_SIZE of Linux on RISC-V (arch/riscv/include/uapi/asm/
+ * setup.h, 6.1 and 6.12): the kernel keeps one byte less of bootargs. */
+#define VM_LINUX_CMDLINE_SIZE 1024
 
 /*
  * Build and run the VM until the guest shuts down, reboots, or lkvm is

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Fuzz target: the option parser, with argv words split at NUL bytes. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	char *buf = malloc(size + 1), err[256];
 	const char *argv[64];
-	int argc = 0, ret;
+	int argc = 0, argc_in, ret;
 	size_t i, start = 0;
 
 	if (!buf)
@@ -53,11 +54,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			start = i + 1;
 		}
 	}
+	argc_in = argc;
+	/* no NUL anywhere: an error message must terminate itself */
+	memset(err, 0xa5, sizeof(err));
 	ret = options_parse(opts, &argc, argv, err, sizeof(err));
-	if (ret < 0 && !memchr(err, '\0', sizeof(err)))
+	if (ret != 0 && ret != OPTIONS_HELP && ret != -EINVAL)
 		abort();
-	if (ret == 0 && (argc < 0 || argc > 64))
+	if (ret == -EINVAL && (!memchr(err, '\0', sizeof(err)) || !err[0]))
 		abort();
+	/* the positional arguments left are some of the words given */
+	if (ret == 0 && (argc < 0 || argc > argc_in))
+		abort();
+	for (i = 0; ret == 0 && i < (size_t)argc; i++)
+		if (argv[i] < buf || argv[i] > buf + size)
+			abort();
 	if (ret == 0 && s && (s < buf || s > buf + size))
 		abort();
 	if (ret == 0 && mib && (mib < 16 || mib > (1ULL << 40)))

@@ -195,6 +195,54 @@ static void test_claim_ignores_threshold(void)
 	done(p, &f);
 }
 
+/*
+ * The two rules side by side, over every threshold: EIP is high exactly
+ * when a pending, enabled source has a priority above the threshold; a
+ * claim takes the highest-priority pending, enabled source with a
+ * non-zero priority whatever the threshold (ties: lowest id), so a hart
+ * can mask notifications with threshold 7 and poll with claims, as the
+ * PLIC specification's "Interrupt Claim Process" describes.
+ */
+static void test_eip_and_claim_rules(void)
+{
+	static const uint32_t prio[] = { 0, 3, 5, 5, 1, 7, 2 }; /* src 1.. */
+	static const unsigned int order[] = { 6, 3, 4, 2, 7, 5 };
+	struct fake f;
+	struct plic *p = make(&f, 8);
+	unsigned int t, i, src;
+
+	REQUIRE(p);
+	for (i = 0; i < ARRAY_SIZE(prio); i++) {
+		src = i + 1;
+		set_prio(p, src, prio[i]);
+		plic_set_trigger(p, src, PLIC_EDGE);
+		enable(p, 0, src, true);
+	}
+	set_prio(p, 8, PLIC_MAX_PRIORITY); /* level, never enabled */
+	for (t = 0; t <= PLIC_MAX_PRIORITY; t++) {
+		set_threshold(p, 0, t);
+		for (i = 0; i < ARRAY_SIZE(prio); i++) {
+			plic_set_irq(p, i + 1, 0);
+			plic_set_irq(p, i + 1, 1);
+		}
+		/* a pending source not enabled here never counts */
+		plic_set_irq(p, 8, 1);
+		for (i = 0; i < ARRAY_SIZE(order); i++) {
+			/* the best one left is prio[order[i] - 1] */
+			if (!CHECK_EQ(f.eip[0], prio[order[i] - 1] > t))
+				fprintf(stderr, "    threshold %u, step %u\n",
+					t, i);
+			src = claim(p, 0);
+			CHECK_EQ(src, order[i]);
+			complete(p, 0, src);
+		}
+		CHECK(!f.eip[0]);
+		CHECK_EQ(claim(p, 0), 0); /* source 1 has priority 0 */
+		plic_set_irq(p, 8, 0);
+	}
+	done(p, &f);
+}
+
 static void test_claim_complete_cycle(void)
 {
 	struct fake f;
@@ -549,6 +597,7 @@ static void test_concurrent_claims(void)
 UNIT_SUITE(plic, UNIT_TEST(test_create_args),
 	   UNIT_TEST(test_priority_and_threshold), UNIT_TEST(test_claim_order),
 	   UNIT_TEST(test_claim_ignores_threshold),
+	   UNIT_TEST(test_eip_and_claim_rules),
 	   UNIT_TEST(test_claim_complete_cycle),
 	   UNIT_TEST(test_bad_complete_ignored), UNIT_TEST(test_enable_edges),
 	   UNIT_TEST(test_level_vs_edge), UNIT_TEST(test_level_repends),

@@ -2,7 +2,9 @@
 /* Unit tests for builtin-run.c: `lkvm run` options, checks and bootargs. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lkvm/compiler.h"
@@ -237,6 +239,110 @@ static void test_bootargs_earlycon(void)
 	CHECK_EQ(buf[0], 'x');
 }
 
+/* Run parse() with stderr in a file; the lines it printed go to out. */
+static int parse_capture(struct vm_config *cfg, int argc, const char **argv,
+			 char *out, size_t outlen)
+{
+	FILE *f = tmpfile();
+	int saved, ret;
+	size_t n;
+
+	out[0] = 0;
+	if (!f)
+		return -1000;
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(f), 2);
+	ret = parse(cfg, argc, argv);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	n = fread(out, 1, outlen - 1, f);
+	out[n] = 0;
+	fclose(f);
+	return ret;
+}
+
+static unsigned int count_lines(const char *s)
+{
+	unsigned int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* The whole command line is counted, and a cut one is never passed. */
+static void test_bootargs_length(void)
+{
+	struct vm_config cfg = { 0 };
+	static char params[5000];
+	char buf[64];
+
+	memset(params, 'a', sizeof(params) - 1);
+	cfg.params = params;
+	cfg.nr_disks = 1;
+	/* "console=ttyS0 root=/dev/vda rw " is 31 bytes */
+	CHECK_EQ(run_bootargs(&cfg, false, buf, sizeof(buf)), 31 + 4999);
+	CHECK_EQ(strlen(buf), sizeof(buf) - 1);
+	CHECK_EQ(run_bootargs(&cfg, true, NULL, 0), 44 + 4999);
+	params[10] = 0;
+	CHECK_EQ(run_bootargs(&cfg, false, buf, sizeof(buf)), 41);
+	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw aaaaaaaaaa");
+	params[10] = 'a';
+}
+
+/* -p too long for lkvm: one error line naming the limit, before any VM;
+ * too long for Linux on RISC-V: a warning naming its limit. */
+static void test_bootargs_too_long(void)
+{
+	struct vm_config cfg;
+	static char params[4096];
+	char k[64], out[1024];
+	const char *argv[] = { "-k", k, "-p", params };
+
+	REQUIRE(temp_file(k, sizeof(k), 4096));
+	/* console=ttyS0 earlycon=sbi: 26 bytes and a space */
+	memset(params, 'x', VM_BOOTARGS_MAX - 1 - 27);
+	CHECK_EQ(parse_capture(&cfg, 4, argv, out, sizeof(out)), 0);
+	CHECK_EQ(count_lines(out), 1);
+	CHECK(strstr(out, "warning") && strstr(out, "1023"));
+	params[VM_BOOTARGS_MAX - 1 - 27] = 'x';
+	CHECK_EQ(parse_capture(&cfg, 4, argv, out, sizeof(out)), -1);
+	CHECK_EQ(count_lines(out), 1);
+	CHECK(strstr(out, "error") && strstr(out, "4096 bytes") &&
+	      strstr(out, "limit of 4095"));
+	/* within Linux's limit: nothing said */
+	memset(params, 0, sizeof(params));
+	memset(params, 'x', VM_LINUX_CMDLINE_SIZE - 1 - 27);
+	CHECK_EQ(parse_capture(&cfg, 4, argv, out, sizeof(out)), 0);
+	CHECK_STR(out, "");
+	params[VM_LINUX_CMDLINE_SIZE - 1 - 27] = 'x';
+	CHECK_EQ(parse_capture(&cfg, 4, argv, out, sizeof(out)), 0);
+	CHECK(strstr(out, "Linux on RISC-V keeps only the first 1023"));
+	/* a failure is one line: no warning before the error */
+	argv[1] = "/nonexistent/lkvm/Image";
+	CHECK_EQ(parse_capture(&cfg, 4, argv, out, sizeof(out)), -1);
+	CHECK_EQ(count_lines(out), 1);
+	CHECK(strstr(out, "cannot open kernel"));
+	unlink(k);
+}
+
+/* A value with a newline or an escape in it is still one error line. */
+static void test_error_is_one_line(void)
+{
+	struct vm_config cfg;
+	char k[64], out[1024];
+	const char *argv[] = { "-k", k, "--irqchip", "plic\n--x\033[2J" };
+
+	REQUIRE(temp_file(k, sizeof(k), 4096));
+	CHECK_EQ(parse_capture(&cfg, 4, argv, out, sizeof(out)), -1);
+	CHECK_EQ(count_lines(out), 1);
+	CHECK(strstr(out, "'plic?--x?[2J'"));
+	unlink(k);
+}
+
 static void test_parse_disk(void)
 {
 	struct disk_spec d;
@@ -258,4 +364,6 @@ static void test_parse_disk(void)
 UNIT_SUITE(run, UNIT_TEST(test_parse_disk), UNIT_TEST(test_defaults),
 	   UNIT_TEST(test_options_set), UNIT_TEST(test_bad_values),
 	   UNIT_TEST(test_bad_kernels), UNIT_TEST(test_bootargs),
-	   UNIT_TEST(test_bootargs_earlycon));
+	   UNIT_TEST(test_bootargs_earlycon), UNIT_TEST(test_bootargs_length),
+	   UNIT_TEST(test_bootargs_too_long),
+	   UNIT_TEST(test_error_is_one_line));

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Unit tests for hw/8250.c: registers, FIFO, interrupts, loopback. */
-#include <linux/serial_reg.h>
 #include <stdint.h>
 
 #include "lkvm/compiler.h"
+#include "lkvm/uapi-compat.h"
 #include "lkvm/uart.h"
 #include "unit.h"
 
