@@ -946,12 +946,17 @@ static int write_dtb(const char *path, const void *fdt, size_t size)
 static int vm_setup_fdt(struct machine *m)
 {
 	struct fdt_params p = { 0 };
-	char bootargs[4096];
+	char bootargs[VM_BOOTARGS_MAX];
 	void *buf = gmem_ptr(&m->mem, m->plan.fdt_addr, m->plan.fdt_size);
 	unsigned int i;
 	int size;
 
-	run_bootargs(m->cfg, m->vcpus[0].dbcn, bootargs, sizeof(bootargs));
+	if (run_bootargs(m->cfg, m->vcpus[0].dbcn, bootargs,
+			 sizeof(bootargs)) >= sizeof(bootargs)) {
+		pr_err("the kernel command line is longer than %d bytes",
+		       VM_BOOTARGS_MAX - 1);
+		return -1;
+	}
 	p.nr_cpus = m->nr_vcpus;
 	p.caps = &m->caps;
 	p.ram_base = MEMMAP_RAM_BASE;
@@ -1077,9 +1082,10 @@ static uint64_t ram_resident_kib(const struct machine *m)
 	return n * (uint64_t)psize / 1024;
 }
 
-static void print_stats(const struct machine *m)
+static void print_stats(struct machine *m)
 {
 	uint64_t peak = peak_rss_kib(), ram = ram_resident_kib(m);
+	unsigned int i;
 
 	pr_info("stats: ran %.1f ms; peak RSS %.1f MiB, guest RAM resident %.1f MiB, lkvm itself %.1f MiB",
 		machine_elapsed_ms(m), (double)peak / 1024, (double)ram / 1024,
@@ -1088,6 +1094,23 @@ static void print_stats(const struct machine *m)
 		pr_info("stats: uart register image mapped %lu times, unmapped %lu, %.1f ms in memslot changes",
 			m->uart_page_maps, m->uart_page_unmaps,
 			(double)m->uart_page_ns / 1e6);
+	for (i = 0; i < m->nr_disks; i++) {
+		struct virtio_blk_stats st;
+
+		if (!m->blks[i])
+			continue;
+		virtio_blk_get_stats(m->blks[i], &st);
+		pr_info("stats: disk vd%c (%s): %llu reads, %llu writes, %llu flushes, %llu syncs, %llu write-through writes",
+			'a' + i, m->cfg->disks[i].path,
+			(unsigned long long)st.reads,
+			(unsigned long long)st.writes,
+			(unsigned long long)st.flushes,
+			(unsigned long long)st.syncs,
+			(unsigned long long)st.dsync_writes);
+	}
+	if (console_dropped(&m->con))
+		pr_info("stats: console output dropped: %llu bytes (its reader was gone or too slow)",
+			console_dropped(&m->con));
 }
 
 /* Wait for the guest to stop or for SIGINT/SIGTERM; the exit status. */

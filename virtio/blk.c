@@ -203,15 +203,31 @@ static void blk_sub_done(struct blkio_req *r, int result)
 		blk_finish(b, req);
 }
 
+/*
+ * Without VIRTIO_BLK_F_FLUSH negotiated the device must be write-through
+ * (Virtio 1.2, 5.2.6.2): a write is reported done only once it is durable.
+ */
+static bool blk_write_through(const struct blk_dev *b)
+{
+	return !(virtio_dev_driver_features(b->vdev) &
+		 1ULL << VIRTIO_BLK_F_FLUSH);
+}
+
 static void blk_sub(struct blk_req *req, int op, uint64_t off, uint64_t len)
 {
 	struct blkio_req *r = &req->sub[req->nsub++];
+	bool modifies = op == BLKIO_WRITE || op == BLKIO_WRITE_ZEROES ||
+			op == BLKIO_DISCARD;
 
-	*r = (struct blkio_req){ .op = op,
-				 .offset = off,
-				 .len = len,
-				 .done = blk_sub_done,
-				 .opaque = req };
+	*r = (struct blkio_req){
+		.op = op,
+		.flags = modifies && blk_write_through(req->b) ? BLKIO_F_DSYNC
+							       : 0,
+		.offset = off,
+		.len = len,
+		.done = blk_sub_done,
+		.opaque = req,
+	};
 }
 
 /*
@@ -520,10 +536,14 @@ out_free:
 void virtio_blk_get_stats(struct virtio_dev *d, struct virtio_blk_stats *st)
 {
 	struct blk_dev *b = virtio_dev_priv(d);
+	struct blkio_stats io;
 
+	blkio_get_stats(b->io, &io);
 	st->reads = __atomic_load_n(&b->stats.reads, __ATOMIC_RELAXED);
 	st->writes = __atomic_load_n(&b->stats.writes, __ATOMIC_RELAXED);
 	st->flushes = __atomic_load_n(&b->stats.flushes, __ATOMIC_RELAXED);
+	st->dsync_writes = io.dsync_writes;
+	st->syncs = io.syncs;
 }
 
 void virtio_blk_destroy(struct virtio_dev *d)

@@ -37,9 +37,14 @@ struct virtio_dev *virtio_blk_create(const struct gmem *mem,
  * notify may run concurrently. NULL is ignored. */
 void virtio_blk_destroy(struct virtio_dev *d);
 
-/* Requests completed without error, by kind (--stats). */
+/*
+ * Requests completed without error, by kind, and what made them durable
+ * (--stats): writes done with RWF_DSYNC (write-through, when the driver
+ * did not negotiate FLUSH) and fdatasync calls.
+ */
 struct virtio_blk_stats {
 	uint64_t reads, writes, flushes;
+	uint64_t dsync_writes, syncs;
 };
 void virtio_blk_get_stats(struct virtio_dev *d, struct virtio_blk_stats *st);
 
