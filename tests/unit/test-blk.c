@@ -95,17 +95,22 @@ static uint32_t get32(struct tb *t, uint64_t gpa)
 	return v;
 }
 
-/* Negotiate features and enable queue 0, as a driver does. */
-static bool tb_enable(struct tb *t)
+/* Negotiate the offered features in mask and enable queue 0. */
+static bool tb_enable_mask(struct tb *t, uint64_t mask)
 {
 	struct virtio_dev *d = t->d;
+	uint64_t f = virtio_dev_features(d) & mask;
+
+	/* fresh rings, as a driver allocates them */
+	memset(host(t, AVAIL_GPA), 0, 6 + 2 * QSIZE);
+	memset(host(t, USED_GPA), 0, 6 + 8 * QSIZE);
 
 	virtio_set_status(d,
 			  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	virtio_set_drv_features_sel(d, 0);
-	virtio_set_drv_features(d, (uint32_t)virtio_dev_features(d));
+	virtio_set_drv_features(d, (uint32_t)f);
 	virtio_set_drv_features_sel(d, 1);
-	virtio_set_drv_features(d, (uint32_t)(virtio_dev_features(d) >> 32));
+	virtio_set_drv_features(d, (uint32_t)(f >> 32));
 	virtio_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
 				     VIRTIO_CONFIG_S_DRIVER |
 				     VIRTIO_CONFIG_S_FEATURES_OK);
@@ -121,6 +126,12 @@ static bool tb_enable(struct tb *t)
 				     VIRTIO_CONFIG_S_DRIVER_OK);
 	t->avail_idx = 0;
 	return virtio_queue_ready(d) && virtio_dev_live(d);
+}
+
+/* Negotiate every offered feature. */
+static bool tb_enable(struct tb *t)
+{
+	return tb_enable_mask(t, ~0ULL);
 }
 
 static void tb_free(struct tb *t)
@@ -347,6 +358,44 @@ static void test_write(void)
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_OUT, 5, 100, false, NULL),
 		 VIRTIO_BLK_S_IOERR);
 	CHECK(file_matches(t->path, 5 * 512, buf, sizeof(buf)));
+	tb_free(t);
+}
+
+/*
+ * A driver without VIRTIO_BLK_F_FLUSH gets a write-through device (Virtio
+ * 1.2, 5.2.6.2): every write is durable when it completes. With FLUSH,
+ * writes are cached and a FLUSH syncs them.
+ */
+static void test_write_through(void)
+{
+	struct tb *t = tb_new();
+	struct virtio_blk_stats st;
+
+	REQUIRE(t);
+	virtio_set_status(t->d, 0);
+	REQUIRE(tb_enable_mask(t, ~(1ULL << VIRTIO_BLK_F_FLUSH)));
+	CHECK(!(virtio_dev_driver_features(t->d) & 1ULL << VIRTIO_BLK_F_FLUSH));
+	memset(host(t, BUF_GPA), 0x5a, 1024);
+	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_OUT, 2, 1024, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	virtio_blk_get_stats(t->d, &st);
+	CHECK_EQ(st.writes, 1);
+	CHECK_EQ(st.dsync_writes, 1);
+	CHECK_EQ(st.flushes, 0);
+	CHECK(file_matches(t->path, 2 * 512, host(t, BUF_GPA), 1024));
+	/* with FLUSH: cached writes, and a FLUSH is an fdatasync */
+	virtio_set_status(t->d, 0);
+	REQUIRE(tb_enable(t));
+	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_OUT, 4, 512, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	virtio_blk_get_stats(t->d, &st);
+	CHECK_EQ(st.writes, 2);
+	CHECK_EQ(st.dsync_writes, 1);
+	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_FLUSH, 0, 0, false, NULL),
+		 VIRTIO_BLK_S_OK);
+	virtio_blk_get_stats(t->d, &st);
+	CHECK_EQ(st.flushes, 1);
+	CHECK(st.syncs >= 1);
 	tb_free(t);
 }
 
@@ -1066,10 +1115,10 @@ static void test_direct_file_align(void)
 }
 
 UNIT_SUITE(blk, UNIT_TEST(test_config), UNIT_TEST(test_read),
-	   UNIT_TEST(test_write), UNIT_TEST(test_get_id), UNIT_TEST(test_range),
-	   UNIT_TEST(test_ro), UNIT_TEST(test_split_header),
-	   UNIT_TEST(test_malformed), UNIT_TEST(test_unsupp),
-	   UNIT_TEST(test_discard_write_zeroes),
+	   UNIT_TEST(test_write), UNIT_TEST(test_write_through),
+	   UNIT_TEST(test_get_id), UNIT_TEST(test_range), UNIT_TEST(test_ro),
+	   UNIT_TEST(test_split_header), UNIT_TEST(test_malformed),
+	   UNIT_TEST(test_unsupp), UNIT_TEST(test_discard_write_zeroes),
 	   UNIT_TEST(test_direct_unaligned), UNIT_TEST(test_batch_reset),
 	   UNIT_TEST(test_engine_threads), UNIT_TEST(test_engine_aio),
 	   UNIT_TEST(test_disk_open_errors), UNIT_TEST(test_dio_align_rule),

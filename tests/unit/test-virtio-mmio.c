@@ -837,6 +837,31 @@ static void test_rng_end_to_end(void)
 	tv_free(t);
 }
 
+/*
+ * A chain of more buffers than e01647f's virtio-rng took (16) is legal
+ * (up to the queue size): it is filled and returned, not consumed and
+ * lost.
+ */
+static void test_rng_long_chain(void)
+{
+	struct tv *t = tv_new(true);
+	uint16_t i;
+
+	REQUIRE(t);
+	REQUIRE(bring_up(t, 32));
+	for (i = 0; i < 24; i++)
+		put_desc(t, i, BUF_GPA + 16ULL * i, 16,
+			 VRING_DESC_F_WRITE | (i < 23 ? VRING_DESC_F_NEXT : 0),
+			 (uint16_t)(i + 1));
+	post(t, 0);
+	wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	CHECK_EQ(get16(t, USED_GPA + 2), 1);
+	CHECK_EQ(get32(t, USED_GPA + 4), 0);
+	CHECK_EQ(get32(t, USED_GPA + 8), 24 * 16);
+	CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS), S_ACK | S_DRV | S_FOK | S_DOK);
+	tv_free(t);
+}
+
 static void test_rng_malformed(void)
 {
 	struct tv *t = tv_new(true);
@@ -869,4 +894,4 @@ UNIT_SUITE(vmmio, UNIT_TEST(test_ids), UNIT_TEST(test_access_size),
 	   UNIT_TEST(test_reset), UNIT_TEST(test_interrupt_ack),
 	   UNIT_TEST(test_notify_invalid), UNIT_TEST(test_config_space),
 	   UNIT_TEST(test_config_generation), UNIT_TEST(test_rng_end_to_end),
-	   UNIT_TEST(test_rng_malformed));
+	   UNIT_TEST(test_rng_long_chain), UNIT_TEST(test_rng_malformed));

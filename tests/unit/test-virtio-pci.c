@@ -5,6 +5,7 @@
  * PCI configuration access capability, driven through ECAM and the memory
  * window like a guest driver, with virtio-rng as the device.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -390,6 +391,64 @@ static void test_msix_vectors(void)
 	tp_free(t);
 }
 
+struct enable_race {
+	struct tp *t;
+	pthread_barrier_t go;
+};
+
+static void *complete_one(void *arg)
+{
+	struct enable_race *r = arg;
+
+	pthread_barrier_wait(&r->go);
+	offer_buffer(r->t); /* served inline: a used-buffer interrupt */
+	return NULL;
+}
+
+/*
+ * A completion races with the driver turning MSI-X on: whichever comes
+ * first, INTx ends low with MSI-X on and the interrupt arrives as the
+ * queue's MSI (on e01647f the completion could pick INTx just before the
+ * enable and raise it just after: INTx stuck high, the MSI lost).
+ */
+static void test_msix_enable_race(void)
+{
+	struct tp *t = tp_new(true);
+	struct enable_race r;
+	unsigned int round, before, lost = 0, stuck = 0;
+	pthread_t th;
+	uint32_t c;
+
+	REQUIRE(t);
+	bars_on(t);
+	c = find_cap(t, PCI_CAP_ID_MSIX);
+	REQUIRE(c);
+	mem_wr(t, BAR1_GPA + 16, 8, 0x28000000ULL);
+	mem_wr(t, BAR1_GPA + 24, 4, 33);
+	mem_wr(t, BAR1_GPA + 28, 4, 0);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_SELECT), 2, 0);
+	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_MSIX), 2, 1);
+	bring_up(t);
+	r.t = t;
+	for (round = 0; round < 300; round++) {
+		cfg_wr(t, c + PCI_MSIX_FLAGS, 2, 0);
+		(void)mem_rd(t, BAR0_GPA + VPCI_ISR_OFF, 1); /* INTx low */
+		before = t->fires[1];
+		pthread_barrier_init(&r.go, NULL, 2);
+		REQUIRE(!pthread_create(&th, NULL, complete_one, &r));
+		pthread_barrier_wait(&r.go);
+		cfg_wr(t, c + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+		pthread_join(th, NULL);
+		pthread_barrier_destroy(&r.go);
+		stuck += t->intx != 0;
+		lost += t->fires[1] == before;
+	}
+	CHECK_EQ(stuck, 0);
+	CHECK_EQ(lost, 0);
+	CHECK_EQ(used_idx(t), 300);
+	tp_free(t);
+}
+
 static void test_pci_cfg_window(void)
 {
 	struct tp *t = tp_new(true);
@@ -540,4 +599,5 @@ static void test_config_bounds_shared(void)
 UNIT_SUITE(vpci, UNIT_TEST(test_config_bounds_shared),
 	   UNIT_TEST(test_ids_and_caps), UNIT_TEST(test_bars),
 	   UNIT_TEST(test_intx_isr), UNIT_TEST(test_msix_vectors),
-	   UNIT_TEST(test_pci_cfg_window), UNIT_TEST(test_odd_accesses));
+	   UNIT_TEST(test_msix_enable_race), UNIT_TEST(test_pci_cfg_window),
+	   UNIT_TEST(test_odd_accesses));
