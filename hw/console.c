@@ -230,10 +230,15 @@ void console_drain(struct console *c)
 		dl = ts_after(dl, CONSOLE_OUT_DRAIN_MS);
 		c->out_now = true;
 		pthread_cond_signal(&c->out_cond);
-		while (c->out_len && !c->out_dead &&
-		       pthread_cond_timedwait(&c->out_idle, &c->out_lock,
-					      &dl) != ETIMEDOUT)
-			;
+		while (c->out_len && !c->out_dead)
+			if (pthread_cond_timedwait(&c->out_idle, &c->out_lock,
+						   &dl) == ETIMEDOUT) {
+				/* stuck: drop the rest, so that exiting
+				 * does not wait for it again */
+				c->out_dead = true;
+				pthread_cond_signal(&c->out_cond);
+				break;
+			}
 	}
 	pthread_mutex_unlock(&c->out_lock);
 }

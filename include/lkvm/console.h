@@ -22,7 +22,7 @@
 /* ... or this long after the first of them. */
 #define CONSOLE_OUT_DELAY_MS 10
 /* At exit, output that cannot be written within this long is dropped. */
-#define CONSOLE_OUT_DRAIN_MS 1000
+#define CONSOLE_OUT_DRAIN_MS 500
 
 struct uart;
 
@@ -78,7 +78,8 @@ void console_write(struct console *c, const uint8_t *buf, size_t len);
  */
 int console_buffer_output(struct console *c);
 
-/* Write out buffered output now, waiting at most CONSOLE_OUT_DRAIN_MS. */
+/* Write out buffered output now, waiting at most CONSOLE_OUT_DRAIN_MS;
+ * what is still waiting then is dropped (the output is stuck). */
 void console_drain(struct console *c);
 
 /* Bytes of output dropped so far. */
