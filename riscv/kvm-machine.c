@@ -1150,6 +1150,14 @@ static void vm_stop_vcpus(struct machine *m)
 	unsigned int i;
 
 	atomic_store(&m->stopping, 1);
+	/* a vCPU resetting a device must not wait for its disk I/O */
+	for (i = 0; i < m->nr_disks; i++)
+		if (m->blks[i])
+			virtio_dev_shutdown(m->blks[i]);
+	if (m->vcon)
+		virtio_dev_shutdown(m->vcon);
+	if (m->rng)
+		virtio_dev_shutdown(m->rng);
 	for (i = 0; i < m->nr_vcpus; i++)
 		vcpu_kick(&m->vcpus[i]);
 	for (i = 0; i < m->nr_vcpus; i++)

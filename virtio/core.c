@@ -33,6 +33,7 @@ struct virtio_dev {
 	void (*kick)(void *opaque, unsigned int q);
 	void *kick_opaque;
 	bool size_default_max;
+	bool shutdown; /* atomic: the VM stops, resets wait for nothing */
 	uint64_t features; /* offered */
 
 	pthread_mutex_t lock; /* the register lock */
@@ -130,6 +131,19 @@ void virtio_dev_set_kick(struct virtio_dev *d,
 void virtio_dev_set_size_default_max(struct virtio_dev *d)
 {
 	d->size_default_max = true;
+}
+
+void virtio_dev_shutdown(struct virtio_dev *d)
+{
+	unsigned int i;
+
+	__atomic_store_n(&d->shutdown, true, __ATOMIC_RELEASE);
+	for (i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		/* under the lock: a waiter checks the flag, then sleeps */
+		pthread_mutex_lock(&d->q[i].lock);
+		pthread_cond_broadcast(&d->q[i].idle);
+		pthread_mutex_unlock(&d->q[i].lock);
+	}
 }
 
 uint64_t virtio_config_read(struct virtio_dev *d, uint64_t off,
@@ -369,11 +383,11 @@ void virtio_set_drv_features(struct virtio_dev *d, uint32_t value)
  * meanwhile); the queue lock is dropped while waiting, so completions can
  * push.
  */
-static void queue_stop(struct virtio_queue *q)
+static void queue_stop(struct virtio_queue *q, const bool *shutdown)
 {
 	pthread_mutex_lock(&q->lock);
 	q->stopping = true;
-	while (q->inflight)
+	while (q->inflight && !__atomic_load_n(shutdown, __ATOMIC_ACQUIRE))
 		pthread_cond_wait(&q->idle, &q->lock);
 	virtq_reset(&q->vq);
 	q->stopping = false;
@@ -388,7 +402,7 @@ static void virtio_reset_locked(struct virtio_dev *d)
 	for (i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		struct virtio_queue *q = &d->q[i];
 
-		queue_stop(q);
+		queue_stop(q, &d->shutdown);
 		q->num = 0;
 		q->desc = q->driver = q->device = 0;
 	}
@@ -595,7 +609,7 @@ void virtio_set_queue_ready(struct virtio_dev *d, uint32_t ready)
 	if (q && ready)
 		queue_enable(d, q, idx);
 	else if (q)
-		queue_stop(q);
+		queue_stop(q, &d->shutdown);
 	pthread_mutex_unlock(&d->lock);
 }
 

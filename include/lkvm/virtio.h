@@ -121,6 +121,15 @@ void virtio_dev_set_kick(struct virtio_dev *d,
 void virtio_dev_set_size_default_max(struct virtio_dev *d);
 
 /*
+ * The VM is stopping: a reset in progress, or any later one, no longer
+ * waits for chains in flight (a slow disk must not hold a vCPU, and so
+ * lkvm's exit, for seconds); they complete into a queue nobody uses.
+ * Guest memory must stay mapped until the device is drained and freed.
+ * Any thread.
+ */
+void virtio_dev_shutdown(struct virtio_dev *d);
+
+/*
  * Device configuration space for a transport: off and size as the guest
  * sent them; accesses outside [0, config_size) read 0 and are ignored.
  */

@@ -338,6 +338,44 @@ static void test_inflight_capped(void)
 	guest_free(g);
 }
 
+static void *reset_device(void *arg)
+{
+	struct guest *g = arg;
+
+	wr(g, VIRTIO_MMIO_STATUS, 0);
+	return NULL;
+}
+
+/*
+ * A reset waits for chains in flight (a slow disk), until the VM stops:
+ * then it returns at once, so a vCPU in it can be joined.
+ */
+static void test_shutdown_ends_reset_wait(void)
+{
+	struct guest *g = guest_new(false);
+	struct timespec ts = { 0, 20000000 };
+	unsigned int inflight = 0;
+	pthread_t t;
+
+	REQUIRE(g);
+	REQUIRE(bring_up(g));
+	post(g, 0);
+	wr(g, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	virtio_queue_snapshot(g->d, 0, NULL, &inflight);
+	CHECK_EQ(inflight, 1);
+	REQUIRE(!pthread_create(&t, NULL, reset_device, g));
+	nanosleep(&ts, NULL);
+	/* still waiting: the chain is the device's */
+	CHECK(virtio_get_status(g->d) & VIRTIO_CONFIG_S_DRIVER_OK);
+	virtio_dev_shutdown(g->d);
+	pthread_join(t, NULL);
+	CHECK_EQ(virtio_get_status(g->d), 0);
+	/* the late completion lands nowhere */
+	CHECK_EQ(hold_complete(g), 1);
+	CHECK_EQ(used_idx(g), 0);
+	guest_free(g);
+}
+
 /* Shared INTx */
 
 struct level_rec {
@@ -462,4 +500,5 @@ static void test_worker_fair(void)
 
 UNIT_SUITE(vrace, UNIT_TEST(test_queue_sel_vs_ready),
 	   UNIT_TEST(test_reset_vs_doorbell), UNIT_TEST(test_inflight_capped),
+	   UNIT_TEST(test_shutdown_ends_reset_wait),
 	   UNIT_TEST(test_intx_shared), UNIT_TEST(test_worker_fair));
