@@ -347,19 +347,25 @@ static void test_intx_isr(void)
 	tp_free(t);
 }
 
+/* BARs on, MSI-X table entry 1 unmasked (vector 1 for the queue, 0 for
+ * configuration); returns the MSI-X capability's offset, 0 without one. */
+static uint32_t msix_table_setup(struct tp *t)
+{
+	bars_on(t);
+	mem_wr(t, BAR1_GPA + 16, 8, 0x28000000ULL);
+	mem_wr(t, BAR1_GPA + 24, 4, 33);
+	mem_wr(t, BAR1_GPA + 28, 4, 0);
+	return find_cap(t, PCI_CAP_ID_MSIX);
+}
+
 static void test_msix_vectors(void)
 {
 	struct tp *t = tp_new(true);
 	uint32_t c;
 
 	REQUIRE(t);
-	bars_on(t);
-	c = find_cap(t, PCI_CAP_ID_MSIX);
+	c = msix_table_setup(t);
 	REQUIRE(c);
-	/* vector 1 for the queue, 0 for configuration */
-	mem_wr(t, BAR1_GPA + 16, 8, 0x28000000ULL);
-	mem_wr(t, BAR1_GPA + 24, 4, 33);
-	mem_wr(t, BAR1_GPA + 28, 4, 0);
 	cfg_wr(t, c + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
 	CHECK(cfg_rd(t, c + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_ENABLE);
 	CHECK(t->routes >= 1);
@@ -420,12 +426,8 @@ static void test_msix_enable_race(void)
 	uint32_t c;
 
 	REQUIRE(t);
-	bars_on(t);
-	c = find_cap(t, PCI_CAP_ID_MSIX);
+	c = msix_table_setup(t);
 	REQUIRE(c);
-	mem_wr(t, BAR1_GPA + 16, 8, 0x28000000ULL);
-	mem_wr(t, BAR1_GPA + 24, 4, 33);
-	mem_wr(t, BAR1_GPA + 28, 4, 0);
 	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_SELECT), 2, 0);
 	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_MSIX), 2, 1);
 	bring_up(t);
