@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lkvm/irq-share.h"
 #include "lkvm/pci.h"
 
 /*
@@ -50,6 +51,9 @@ struct pci_host {
 	struct pci_window win[2];
 	struct pci_dev *dev[PCI_MAX_SLOTS]; /* dev[slot], slots 0..nr_devs-1 */
 	unsigned int nr_devs;
+	/* INTA..INTD, each shared (wired-OR) by the slots swizzled onto it */
+	struct irq_share intx[4];
+	bool has_intx;
 	struct ratelimit rl;
 };
 
@@ -590,10 +594,23 @@ int pci_host_create(struct pci_host **hp, uint64_t mmio32_base,
 
 void pci_host_destroy(struct pci_host *h)
 {
+	unsigned int i;
+
 	if (!h)
 		return;
+	for (i = 0; h->has_intx && i < 4; i++)
+		irq_share_destroy(&h->intx[i]);
 	pthread_mutex_destroy(&h->cfg_lock);
 	free(h);
+}
+
+void pci_host_set_intx(struct pci_host *h, const struct irq_line lines[4])
+{
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		irq_share_init(&h->intx[i], lines[i]);
+	h->has_intx = true;
 }
 
 int pci_host_add(struct pci_host *h, struct pci_dev *pd, struct irq_line intx)
@@ -602,6 +619,9 @@ int pci_host_add(struct pci_host *h, struct pci_dev *pd, struct irq_line intx)
 		return -EINVAL;
 	if (h->nr_devs >= PCI_MAX_SLOTS)
 		return -ENOSPC;
+	/* INTA of this slot, swizzled onto the bridge's shared lines */
+	if (!intx.set && h->has_intx)
+		intx = irq_share_line(&h->intx[pci_intx_irq(0, h->nr_devs, 1)]);
 	pthread_mutex_lock(&pd->lock);
 	pd->slot = h->nr_devs;
 	pd->intx = intx;

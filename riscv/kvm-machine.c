@@ -23,7 +23,6 @@
 #include "lkvm/virtio-mmio.h"
 #include "lkvm/virtio-pci.h"
 #include "lkvm/virtio-worker.h"
-#include "lkvm/irq-share.h"
 
 #include <linux/virtio_mmio.h>
 #include "riscv/kvm-aia.h"
@@ -614,30 +613,26 @@ static int vm_add_virtio_pci(struct machine *m, struct virtio_dev *d)
 	ret = ret ?: (m->aia ? vpci_add_msi(m, s) : 0);
 	if (ret)
 		return ret;
+	/* INTx: the bridge's shared, swizzled lines */
 	slot = pci_host_add(m->pci, virtio_pci_dev(s->vp),
 			    (struct irq_line){ 0 });
-	if (slot < 0)
-		return slot;
-	/* the four INTx lines are shared by the slots (swizzled) */
-	virtio_pci_dev(s->vp)->intx = irq_share_line(
-		&m->intx[pci_intx_irq(0, (unsigned int)slot, 1) % 4]);
-	return 0;
+	return slot < 0 ? slot : 0;
 }
 
 static int vm_setup_pci(struct machine *m)
 {
 	uint64_t base64 = memmap_pci_mmio64_base(m->ram_size);
+	struct irq_line intx[4];
 	unsigned int i;
 	int ret;
-
-	for (i = 0; i < 4; i++)
-		irq_share_init(&m->intx[i],
-			       wired_irq(m, IRQ_PCI_INTX_BASE + i));
-	m->intx_ready = true;
 
 	ret = pci_host_create(&m->pci, MEMMAP_PCI_MMIO32_BASE,
 			      MEMMAP_PCI_MMIO32_SIZE, base64,
 			      MEMMAP_PCI_MMIO64_SIZE);
+	for (i = 0; !ret && i < 4; i++)
+		intx[i] = wired_irq(m, IRQ_PCI_INTX_BASE + i);
+	if (!ret)
+		pci_host_set_intx(m->pci, intx);
 	ret = ret
 		      ?: mmio_register(&m->bus, MEMMAP_PCI_ECAM_BASE,
 				       PCI_ECAM_BUS_SIZE, PCI_ECAM_SIZES,
@@ -1198,8 +1193,6 @@ static void vm_teardown(struct machine *m)
 	}
 	if (m->pci)
 		pci_host_destroy(m->pci);
-	for (i = 0; m->intx_ready && i < 4; i++)
-		irq_share_destroy(&m->intx[i]);
 	if (m->routes_ready)
 		msi_routes_destroy(&m->routes);
 	virtio_worker_destroy(m->worker);

@@ -14,7 +14,6 @@
 #include "lkvm/boot.h"
 #include "lkvm/console.h"
 #include "lkvm/guest-mem.h"
-#include "lkvm/irq-share.h"
 #include "lkvm/kvm-caps.h"
 #include "lkvm/log.h"
 #include "lkvm/mmio.h"
@@ -97,8 +96,6 @@ struct machine {
 	struct pci_host *pci; /* --virtio-transport pci */
 	struct vpci_slot vpci[VM_MAX_VIRTIO];
 	unsigned int nr_vpci;
-	struct irq_share intx[4]; /* INTA..INTD, shared by the slots */
-	bool intx_ready;
 	/* KVM's coalesced MMIO ring: THR writes the guest makes while it
 	 * polls the UART (ETBEI off) wait there instead of exiting */
 	struct kvm_coalesced_mmio_ring *cring;

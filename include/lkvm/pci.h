@@ -181,9 +181,18 @@ int pci_host_create(struct pci_host **hp, uint64_t mmio32_base,
 void pci_host_destroy(struct pci_host *h);
 
 /*
- * Put pd in the next free slot (device number) of bus 0 with intx as its
- * INTx line (already swizzled: see pci_intx_irq()). During machine set-up,
- * before any vCPU runs. Returns the slot, -ENOSPC, or -EINVAL for no pd.
+ * The interrupt controller inputs of INTA..INTD (lines[0..3]): from now on
+ * the bridge swizzles each function's INTA onto one of them
+ * (pci_intx_irq()) and shares it wired-OR with the other slots there
+ * (see lkvm/irq-share.h). During machine set-up, once.
+ */
+void pci_host_set_intx(struct pci_host *h, const struct irq_line lines[4]);
+
+/*
+ * Put pd in the next free slot (device number) of bus 0. Its INTx line is
+ * intx, or with intx unset ({ 0 }) the bridge's shared, swizzled line
+ * (pci_host_set_intx()), or none. During machine set-up, before any vCPU
+ * runs. Returns the slot, -ENOSPC, or -EINVAL for no pd.
  */
 int pci_host_add(struct pci_host *h, struct pci_dev *pd, struct irq_line intx);
 

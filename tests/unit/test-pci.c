@@ -751,10 +751,65 @@ static void test_threads(void)
 	done(h, &f, NULL);
 }
 
+/* An interrupt controller with one input per INTx line. */
+struct lines {
+	int level[4];
+	unsigned int changes;
+};
+
+static void lines_set(void *ctrl, unsigned int irq, int level)
+{
+	struct lines *l = ctrl;
+
+	l->changes += l->level[irq - 12] != level;
+	l->level[irq - 12] = level;
+}
+
+/*
+ * The bridge swizzles each slot's INTA onto its four lines and shares a
+ * line wired-OR: slots 0 and 4 both land on INTA, which stays asserted
+ * while either drives it; slot 1 lands on INTB.
+ */
+static void test_intx_swizzle_shared(void)
+{
+	struct pci_host *h = host();
+	struct lines ctl = { { 0 }, 0 };
+	struct irq_line in[4];
+	struct fake f[5];
+	unsigned int i;
+
+	REQUIRE(h);
+	for (i = 0; i < 4; i++)
+		in[i] = (struct irq_line){ lines_set, &ctl, 12 + i };
+	pci_host_set_intx(h, in);
+	for (i = 0; i < 5; i++) {
+		REQUIRE(fake_init(&f[i]));
+		REQUIRE(CHECK_EQ(
+			pci_host_add(h, &f[i].pd, (struct irq_line){ 0 }),
+			(int)i));
+	}
+	pci_dev_set_intx(&f[0].pd, 1);
+	pci_dev_set_intx(&f[4].pd, 1);
+	CHECK_EQ(ctl.level[0], 1);
+	pci_dev_set_intx(&f[0].pd, 0);
+	CHECK_EQ(ctl.level[0], 1); /* slot 4 still drives it */
+	pci_dev_set_intx(&f[4].pd, 0);
+	CHECK_EQ(ctl.level[0], 0);
+	pci_dev_set_intx(&f[1].pd, 1);
+	CHECK_EQ(ctl.level[1], 1);
+	CHECK_EQ(ctl.level[0] + ctl.level[2] + ctl.level[3], 0);
+	pci_dev_set_intx(&f[1].pd, 0);
+	CHECK_EQ(ctl.changes, 4);
+	for (i = 0; i < 5; i++)
+		pci_dev_destroy(&f[i].pd);
+	pci_host_destroy(h);
+	log_level = saved_level;
+}
+
 UNIT_SUITE(pci, UNIT_TEST(test_create_args), UNIT_TEST(test_header_decode),
 	   UNIT_TEST(test_absent), UNIT_TEST(test_bar_sizing),
 	   UNIT_TEST(test_bar_mapping32), UNIT_TEST(test_bar_mapping64),
 	   UNIT_TEST(test_window_dispatch), UNIT_TEST(test_caps),
 	   UNIT_TEST(test_command_status), UNIT_TEST(test_intx),
-	   UNIT_TEST(test_extended), UNIT_TEST(test_unaligned),
-	   UNIT_TEST(test_threads));
+	   UNIT_TEST(test_intx_swizzle_shared), UNIT_TEST(test_extended),
+	   UNIT_TEST(test_unaligned), UNIT_TEST(test_threads));
