@@ -87,13 +87,13 @@ static void blk_chain(struct vq *q, u16 d, u32 type, u64 sector, void *buf,
 	status[r] = 0xff;
 	q->desc[d] = (struct vdesc){ (u64)&hdrs[r], sizeof(hdrs[r]), VD_F_NEXT,
 				     (u16)(d + 1) };
-	q->desc[d + 1] =
-		(struct vdesc){ (u64)buf, len,
-				(u16)(VD_F_NEXT |
-				      (type == BLK_T_IN || type == BLK_T_GET_ID
-					       ? VD_F_WRITE
-					       : 0)),
-				(u16)(d + 2) };
+	q->desc[d + 1] = (struct vdesc){
+		(u64)buf, len,
+		(u16)(VD_F_NEXT |
+		      (type == BLK_T_IN || type == BLK_T_GET_ID ? VD_F_WRITE
+								: 0)),
+		(u16)(d + 2)
+	};
 	q->desc[d + 2] = (struct vdesc){ (u64)&status[r], 1, VD_F_WRITE, 0 };
 }
 
@@ -247,10 +247,10 @@ static void repost_hart0(long secs, int forever)
 {
 	unsigned int num = 128;
 	u64 end = rdtime() + (u64)secs * tb_hz;
-	long posted = 0, spins = 0;
-	int reset = 0;
+	long posted = 0, spins = 0, resets = 0;
 
-	check("repost: disk set-up", vd_init(&blk, &blkq, num, VF_EVENT_IDX) == 0);
+	check("repost: disk set-up",
+	      vd_init(&blk, &blkq, num, VF_EVENT_IDX) == 0);
 	blk_chain(&blkq, 0, BLK_T_IN, 0, data, sizeof(data), 0);
 	say("repost: attack running", 0, 0);
 	while (forever || rdtime() < end) {
@@ -267,16 +267,16 @@ static void repost_hart0(long secs, int forever)
 			posted += add;
 		}
 		if (!(++spins & 255) && vd_get_status(&blk) & VS_NEEDS_RESET) {
-			reset = 1;
-			if (!forever)
-				break;
-			/* and again, for as long as the host lets it run */
+			/* capped: reset and attack again, to the end */
+			resets++;
 			vd_init(&blk, &blkq, num, VF_EVENT_IDX);
 			blk_chain(&blkq, 0, BLK_T_IN, 0, data, sizeof(data), 0);
 		}
 	}
 	say("repost: posted head 0 ", posted, " times");
-	check("repost: the device capped it with DEVICE_NEEDS_RESET", reset);
+	say("repost: the device set DEVICE_NEEDS_RESET ", resets, " times");
+	check("repost: the device capped it with DEVICE_NEEDS_RESET",
+	      resets > 0);
 }
 
 /* ---- flood ---- */
@@ -287,7 +287,8 @@ static void flood_hart0(long secs, int forever)
 	u64 end = rdtime() + (u64)secs * tb_hz;
 	long posted = 0;
 
-	check("flood: disk set-up", vd_init(&blk, &blkq, num, VF_EVENT_IDX) == 0);
+	check("flood: disk set-up",
+	      vd_init(&blk, &blkq, num, VF_EVENT_IDX) == 0);
 	for (i = 0; i < chains; i++) {
 		hdrs[i] = (struct blk_hdr){ BLK_T_GET_ID, 0, 0 };
 		blkq.desc[2 * i] = (struct vdesc){ (u64)&hdrs[i], 16, VD_F_NEXT,
@@ -309,7 +310,8 @@ static void flood_hart0(long secs, int forever)
 		posted++;
 		fence();
 		ev = vq_avail_event(&blkq);
-		if ((u16)(idx - ev) < 1) /* vring_need_event(ev, idx + 1, idx) */
+		if ((u16)(idx - ev) <
+		    1) /* vring_need_event(ev, idx + 1, idx) */
 			vd_notify(&blk, 0);
 	}
 	say("flood: posted ", posted, " GET_ID requests");

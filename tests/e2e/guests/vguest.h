@@ -249,7 +249,8 @@ static inline int vd_find(struct vdev *v, int pci, u32 id, int index)
 		if (vd != ((0x1040 + id) << 16 | 0x1af4) || index--)
 			continue;
 		/* the modern capabilities: where each structure lies */
-		for (cap = RD8(PCI_CFG(i, 0x34)); cap; cap = RD8(PCI_CFG(i, cap + 1))) {
+		for (cap = RD8(PCI_CFG(i, 0x34)); cap;
+		     cap = RD8(PCI_CFG(i, cap + 1))) {
 			u8 type = RD8(PCI_CFG(i, cap + 3));
 			u64 at;
 
@@ -377,7 +378,8 @@ static inline void vd_notify(struct vdev *v, u32 q)
  * rings, the features (VERSION_1 always) and DRIVER_OK. 0 when the device
  * took it all, else a negative step number.
  */
-static inline int vd_init(struct vdev *v, struct vq *q, unsigned int num, u64 features)
+static inline int vd_init(struct vdev *v, struct vq *q, unsigned int num,
+			  u64 features)
 {
 	unsigned int i;
 
