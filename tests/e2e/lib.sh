@@ -187,3 +187,64 @@ expect_rss_below() {
 	[ "$rss_max" -lt "$1" ] || fail "lkvm's VmRSS reached $rss_max KiB, the bound is $1 KiB"
 }
 
+# The bare-metal hostile SMP guest (guests/hostile-smp.c) over transport
+# TR (mmio or pci); see cases/virtio-hostile-smp-*.sh. lkvm gets 64 MiB of
+# guest RAM: its resident set must stay below that plus 32 MiB.
+HSMP_RSS_MAX=$(((64 + 32) * 1024))
+
+# hsmp_run TR MODE NOTIFY [BOOTARGS] : one scenario to its end.
+hsmp_run() {
+	flag=
+	[ "$3" = mmio-exit ] && flag=--no-ioeventfd
+	echo "== $2 over $1, $3"
+	run_rss /tmp/hsmp.out 120 $LKVM run -k $GUESTS/hostile-smp.bin -m 64 -c 2 \
+		-d /tmp/hsmp.img --rng --virtio-transport $1 $flag \
+		-p "hostile=$2 tr=$1 ${4:-}"
+	expect_rc 0
+	expect_grep '^hostile-smp: transport virtio-'"$1" /tmp/hsmp.out
+	expect_no_grep 'WRONG' /tmp/hsmp.out
+	expect_grep '^hostile-smp: PASSED' /tmp/hsmp.out
+	expect_rss_below $HSMP_RSS_MAX
+}
+
+# hsmp_term TR MODE : the scenario without end; SIGTERM stops lkvm within
+# a second (exit status 143) and its resident set stayed bounded.
+hsmp_term() {
+	echo "== $2 over $1 without end, then SIGTERM"
+	$LKVM run -k $GUESTS/hostile-smp.bin -m 64 -c 2 -d /tmp/hsmp.img --rng \
+		--virtio-transport $1 -p "hostile=$2 tr=$1 forever" \
+		>/tmp/hsmp.out 2>&1 &
+	tpid=$!
+	wait_for "^hostile-smp: $2: attack running" /tmp/hsmp.out 30
+	rss_max=0
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+		r=$(rss_kb $tpid)
+		[ "$r" -le "$rss_max" ] || rss_max=$r
+		usleep 200000
+	done
+	kill -0 $tpid 2>/dev/null || fail "lkvm exited during the attack"
+	echo "  VmRSS peak $rss_max KiB"
+	stop_within $tpid 1
+	tr -d '\r' </tmp/hsmp.out | tail -n 10 | sed 's/^/  | /'
+	expect_rc 143
+	expect_rss_below $HSMP_RSS_MAX
+}
+
+# hsmp_all TR : every scenario, with ioeventfd and without, then the
+# SIGTERM runs; each in a subshell so that one failure does not hide the
+# others; fails at the end naming the scenarios that failed.
+hsmp_all() {
+	truncate -s 8M /tmp/hsmp.img
+	bad=
+	for mode in qsel reset repost flood; do
+		for notify in ioeventfd mmio-exit; do
+			(trap kill_guests EXIT; hsmp_run $1 $mode $notify) ||
+				bad="$bad $mode/$notify"
+		done
+	done
+	for mode in repost flood; do
+		(trap kill_guests EXIT; hsmp_term $1 $mode) || bad="$bad $mode/sigterm"
+	done
+	rm -f /tmp/hsmp.img /tmp/hsmp.out
+	[ -z "$bad" ] || fail "scenarios that failed over $1:$bad"
+}
