@@ -61,21 +61,22 @@ run_case() {
 	(cd /tmp && exec setsid sh /host/case-wrapper.sh "$1" \
 		>"/host/results/$1@$lkvm_l1.log" 2>&1) &
 	cpid=$!
-	n=0
+	deadline=$(($(uptime_cs) + $2 * 100))
+	timed_out=0
 	while kill -0 $cpid 2>/dev/null; do
-		if [ $n -ge $(($2 * 10)) ]; then
+		if [ "$(uptime_cs)" -gt $deadline ]; then
 			echo "@@ case $1 timed out after $2 s: stopping it"
+			timed_out=1
 			kill -TERM -$cpid 2>/dev/null
 			sleep 2
 			kill -KILL -$cpid 2>/dev/null
 			break
 		fi
 		usleep 100000
-		n=$((n + 1))
 	done
 	wait $cpid
 	rc=$?
-	[ $n -lt $(($2 * 10)) ] || rc=124
+	[ $timed_out = 0 ] || rc=124
 	kill -KILL -$cpid 2>/dev/null
 }
 
