@@ -45,7 +45,7 @@ calibrate() {
 	t1=$(uptime_cs)
 	echo $((t1 - t0))
 }
-ref_cs=50
+ref_cs=200
 took=$(calibrate)
 E2E_SLOW=$(((took + ref_cs - 1) / ref_cs))
 [ "$E2E_SLOW" -ge 1 ] || E2E_SLOW=1

@@ -115,7 +115,7 @@ guest_sh() {
 kill_guests() {
 	_pg=$(cut -d' ' -f5 /proc/$$/stat)
 	for _st in /proc/[0-9]*/stat; do
-		read -r _p _c _ _ _g _ <"$_st" 2>/dev/null || continue
+		{ read -r _p _c _ _ _g _ <"$_st"; } 2>/dev/null || continue
 		[ "$_c" = "(lkvm)" ] && [ "$_g" = "$_pg" ] && kill -9 "$_p" 2>/dev/null
 	done
 	return 0
@@ -129,7 +129,7 @@ now_cs() {
 
 # rss_kb PID : the resident set of PID in KiB (0 once it is gone).
 rss_kb() {
-	_r=$(sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' /proc/$1/status 2>/dev/null)
+	_r=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$1/status 2>/dev/null)
 	echo "${_r:-0}"
 }
 

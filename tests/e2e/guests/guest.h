@@ -78,20 +78,6 @@ static inline void fence(void)
 	asm volatile("fence iorw, iorw" ::: "memory");
 }
 
-/* Sleep about ticks of the time CSR: the SBI timer, then WFI (the timer
- * interrupt is enabled in sie but not taken: sstatus.SIE stays 0), so the
- * vCPU gives its host CPU away meanwhile. */
-static inline void sleep_ticks(unsigned long ticks)
-{
-	unsigned long end = rdtime() + ticks;
-
-	asm volatile("csrs sie, %0" ::"r"(1UL << 5));
-	sbi_call(0x54494D45, 0, (long)end, 0, 0); /* TIME: set_timer */
-	while (rdtime() < end)
-		asm volatile("wfi");
-	sbi_call(0x54494D45, 0, -1L, 0, 0);
-}
-
 /* A lock for output from several harts. */
 static volatile int guest_print_lock __attribute__((unused));
 
