@@ -42,13 +42,19 @@ done
 # (aia-hw's default mode) SMP L2 guests stall now and then under QEMU TCG
 # whatever the transport (a 1-vCPU guest does not; see the issue note).
 cp /tmp/root.img /tmp/d2.img
+# vdb's data differs from vda's: each disk's reads are checked
+dd if=/dev/urandom of=/tmp/d2.img bs=64k count=16 conv=notrunc 2>/dev/null
+sum_a=$(md5sum </tmp/root.img | cut -d' ' -f1)
+sum_b=$(md5sum </tmp/d2.img | cut -d' ' -f1)
 unset GSH_BOOT
-guest_sh out 'cat /proc/interrupts; nproc; head -c 8 /dev/hwrng | wc -c; for d in vda vdb; do dd if=/dev/$d of=/dev/null bs=64k 2>&1 | tail -n1; done; cat /proc/interrupts' \
+guest_sh out 'cat /proc/interrupts; nproc; head -c 8 /dev/hwrng | wc -c; for d in vda vdb; do echo "$d-sum $(md5sum </dev/$d)"; done; cat /proc/interrupts' \
 	-c 4 -d /tmp/root.img,ro -d /tmp/d2.img,ro --rng --irqchip aia --aia-mode emul --stats
 expect_grep 'machine: irqchip aia \(in-kernel, mode emul\), virtio over pci \(MSI-X\)' out
 expect_rc 0
 expect_grep '^4$' out
 expect_grep '^8$' out
+expect_grep "^vda-sum $sum_a " out
+expect_grep "^vdb-sum $sum_b " out
 # columns CPU0..CPU3: a virtio MSI row whose count is non-zero on a CPU
 # other than 0, or rows on different CPUs
 if ! tr -d '\r' <out | awk '/PCI-MSI/ && /virtio/ {

@@ -1,5 +1,7 @@
 # Data is sacred: a write the guest saw complete after a flush (sync) is on
-# the disk even when lkvm is killed with SIGKILL right after.
+# the disk even when lkvm is killed with SIGKILL right after; and the
+# guest's sync reached the host: --stats counts the disk's FLUSH requests
+# and lkvm's fdatasync calls for them, both above zero.
 # machine: virt
 # timeout: 120
 cp $IMAGES/l2-disk.ext4 /tmp/dur.img
@@ -19,4 +21,16 @@ GSH_BOOT=
 guest_sh out 'cat /kept.txt' -d /tmp/dur.img
 expect_rc 0
 expect_grep '^durable-42' out
+
+guest_sh out 'echo flushed-$((6 * 7)) >/flushed.txt; sync; echo synced' -d /tmp/dur.img --stats
+expect_rc 0
+expect_grep '^synced' out
+# stats: disk vda (PATH): R reads, W writes, F flushes, S syncs
+line=$(tr -d '\r' <out | grep -E 'stats: disk vda \([^)]*dur\.img\): [0-9]+ reads, [0-9]+ writes, [0-9]+ flushes, [0-9]+ syncs$')
+[ -n "$line" ] || fail "no 'stats: disk vda (/tmp/dur.img): ...' line from --stats"
+echo "$line"
+flushes=$(echo "$line" | sed 's/.* \([0-9]*\) flushes.*/\1/')
+syncs=$(echo "$line" | sed 's/.* \([0-9]*\) syncs$/\1/')
+[ "$flushes" -gt 0 ] || fail "the guest's sync sent no FLUSH lkvm counted"
+[ "$syncs" -gt 0 ] || fail "lkvm completed FLUSH without calling fdatasync"
 rm -f /tmp/dur.img

@@ -58,18 +58,64 @@ static inline void __attribute__((noreturn)) shutdown(void)
 		asm volatile("wfi");
 }
 
-/* _start: a stack, then main(hartid, fdt). */
+/* SBI HSM hart_start: hart begins at addr in S-mode, a0 = hartid,
+ * a1 = opaque, paging off. */
+static inline long hart_start(long hartid, void (*addr)(void), long opaque)
+{
+	return sbi_call(0x48534D, 0, hartid, (long)addr, opaque).error;
+}
+
+static inline unsigned long rdtime(void)
+{
+	unsigned long t;
+
+	asm volatile("csrr %0, time" : "=r"(t));
+	return t;
+}
+
+static inline void fence(void)
+{
+	asm volatile("fence iorw, iorw" ::: "memory");
+}
+
+/* A lock for output from several harts. */
+static volatile int guest_print_lock __attribute__((unused));
+
+static inline void print_lock(void)
+{
+	while (__atomic_exchange_n(&guest_print_lock, 1, __ATOMIC_ACQUIRE))
+		;
+}
+
+static inline void print_unlock(void)
+{
+	__atomic_store_n(&guest_print_lock, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * _start: every hart, the boot hart from lkvm and others from hart_start()
+ * with _start as the address, gets its own 16 KiB stack (harts 0 to
+ * GUEST_MAX_HARTS - 1; others park), then main(hartid, a1): a1 is the FDT
+ * on the boot hart and hart_start()'s opaque elsewhere.
+ */
+#define GUEST_MAX_HARTS 4
+void _start(void);
 asm(".section .text.start, \"ax\"\n"
     ".globl _start\n"
     "_start:\n"
-    "	la sp, guest_stack_top\n"
+    "	li t0, 4\n" /* GUEST_MAX_HARTS */
+    "	bgeu a0, t0, 1f\n"
+    "	la sp, guest_stacks\n"
+    "	addi t0, a0, 1\n"
+    "	slli t0, t0, 14\n"
+    "	add sp, sp, t0\n"
     "	call main\n"
     "1:	wfi\n"
     "	j 1b\n"
     ".section .bss\n"
     ".balign 16\n"
-    "	.space 16384\n"
-    "guest_stack_top:\n"
+    "guest_stacks:\n"
+    "	.space 16384 * 4\n"
     ".text\n");
 
 #endif
