@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* lkvm: subcommand dispatch. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lkvm/builtin.h"
@@ -77,6 +80,21 @@ int cmd_help(int argc, const char **argv)
 	return c->fn(1, help);
 }
 
+/*
+ * Started with stdin, stdout or stderr closed: /dev/null in their place, so
+ * that the first file lkvm opens (a disk image) never becomes fd 1 and
+ * receives the console output.
+ */
+static void std_fds_open(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", O_RDWR) != fd)
+			exit(1);
+}
+
 int main(int argc, const char **argv)
 {
 	const struct command *c;
@@ -84,6 +102,7 @@ int main(int argc, const char **argv)
 	/* A closed stdout or stderr must end the output, not lkvm: writes
 	 * then fail with EPIPE, which the console treats as output gone. */
 	signal(SIGPIPE, SIG_IGN);
+	std_fds_open();
 	if (argc < 2) {
 		usage(stderr);
 		return 1;
