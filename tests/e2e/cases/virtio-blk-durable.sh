@@ -25,12 +25,12 @@ expect_grep '^durable-42' out
 guest_sh out 'echo flushed-$((6 * 7)) >/flushed.txt; sync; echo synced' -d /tmp/dur.img --stats
 expect_rc 0
 expect_grep '^synced' out
-# stats: disk vda (PATH): R reads, W writes, F flushes, S syncs
-line=$(tr -d '\r' <out | grep -E 'stats: disk vda \([^)]*dur\.img\): [0-9]+ reads, [0-9]+ writes, [0-9]+ flushes, [0-9]+ syncs$')
+# stats: disk vda (PATH): R reads, W writes, F flushes, S syncs, D write-through writes
+line=$(tr -d '\r' <out | grep -E 'stats: disk vda \([^)]*dur\.img\): [0-9]+ reads, [0-9]+ writes, [0-9]+ flushes, [0-9]+ syncs, [0-9]+ write-through writes$')
 [ -n "$line" ] || fail "no 'stats: disk vda (/tmp/dur.img): ...' line from --stats"
 echo "$line"
 flushes=$(echo "$line" | sed 's/.* \([0-9]*\) flushes.*/\1/')
-syncs=$(echo "$line" | sed 's/.* \([0-9]*\) syncs$/\1/')
+syncs=$(echo "$line" | sed 's/.* \([0-9]*\) syncs,.*/\1/')
 [ "$flushes" -gt 0 ] || fail "the guest's sync sent no FLUSH lkvm counted"
 [ "$syncs" -gt 0 ] || fail "lkvm completed FLUSH without calling fdatasync"
 rm -f /tmp/dur.img
