@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "lkvm/console.h"
+#include "lkvm/seccomp.h"
 #include "lkvm/uart.h"
 
 void console_init(struct console *c, int out_fd)
@@ -101,8 +102,11 @@ static void *console_flusher(void *arg)
 	struct console *c = arg;
 	struct timespec dl;
 
+	seccomp_thread_start(SECCOMP_THREAD_CONSOLE, "console");
 	pthread_mutex_lock(&c->out_lock);
 	while (!c->out_stop) {
+		/* started at set-up, before the filter: its own now */
+		seccomp_thread_update();
 		if (!c->out_armed) {
 			pthread_cond_wait(&c->out_cond, &c->out_lock);
 			continue;
