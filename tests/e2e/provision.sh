@@ -10,9 +10,9 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 NATIVE_PKGS="build-essential pkg-config libfdt-dev zlib1g-dev libaio-dev \
-	clang libclang-rt-14-dev device-tree-compiler"
+	libseccomp-dev clang libclang-rt-14-dev device-tree-compiler"
 E2E_PKGS="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross flex bison bc \
-	libssl-dev libelf-dev cpio e2fsprogs xz-utils dpkg-dev rsync linux-source-6.1"
+	libssl-dev libelf-dev cpio e2fsprogs xz-utils dpkg-dev rsync gperf linux-source-6.1"
 BPO_PKGS="qemu-system-misc opensbi linux-source-6.12"
 
 want_e2e=1
