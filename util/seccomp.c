@@ -119,6 +119,8 @@ static const struct sc_rule sc_rules[] = {
 	RULE("madvise", T_ALL,
 	     "malloc trims its arenas; an exiting thread drops its stack pages"),
 	RULE("brk", T_ALL, "malloc's main arena"),
+	RULE("sched_getaffinity", T_ALL,
+	     "malloc counts the CPUs once a ninth thread needs an arena"),
 	RULE("clock_gettime", T_ALL,
 	     "timestamps (--stats, the console's deadline, rate limits) when the vDSO falls back"),
 	RULE("getpid", T_ALL,
