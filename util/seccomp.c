@@ -103,8 +103,7 @@ static const struct sc_rule sc_rules[] = {
 	RULE("write", T_ALL,
 	     "log lines to stderr, console output, eventfd signals (irqfds, stop, wake-ups)"),
 	RULE("exit", T_ALL, "a thread returning from its function"),
-	RULE("exit_group", T_ALL,
-	     "exit(), and the SIGSYS handler's exit"),
+	RULE("exit_group", T_ALL, "exit(), and the SIGSYS handler's exit"),
 	RULE("rt_sigreturn", T_ALL,
 	     "back from a signal handler (the vCPU kick)"),
 	RULE("rt_sigprocmask", T_ALL,
@@ -133,6 +132,9 @@ static const struct sc_rule sc_rules[] = {
 	RULE_IOCTL(
 		TCSETS, T_ALL,
 		"the terminal put back: at exit, and by the SIGSYS handler on any thread"),
+	RULE_IOCTL(
+		TCGETS, T_ALL,
+		"glibc's tcsetattr reads the mode back; isatty(stdin) in the input thread"),
 
 	/* threads that run devices */
 	RULE_IOCTL(KVM_IRQ_LINE, T_DEV,
@@ -169,10 +171,6 @@ static const struct sc_rule sc_rules[] = {
 	     "poll() on riscv64: eventfds, stdin, stdout"),
 	RULE("poll", T_MAIN | T_IO | T_INPUT | T_CONSOLE,
 	     "poll() on x86_64 (unit tests)"),
-
-	/* the input thread */
-	RULE_IOCTL(TCGETS, T_MAIN | T_INPUT,
-		   "isatty(stdin) and the terminal mode"),
 
 	/* the console output thread and the main thread */
 	RULE_ARG("fcntl", T_MAIN | T_CONSOLE, SC_EQ(1, F_GETFL),

@@ -11,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lkvm/log.h"
 #include "lkvm/seccomp.h"
+#include "lkvm/term.h"
 #include "unit.h"
 
 #ifdef HAVE_SECCOMP
@@ -235,6 +237,34 @@ static void test_threads_start(void)
 	CHECK(strstr(c.out, "thread ran\njoined\n") != NULL);
 }
 
+/* On a terminal, the handler puts its mode back (tcsetattr: TCSETS, then
+ * TCGETS) from any thread, and still exits rather than dying of SIGSYS. */
+static void child_tty(void)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY), s = -1;
+
+	if (m < 0 || grantpt(m) || unlockpt(m) ||
+	    (s = open(ptsname(m), O_RDWR | O_NOCTTY)) < 0) {
+		say("no pty\n");
+		child_exit(0);
+	}
+	if (!term_raw_enable(s) || !log_die_hook)
+		child_exit(5);
+	install();
+	seccomp_thread_start(SECCOMP_THREAD_DISK, "blkio");
+	syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+}
+
+static void test_terminal_restored(void)
+{
+	struct child c;
+
+	REQUIRE(run_child(child_tty, &c));
+	if (strstr(c.out, "no pty\n"))
+		return; /* nothing to test here */
+	died_of(&c, "socket", "blkio");
+}
+
 static void child_selftest_main(void)
 {
 	setenv(SECCOMP_SELFTEST_ENV, "1", 1);
@@ -315,13 +345,14 @@ static void test_rules_resolve(void)
 		fprintf(stderr, "    bad rule: %s\n", bad);
 }
 
-#define SECCOMP_TESTS                                                         \
-	UNIT_TEST(test_denied_syscall_kills),                                 \
-		UNIT_TEST(test_thread_filter_stacks),                         \
-		UNIT_TEST(test_arguments_checked),                            \
-		UNIT_TEST(test_threads_start), UNIT_TEST(test_selftest_hook), \
-		UNIT_TEST(test_off), UNIT_TEST(test_verbose_line),            \
-		UNIT_TEST(test_rules_resolve)
+#define SECCOMP_TESTS                                               \
+	UNIT_TEST(test_denied_syscall_kills),                       \
+		UNIT_TEST(test_thread_filter_stacks),               \
+		UNIT_TEST(test_arguments_checked),                  \
+		UNIT_TEST(test_threads_start),                      \
+		UNIT_TEST(test_terminal_restored),                  \
+		UNIT_TEST(test_selftest_hook), UNIT_TEST(test_off), \
+		UNIT_TEST(test_verbose_line), UNIT_TEST(test_rules_resolve)
 
 #else /* !HAVE_SECCOMP */
 
