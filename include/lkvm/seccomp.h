@@ -47,8 +47,8 @@ bool seccomp_available(void);
  * Test hook: with LKVM_SECCOMP_SELFTEST=main (or 1) in the environment
  * the calling thread then makes a syscall no thread may make (socket());
  * with LKVM_SECCOMP_SELFTEST=THREAD (e.g. vcpu0, io, blkio) that thread,
- * once its own filter is on, opens "/": the process filter allows it (for
- * the main thread's --stats), the thread's own filter does not.
+ * once its own filter is on, calls close(-1): the process filter allows
+ * close (the main thread's teardown), the thread's own filter does not.
  */
 int seccomp_install(bool verbose);
 

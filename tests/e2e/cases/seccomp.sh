@@ -3,7 +3,7 @@
 # --no-seccomp; a denied syscall stops lkvm with one line naming it and
 # the thread, exit status 159. The denials are made on purpose by the
 # test hook LKVM_SECCOMP_SELFTEST=THREAD: socket() on the main thread
-# (denied everywhere), openat() on another thread (allowed by the process
+# (denied everywhere), close() on another thread (allowed by the process
 # filter, denied by that thread's own), e.g. aio, which started before
 # the filter and puts its own on when the guest's first read completes.
 # machine: virt
@@ -37,11 +37,11 @@ selftest() {
 }
 selftest main socket
 expect_no_grep '@@ L2 init' out
-selftest vcpu0 openat
-selftest vcpu1 openat -c 2
-selftest io openat --rng
-selftest input openat
-selftest console openat
-selftest aio openat -d /tmp/sc.img
-selftest blkio openat -d /tmp/sc.img --io-engine threads
+selftest vcpu0 close
+selftest vcpu1 close -c 2
+selftest io close --rng
+selftest input close
+selftest console close
+selftest aio close -d /tmp/sc.img
+selftest blkio close -d /tmp/sc.img --io-engine threads
 rm -f /tmp/sc.img
