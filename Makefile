@@ -76,16 +76,22 @@ $(error libfdt not found: install libfdt-dev (native) or let tests/e2e/build-dep
 endif
 HAVE_ZLIB := $(call try-link,zlib.h,$(CC),-lz)
 HAVE_AIO := $(call try-link,libaio.h,$(CC),-laio)
+HAVE_SECCOMP := $(call try-link,seccomp.h,$(CC),-lseccomp)
 ifneq ($(HAVE_ZLIB),y)
 $(info lkvm: zlib not found: building without compressed-image support)
 endif
 ifneq ($(HAVE_AIO),y)
 $(info lkvm: libaio not found: building without it (disk I/O uses worker threads))
 endif
+ifneq ($(HAVE_SECCOMP),y)
+$(info lkvm: libseccomp not found: building without the syscall filter (lkvm run warns))
+endif
 endif
 
-FEATURES := $(if $(HAVE_ZLIB),-DHAVE_ZLIB) $(if $(HAVE_AIO),-DHAVE_LIBAIO)
-LIBS := -lfdt $(if $(HAVE_ZLIB),-lz) $(if $(HAVE_AIO),-laio) -lpthread
+FEATURES := $(if $(HAVE_ZLIB),-DHAVE_ZLIB) $(if $(HAVE_AIO),-DHAVE_LIBAIO) \
+	$(if $(HAVE_SECCOMP),-DHAVE_SECCOMP)
+LIBS := -lfdt $(if $(HAVE_ZLIB),-lz) $(if $(HAVE_AIO),-laio) \
+	$(if $(HAVE_SECCOMP),-lseccomp) -lpthread
 
 # Files named kvm-*.c talk to KVM through the riscv64 uapi and build only for
 # riscv64 hosts; *-foreign.c stand in for them on other hosts. Everything
@@ -114,9 +120,11 @@ UNIT_UAPI := $(if $(UAPI_INC),-isystem $(UAPI_INC) \
 UNIT_OBJS := $(patsubst %.c,$(UNIT_DIR)/%.o,$(TEST_CORE_SRCS) $(UNIT_SRCS))
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HOST_FEATURES := $(if $(call try-link,zlib.h,$(HOSTCC),-lz),-DHAVE_ZLIB) \
-	$(if $(call try-link,libaio.h,$(HOSTCC),-laio),-DHAVE_LIBAIO)
+	$(if $(call try-link,libaio.h,$(HOSTCC),-laio),-DHAVE_LIBAIO) \
+	$(if $(call try-link,seccomp.h,$(HOSTCC),-lseccomp),-DHAVE_SECCOMP)
 HOST_LIBS := -lfdt $(if $(findstring ZLIB,$(HOST_FEATURES)),-lz) \
-	$(if $(findstring LIBAIO,$(HOST_FEATURES)),-laio) -lpthread
+	$(if $(findstring LIBAIO,$(HOST_FEATURES)),-laio) \
+	$(if $(findstring SECCOMP,$(HOST_FEATURES)),-lseccomp) -lpthread
 
 # The same unit tests under ThreadSanitizer: the concurrency tests are in
 # them (the stress tests of tests/unit/test-virtio-race.c and friends).

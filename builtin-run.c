@@ -263,6 +263,9 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		OPT_BOOLEAN(
 			0, "no-uart-image", &cfg->no_uart_image,
 			"let every 8250 register read exit (no read-only register page)"),
+		OPT_BOOLEAN(
+			0, "no-seccomp", &cfg->no_seccomp,
+			"run without the seccomp syscall filter (on by default once set-up is done)"),
 		OPT_GROUP("Debug options:"),
 		OPT_BOOLEAN(0, "debug", &cfg->debug, "trace every VM exit"),
 		OPT_BOOLEAN(0, "stats", &cfg->stats,

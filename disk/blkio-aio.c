@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "disk/blkio-priv.h"
+#include "lkvm/seccomp.h"
 
 #ifdef HAVE_LIBAIO
 
@@ -73,10 +74,13 @@ static void *aio_thread(void *arg)
 	uint64_t cnt;
 	int n, i;
 
+	seccomp_thread_start(SECCOMP_THREAD_DISK, "aio");
 	for (;;) {
 		if (read(a->efd, &cnt, sizeof(cnt)) < 0 && errno != EINTR &&
 		    errno != EAGAIN)
 			break;
+		/* started at set-up, before the filter: its own now */
+		seccomp_thread_update();
 		while ((n = io_getevents(a->ctx, 0, AIO_EVENTS, ev, &zero)) > 0)
 			for (i = 0; i < n; i++)
 				aio_finish(b, &ev[i]);

@@ -12,6 +12,7 @@
 
 #include "disk/blkio-priv.h"
 #include "lkvm/compiler.h"
+#include "lkvm/seccomp.h"
 
 #define BLKIO_DEF_THREADS 4
 #define BLKIO_AIO_THREADS 2
@@ -211,6 +212,7 @@ static void *blkio_worker(void *arg)
 	struct blkio *b = arg;
 	struct blkio_req *r;
 
+	seccomp_thread_start(SECCOMP_THREAD_DISK, "blkio");
 	pthread_mutex_lock(&b->lock);
 	for (;;) {
 		while (!b->head && !b->stopping)
@@ -222,6 +224,8 @@ static void *blkio_worker(void *arg)
 		if (!b->head)
 			b->tail = NULL;
 		pthread_mutex_unlock(&b->lock);
+		/* started at set-up, before the filter: its own now */
+		seccomp_thread_update();
 		blkio_complete(b, r, blkio_execute(b, r));
 		pthread_mutex_lock(&b->lock);
 	}

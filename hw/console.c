@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lkvm/console.h"
+#include "lkvm/seccomp.h"
 #include "lkvm/uart.h"
 
 void console_init(struct console *c, int out_fd)
@@ -176,8 +177,11 @@ static void *console_flusher(void *arg)
 	size_t k;
 	ssize_t n;
 
+	seccomp_thread_start(SECCOMP_THREAD_CONSOLE, "console");
 	pthread_mutex_lock(&c->out_lock);
 	for (;;) {
+		/* started at set-up, before the filter: its own now */
+		seccomp_thread_update();
 		if (!stopping &&
 		    __atomic_load_n(&c->out_stop, __ATOMIC_ACQUIRE)) {
 			stopping = true;

@@ -17,6 +17,7 @@
 #include "lkvm/disk.h"
 #include "lkvm/fdt.h"
 #include "lkvm/plic.h"
+#include "lkvm/seccomp.h"
 #include "lkvm/term.h"
 #include "lkvm/uart.h"
 #include "lkvm/virtio-devs.h"
@@ -1015,6 +1016,7 @@ static void *input_thread(void *arg)
 	uint64_t count;
 	nfds_t n = 3;
 
+	seccomp_thread_start(SECCOMP_THREAD_INPUT, "input");
 	/* batched THR writes also reach the host when the guest makes no
 	 * exit for a while (a spinning or panicked kernel): every 20 ms */
 	while (poll(pfd, n, m->cring ? 20 : -1) >= 0 || errno == EINTR) {
@@ -1269,7 +1271,8 @@ int vm_run(const struct vm_config *cfg)
 		pr_err("cannot create event fds: %s", strerror(errno));
 		goto out;
 	}
-	if (vm_setup(m, &ki))
+	if (vm_setup(m, &ki) ||
+	    seccomp_run_setup(!cfg->no_seccomp, cfg->stats || cfg->debug))
 		goto out;
 	term_raw_enable(STDIN_FILENO);
 	if (!pthread_create(&input, NULL, input_thread, m))
@@ -1283,6 +1286,8 @@ int vm_run(const struct vm_config *cfg)
 	}
 	if (!m->stopping && vm_boot(m, &ki))
 		machine_stop(m, LKVM_EXIT_ERROR);
+	/* every thread has started: they would have inherited its filter */
+	seccomp_thread_start(SECCOMP_THREAD_MAIN, "main");
 	code = vm_wait(m, sfd);
 	console_drain(&m->con);
 	if (cfg->stats) {

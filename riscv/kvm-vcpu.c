@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lkvm/plic.h"
+#include "lkvm/seccomp.h"
 #include "riscv/kvm-regs.h"
 #include "riscv/machine.h"
 
@@ -269,7 +270,10 @@ static void *vcpu_thread(void *arg)
 	bool timed = m->cfg->stats, more;
 	sigset_t kick;
 	uint64_t t = 0;
+	char name[16];
 
+	snprintf(name, sizeof(name), "vcpu%u", v->id);
+	seccomp_thread_start(SECCOMP_THREAD_VCPU, name);
 	sigemptyset(&kick);
 	sigaddset(&kick, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);

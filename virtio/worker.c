@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "lkvm/seccomp.h"
 #include "lkvm/virtio-worker.h"
 
 struct worker_queue {
@@ -167,6 +168,7 @@ void *virtio_worker_thread(void *arg)
 {
 	struct virtio_worker *w = arg;
 
+	seccomp_thread_start(SECCOMP_THREAD_IO, "io");
 	while (virtio_worker_round(w, -1))
 		;
 	return NULL;

@@ -92,6 +92,7 @@ struct vm_config {
 	bool no_uart_image; /* every UART register read exits */
 	bool hugetlb; /* guest RAM from the huge page pool */
 	int io_engine; /* enum io_engine_kind */
+	bool no_seccomp; /* run without the syscall filter */
 	bool debug;
 	bool stats; /* print start-up time and memory use */
 	struct timespec t_start; /* CLOCK_MONOTONIC when `lkvm run` began */

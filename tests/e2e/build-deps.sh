@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Build (or find in the cache) what a static riscv64 lkvm links against:
 # the Linux 6.12 uapi headers (headers_install from Debian's linux-source-6.12),
-# libfdt (from that kernel tree's scripts/dtc/libfdt), and zlib and libaio as
-# static libraries from Debian's source packages.
+# libfdt (from that kernel tree's scripts/dtc/libfdt), and zlib, libaio and
+# libseccomp as static libraries from Debian's source packages.
 # Usage: build-deps.sh [CROSS_PREFIX]   Prints the prefix (include/, lib/).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -15,7 +15,7 @@ command -v "$CC" >/dev/null || fail "$CC not found (run tests/e2e/provision.sh)"
 kver=6.12
 key=$(hash_inputs "$0" "$kver" "$(deb_version "linux-source-$kver")" \
 	"$("$CC" --version | head -n1)" \
-	"$(apt-cache showsrc --only-source zlib libaio 2>/dev/null | grep '^Version:' | sort)" \
+	"$(apt-cache showsrc --only-source zlib libaio libseccomp 2>/dev/null | grep '^Version:' | sort)" \
 	"$("$CC" -dumpmachine)")
 out=$CACHE/deps-$("$CC" -dumpmachine)-$key
 
@@ -60,6 +60,24 @@ build_libaio() {
 	cp "$tree/src/libaio.h" "$tmp/prefix/include/"
 }
 
+# libseccomp: Debian's patch updates its syscall table, which gperf turns
+# into the lookup code at build time.
+build_libseccomp() {
+	local tmp=$1 tree
+	command -v gperf >/dev/null || fail "gperf not found (run tests/e2e/provision.sh)"
+	tree=$(src_pkg libseccomp "$tmp/seccomp")
+	mkdir -p "$tmp/seccomp/build"
+	(cd "$tmp/seccomp/build" &&
+		"$tree/configure" --host="${CROSS%-}" CC="$CC" AR="$AR" CFLAGS="-O2" \
+			--enable-static --disable-shared --disable-python \
+			--prefix="$tmp/prefix" >configure.log 2>&1 &&
+		make -s -j"$JOBS" -C src >make.log 2>&1 &&
+		make -s -C src install >/dev/null 2>&1 &&
+		make -s -C include install >/dev/null 2>&1) ||
+		{ tail -n 20 "$tmp/seccomp/build/"*.log >&2; fail "libseccomp cross build failed"; }
+	rm -f "$tmp/prefix/lib/libseccomp.la"
+}
+
 build() {
 	[ -f "$out/.done" ] && return 0
 	local src tmp=$out.tmp
@@ -71,6 +89,7 @@ build() {
 	build_libfdt "$src" "$tmp"
 	build_zlib "$tmp"
 	build_libaio "$tmp"
+	build_libseccomp "$tmp"
 	rm -rf "$out"
 	mv "$tmp/prefix" "$out"
 	rm -rf "$tmp"
