@@ -70,13 +70,19 @@ evidence() {
 	{
 		echo "== $1 round $round: stalled ($why); L1 load $(cat /proc/loadavg)"
 		echo "== threads of $2 (ticks of $(getconf CLK_TCK 2>/dev/null || echo 100) Hz), t0"
-		threads $2
+		threads $2 | tee /tmp/th0
 	} >$f
 	sleep 5
 	cat /proc/interrupts >/tmp/irq1
+	threads $2 >/tmp/th1
+	# a vCPU thread: one that has run the guest or sleeps in KVM
+	asleep=$(awk 'NR == FNR { t[$2] = $7 + $9; next }
+		$13 > 0 || /kvm_vcpu_block/ { n++; if ($7 + $9 == t[$2] && /kvm_vcpu_block/) z++ }
+		END { printf "%d of %d vCPU threads asleep in WFI (kvm_vcpu_block) with no CPU time for 5 s", z, n }' /tmp/th0 /tmp/th1)
 	{
 		echo "== threads, t0 + 5 s"
-		threads $2
+		cat /tmp/th1
+		echo "== $asleep"
 		echo "== L1 interrupts that moved in those 5 s (delta CPU0 CPU1)"
 		irq_delta /tmp/irq0 /tmp/irq1
 		echo "== kernel stacks"
@@ -132,6 +138,7 @@ boot() {
 		last=$(tr -d '\r' </tmp/stall.out | grep '@@' | tail -n 1)
 		why="silent $((now - seen)) s"
 		evidence $name $pid
+		why="$why; $asleep"
 		r=stall
 	else
 		wait $pid
