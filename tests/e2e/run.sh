@@ -7,6 +7,8 @@
 # sharing an L1 run in one L1 boot. lkvm, the cases and the images reach L1
 # through 9p (-virtfs), so changing a case or lkvm needs no repacking.
 # Usage: run.sh [CASE...]    Ends with "e2e: N passed, N failed".
+#        LKVM_E2E_QEMU_ARGS=...  extra arguments for every L1 QEMU
+#                            (investigations, e.g. -accel tcg,thread=single)
 #        run.sh --demo      Boots L1 and runs demo-l1.sh there, on stdio.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -151,7 +153,8 @@ for g in "${groups[@]}"; do
 	start=$(date +%s)
 	rm -f "$l1log"
 	# shellcheck disable=SC2046
-	qemu-system-riscv64 $(machine_args "$m") -smp 2 -m 2G \
+	qemu-system-riscv64 $(machine_args "$m") ${LKVM_E2E_QEMU_ARGS:-} \
+		-smp 2 -m 2G \
 		-display none -monitor none -serial "file:$l1log" -no-reboot \
 		-kernel "${kernels[$k]}" -initrd "$images/l1-initramfs.cpio.gz" \
 		-append "console=ttyS0 earlycon=sbi panic=-1 lkvm_cases=$list lkvm_l1=$m@$k${LKVM_E2E_SLOW:+ lkvm_slow=$LKVM_E2E_SLOW}${BENCH_RUNS:+ BENCH_RUNS=$BENCH_RUNS}" \
