@@ -91,6 +91,7 @@ static bool ts_passed(const struct timespec *t)
 void console_write(struct console *c, const uint8_t *buf, size_t len)
 {
 	size_t room, n, tail, k;
+	bool now;
 
 	pthread_mutex_lock(&c->out_lock);
 	if (!c->out_buffered) {
@@ -112,13 +113,11 @@ void console_write(struct console *c, const uint8_t *buf, size_t len)
 	k = n < CONSOLE_OUT_RING - tail ? n : CONSOLE_OUT_RING - tail;
 	memcpy(c->out + tail, buf, k);
 	memcpy(c->out, buf + k, n - k);
-	/* a wake-up for the first byte (its deadline starts) and for a
-	 * reason to write now; none for bytes in between */
-	if (c->out_len == 0 ||
-	    (!c->out_now &&
-	     (memchr(buf, '\n', n) || c->out_len + n >= CONSOLE_OUT_BUF))) {
-		c->out_now |= c->out_len != 0 || memchr(buf, '\n', n) ||
-			      n >= CONSOLE_OUT_BUF;
+	/* a wake-up for the first byte (its deadline starts) and for the
+	 * first reason to write now; none for bytes in between */
+	now = memchr(buf, '\n', n) || c->out_len + n >= CONSOLE_OUT_BUF;
+	if (!c->out_len || (now && !c->out_now)) {
+		c->out_now |= now;
 		pthread_cond_signal(&c->out_cond);
 	}
 	c->out_len += n;

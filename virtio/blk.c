@@ -57,7 +57,10 @@ struct blk_dev {
 	uint64_t size; /* bytes */
 	uint32_t align; /* O_DIRECT alignment, 1 without O_DIRECT */
 	uint64_t bounce_bytes; /* atomic: bounce buffers allocated now */
-	struct virtio_blk_stats stats; /* atomic counters */
+	/* requests completed without error (atomic); syncs are blkio's */
+	struct {
+		uint64_t reads, writes, flushes;
+	} stats;
 	struct ratelimit rl;
 };
 
