@@ -11,6 +11,7 @@
 #include "lkvm/log.h"
 #include "lkvm/options.h"
 #include "lkvm/vm.h"
+#include "riscv/board.h"
 
 static const char run_usage[] =
 	"lkvm run -k IMAGE [-i INITRD] [-p PARAMS] [-m SIZE] [-c N] [options]";
@@ -100,63 +101,6 @@ static uint64_t host_mem_mib(void)
 	return (uint64_t)pages * (uint64_t)psize >> 20;
 }
 
-/* Does the command line have a parameter starting with name? */
-static bool has_param(const char *cmdline, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p;
-
-	for (p = cmdline; (p = strstr(p, name)); p += n)
-		if (p == cmdline || p[-1] == ' ')
-			return true;
-	return false;
-}
-
-/*
- * Append word after a space to the line *used bytes long so far: written
- * into buf (len bytes) as far as it fits, always terminated; *used counts
- * the whole line even when it does not fit.
- */
-static void add_word(char *buf, size_t len, size_t *used, const char *word)
-{
-	size_t sep = *used ? 1 : 0;
-
-	if (!*word)
-		return;
-	if (*used < len)
-		snprintf(buf + *used, len - *used, "%s%s", sep ? " " : "",
-			 word);
-	*used += sep + strlen(word);
-}
-
-size_t run_bootargs(const struct vm_config *cfg, bool sbi_dbcn, char *buf,
-		    size_t len)
-{
-	const char *p = cfg->params ? cfg->params : "";
-	/* the SBI console is always hvc0, so virtio-console is hvc1 */
-	static const char *const con_param[] = {
-		[CONSOLE_SERIAL] = "console=ttyS0",
-		[CONSOLE_HV] = "console=hvc0",
-		[CONSOLE_VIRTIO] = "console=hvc1",
-	};
-	const char *con = con_param[cfg->console];
-	const char *early = sbi_dbcn ? "earlycon=sbi" : "";
-	size_t used = 0;
-
-	if (len)
-		buf[0] = 0;
-	if (has_param(p, "console="))
-		con = "";
-	if (has_param(p, "earlycon"))
-		early = "";
-	add_word(buf, len, &used, con);
-	add_word(buf, len, &used, early);
-	if (cfg->nr_disks && !has_param(p, "root="))
-		add_word(buf, len, &used, "root=/dev/vda rw");
-	add_word(buf, len, &used, p);
-	return used;
-}
-
 /*
  * The command line must fit the device tree's bootargs buffer: refused
  * above it. Linux on RISC-V copies only COMMAND_LINE_SIZE - 1 bytes of
@@ -166,7 +110,7 @@ size_t run_bootargs(const struct vm_config *cfg, bool sbi_dbcn, char *buf,
  */
 static int check_bootargs(const struct vm_config *cfg)
 {
-	size_t need = run_bootargs(cfg, true, NULL, 0);
+	size_t need = board_bootargs(cfg, true, NULL, 0);
 
 	if (need >= VM_BOOTARGS_MAX) {
 		pr_err("run: the kernel command line is %zu bytes with lkvm's own parameters, above the limit of %d",
@@ -179,7 +123,7 @@ static int check_bootargs(const struct vm_config *cfg)
 /* After every check passed, so that a failure stays one line. */
 static void warn_bootargs(const struct vm_config *cfg)
 {
-	size_t need = run_bootargs(cfg, true, NULL, 0);
+	size_t need = board_bootargs(cfg, true, NULL, 0);
 
 	if (need >= VM_LINUX_CMDLINE_SIZE)
 		pr_warn("run: the kernel command line is %zu bytes: Linux on RISC-V keeps only the first %d",

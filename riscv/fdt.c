@@ -6,6 +6,7 @@
 #include <libfdt.h>
 
 #include "lkvm/fdt.h"
+#include "riscv/board.h"
 
 /* The wired-interrupt controller: the PLIC, or the APLIC with aia. */
 #define PHANDLE_WIRED 1
@@ -61,9 +62,9 @@ static int isa_ext_list(const struct kvm_caps *c, char *buf, size_t len)
 	return (int)pos;
 }
 
-static int cpu_node(void *fdt, const struct fdt_params *p, unsigned int id)
+static int cpu_node(void *fdt, const struct board *b, unsigned int id)
 {
-	const struct kvm_caps *c = p->caps;
+	const struct kvm_caps *c = b->caps;
 	char name[32], isa[1024], exts[1024], mmu[32];
 	int n;
 
@@ -101,7 +102,7 @@ static int cpu_node(void *fdt, const struct fdt_params *p, unsigned int id)
 	return fdt_end_node(fdt);
 }
 
-static int cpus_node(void *fdt, const struct fdt_params *p)
+static int cpus_node(void *fdt, const struct board *b)
 {
 	unsigned int i;
 
@@ -109,40 +110,41 @@ static int cpus_node(void *fdt, const struct fdt_params *p)
 	T(fdt_property_cell(fdt, "#address-cells", 1));
 	T(fdt_property_cell(fdt, "#size-cells", 0));
 	T(fdt_property_cell(fdt, "timebase-frequency",
-			    (uint32_t)p->caps->timebase_hz));
-	for (i = 0; i < p->nr_cpus; i++)
-		T(cpu_node(fdt, p, i));
+			    (uint32_t)b->caps->timebase_hz));
+	for (i = 0; i < b->nr_cpus; i++)
+		T(cpu_node(fdt, b, i));
 	return fdt_end_node(fdt);
 }
 
-static int chosen_node(void *fdt, const struct fdt_params *p)
+static int chosen_node(void *fdt, const struct board *b)
 {
+	const struct board_dev *uart = board_find(b, BOARD_UART);
 	char path[64];
 
 	T(fdt_begin_node(fdt, "chosen"));
-	if (p->bootargs)
-		T(fdt_property_string(fdt, "bootargs", p->bootargs));
-	if (p->stdout_serial) {
+	if (b->bootargs)
+		T(fdt_property_string(fdt, "bootargs", b->bootargs));
+	if (b->stdout_serial && uart) {
 		snprintf(path, sizeof(path), "/soc/serial@%llx",
-			 (unsigned long long)p->uart_base);
+			 (unsigned long long)uart->base);
 		T(fdt_property_string(fdt, "stdout-path", path));
 	}
-	if (p->initrd_end > p->initrd_start) {
-		T(fdt_property_u64(fdt, "linux,initrd-start", p->initrd_start));
-		T(fdt_property_u64(fdt, "linux,initrd-end", p->initrd_end));
+	if (b->initrd_end > b->initrd_start) {
+		T(fdt_property_u64(fdt, "linux,initrd-start", b->initrd_start));
+		T(fdt_property_u64(fdt, "linux,initrd-end", b->initrd_end));
 	}
 	return fdt_end_node(fdt);
 }
 
 /* interrupts-extended = <&cpuN_intc 9> for every hart, in hart order. */
-static int prop_hart_s_ext(void *fdt, const struct fdt_params *p)
+static int prop_hart_s_ext(void *fdt, const struct board *b)
 {
 	unsigned int i;
 	fdt32_t *ext;
 
 	T(fdt_property_placeholder(fdt, "interrupts-extended",
-				   (int)(8 * p->nr_cpus), (void **)&ext));
-	for (i = 0; i < p->nr_cpus; i++) {
+				   (int)(8 * b->nr_cpus), (void **)&ext));
+	for (i = 0; i < b->nr_cpus; i++) {
 		ext[2 * i] = cpu_to_fdt32(PHANDLE_CPU_INTC(i));
 		ext[2 * i + 1] = cpu_to_fdt32(IRQ_S_EXT);
 	}
@@ -158,80 +160,83 @@ static int begin_intc_node(void *fdt, uint64_t base)
 	return fdt_begin_node(fdt, name);
 }
 
-static int plic_node(void *fdt, const struct fdt_params *p)
+static int plic_node(void *fdt, const struct board *b,
+		     const struct board_dev *d)
 {
-	T(begin_intc_node(fdt, p->plic_base));
+	T(begin_intc_node(fdt, d->base));
 	T(fdt_property(fdt, "compatible", "sifive,plic-1.0.0\0riscv,plic0",
 		       sizeof("sifive,plic-1.0.0\0riscv,plic0")));
-	T(prop_reg(fdt, p->plic_base, p->plic_size));
+	T(prop_reg(fdt, d->base, d->size));
 	T(fdt_property_cell(fdt, "#interrupt-cells", 1));
 	T(fdt_property_cell(fdt, "#address-cells", 0));
 	T(fdt_property(fdt, "interrupt-controller", NULL, 0));
-	T(fdt_property_cell(fdt, "riscv,ndev", p->plic_ndev));
+	T(fdt_property_cell(fdt, "riscv,ndev", d->arg));
 	/* one S-mode context per hart */
-	T(prop_hart_s_ext(fdt, p));
+	T(prop_hart_s_ext(fdt, b));
 	T(fdt_property_cell(fdt, "phandle", PHANDLE_WIRED));
 	return fdt_end_node(fdt);
 }
 
 /* One S-level interrupt file per hart, hart i's at base + i * stride. */
-static int imsic_node(void *fdt, const struct fdt_params *p)
+static int imsic_node(void *fdt, const struct board *b,
+		      const struct board_dev *d)
 {
-	T(begin_intc_node(fdt, p->imsic_base));
+	T(begin_intc_node(fdt, d->base));
 	T(fdt_property_string(fdt, "compatible", "riscv,imsics"));
-	T(prop_reg(fdt, p->imsic_base, p->imsic_stride * p->nr_cpus));
-	T(prop_hart_s_ext(fdt, p));
+	T(prop_reg(fdt, d->base, d->stride * b->nr_cpus));
+	T(prop_hart_s_ext(fdt, b));
 	T(fdt_property(fdt, "interrupt-controller", NULL, 0));
 	T(fdt_property_cell(fdt, "#interrupt-cells", 0));
 	T(fdt_property_cell(fdt, "#address-cells", 0));
 	T(fdt_property(fdt, "msi-controller", NULL, 0));
 	T(fdt_property_cell(fdt, "#msi-cells", 0));
-	T(fdt_property_cell(fdt, "riscv,num-ids", p->imsic_nids));
+	T(fdt_property_cell(fdt, "riscv,num-ids", d->arg));
 	T(fdt_property_cell(fdt, "phandle", PHANDLE_IMSIC));
 	return fdt_end_node(fdt);
 }
 
 /* The APLIC in MSI mode: wired sources become MSIs to the IMSICs. */
-static int aplic_node(void *fdt, const struct fdt_params *p)
+static int aplic_node(void *fdt, const struct board_dev *d)
 {
-	T(begin_intc_node(fdt, p->aplic_base));
+	T(begin_intc_node(fdt, d->base));
 	T(fdt_property_string(fdt, "compatible", "riscv,aplic"));
-	T(prop_reg(fdt, p->aplic_base, p->aplic_size));
+	T(prop_reg(fdt, d->base, d->size));
 	T(fdt_property(fdt, "interrupt-controller", NULL, 0));
 	T(fdt_property_cell(fdt, "#interrupt-cells", 2));
 	T(fdt_property_cell(fdt, "#address-cells", 0));
 	T(fdt_property_cell(fdt, "msi-parent", PHANDLE_IMSIC));
-	T(fdt_property_cell(fdt, "riscv,num-sources", p->aplic_nsrc));
+	T(fdt_property_cell(fdt, "riscv,num-sources", d->arg));
 	T(fdt_property_cell(fdt, "phandle", PHANDLE_WIRED));
 	return fdt_end_node(fdt);
 }
 
 /* The cells naming wired source irq: <irq> (PLIC), <irq 4> (APLIC). */
-static unsigned int wired_spec(const struct fdt_params *p, unsigned int irq,
+static unsigned int wired_spec(const struct board *b, unsigned int irq,
 			       fdt32_t *cells)
 {
 	cells[0] = cpu_to_fdt32(irq);
-	if (!p->aia)
+	if (!board_find(b, BOARD_APLIC))
 		return 1;
 	cells[1] = cpu_to_fdt32(IRQ_TYPE_LEVEL_HIGH);
 	return 2;
 }
 
-static int dev_node(void *fdt, const struct fdt_params *p, const char *name,
-		    const char *compatible, uint64_t base, uint64_t size,
-		    unsigned int irq, uint32_t clock)
+static int dev_node(void *fdt, const struct board *b,
+		    const struct board_dev *d, const char *name,
+		    const char *compatible)
 {
 	fdt32_t spec[2];
 	unsigned int n;
 	char node[64];
 
-	snprintf(node, sizeof(node), "%s@%llx", name, (unsigned long long)base);
+	snprintf(node, sizeof(node), "%s@%llx", name,
+		 (unsigned long long)d->base);
 	T(fdt_begin_node(fdt, node));
 	T(fdt_property_string(fdt, "compatible", compatible));
-	T(prop_reg(fdt, base, size));
-	if (clock)
-		T(fdt_property_cell(fdt, "clock-frequency", clock));
-	n = wired_spec(p, irq, spec);
+	T(prop_reg(fdt, d->base, d->size));
+	if (d->node == BOARD_UART && d->arg)
+		T(fdt_property_cell(fdt, "clock-frequency", d->arg));
+	n = wired_spec(b, d->irq, spec);
 	T(fdt_property(fdt, "interrupts", spec, (int)(n * sizeof(spec[0]))));
 	T(fdt_property_cell(fdt, "interrupt-parent", PHANDLE_WIRED));
 	return fdt_end_node(fdt);
@@ -248,36 +253,42 @@ static void pci_range(fdt32_t *r, uint32_t space, uint64_t base, uint64_t size)
 }
 
 /*
- * Both windows are non-prefetchable: they hold emulated registers with
- * read side effects, and Linux places a non-prefetchable BAR only in a
+ * Every window of the board, in order: 32-bit or 64-bit by where it
+ * starts. Both kinds are non-prefetchable: they hold emulated registers
+ * with read side effects, and Linux places a non-prefetchable BAR only in a
  * non-prefetchable window while a prefetchable BAR fits either
  * (drivers/pci/bus.c: pci_bus_alloc_from_region()), so whichever kind of
  * 64-bit BAR the devices declare can use the 64-bit window.
  */
-static int pci_ranges(void *fdt, const struct fdt_params *p)
+static int pci_ranges(void *fdt, const struct board *b)
 {
-	fdt32_t r[14];
-	int n = 0;
+	fdt32_t r[7 * 4];
+	unsigned int i, n = 0;
 
-	if (p->pci_mmio32_size)
-		pci_range(&r[7 * n++], PCI_SPACE_MEM32, p->pci_mmio32_base,
-			  p->pci_mmio32_size);
-	if (p->pci_mmio64_size)
-		pci_range(&r[7 * n++], PCI_SPACE_MEM64, p->pci_mmio64_base,
-			  p->pci_mmio64_size);
+	for (i = 0; i < b->nr_devs && n < 4; i++) {
+		const struct board_dev *d = &b->devs[i];
+
+		if (d->node != BOARD_PCI_WINDOW)
+			continue;
+		pci_range(&r[7 * n++],
+			  d->base + d->size > (1ULL << 32) ? PCI_SPACE_MEM64 :
+							     PCI_SPACE_MEM32,
+			  d->base, d->size);
+	}
 	return fdt_property(fdt, "ranges", r, (int)(n * 7 * sizeof(r[0])));
 }
 
 /*
  * INTx of every slot and pin to a wired source, swizzled so that the four
- * sources are shared evenly: slot s pin p (1..4) -> base + (s + p - 1) % 4.
+ * sources are shared evenly: slot s pin p (1..4) -> INTA's + (s + p - 1) % 4.
  * Each entry: child address (3 cells), pin, parent phandle, then the
  * parent's interrupt specifier (the parent's #address-cells is 0).
  */
-static int pci_interrupt_map(void *fdt, const struct fdt_params *p)
+static int pci_interrupt_map(void *fdt, const struct board *b,
+			     unsigned int intx_base)
 {
 	static const uint32_t mask[4] = { 0x1800, 0, 0, 7 };
-	unsigned int slot, pin, cells = p->aia ? 7 : 6;
+	unsigned int slot, pin, cells = board_find(b, BOARD_APLIC) ? 7 : 6;
 	fdt32_t *map, *e;
 	int i;
 
@@ -291,9 +302,7 @@ static int pci_interrupt_map(void *fdt, const struct fdt_params *p)
 			e[1] = e[2] = 0;
 			e[3] = cpu_to_fdt32(pin);
 			e[4] = cpu_to_fdt32(PHANDLE_WIRED);
-			wired_spec(p,
-				   p->pci_intx_base +
-					   (slot + pin - 1) % PCI_NR_PINS,
+			wired_spec(b, intx_base + (slot + pin - 1) % PCI_NR_PINS,
 				   &e[5]);
 			e += cells;
 		}
@@ -306,13 +315,13 @@ static int pci_interrupt_map(void *fdt, const struct fdt_params *p)
 }
 
 /* A generic ECAM host bridge for bus 0. */
-static int pci_node(void *fdt, const struct fdt_params *p)
+static int pci_node(void *fdt, const struct board *b,
+		    const struct board_dev *d)
 {
 	fdt32_t bus_range[2] = { 0, 0 };
 	char name[32];
 
-	snprintf(name, sizeof(name), "pci@%llx",
-		 (unsigned long long)p->pci_ecam_base);
+	snprintf(name, sizeof(name), "pci@%llx", (unsigned long long)d->base);
 	T(fdt_begin_node(fdt, name));
 	T(fdt_property_string(fdt, "compatible", "pci-host-ecam-generic"));
 	T(fdt_property_string(fdt, "device_type", "pci"));
@@ -322,15 +331,38 @@ static int pci_node(void *fdt, const struct fdt_params *p)
 	T(fdt_property(fdt, "bus-range", bus_range, sizeof(bus_range)));
 	T(fdt_property_cell(fdt, "linux,pci-domain", 0));
 	T(fdt_property(fdt, "dma-coherent", NULL, 0));
-	T(prop_reg(fdt, p->pci_ecam_base, p->pci_ecam_size));
-	T(pci_ranges(fdt, p));
-	T(pci_interrupt_map(fdt, p));
-	if (p->aia)
+	T(prop_reg(fdt, d->base, d->size));
+	T(pci_ranges(fdt, b));
+	T(pci_interrupt_map(fdt, b, d->irq));
+	if (board_find(b, BOARD_IMSIC))
 		T(fdt_property_cell(fdt, "msi-parent", PHANDLE_IMSIC));
 	return fdt_end_node(fdt);
 }
 
-static int soc_node(void *fdt, const struct fdt_params *p)
+/* A node for d; windows are described by their bridge's node. */
+static int board_dev_node(void *fdt, const struct board *b,
+			  const struct board_dev *d)
+{
+	switch (d->node) {
+	case BOARD_PLIC:
+		return plic_node(fdt, b, d);
+	case BOARD_APLIC:
+		return aplic_node(fdt, d);
+	case BOARD_IMSIC:
+		return imsic_node(fdt, b, d);
+	case BOARD_PCI_ECAM:
+		return pci_node(fdt, b, d);
+	case BOARD_PCI_WINDOW:
+		return 0;
+	case BOARD_UART:
+		return dev_node(fdt, b, d, "serial", "ns16550a");
+	case BOARD_VIRTIO_MMIO:
+		return dev_node(fdt, b, d, "virtio_mmio", "virtio,mmio");
+	}
+	return -FDT_ERR_BADVALUE;
+}
+
+static int soc_node(void *fdt, const struct board *b)
 {
 	unsigned int i;
 
@@ -339,25 +371,12 @@ static int soc_node(void *fdt, const struct fdt_params *p)
 	T(fdt_property_cell(fdt, "#address-cells", 2));
 	T(fdt_property_cell(fdt, "#size-cells", 2));
 	T(fdt_property(fdt, "ranges", NULL, 0));
-	if (p->aia) {
-		T(imsic_node(fdt, p));
-		T(aplic_node(fdt, p));
-	} else {
-		T(plic_node(fdt, p));
-	}
-	if (p->pci)
-		T(pci_node(fdt, p));
-	if (p->uart_size)
-		T(dev_node(fdt, p, "serial", "ns16550a", p->uart_base,
-			   p->uart_size, p->uart_irq, p->uart_clock));
-	for (i = 0; i < p->nr_devs && i < FDT_MAX_DEVS; i++)
-		T(dev_node(fdt, p, p->devs[i].name, p->devs[i].compatible,
-			   p->devs[i].base, p->devs[i].size, p->devs[i].irq,
-			   0));
+	for (i = 0; i < b->nr_devs; i++)
+		T(board_dev_node(fdt, b, &b->devs[i]));
 	return fdt_end_node(fdt);
 }
 
-int fdt_build(void *buf, size_t size, const struct fdt_params *p)
+int fdt_build(void *buf, size_t size, const struct board *b)
 {
 	char name[32];
 
@@ -368,15 +387,15 @@ int fdt_build(void *buf, size_t size, const struct fdt_params *p)
 	T(fdt_property_cell(buf, "#size-cells", 2));
 	T(fdt_property_string(buf, "compatible", "linux,dummy-virt"));
 	T(fdt_property_string(buf, "model", "lkvm"));
-	T(chosen_node(buf, p));
+	T(chosen_node(buf, b));
 	snprintf(name, sizeof(name), "memory@%llx",
-		 (unsigned long long)p->ram_base);
+		 (unsigned long long)b->ram_base);
 	T(fdt_begin_node(buf, name));
 	T(fdt_property_string(buf, "device_type", "memory"));
-	T(prop_reg(buf, p->ram_base, p->ram_size));
+	T(prop_reg(buf, b->ram_base, b->ram_size));
 	T(fdt_end_node(buf));
-	T(cpus_node(buf, p));
-	T(soc_node(buf, p));
+	T(cpus_node(buf, b));
+	T(soc_node(buf, b));
 	T(fdt_end_node(buf));
 	T(fdt_finish(buf));
 	return (int)fdt_totalsize(buf);

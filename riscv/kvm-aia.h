@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "lkvm/vm.h"
+#include "riscv/memmap.h"
 
 /*
  * The rules KVM (Linux 6.5+, checked against 6.12) imposes, and which

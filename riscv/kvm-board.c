@@ -1,5 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The board: the devices, their place in the memory map, the device tree. */
+/*
+ * lkvm's RISC-V board, in the order it is built (addresses and interrupt
+ * sources in riscv/memmap.h):
+ *
+ *   0x0c000000  the PLIC, emulated here;  or, with the in-kernel AIA,
+ *   0x0d000000  the APLIC (MSI mode) and 0x28000000 one IMSIC page a hart
+ *   0x10000000  the 8250 UART, wired source 10
+ *   0x30000000  PCI ECAM for bus 0, windows at 0x40000000 (1 GiB) and at
+ *               the first 4 GiB boundary above RAM (2 GiB); INTx on
+ *               sources 12..15, swizzled by slot (hw/pci.c)
+ *   0x10001000  virtio-mmio: a page and a source (16, 17...) per device,
+ *               when --virtio-transport mmio; otherwise a PCI slot each
+ *   0x80000000  RAM (riscv/kvm-ram.c)
+ *
+ * Every device is placed with board_add(), which records it and serves it
+ * on the MMIO bus; the device tree is built by walking that record, so an
+ * address or an interrupt is written once.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -14,114 +31,166 @@
 #include "lkvm/virtio-pci.h"
 #include "riscv/machine.h"
 
-#define UART_CLOCK 3686400
-
-/* The interrupt line the next virtio-mmio device gets (PCI devices get
- * their INTx line from the bridge instead). */
-static struct irq_line next_virtio_irq(struct machine *m)
+/* The wired-interrupt controller and, with the AIA, the MSI controller. */
+static int add_irqchip(struct machine *m)
 {
-	if (m->cfg->transport == VIRTIO_TRANSPORT_PCI)
-		return (struct irq_line){ 0 };
-	return machine_wired_irq(m, IRQ_VIRTIO_BASE + m->nr_virtio);
-}
-
-/* Serve d over virtio-mmio at the next slot (its irq from
- * next_virtio_irq()). */
-static int vm_add_virtio_mmio(struct machine *m, struct virtio_dev *d)
-{
-	uint64_t base =
-		MEMMAP_VIRTIO_MMIO_BASE + m->nr_virtio * VIRTIO_MMIO_STRIDE;
+	struct board *b = &m->board;
+	const struct board_dev imsic = {
+		.node = BOARD_IMSIC,
+		.name = "imsic",
+		.base = MEMMAP_IMSIC_BASE,
+		.size = MEMMAP_IMSIC_STRIDE * m->nr_vcpus,
+		.stride = MEMMAP_IMSIC_STRIDE,
+		.arg = m->aia_ids,
+	};
+	const struct board_dev aplic = {
+		.node = BOARD_APLIC,
+		.name = "aplic",
+		.base = MEMMAP_APLIC_BASE,
+		.size = MEMMAP_APLIC_SIZE,
+		.arg = PLIC_NR_SOURCES,
+	};
+	struct board_dev plic = {
+		.node = BOARD_PLIC,
+		.name = "plic",
+		.base = MEMMAP_PLIC_BASE,
+		.size = plic_mmio_size(m->nr_vcpus),
+		.arg = PLIC_NR_SOURCES,
+	};
 	int ret;
 
-	if (!d || m->nr_virtio >= VM_MAX_VIRTIO)
-		return -ENOSPC;
-	ret = mmio_register(&m->bus, base, VIRTIO_MMIO_REGION_SIZE,
-			    VIRTIO_MMIO_SIZES, &virtio_mmio_ops, d,
-			    virtio_dev_ops(d)->name);
-	ret = ret ?: machine_mmio_doorbells(m, d, base);
-	if (ret)
-		return ret;
-	m->virtio[m->nr_virtio++] = d;
-	return 0;
+	/* KVM emulates the AIA: described, not served here */
+	if (m->aia)
+		return board_add(b, &imsic, 0, NULL, NULL, NULL)
+			       ?: board_add(b, &aplic, 0, NULL, NULL, NULL);
+	ret = plic_create(&m->plic, PLIC_NR_SOURCES, m->nr_vcpus,
+			  &machine_plic_ops, m);
+	return ret ?: board_add(b, &plic, PLIC_MMIO_SIZES, &plic_mmio_ops,
+				m->plic, NULL);
 }
 
-static const struct virtio_pci_host_ops vpci_host_msix = {
-	.msix = &machine_msix_ops,
-	.notify_mapped = machine_vpci_notify_mapped,
-};
-
-static const struct virtio_pci_host_ops vpci_host_intx = {
-	.notify_mapped = machine_vpci_notify_mapped,
-};
-
-/* Serve d over virtio-pci in the next slot of bus 0. */
-static int vm_add_virtio_pci(struct machine *m, struct virtio_dev *d)
+static int add_uart(struct machine *m)
 {
-	struct vpci_slot *s;
-	int ret, slot;
+	const struct board_dev dev = {
+		.node = BOARD_UART,
+		.name = "uart",
+		.base = MEMMAP_UART_BASE,
+		.size = UART_MMIO_REGION_SIZE,
+		.irq = IRQ_UART,
+		.arg = UART_CLOCK,
+	};
+	int ret = uart_create(&m->uart, &machine_uart_backend, m,
+			      machine_wired_irq(m, dev.irq));
 
-	if (!d || m->nr_vpci >= VM_MAX_VIRTIO)
-		return -ENOSPC;
-	s = &m->vpci[m->nr_vpci];
-	memset(s, 0, sizeof(*s));
-	for (slot = 0; slot < MSIX_MAX_VECTORS; slot++)
-		s->irqfd[slot] = -1;
-	s->m = m;
-	ret = virtio_pci_create(&s->vp, d,
-				m->aia ? &vpci_host_msix : &vpci_host_intx, s);
-	if (ret)
-		return ret;
-	m->nr_vpci++;
-	ret = machine_vpci_add_notify(m, s, d);
-	ret = ret ?: (m->aia ? machine_vpci_add_msi(m, s) : 0);
-	if (ret)
-		return ret;
-	/* INTx: the bridge's shared, swizzled lines */
-	slot = pci_host_add(m->pci, virtio_pci_dev(s->vp),
-			    (struct irq_line){ 0 });
-	return slot < 0 ? slot : 0;
+	ret = ret ?: board_add(&m->board, &dev, UART_MMIO_SIZES,
+			       &uart_mmio_ops, m->uart, NULL);
+	if (!ret && m->cfg->console == CONSOLE_SERIAL)
+		m->con.uart = m->uart;
+	return ret;
 }
 
-static int vm_setup_pci(struct machine *m)
+/* The ECAM host bridge of bus 0 and its two memory windows. */
+static int add_pci(struct machine *m)
 {
-	uint64_t base64 = memmap_pci_mmio64_base(m->ram_size);
+	const struct board_dev ecam = {
+		.node = BOARD_PCI_ECAM,
+		.name = "pci-ecam",
+		.base = MEMMAP_PCI_ECAM_BASE,
+		.size = PCI_ECAM_BUS_SIZE,
+		.irq = IRQ_PCI_INTX_BASE,
+	};
+	const struct board_dev win[2] = {
+		{ .node = BOARD_PCI_WINDOW,
+		  .name = "pci-mmio32",
+		  .base = MEMMAP_PCI_MMIO32_BASE,
+		  .size = MEMMAP_PCI_MMIO32_SIZE },
+		{ .node = BOARD_PCI_WINDOW,
+		  .name = "pci-mmio64",
+		  .base = memmap_pci_mmio64_base(m->ram_size),
+		  .size = MEMMAP_PCI_MMIO64_SIZE },
+	};
 	struct irq_line intx[4];
 	unsigned int i;
 	int ret;
 
-	ret = pci_host_create(&m->pci, MEMMAP_PCI_MMIO32_BASE,
-			      MEMMAP_PCI_MMIO32_SIZE, base64,
-			      MEMMAP_PCI_MMIO64_SIZE);
-	for (i = 0; !ret && i < 4; i++)
-		intx[i] = machine_wired_irq(m, IRQ_PCI_INTX_BASE + i);
-	if (!ret)
-		pci_host_set_intx(m->pci, intx);
-	ret = ret
-		      ?: mmio_register(&m->bus, MEMMAP_PCI_ECAM_BASE,
-				       PCI_ECAM_BUS_SIZE, PCI_ECAM_SIZES,
-				       &pci_ecam_ops, m->pci, "pci-ecam");
-	ret = ret
-		      ?: mmio_register(&m->bus, MEMMAP_PCI_MMIO32_BASE,
-				       MEMMAP_PCI_MMIO32_SIZE, PCI_WINDOW_SIZES,
-				       &pci_window_ops,
-				       pci_host_window(m->pci, 0),
-				       "pci-mmio32");
-	ret = ret
-		      ?: mmio_register(&m->bus, base64, MEMMAP_PCI_MMIO64_SIZE,
-				       PCI_WINDOW_SIZES, &pci_window_ops,
-				       pci_host_window(m->pci, 1),
-				       "pci-mmio64");
+	ret = pci_host_create(&m->pci, win[0].base, win[0].size, win[1].base,
+			      win[1].size);
 	if (ret)
-		pr_err("cannot set up the PCI host bridge: %s", strerror(-ret));
-	return ret ? -1 : 0;
+		return ret;
+	for (i = 0; i < 4; i++)
+		intx[i] = machine_wired_irq(m, ecam.irq + i);
+	pci_host_set_intx(m->pci, intx);
+	ret = board_add(&m->board, &ecam, PCI_ECAM_SIZES, &pci_ecam_ops,
+			m->pci, NULL);
+	for (i = 0; !ret && i < 2; i++)
+		ret = board_add(&m->board, &win[i], PCI_WINDOW_SIZES,
+				&pci_window_ops, pci_host_window(m->pci, i),
+				NULL);
+	return ret;
 }
 
-/* Serve d over the configured transport. */
-static int vm_add_virtio(struct machine *m, struct virtio_dev *d)
+static const struct virtio_pci_host_ops vpci_host_msix = {
+	.msix = &machine_msix_ops,
+	.doorbells = machine_doorbells,
+};
+
+static const struct virtio_pci_host_ops vpci_host_intx = {
+	.doorbells = machine_doorbells,
+};
+
+/* Serve s->d in the next slot of PCI bus 0. */
+static int add_virtio_pci(struct machine *m, struct vdev_slot *s)
 {
+	int ret = virtio_pci_create(&s->vp, s->d,
+				    m->aia ? &vpci_host_msix : &vpci_host_intx,
+				    s);
+
+	ret = ret ?: machine_add_doorbells(m, s);
+	ret = ret ?: (m->aia ? machine_add_msi(m, s) : 0);
+	if (ret)
+		return ret;
+	/* INTx: the bridge's shared, swizzled lines */
+	ret = pci_host_add(m->pci, virtio_pci_dev(s->vp),
+			   (struct irq_line){ 0 });
+	return ret < 0 ? ret : 0;
+}
+
+/* Serve s->d over virtio-mmio in the board's next slot. */
+static int add_virtio_mmio(struct machine *m, struct vdev_slot *s)
+{
+	const struct board_dev *dev;
+	int ret = board_add_virtio_mmio(&m->board, s->d,
+					virtio_dev_ops(s->d)->name, &dev);
+
+	if (ret)
+		return ret;
+	virtio_dev_set_irq(s->d, machine_wired_irq(m, dev->irq));
+	ret = machine_add_doorbells(m, s);
+	if (!ret)
+		virtio_mmio_doorbells(s->d, dev->base, machine_doorbells, s);
+	return ret;
+}
+
+/* Serve a new device d over the configured transport (d NULL: its
+ * constructor failed, errno says why). */
+static int add_virtio(struct machine *m, struct virtio_dev *d)
+{
+	struct vdev_slot *s;
+	unsigned int v;
+
+	if (!d)
+		return errno ? -errno : -ENOMEM;
+	if (m->nr_vdev >= VM_MAX_VIRTIO)
+		return -ENOSPC;
+	s = &m->vdev[m->nr_vdev++];
+	memset(s, 0, sizeof(*s));
+	for (v = 0; v < MSIX_MAX_VECTORS; v++)
+		s->irqfd[v] = -1;
+	s->m = m;
+	s->d = d;
 	if (m->cfg->transport == VIRTIO_TRANSPORT_PCI)
-		return vm_add_virtio_pci(m, d);
-	return vm_add_virtio_mmio(m, d);
+		return add_virtio_pci(m, s);
+	return add_virtio_mmio(m, s);
 }
 
 /* Open every -d image before anything else, so that a bad one fails
@@ -145,76 +214,62 @@ int machine_open_disks(struct machine *m)
 	return 0;
 }
 
-/* Serve a new device d (NULL: its constructor failed, errno says why). */
-static int vm_add_new_virtio(struct machine *m, struct virtio_dev *d)
+/* The virtio devices: the disks (vda, vdb... in -d order), the console,
+ * the RNG. The transport gives each its interrupt. */
+static int add_virtio_devices(struct machine *m)
 {
-	if (!d)
-		return errno ? -errno : -ENOMEM;
-	return vm_add_virtio(m, d);
-}
-
-static int vm_setup_virtio(struct machine *m)
-{
+	const struct irq_line none = { 0 };
 	unsigned int i;
 	int ret = 0;
 
 	for (i = 0; i < m->nr_disks && !ret; i++) {
 		errno = 0;
 		m->blks[i] = virtio_blk_create(
-			&m->mem, next_virtio_irq(m), m->disks[i],
+			&m->mem, none, m->disks[i],
 			m->cfg->io_engine == IO_ENGINE_AIO);
-		ret = vm_add_new_virtio(m, m->blks[i]);
+		ret = add_virtio(m, m->blks[i]);
 	}
 	if (m->cfg->console == CONSOLE_VIRTIO && !ret) {
 		errno = 0;
-		m->vcon = virtio_console_create(&m->mem, next_virtio_irq(m),
-						&m->con);
-		ret = vm_add_new_virtio(m, m->vcon);
+		m->vcon = virtio_console_create(&m->mem, none, &m->con);
+		ret = add_virtio(m, m->vcon);
 	}
 	if (m->cfg->rng && !ret) {
 		errno = 0;
-		m->rng = virtio_rng_create(&m->mem, next_virtio_irq(m));
-		ret = vm_add_new_virtio(m, m->rng);
+		m->rng = virtio_rng_create(&m->mem, none);
+		ret = add_virtio(m, m->rng);
 	}
 	if (ret)
 		pr_err("cannot set up the virtio devices: %s", strerror(-ret));
 	return ret ? -1 : 0;
 }
 
+/* The board, in order. After the vCPUs and the irqchip exist. */
 int machine_setup_devices(struct machine *m)
 {
-	int ret = 0;
+	int ret;
 
+	board_init(&m->board, &m->bus, m->nr_vcpus, m->ram_size, &m->caps);
 	console_init(&m->con, STDOUT_FILENO);
 	/* a write(2) per line, not per byte: the 8250 sends a byte per exit */
 	if (console_buffer_output(&m->con))
 		pr_warn("console output unbuffered: cannot start its thread");
 	sbi_init(&m->sbi, &m->mem, &machine_sbi_console, m);
-	if (!m->aia) {
-		ret = plic_create(&m->plic, PLIC_NR_SOURCES, m->nr_vcpus,
-				  &machine_plic_ops, m);
-		ret = ret
-			      ?: mmio_register(&m->bus, MEMMAP_PLIC_BASE,
-					       plic_mmio_size(m->nr_vcpus),
-					       PLIC_MMIO_SIZES, &plic_mmio_ops,
-					       m->plic, "plic");
-	}
-	ret = ret
-		      ?: uart_create(&m->uart, &machine_uart_backend, m,
-				     machine_wired_irq(m, IRQ_UART));
-	ret = ret
-		      ?: mmio_register(&m->bus, MEMMAP_UART_BASE,
-				       UART_MMIO_REGION_SIZE, UART_MMIO_SIZES,
-				       &uart_mmio_ops, m->uart, "uart");
+	ret = add_irqchip(m);
+	ret = ret ?: add_uart(m);
 	if (ret) {
 		pr_err("cannot set up the devices: %s", strerror(-ret));
 		return -1;
 	}
-	if (m->cfg->console == CONSOLE_SERIAL)
-		m->con.uart = m->uart;
-	if (m->cfg->transport == VIRTIO_TRANSPORT_PCI && vm_setup_pci(m))
-		return -1;
-	return vm_setup_virtio(m);
+	if (m->cfg->transport == VIRTIO_TRANSPORT_PCI) {
+		ret = add_pci(m);
+		if (ret) {
+			pr_err("cannot set up the PCI host bridge: %s",
+			       strerror(-ret));
+			return -1;
+		}
+	}
+	return add_virtio_devices(m);
 }
 
 static int write_dtb(const char *path, const void *fdt, size_t size)
@@ -235,59 +290,29 @@ static int write_dtb(const char *path, const void *fdt, size_t size)
 	return 0;
 }
 
+/* The device tree of the board as placed, at the address the boot plan
+ * chose; the kernel command line is the board's (board_bootargs()). */
 int machine_setup_fdt(struct machine *m)
 {
-	struct fdt_params p = { 0 };
+	struct board *b = &m->board;
 	char bootargs[VM_BOOTARGS_MAX];
 	void *buf = gmem_ptr(&m->mem, m->plan.fdt_addr, m->plan.fdt_size);
-	unsigned int i;
 	int size;
 
-	if (run_bootargs(m->cfg, m->vcpus[0].dbcn, bootargs,
-			 sizeof(bootargs)) >= sizeof(bootargs)) {
+	if (board_bootargs(m->cfg, m->vcpus[0].dbcn, bootargs,
+			   sizeof(bootargs)) >= sizeof(bootargs)) {
 		pr_err("the kernel command line is longer than %d bytes",
 		       VM_BOOTARGS_MAX - 1);
 		return -1;
 	}
-	p.nr_cpus = m->nr_vcpus;
-	p.caps = &m->caps;
-	p.ram_base = MEMMAP_RAM_BASE;
-	p.ram_size = m->ram_size;
-	p.bootargs = bootargs;
+	b->bootargs = bootargs;
 	if (m->plan.initrd_size) {
-		p.initrd_start = m->plan.initrd_addr;
-		p.initrd_end = m->plan.initrd_addr + m->plan.initrd_size;
+		b->initrd_start = m->plan.initrd_addr;
+		b->initrd_end = m->plan.initrd_addr + m->plan.initrd_size;
 	}
-	p.aia = m->aia;
-	p.plic_base = MEMMAP_PLIC_BASE;
-	p.plic_size = plic_mmio_size(m->nr_vcpus);
-	p.plic_ndev = PLIC_NR_SOURCES;
-	p.aplic_base = MEMMAP_APLIC_BASE;
-	p.aplic_size = MEMMAP_APLIC_SIZE;
-	p.aplic_nsrc = PLIC_NR_SOURCES;
-	p.imsic_base = MEMMAP_IMSIC_BASE;
-	p.imsic_stride = MEMMAP_IMSIC_STRIDE;
-	p.imsic_nids = m->aia_ids;
-	p.pci = m->pci != NULL;
-	p.pci_ecam_base = MEMMAP_PCI_ECAM_BASE;
-	p.pci_ecam_size = PCI_ECAM_BUS_SIZE;
-	p.pci_mmio32_base = MEMMAP_PCI_MMIO32_BASE;
-	p.pci_mmio32_size = MEMMAP_PCI_MMIO32_SIZE;
-	p.pci_mmio64_base = memmap_pci_mmio64_base(m->ram_size);
-	p.pci_mmio64_size = MEMMAP_PCI_MMIO64_SIZE;
-	p.pci_intx_base = IRQ_PCI_INTX_BASE;
-	p.uart_base = MEMMAP_UART_BASE;
-	p.uart_size = UART_MMIO_REGION_SIZE;
-	p.uart_irq = IRQ_UART;
-	p.uart_clock = UART_CLOCK;
-	p.stdout_serial = m->cfg->console == CONSOLE_SERIAL;
-	for (i = 0; i < m->nr_virtio && i < FDT_MAX_DEVS; i++)
-		p.devs[p.nr_devs++] = (struct fdt_dev){
-			"virtio", "virtio,mmio",
-			MEMMAP_VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_STRIDE,
-			VIRTIO_MMIO_REGION_SIZE, IRQ_VIRTIO_BASE + i
-		};
-	size = buf ? fdt_build(buf, m->plan.fdt_size, &p) : -1;
+	b->stdout_serial = m->cfg->console == CONSOLE_SERIAL;
+	size = buf ? fdt_build(buf, m->plan.fdt_size, b) : -1;
+	b->bootargs = NULL;
 	if (size < 0) {
 		pr_err("cannot build the device tree (error %d)", size);
 		return -1;
@@ -296,4 +321,3 @@ int machine_setup_fdt(struct machine *m)
 		return -1;
 	return 0;
 }
-

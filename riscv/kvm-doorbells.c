@@ -1,53 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Virtio doorbells: every queue's notify goes to the I/O thread through an
- * eventfd, which KVM signals itself (ioeventfd) where it can. */
+/*
+ * Virtio doorbells: every queue's notify goes to the I/O thread through an
+ * eventfd (virtio/worker.c). Where KVM has ioeventfds it signals the
+ * eventfd itself and the vCPU never exits for a doorbell; otherwise the
+ * doorbell is an MMIO exit and the transport's kick writes the eventfd.
+ * Both transports say where the doorbells are through machine_doorbells().
+ */
 #include <errno.h>
+#include <string.h>
 #include <sys/ioctl.h>
 
-#include "lkvm/virtio-pci.h"
 #include "lkvm/virtio-worker.h"
 #include "riscv/machine.h"
-#include <linux/virtio_mmio.h>
 
-/*
- * Let KVM signal an eventfd for each queue's QueueNotify write, so that
- * device work runs on the I/O thread, not on the vCPU that notified. A
- * kernel without ioeventfd keeps the MMIO-exit path.
- */
-int machine_mmio_doorbells(struct machine *m, struct virtio_dev *d,
-			     uint64_t base)
+/* Let KVM signal each queue's eventfd for writes to its doorbell (or stop);
+ * all of a device's doorbells or none: a failure undoes the rest. */
+static int ioeventfds(struct vdev_slot *s, const struct virtio_doorbells *db,
+		      bool assign)
 {
-	struct kvm_ioeventfd ioe = {
-		.addr = base + VIRTIO_MMIO_QUEUE_NOTIFY,
-		.len = 4,
-		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
-	};
-	unsigned int q;
-	int first = virtio_worker_add(m->worker, d);
-
-	if (first < 0 || m->cfg->no_ioeventfd || !m->caps.ioeventfd)
-		return first < 0 ? first : 0;
-	for (q = 0; q < virtio_dev_ops(d)->nr_queues; q++) {
-		ioe.datamatch = q;
-		ioe.fd = virtio_worker_fd(m->worker, (unsigned int)first + q);
-		if (ioctl(m->vm_fd, KVM_IOEVENTFD, &ioe) < 0)
-			return -errno;
-	}
-	return 0;
-}
-
-/* Let KVM signal a queue's eventfd for writes to its PCI doorbell (or
- * stop); all of a device's doorbells or none: a failure undoes the rest. */
-static int vpci_ioeventfd(struct machine *m, struct vpci_slot *s, bool assign)
-{
-	struct kvm_ioeventfd ioe = { .len = 2 };
+	struct machine *m = s->m;
+	struct kvm_ioeventfd ioe = { .len = db->len };
 	unsigned int q;
 	int ret = 0;
 
 	for (q = 0; q < s->nr_queues; q++) {
-		ioe.addr = s->notify_base + q * VPCI_NOTIFY_STRIDE;
+		ioe.addr = db->addr + q * db->stride;
 		ioe.fd = virtio_worker_fd(m->worker, s->first_notify + q);
-		ioe.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN;
+		/* one shared doorbell: the value written names the queue */
+		ioe.flags = db->stride ? 0 : KVM_IOEVENTFD_FLAG_DATAMATCH;
+		ioe.datamatch = db->stride ? 0 : q;
+		if (!assign)
+			ioe.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
 		if (ioctl(m->vm_fd, KVM_IOEVENTFD, &ioe) < 0 && !ret) {
 			ret = -errno;
 			if (assign)
@@ -55,46 +38,53 @@ static int vpci_ioeventfd(struct machine *m, struct vpci_slot *s, bool assign)
 		}
 	}
 	while (assign && ret && q--) {
-		ioe.addr = s->notify_base + q * VPCI_NOTIFY_STRIDE;
+		ioe.addr = db->addr + q * db->stride;
 		ioe.fd = virtio_worker_fd(m->worker, s->first_notify + q);
-		ioe.flags = KVM_IOEVENTFD_FLAG_DEASSIGN;
+		ioe.flags = (db->stride ? 0 : KVM_IOEVENTFD_FLAG_DATAMATCH) |
+			    KVM_IOEVENTFD_FLAG_DEASSIGN;
+		ioe.datamatch = db->stride ? 0 : q;
 		ioctl(m->vm_fd, KVM_IOEVENTFD, &ioe);
 	}
 	return ret;
 }
 
-/* The guest moved (or stopped decoding) a device's BAR 0. */
-void machine_vpci_notify_mapped(void *opaque, struct virtio_pci *vp,
-			       uint64_t base, bool mapped)
+void machine_doorbells(void *opaque, struct virtio_dev *d,
+		       const struct virtio_doorbells *db)
 {
-	struct vpci_slot *s = opaque;
+	struct vdev_slot *s = opaque;
 	struct machine *m = s->m;
+	int ret;
 
-	(void)vp;
-	if (!s->nr_queues || s->notify_on == mapped)
+	(void)d;
+	if (!s->nr_queues)
 		return;
-	if (s->notify_on)
-		vpci_ioeventfd(m, s, false);
-	s->notify_base = base;
-	s->notify_on = mapped && !vpci_ioeventfd(m, s, true);
-	if (mapped && !s->notify_on)
-		pr_warn_ratelimited(
-			&m->rl, "virtio-pci doorbells at 0x%llx: no ioeventfd",
-			(unsigned long long)base);
+	if (s->db_on) {
+		ioeventfds(s, &s->db, false);
+		s->db_on = false;
+	}
+	if (!db)
+		return;
+	ret = ioeventfds(s, db, true);
+	if (ret) {
+		/* the doorbells still work, as MMIO exits */
+		pr_warn_ratelimited(&m->rl,
+				    "virtio doorbells at 0x%llx: no ioeventfd: %s",
+				    (unsigned long long)db->addr,
+				    strerror(-ret));
+		return;
+	}
+	s->db = *db;
+	s->db_on = true;
 }
 
-/* The I/O thread serves d's queues; with ioeventfds, KVM is told where
- * the doorbells are once the guest has placed the BAR. */
-int machine_vpci_add_notify(struct machine *m, struct vpci_slot *s,
-			   struct virtio_dev *d)
+int machine_add_doorbells(struct machine *m, struct vdev_slot *s)
 {
-	int first = virtio_worker_add(m->worker, d);
+	int first = virtio_worker_add(m->worker, s->d);
 
 	if (first < 0)
 		return first;
 	s->first_notify = (unsigned int)first;
 	if (!m->cfg->no_ioeventfd && m->caps.ioeventfd)
-		s->nr_queues = virtio_dev_ops(d)->nr_queues;
+		s->nr_queues = virtio_dev_ops(s->d)->nr_queues;
 	return 0;
 }
-

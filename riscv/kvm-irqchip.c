@@ -48,10 +48,10 @@ struct irq_line machine_wired_irq(struct machine *m, unsigned int irq)
 }
 
 /* MSI-X vector vec of a device changed: update its GSI's route. */
-static void vpci_msi_route(void *opaque, unsigned int vec, uint64_t addr,
+static void msi_route(void *opaque, unsigned int vec, uint64_t addr,
 			   uint32_t data, bool live)
 {
-	struct vpci_slot *s = opaque;
+	struct vdev_slot *s = opaque;
 	struct machine *m = s->m;
 	struct kvm_irq_routing *tab;
 
@@ -69,9 +69,9 @@ static void vpci_msi_route(void *opaque, unsigned int vec, uint64_t addr,
 	pthread_mutex_unlock(&m->routes.lock);
 }
 
-static void vpci_msi_fire(void *opaque, unsigned int vec)
+static void msi_fire(void *opaque, unsigned int vec)
 {
-	struct vpci_slot *s = opaque;
+	struct vdev_slot *s = opaque;
 	uint64_t one = 1;
 
 	if (vec < s->nr_vec && write(s->irqfd[vec], &one, sizeof(one)) < 0)
@@ -80,12 +80,12 @@ static void vpci_msi_fire(void *opaque, unsigned int vec)
 }
 
 const struct msix_ops machine_msix_ops = {
-	.route = vpci_msi_route,
-	.fire = vpci_msi_fire,
+	.route = msi_route,
+	.fire = msi_fire,
 };
 
 /* One GSI and irqfd per MSI-X vector. */
-int machine_vpci_add_msi(struct machine *m, struct vpci_slot *s)
+int machine_add_msi(struct machine *m, struct vdev_slot *s)
 {
 	struct kvm_irqfd irqfd = { 0 };
 	unsigned int i;

@@ -173,13 +173,15 @@ static void vm_teardown(struct machine *m)
 			virtio_blk_destroy(m->blks[i]);
 		disk_close(m->disks[i]);
 	}
-	for (i = 0; i < m->nr_vpci; i++) {
+	for (i = 0; i < m->nr_vdev; i++) {
+		struct vdev_slot *s = &m->vdev[i];
 		unsigned int v;
 
-		virtio_pci_destroy(m->vpci[i].vp);
+		if (s->vp)
+			virtio_pci_destroy(s->vp);
 		for (v = 0; v < MSIX_MAX_VECTORS; v++)
-			if (m->vpci[i].irqfd[v] >= 0)
-				close(m->vpci[i].irqfd[v]);
+			if (s->irqfd[v] >= 0)
+				close(s->irqfd[v]);
 	}
 	if (m->pci)
 		pci_host_destroy(m->pci);

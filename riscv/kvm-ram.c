@@ -6,22 +6,13 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "lkvm/procfs.h"
 #include "riscv/machine.h"
 
 /* The kernel's default huge page size in bytes, 0 when it has none. */
 static uint64_t huge_page_size(void)
 {
-	unsigned long long kib = 0;
-	char line[128];
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Hugepagesize: %llu kB", &kib) == 1)
-			break;
-	fclose(f);
-	return (uint64_t)kib << 10;
+	return proc_kib("/proc/meminfo", "Hugepagesize") << 10;
 }
 
 /*

@@ -6,23 +6,8 @@
 #include <unistd.h>
 
 #include "lkvm/virtio-devs.h"
+#include "lkvm/procfs.h"
 #include "riscv/machine.h"
-
-/* Peak RSS (VmHWM) in KiB, or 0. */
-static uint64_t peak_rss_kib(void)
-{
-	char line[128];
-	unsigned long long kib = 0;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmHWM: %llu kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
 
 /* Guest RAM pages resident now, in KiB (they only grow while it runs). */
 static uint64_t ram_resident_kib(const struct machine *m)
@@ -43,7 +28,7 @@ static uint64_t ram_resident_kib(const struct machine *m)
 
 void machine_print_stats(struct machine *m)
 {
-	uint64_t peak = peak_rss_kib(), ram = ram_resident_kib(m);
+	uint64_t peak = proc_kib("/proc/self/status", "VmHWM"), ram = ram_resident_kib(m);
 	unsigned int i;
 
 	pr_info("stats: ran %.1f ms; peak RSS %.1f MiB, guest RAM resident %.1f MiB, lkvm itself %.1f MiB",

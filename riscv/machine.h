@@ -24,18 +24,23 @@
 #include "lkvm/uart.h"
 #include "lkvm/virtio.h"
 #include "lkvm/vm.h"
+#include "riscv/board.h"
+#include "riscv/memmap.h"
 
 struct machine;
 struct virtio_pci;
 
-/* A virtio device on PCI: its doorbells and MSI vectors. */
-struct vpci_slot {
+/* A virtio device as the machine serves it: its transport, its doorbells
+ * (which KVM signals through the I/O thread's eventfds) and, on PCI with
+ * the in-kernel AIA, its MSI vectors. */
+struct vdev_slot {
 	struct machine *m;
-	struct virtio_pci *vp;
+	struct virtio_dev *d;
+	struct virtio_pci *vp; /* virtio-pci's function, NULL on virtio-mmio */
 	unsigned int first_notify; /* its first queue's index in m->worker */
-	unsigned int nr_queues; /* doorbells with ioeventfds, or 0 */
-	uint64_t notify_base; /* where the doorbells decode, when mapped */
-	bool notify_on;
+	unsigned int nr_queues; /* doorbells KVM may signal, or 0 */
+	struct virtio_doorbells db; /* where they decode while db_on */
+	bool db_on;
 	unsigned int gsi; /* first MSI GSI; one per vector */
 	int irqfd[MSIX_MAX_VECTORS]; /* eventfds KVM injects from */
 	unsigned int nr_vec;
@@ -95,8 +100,6 @@ struct machine {
 	struct msi_routes routes; /* with AIA */
 	bool routes_ready;
 	struct pci_host *pci; /* --virtio-transport pci */
-	struct vpci_slot vpci[VM_MAX_VIRTIO];
-	unsigned int nr_vpci;
 	/* KVM's coalesced MMIO ring: THR writes the guest makes while it
 	 * polls the UART (ETBEI off) wait there instead of exiting */
 	struct kvm_coalesced_mmio_ring *cring;
@@ -115,8 +118,9 @@ struct machine {
 	uint64_t uart_page_ns; /* spent changing the memslot */
 	struct console con;
 	struct sbi sbi;
-	struct virtio_dev *virtio[VM_MAX_VIRTIO];
-	unsigned int nr_virtio;
+	struct board board; /* every device placed, for the device tree */
+	struct vdev_slot vdev[VM_MAX_VIRTIO];
+	unsigned int nr_vdev;
 	struct virtio_dev *rng;
 	struct virtio_dev *vcon; /* --console virtio */
 	struct disk *disks[VM_MAX_DISKS];
@@ -188,17 +192,14 @@ struct irq_line machine_wired_irq(struct machine *m, unsigned int irq);
 extern const struct plic_ops machine_plic_ops;
 extern const struct msix_ops machine_msix_ops;
 /* One GSI and irqfd per MSI-X vector of s. Returns 0 or -errno. */
-int machine_vpci_add_msi(struct machine *m, struct vpci_slot *s);
+int machine_add_msi(struct machine *m, struct vdev_slot *s);
 
-/* kvm-doorbells.c: the I/O thread serves d's queues; KVM signals their
- * eventfds where it can. Return 0 or -errno. */
-int machine_mmio_doorbells(struct machine *m, struct virtio_dev *d,
-			   uint64_t base);
-int machine_vpci_add_notify(struct machine *m, struct vpci_slot *s,
-			    struct virtio_dev *d);
-/* The guest moved (or stopped decoding) a virtio-pci device's BAR 0. */
-void machine_vpci_notify_mapped(void *opaque, struct virtio_pci *vp,
-				uint64_t base, bool mapped);
+/* kvm-doorbells.c: the I/O thread serves s's queues; KVM signals their
+ * eventfds where it can. Returns 0 or -errno. */
+int machine_add_doorbells(struct machine *m, struct vdev_slot *s);
+/* Both transports' report of where a device's doorbells decode (opaque:
+ * its struct vdev_slot). */
+virtio_doorbells_fn machine_doorbells;
 
 /* kvm-uart.c: the UART's host side and its acceleration. */
 extern const struct uart_backend machine_uart_backend;

@@ -109,3 +109,15 @@ const struct mmio_ops virtio_mmio_ops = {
 	.read = vmmio_read,
 	.write = vmmio_write,
 };
+
+void virtio_mmio_doorbells(struct virtio_dev *d, uint64_t base,
+			   virtio_doorbells_fn *fn, void *opaque)
+{
+	const struct virtio_doorbells db = {
+		.addr = base + VIRTIO_MMIO_QUEUE_NOTIFY,
+		.stride = 0,
+		.len = 4,
+	};
+
+	fn(opaque, d, &db);
+}

@@ -371,9 +371,14 @@ static void vpci_bar_mapped(struct pci_dev *pd, unsigned int bar, uint64_t gpa,
 {
 	struct virtio_pci *vp = pd->priv;
 
-	if (bar == 0 && vp->host->notify_mapped)
-		vp->host->notify_mapped(vp->opaque, vp, gpa + VPCI_NOTIFY_OFF,
-					mapped);
+	struct virtio_doorbells db = {
+		.addr = gpa + VPCI_NOTIFY_OFF,
+		.stride = VPCI_NOTIFY_STRIDE,
+		.len = 2,
+	};
+
+	if (bar == 0 && vp->host->doorbells)
+		vp->host->doorbells(vp->opaque, vp->d, mapped ? &db : NULL);
 }
 
 static const struct pci_dev_ops vpci_ops = {

@@ -3,7 +3,10 @@
 #ifndef LKVM_VIRTIO_MMIO_H
 #define LKVM_VIRTIO_MMIO_H
 
+#include <stdint.h>
+
 #include "lkvm/device.h"
+#include "lkvm/virtio.h"
 
 #define VIRTIO_MMIO_REGION_SIZE 0x200
 #define VIRTIO_MMIO_SIZES \
@@ -16,5 +19,10 @@
  * ignored); the device configuration at 0x100 takes 1, 2, 4 and 8 bytes.
  */
 extern const struct mmio_ops virtio_mmio_ops;
+
+/* d is served at base: report its doorbells (QueueNotify, 4 bytes, the
+ * value names the queue) to fn, once. */
+void virtio_mmio_doorbells(struct virtio_dev *d, uint64_t base,
+			   virtio_doorbells_fn *fn, void *opaque);
 
 #endif

@@ -37,11 +37,11 @@ struct virtio_pci_host_ops {
 	/* MSI-X delivery; NULL: no MSI-X capability, INTx only. */
 	const struct msix_ops *msix;
 	/*
-	 * The notify area now decodes at base (mapped) or no longer does:
-	 * queue q's doorbell is base + q * VPCI_NOTIFY_STRIDE. May be NULL.
+	 * The doorbells (the notify area in BAR 0: queue q's at q *
+	 * VPCI_NOTIFY_STRIDE, 2 bytes) decode now where the guest mapped the
+	 * BAR, or no longer do. May be NULL.
 	 */
-	void (*notify_mapped)(void *opaque, struct virtio_pci *vp,
-			      uint64_t base, bool mapped);
+	virtio_doorbells_fn *doorbells;
 };
 
 /*

@@ -106,6 +106,27 @@ void *virtio_dev_priv(const struct virtio_dev *d);
 const struct virtio_dev_ops *virtio_dev_ops(const struct virtio_dev *d);
 
 /*
+ * Where a device's queue doorbells decode, as its transport reports them to
+ * the machine (so that KVM can signal an eventfd per queue, see
+ * virtio/worker.c): queue q's doorbell is a write of len bytes at addr + q *
+ * stride; with stride 0 every queue shares addr and the value written
+ * names the queue (virtio-mmio's QueueNotify).
+ */
+struct virtio_doorbells {
+	uint64_t addr;
+	uint64_t stride;
+	unsigned int len;
+};
+
+/*
+ * The one report both transports make: d's doorbells now decode as db, or
+ * (db NULL) no longer decode. virtio-mmio reports once, when the machine
+ * places the device; virtio-pci whenever the guest maps or moves BAR 0.
+ */
+typedef void virtio_doorbells_fn(void *opaque, struct virtio_dev *d,
+				 const struct virtio_doorbells *db);
+
+/*
  * Set-up, before the guest runs: the interrupt line (a transport that
  * routes its own, like virtio-pci's INTx, replaces it), per-vector
  * delivery, and the kick hook: when set, virtio_notify() calls

@@ -8,39 +8,6 @@
 #include <stdint.h>
 #include <time.h>
 
-/* The guest physical memory map, in one place; the FDT describes it. */
-#define MEMMAP_PLIC_BASE 0x0c000000ULL
-#define MEMMAP_APLIC_BASE 0x0d000000ULL /* in-kernel AIA: APLIC */
-#define MEMMAP_APLIC_SIZE 0x4000ULL
-#define MEMMAP_UART_BASE 0x10000000ULL
-#define MEMMAP_VIRTIO_MMIO_BASE 0x10001000ULL /* later: 0x1000 per device */
-#define MEMMAP_IMSIC_BASE 0x28000000ULL /* in-kernel AIA: one page a hart */
-#define MEMMAP_IMSIC_STRIDE 0x1000ULL
-#define MEMMAP_PCI_ECAM_BASE 0x30000000ULL /* bus 0: 1 MiB */
-#define MEMMAP_PCI_MMIO32_BASE 0x40000000ULL
-#define MEMMAP_PCI_MMIO32_SIZE 0x40000000ULL
-#define MEMMAP_RAM_BASE 0x80000000ULL
-/* The 64-bit PCI window: 2 GiB at the first 4 GiB boundary above RAM (a
- * non-prefetchable window of 4 GiB or more makes Linux warn). */
-#define MEMMAP_PCI_MMIO64_SIZE 0x80000000ULL
-#define MEMMAP_PCI_MMIO64_ALIGN 0x100000000ULL
-static inline uint64_t memmap_pci_mmio64_base(uint64_t ram_size)
-{
-	uint64_t end = MEMMAP_RAM_BASE + ram_size;
-
-	return (end + MEMMAP_PCI_MMIO64_ALIGN - 1) &
-	       ~(MEMMAP_PCI_MMIO64_ALIGN - 1);
-}
-
-#define VIRTIO_MMIO_STRIDE 0x1000ULL
-#define VM_MAX_VIRTIO 32
-
-/* Wired interrupt sources (PLIC or APLIC). */
-#define IRQ_UART 10
-#define IRQ_PCI_INTX_BASE 12 /* INTA..INTD: 12..15, swizzled by slot */
-#define IRQ_VIRTIO_BASE 16 /* then one per virtio-mmio device */
-#define PLIC_NR_SOURCES 63
-
 /* Limits of -m (MiB) and -c. */
 #define VM_MEM_MIN_MIB 16
 #define VM_MEM_MAX_MIB (1ULL << 24) /* 16 TiB */
@@ -102,7 +69,7 @@ struct vm_config {
  * Parse `lkvm run` arguments into cfg (defaults filled in) and check what
  * can be checked without KVM: a kernel is given and is a readable regular
  * file, an initrd likewise, -m fits in this host's memory, the irqchip
- * is implemented, the kernel command line (run_bootargs()) is shorter than
+ * is implemented, the kernel command line (board_bootargs()) is shorter than
  * VM_BOOTARGS_MAX (a warning when Linux would cut it). Returns 0, 1
  * (OPTIONS_HELP: usage was printed to stdout) or -1 after printing one
  * error line.
@@ -112,22 +79,6 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg);
 /* Parse one -d argument into spec. Returns 0 or -EINVAL with a message. */
 int run_parse_disk(const char *arg, struct disk_spec *spec, char *err,
 		   size_t errlen);
-
-/*
- * The kernel command line: params, after console= for the chosen console
- * unless params name one, earlycon=sbi when the guest has the SBI debug
- * console (sbi_dbcn) and params name no earlycon, and root=/dev/vda rw when
- * there is a disk and params name no root=. With earlycon=sbi the kernel's
- * messages from before its console driver starts cost one SBI call a line,
- * not a UART access a byte, and are seen even if it dies before then.
- * Writes at most len bytes into buf, terminated when len > 0 (buf may be
- * NULL when len is 0). Returns the length of the whole line without its
- * NUL, like snprintf(): a return value >= len means it was cut, and the
- * caller must refuse to boot rather than pass the cut line.
- * run_parse_args() already refused lines of VM_BOOTARGS_MAX or more.
- */
-size_t run_bootargs(const struct vm_config *cfg, bool sbi_dbcn, char *buf,
-		    size_t len);
 
 /* The longest kernel command line lkvm passes, with its NUL: the size of
  * the bootargs buffer the device tree is built from. */

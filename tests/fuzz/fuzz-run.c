@@ -20,6 +20,7 @@
 #include "lkvm/log.h"
 #include "lkvm/options.h"
 #include "lkvm/vm.h"
+#include "riscv/board.h"
 
 #define MAX_WORDS 64
 
@@ -94,7 +95,7 @@ static void check_config(const struct vm_config *c)
 		if (!c->disks[i].path[0] ||
 		    !memchr(c->disks[i].path, 0, sizeof(c->disks[i].path)))
 			abort();
-	if (run_bootargs(c, true, NULL, 0) >= VM_BOOTARGS_MAX)
+	if (board_bootargs(c, true, NULL, 0) >= VM_BOOTARGS_MAX)
 		abort();
 }
 

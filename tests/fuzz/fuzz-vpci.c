@@ -54,10 +54,12 @@ static void intx(void *ctrl, unsigned int irq, int level)
 }
 
 /* Mapped/unmapped alternate. */
-static void notify_mapped(void *opaque, struct virtio_pci *vp, uint64_t base,
-			  bool mapped)
+static void notify_mapped(void *opaque, struct virtio_dev *d,
+			  const struct virtio_doorbells *db)
 {
-	(void)opaque, (void)vp, (void)base;
+	bool mapped = db != NULL;
+
+	(void)opaque, (void)d;
 	if (sink.notify_on == mapped)
 		abort();
 	sink.notify_on = mapped;

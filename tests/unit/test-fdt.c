@@ -8,6 +8,7 @@
 
 #include "lkvm/fdt.h"
 #include "lkvm/vm.h"
+#include "riscv/board.h"
 #include "unit.h"
 
 #define LETTER(c) (1ULL << ((c) - 'a'))
@@ -29,28 +30,81 @@ static void sample_caps(struct kvm_caps *c)
 	c->mmu = "sv57";
 }
 
-static void sample_params(struct fdt_params *p, const struct kvm_caps *c,
-			  unsigned int nr_cpus)
+/* A board as the machine builds one, on a bus of its own. */
+struct sample {
+	struct mmio_bus bus;
+	struct board b;
+};
+
+static const struct mmio_ops no_ops;
+
+static void add(struct board *b, struct board_dev d, bool on_bus)
 {
-	memset(p, 0, sizeof(*p));
-	p->nr_cpus = nr_cpus;
-	p->caps = c;
-	p->ram_base = MEMMAP_RAM_BASE;
-	p->ram_size = 256ULL << 20;
+	CHECK_EQ(board_add(b, &d, MMIO_SIZE(4), on_bus ? &no_ops : NULL, NULL,
+			   NULL),
+		 0);
+}
+
+/* The PLIC (or the in-kernel APLIC and IMSICs), the UART, the PCI bridge
+ * and its windows when pci, one virtio-mmio device. */
+static void sample_board(struct sample *s, const struct kvm_caps *c,
+			 unsigned int nr_cpus, bool aia, bool pci)
+{
+	struct board *p = &s->b;
+	uint64_t ram = 256ULL << 20;
+
+	memset(&s->bus, 0, sizeof(s->bus));
+	board_init(p, &s->bus, nr_cpus, ram, c);
 	p->bootargs = "console=ttyS0 earlycon";
 	p->initrd_start = 0x88000000;
 	p->initrd_end = 0x88100000;
-	p->plic_base = MEMMAP_PLIC_BASE;
-	p->plic_size = 0x4000000;
-	p->plic_ndev = PLIC_NR_SOURCES;
-	p->uart_base = MEMMAP_UART_BASE;
-	p->uart_size = 0x100;
-	p->uart_irq = IRQ_UART;
-	p->uart_clock = 1843200;
 	p->stdout_serial = true;
-	p->devs[0] = (struct fdt_dev){ "virtio_mmio", "virtio,mmio",
-				       MEMMAP_VIRTIO_MMIO_BASE, 0x200, 1 };
-	p->nr_devs = 1;
+	if (aia) {
+		add(p,
+		    (struct board_dev){ .node = BOARD_IMSIC,
+					.base = MEMMAP_IMSIC_BASE,
+					.size = MEMMAP_IMSIC_STRIDE * nr_cpus,
+					.stride = MEMMAP_IMSIC_STRIDE,
+					.arg = 255 },
+		    false);
+		add(p,
+		    (struct board_dev){ .node = BOARD_APLIC,
+					.base = MEMMAP_APLIC_BASE,
+					.size = MEMMAP_APLIC_SIZE,
+					.arg = PLIC_NR_SOURCES },
+		    false);
+	} else {
+		add(p,
+		    (struct board_dev){ .node = BOARD_PLIC,
+					.base = MEMMAP_PLIC_BASE,
+					.size = 0x4000000,
+					.arg = PLIC_NR_SOURCES },
+		    true);
+	}
+	add(p,
+	    (struct board_dev){ .node = BOARD_UART, .base = MEMMAP_UART_BASE,
+				.size = 0x100, .irq = IRQ_UART,
+				.arg = 1843200 },
+	    true);
+	if (pci) {
+		add(p,
+		    (struct board_dev){ .node = BOARD_PCI_ECAM,
+					.base = MEMMAP_PCI_ECAM_BASE,
+					.size = 1 << 20,
+					.irq = IRQ_PCI_INTX_BASE },
+		    true);
+		add(p,
+		    (struct board_dev){ .node = BOARD_PCI_WINDOW,
+					.base = MEMMAP_PCI_MMIO32_BASE,
+					.size = MEMMAP_PCI_MMIO32_SIZE },
+		    true);
+		add(p,
+		    (struct board_dev){ .node = BOARD_PCI_WINDOW,
+					.base = memmap_pci_mmio64_base(ram),
+					.size = MEMMAP_PCI_MMIO64_SIZE },
+		    true);
+	}
+	CHECK_EQ(board_add_virtio_mmio(p, NULL, "virtio", NULL), 0);
 }
 
 /* True when the string list prop (len bytes) contains s. */
@@ -223,14 +277,15 @@ static void check_dtc(const void *fdt, int size)
 static void build_and_check(unsigned int nr_cpus)
 {
 	struct kvm_caps *c = malloc(sizeof(*c));
-	struct fdt_params *p = malloc(sizeof(*p));
+	struct sample *s = malloc(sizeof(*s));
+	struct board *p = s ? &s->b : NULL;
 	void *buf = malloc(FDT_BUF);
 	int size;
 
-	if (!CHECK(c && p && buf))
+	if (!CHECK(c && s && buf))
 		goto out;
 	sample_caps(c);
-	sample_params(p, c, nr_cpus);
+	sample_board(s, c, nr_cpus, false, false);
 	size = fdt_build(buf, FDT_BUF, p);
 	if (!CHECK(size > 0 && size <= FDT_BUF))
 		goto out;
@@ -243,7 +298,7 @@ static void build_and_check(unsigned int nr_cpus)
 	check_dtc(buf, size);
 out:
 	free(buf);
-	free(p);
+	free(s);
 	free(c);
 }
 
@@ -265,15 +320,16 @@ static void test_four_cpus(void)
 static void test_no_initrd_no_mmu(void)
 {
 	struct kvm_caps *c = malloc(sizeof(*c));
-	struct fdt_params *p = malloc(sizeof(*p));
+	struct sample *s = malloc(sizeof(*s));
+	struct board *p = s ? &s->b : NULL;
 	void *buf = malloc(FDT_BUF);
 	int off;
 
-	if (!CHECK(c && p && buf))
+	if (!CHECK(c && s && buf))
 		goto out;
 	sample_caps(c);
 	c->mmu = NULL;
-	sample_params(p, c, 1);
+	sample_board(s, c, 1, false, false);
 	p->initrd_start = p->initrd_end = 0;
 	p->bootargs = NULL;
 	p->stdout_serial = false;
@@ -289,22 +345,23 @@ static void test_no_initrd_no_mmu(void)
 	CHECK(fdt_getprop(buf, off, "mmu-type", NULL) == NULL);
 out:
 	free(buf);
-	free(p);
+	free(s);
 	free(c);
 }
 
 static void test_too_small(void)
 {
 	struct kvm_caps *c = malloc(sizeof(*c));
-	struct fdt_params *p = malloc(sizeof(*p));
+	struct sample *s = malloc(sizeof(*s));
+	struct board *p = s ? &s->b : NULL;
 	uint8_t *buf = malloc(FDT_BUF);
 	int size, r;
 	size_t n;
 
-	if (!CHECK(c && p && buf))
+	if (!CHECK(c && s && buf))
 		goto out;
 	sample_caps(c);
-	sample_params(p, c, 4);
+	sample_board(s, c, 4, false, false);
 	size = fdt_build(buf, FDT_BUF, p);
 	if (!CHECK(size > 0))
 		goto out;
@@ -324,32 +381,8 @@ static void test_too_small(void)
 	CHECK_EQ(fdt_build(buf, (size_t)size, p), size);
 out:
 	free(buf);
-	free(p);
+	free(s);
 	free(c);
-}
-
-/* The in-kernel AIA and the PCI bridge, as the machine would fill them. */
-static void sample_aia(struct fdt_params *p)
-{
-	p->aia = true;
-	p->aplic_base = MEMMAP_APLIC_BASE;
-	p->aplic_size = MEMMAP_APLIC_SIZE;
-	p->aplic_nsrc = PLIC_NR_SOURCES;
-	p->imsic_base = MEMMAP_IMSIC_BASE;
-	p->imsic_stride = MEMMAP_IMSIC_STRIDE;
-	p->imsic_nids = 255;
-}
-
-static void sample_pci(struct fdt_params *p)
-{
-	p->pci = true;
-	p->pci_ecam_base = MEMMAP_PCI_ECAM_BASE;
-	p->pci_ecam_size = 1 << 20;
-	p->pci_mmio32_base = MEMMAP_PCI_MMIO32_BASE;
-	p->pci_mmio32_size = MEMMAP_PCI_MMIO32_SIZE;
-	p->pci_mmio64_base = memmap_pci_mmio64_base(p->ram_size);
-	p->pci_mmio64_size = MEMMAP_PCI_MMIO64_SIZE;
-	p->pci_intx_base = IRQ_PCI_INTX_BASE;
 }
 
 static uint32_t cell_at(const void *prop, int idx)
@@ -559,10 +592,10 @@ static uint32_t check_plic(const void *fdt)
 	return fdt_get_phandle(fdt, off);
 }
 
-static void check_variant(const void *fdt, const struct fdt_params *p)
+static void check_variant(const void *fdt, const struct board *p)
 {
 	uint32_t wired, imsic = 0;
-	bool aia = p->aia;
+	bool aia = board_find(p, BOARD_APLIC) != NULL;
 
 	if (aia) {
 		imsic = check_imsic(fdt, p->nr_cpus);
@@ -580,8 +613,9 @@ static void check_variant(const void *fdt, const struct fdt_params *p)
 			      fdt, "/soc/interrupt-controller@28000000") < 0);
 	}
 	check_wired_dev(fdt, "/soc/serial@10000000", wired, IRQ_UART, aia);
-	check_wired_dev(fdt, "/soc/virtio_mmio@10001000", wired, 1, aia);
-	if (p->pci)
+	check_wired_dev(fdt, "/soc/virtio_mmio@10001000", wired,
+			IRQ_VIRTIO_BASE, aia);
+	if (board_find(p, BOARD_PCI_ECAM))
 		check_pci(fdt, wired, imsic, aia, p->ram_size);
 	else
 		CHECK(fdt_path_offset(fdt, "/soc/pci@30000000") < 0);
@@ -590,18 +624,15 @@ static void check_variant(const void *fdt, const struct fdt_params *p)
 static void build_variant(unsigned int nr_cpus, bool aia, bool pci)
 {
 	struct kvm_caps *c = malloc(sizeof(*c));
-	struct fdt_params *p = malloc(sizeof(*p));
+	struct sample *s = malloc(sizeof(*s));
+	struct board *p = s ? &s->b : NULL;
 	void *buf = malloc(FDT_BUF);
 	int size;
 
-	if (!CHECK(c && p && buf))
+	if (!CHECK(c && s && buf))
 		goto out;
 	sample_caps(c);
-	sample_params(p, c, nr_cpus);
-	if (aia)
-		sample_aia(p);
-	if (pci)
-		sample_pci(p);
+	sample_board(s, c, nr_cpus, aia, pci);
 	size = fdt_build(buf, FDT_BUF, p);
 	if (!CHECK(size > 0 && size <= FDT_BUF) ||
 	    !CHECK_EQ(fdt_check_header(buf), 0))
@@ -611,7 +642,7 @@ static void build_variant(unsigned int nr_cpus, bool aia, bool pci)
 	check_dtc(buf, size);
 out:
 	free(buf);
-	free(p);
+	free(s);
 	free(c);
 }
 
@@ -641,17 +672,16 @@ static void test_pci_aia(void)
 static void test_aia_pci_many_cpus(void)
 {
 	struct kvm_caps *c = malloc(sizeof(*c));
-	struct fdt_params *p = malloc(sizeof(*p));
+	struct sample *s = malloc(sizeof(*s));
+	struct board *p = s ? &s->b : NULL;
 	size_t len = 1 << 20;
 	void *buf = malloc(len);
 	int size;
 
-	if (!CHECK(c && p && buf))
+	if (!CHECK(c && s && buf))
 		goto out;
 	sample_caps(c);
-	sample_params(p, c, VM_MAX_CPUS);
-	sample_aia(p);
-	sample_pci(p);
+	sample_board(s, c, VM_MAX_CPUS, true, true);
 	size = fdt_build(buf, len, p);
 	if (!CHECK(size > 0))
 		goto out;
@@ -659,7 +689,7 @@ static void test_aia_pci_many_cpus(void)
 	check_dtc(buf, size);
 out:
 	free(buf);
-	free(p);
+	free(s);
 	free(c);
 }
 

@@ -9,6 +9,7 @@
 
 #include "lkvm/compiler.h"
 #include "lkvm/vm.h"
+#include "riscv/board.h"
 #include "unit.h"
 
 /* A temporary file holding len bytes; path receives its name. */
@@ -152,49 +153,60 @@ static void test_bootargs(void)
 	struct vm_config cfg = { 0 };
 	char buf[128];
 
-	run_bootargs(&cfg, false, buf, sizeof(buf));
+	board_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=ttyS0");
 	cfg.console = CONSOLE_HV;
-	run_bootargs(&cfg, false, buf, sizeof(buf));
+	board_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=hvc0");
 	cfg.params = "";
-	run_bootargs(&cfg, false, buf, sizeof(buf));
+	board_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=hvc0");
 	cfg.params = "root=/dev/vda rw";
-	run_bootargs(&cfg, false, buf, sizeof(buf));
+	board_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=hvc0 root=/dev/vda rw");
 	cfg.console = CONSOLE_SERIAL;
-	run_bootargs(&cfg, false, buf, sizeof(buf));
+	board_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw");
 	/* params naming a console are kept as they are */
 	cfg.params = "earlycon console=hvc0 quiet";
-	run_bootargs(&cfg, false, buf, sizeof(buf));
+	board_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "earlycon console=hvc0 quiet");
 	/* truncated to the buffer, still terminated */
 	cfg.params = "root=/dev/vda";
-	run_bootargs(&cfg, false, buf, 8);
+	board_bootargs(&cfg, false, buf, 8);
 	CHECK_STR(buf, "console");
 	/* a disk and no root=: the first disk is the root, read-write */
 	cfg.nr_disks = 1;
 	cfg.params = NULL;
-	run_bootargs(&cfg, false, buf, sizeof(buf));
+	board_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw");
 	cfg.params = "quiet";
-	run_bootargs(&cfg, false, buf, sizeof(buf));
+	board_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw quiet");
 	cfg.params = "quiet root=/dev/vdb ro";
-	run_bootargs(&cfg, false, buf, sizeof(buf));
+	board_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=ttyS0 quiet root=/dev/vdb ro");
 	/* virtio-console: hvc1, after the SBI console's hvc0 */
 	cfg.console = CONSOLE_VIRTIO;
 	cfg.params = NULL;
-	run_bootargs(&cfg, false, buf, sizeof(buf));
+	board_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=hvc1 root=/dev/vda rw");
 	cfg.console = CONSOLE_SERIAL;
 	/* "xroot=" is not a root= parameter */
 	cfg.params = "xroot=1";
-	run_bootargs(&cfg, false, buf, sizeof(buf));
+	board_bootargs(&cfg, false, buf, sizeof(buf));
 	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw xroot=1");
+	/* -d ...,ro on the first disk: the root is mounted read-only; only
+	 * the first disk decides */
+	cfg.params = NULL;
+	cfg.disks[0].ro = true;
+	board_bootargs(&cfg, false, buf, sizeof(buf));
+	CHECK_STR(buf, "console=ttyS0 root=/dev/vda ro");
+	cfg.disks[0].ro = false;
+	cfg.disks[1].ro = true;
+	cfg.nr_disks = 2;
+	board_bootargs(&cfg, false, buf, sizeof(buf));
+	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw");
 }
 
 /* With the SBI debug console, earlycon=sbi follows the console, unless
@@ -227,15 +239,15 @@ static void test_bootargs_earlycon(void)
 		cfg.console = t[i].con;
 		cfg.nr_disks = t[i].disks;
 		cfg.params = t[i].params;
-		run_bootargs(&cfg, true, buf, sizeof(buf));
+		board_bootargs(&cfg, true, buf, sizeof(buf));
 		CHECK_STR(buf, t[i].want);
 	}
 	/* truncated, terminated */
-	run_bootargs(&cfg, true, buf, 16);
+	board_bootargs(&cfg, true, buf, 16);
 	CHECK_STR(buf, "console=hvc0 ea");
 	/* no room at all: nothing written */
 	buf[0] = 'x';
-	run_bootargs(&cfg, true, buf, 0);
+	board_bootargs(&cfg, true, buf, 0);
 	CHECK_EQ(buf[0], 'x');
 }
 
@@ -284,11 +296,11 @@ static void test_bootargs_length(void)
 	cfg.params = params;
 	cfg.nr_disks = 1;
 	/* "console=ttyS0 root=/dev/vda rw " is 31 bytes */
-	CHECK_EQ(run_bootargs(&cfg, false, buf, sizeof(buf)), 31 + 4999);
+	CHECK_EQ(board_bootargs(&cfg, false, buf, sizeof(buf)), 31 + 4999);
 	CHECK_EQ(strlen(buf), sizeof(buf) - 1);
-	CHECK_EQ(run_bootargs(&cfg, true, NULL, 0), 44 + 4999);
+	CHECK_EQ(board_bootargs(&cfg, true, NULL, 0), 44 + 4999);
 	params[10] = 0;
-	CHECK_EQ(run_bootargs(&cfg, false, buf, sizeof(buf)), 41);
+	CHECK_EQ(board_bootargs(&cfg, false, buf, sizeof(buf)), 41);
 	CHECK_STR(buf, "console=ttyS0 root=/dev/vda rw aaaaaaaaaa");
 	params[10] = 'a';
 }

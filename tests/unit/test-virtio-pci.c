@@ -53,14 +53,18 @@ static void intx_set(void *ctrl, unsigned int irq, int level)
 	t->intx = level;
 }
 
-static void notify_mapped(void *opaque, struct virtio_pci *vp, uint64_t base,
-			  bool mapped)
+static void notify_mapped(void *opaque, struct virtio_dev *d,
+			  const struct virtio_doorbells *db)
 {
 	struct tp *t = opaque;
 
-	(void)vp;
-	t->notify_base = base;
-	t->notify_on = mapped;
+	(void)d;
+	if (db) {
+		CHECK_EQ(db->stride, VPCI_NOTIFY_STRIDE);
+		CHECK_EQ(db->len, 2);
+		t->notify_base = db->addr;
+	}
+	t->notify_on = db != NULL;
 }
 
 static void msi_route(void *opaque, unsigned int vec, uint64_t addr,

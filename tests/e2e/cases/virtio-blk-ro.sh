@@ -1,8 +1,9 @@
-# A read-only disk refuses writes (the guest sees I/O errors) and the image
-# is byte-identical afterwards, also for a bare-metal driver that ignores
-# the RO feature and writes anyway (lkvm answers VIRTIO_BLK_S_IOERR, over
-# mmio and pci); three disks at once, the third written and read back; a
-# second lkvm on an image in use is refused with a clear line.
+# A read-only disk refuses writes (the guest sees I/O errors; the kernel is
+# told root=/dev/vda ro) and the image is byte-identical afterwards, also
+# for a bare-metal driver that ignores the RO feature and writes anyway
+# (lkvm answers VIRTIO_BLK_S_IOERR, over mmio and pci); three disks at
+# once, the third written and read back; a second lkvm on an image in use
+# is refused with a clear line.
 # machine: virt
 # timeout: 150
 cp $IMAGES/l2-disk.ext4 /tmp/root.img
@@ -10,9 +11,11 @@ before=$(md5sum </tmp/root.img)
 GSH_BOOT="-i $INITRD"
 # the guest's block layer honours the RO feature, even after blockdev
 # --setrw: lkvm's own refusal is reached by the bare-metal guest below
-guest_sh out 'cat /sys/block/vda/ro; dd if=/dev/zero of=/dev/vda bs=4096 count=1 oflag=direct conv=fsync; echo dd-rc=$?; blockdev --setrw /dev/vda; dd if=/dev/zero of=/dev/vda bs=4096 count=1 oflag=direct conv=fsync; echo dd2-rc=$?' -d /tmp/root.img,ro
+guest_sh out 'cat /proc/cmdline; cat /sys/block/vda/ro; dd if=/dev/zero of=/dev/vda bs=4096 count=1 oflag=direct conv=fsync; echo dd-rc=$?; blockdev --setrw /dev/vda; dd if=/dev/zero of=/dev/vda bs=4096 count=1 oflag=direct conv=fsync; echo dd2-rc=$?' -d /tmp/root.img,ro
 expect_rc 0
 expect_grep '^1$' out
+# the kernel is told to mount its root read-only too
+expect_grep 'root=/dev/vda ro' out
 expect_grep 'dd-rc=1' out
 expect_grep 'dd2-rc=1' out
 [ "$(md5sum </tmp/root.img)" = "$before" ] || fail "read-only image changed"
