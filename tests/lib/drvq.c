@@ -41,8 +41,9 @@ uint64_t drvq_used_size(uint16_t num)
 void drvq_init(struct drvq *q, struct guest *g, uint16_t num, uint64_t desc,
 	       uint64_t avail, uint64_t used)
 {
-	*q = (struct drvq){ .g = g, .num = num, .desc = desc, .avail = avail,
-			    .used = used };
+	*q = (struct drvq){
+		.g = g, .num = num, .desc = desc, .avail = avail, .used = used
+	};
 }
 
 uint64_t drvq_layout(struct drvq *q, struct guest *g, uint16_t num,

@@ -435,8 +435,7 @@ static uint32_t pci_isr_ack(struct vdrv *v)
 	return (uint32_t)vdrv_pci_mem_read(v, vdrv_pci_isr(v), 1);
 }
 
-static uint64_t pci_config_read(struct vdrv *v, uint32_t off,
-				unsigned int size)
+static uint64_t pci_config_read(struct vdrv *v, uint32_t off, unsigned int size)
 {
 	if (v->device.bar < 0)
 		return 0;
@@ -486,7 +485,9 @@ int vdrv_pci_attach(struct vdrv *v, struct virtio_dev *d,
 {
 	int ret;
 
-	*v = (struct vdrv){ .ops = &pci_ops, .transport = VDRV_PCI, .d = d,
+	*v = (struct vdrv){ .ops = &pci_ops,
+			    .transport = VDRV_PCI,
+			    .d = d,
 			    .owns_pci = true,
 			    .bar = { VDRV_PCI_BAR0, VDRV_PCI_BAR1 } };
 	ret = pci_host_create(&v->h, VDRV_PCI_W32, VDRV_PCI_W32_SIZE,
@@ -639,22 +640,22 @@ void vdrv_set_queue_ready(struct vdrv *v, uint32_t ready)
 
 int vdrv_queue_attach(struct vdrv *v, uint32_t q, struct drvq *dq)
 {
+	uint32_t ready;
+
 	drvq_reset(dq);
-	return vdrv_queue_setup(v, q, dq->num, dq->desc, dq->avail, dq->used) ==
-			       1
-		       ? 0
-		       : -EINVAL;
+	ready = vdrv_queue_setup(v, q, dq->num, dq->desc, dq->avail, dq->used);
+	return ready == 1 ? 0 : -EINVAL;
 }
 
 int vdrv_driver_ok(struct vdrv *v)
 {
-	v->ops->set_status(v, S_ACK | S_DRV | S_FOK | S_DOK);
-	return v->ops->get_status(v) == (S_ACK | S_DRV | S_FOK | S_DOK) ? 0
-									: -EIO;
+	const uint32_t live = S_ACK | S_DRV | S_FOK | S_DOK;
+
+	v->ops->set_status(v, live);
+	return v->ops->get_status(v) == live ? 0 : -EIO;
 }
 
-int vdrv_setup(struct vdrv *v, uint64_t mask, struct drvq *qs,
-	       unsigned int nr)
+int vdrv_setup(struct vdrv *v, uint64_t mask, struct drvq *qs, unsigned int nr)
 {
 	unsigned int i;
 	int ret;

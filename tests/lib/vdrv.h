@@ -134,8 +134,7 @@ int vdrv_driver_ok(struct vdrv *v);
  * (FEATURES_OK refused) or -EINVAL (a queue refused). vdrv_bring_up()
  * then sets DRIVER_OK (-EIO when the device is not live).
  */
-int vdrv_setup(struct vdrv *v, uint64_t mask, struct drvq *qs,
-	       unsigned int nr);
+int vdrv_setup(struct vdrv *v, uint64_t mask, struct drvq *qs, unsigned int nr);
 int vdrv_bring_up(struct vdrv *v, uint64_t mask, struct drvq *qs,
 		  unsigned int nr);
 
