@@ -21,8 +21,9 @@
 #include <stdint.h>
 
 #include "lkvm/guest-mem.h"
+#include "lkvm/vm.h"
 
-#define GUEST_RAM_BASE 0x80000000ULL
+#define GUEST_RAM_BASE MEMMAP_RAM_BASE
 #define GUEST_RAM_SIZE 0x100000ULL
 #define GUEST_RAM_END (GUEST_RAM_BASE + GUEST_RAM_SIZE)
 

@@ -22,6 +22,7 @@
 
 #include "lkvm/virtio-pci.h"
 #include "lkvm/virtio.h"
+#include "lkvm/vm.h"
 #include "drvq.h"
 
 enum vdrv_transport {
@@ -31,8 +32,8 @@ enum vdrv_transport {
 };
 
 /* Where vdrv_pci_attach() puts the bridge's windows and the BARs. */
-#define VDRV_PCI_W32 0x40000000ULL
-#define VDRV_PCI_W32_SIZE 0x40000000ULL
+#define VDRV_PCI_W32 MEMMAP_PCI_MMIO32_BASE
+#define VDRV_PCI_W32_SIZE MEMMAP_PCI_MMIO32_SIZE
 #define VDRV_PCI_W64 0x100000000ULL
 #define VDRV_PCI_W64_SIZE 0x100000000ULL
 #define VDRV_PCI_BAR0 (VDRV_PCI_W32 + 0x10000)
