@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* A virtio driver for tests over the core helpers, virtio-mmio and -pci. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -322,8 +323,11 @@ static struct vdrv_pci_cap read_vcap(struct vdrv *v, uint8_t cfg_type)
 static uint64_t cap_gpa(struct vdrv *v, const struct vdrv_pci_cap *cap,
 			uint64_t off)
 {
-	if (cap->bar < 0 || cap->bar > 1)
+	if (cap->bar < 0 || cap->bar > 1) {
+		fprintf(stderr,
+			"test bug: no virtio-pci capability in a BAR\n");
 		abort();
+	}
 	return v->bar[cap->bar] + cap->off + off;
 }
 

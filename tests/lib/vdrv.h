@@ -80,7 +80,8 @@ int vdrv_pci_attach(struct vdrv *v, struct virtio_dev *d,
 
 /*
  * Drive d over transport, set up to run at once: virtio-pci with INTx
- * only (its level in v->intx) and the BARs on. Returns 0 or -errno.
+ * only (its level in v->intx, so v must not move until vdrv_close()) and
+ * the BARs on. Returns 0 or -errno.
  */
 int vdrv_open(struct vdrv *v, enum vdrv_transport transport,
 	      struct virtio_dev *d);
