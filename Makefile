@@ -111,13 +111,18 @@ LKVM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LKVM_SRCS))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 TEST_CORE_SRCS := $(CORE_SRCS) $(FOREIGN_SRCS)
+# The shared test library (fake guest RAM, rings, a virtio driver): built
+# into the unit tests and linked into every fuzz target.
+TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+TESTLIB_HDRS := $(wildcard tests/lib/*.h)
 # UNIT_DIR and UAPI_INC let unit-uapi61 build the same tests elsewhere
 # against other uapi headers.
 UNIT_DIR ?= .build/unit
 UAPI_INC ?=
 UNIT_UAPI := $(if $(UAPI_INC),-isystem $(UAPI_INC) \
 	-isystem $(UAPI_INC)/$(shell $(HOSTCC) -print-multiarch))
-UNIT_OBJS := $(patsubst %.c,$(UNIT_DIR)/%.o,$(TEST_CORE_SRCS) $(UNIT_SRCS))
+UNIT_OBJS := $(patsubst %.c,$(UNIT_DIR)/%.o,$(TEST_CORE_SRCS) $(TESTLIB_SRCS) \
+	$(UNIT_SRCS))
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HOST_FEATURES := $(if $(call try-link,zlib.h,$(HOSTCC),-lz),-DHAVE_ZLIB) \
 	$(if $(call try-link,libaio.h,$(HOSTCC),-laio),-DHAVE_LIBAIO) \
@@ -128,7 +133,8 @@ HOST_LIBS := -lfdt $(if $(findstring ZLIB,$(HOST_FEATURES)),-lz) \
 
 # The same unit tests under ThreadSanitizer: the concurrency tests are in
 # them (the stress tests of tests/unit/test-virtio-race.c and friends).
-TSAN_OBJS := $(patsubst %.c,.build/tsan/%.o,$(TEST_CORE_SRCS) $(UNIT_SRCS))
+TSAN_OBJS := $(patsubst %.c,.build/tsan/%.o,$(TEST_CORE_SRCS) $(TESTLIB_SRCS) \
+	$(UNIT_SRCS))
 # (-Wno-tsan: the fences in virtio/queue.c order accesses to guest memory,
 # which the guest, not a host thread, shares; TSan does not model them)
 TSAN := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
@@ -136,6 +142,7 @@ TSAN := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,.build/fuzz/%,$(FUZZ_SRCS))
 FUZZ_CORE_OBJS := $(patsubst %.c,.build/fuzz/obj/%.o,$(TEST_CORE_SRCS))
+FUZZ_LIB_OBJS := $(patsubst %.c,.build/fuzz/obj/%.o,$(TESTLIB_SRCS))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
 .PHONY: all clean install check unit unit-tsan unit-uapi61 fuzz fuzz-build e2e \
@@ -197,7 +204,7 @@ $(UNIT_DIR)/%.o: %.c $(UNIT_DIR)/.flags
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (unit)"
 	$(Q)$(HOSTCC) $(UNIT_UAPI) $(BASE_CPPFLAGS) $(HOST_FEATURES) -Itests/unit \
-		-I$(UNIT_DIR) $(WARNINGS) -g -O1 $(SAN) -MMD -MP -c -o $@ $<
+		-Itests/lib -I$(UNIT_DIR) $(WARNINGS) -g -O1 $(SAN) -MMD -MP -c -o $@ $<
 
 unit-tsan: .build/tsan/run-tests
 	@echo "  UNIT    tests/unit (ThreadSanitizer)"
@@ -213,7 +220,8 @@ unit-tsan: .build/tsan/run-tests
 .build/tsan/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (tsan)"
-	$(Q)$(HOSTCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) -Itests/unit -I.build/unit $(WARNINGS) \
+	$(Q)$(HOSTCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) -Itests/unit -Itests/lib \
+		-I.build/unit $(WARNINGS) \
 		-g -O1 $(TSAN) -MMD -MP -c -o $@ $<
 
 fuzz-build: $(FUZZ_BINS)
@@ -221,17 +229,19 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	$(Q)tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_BINS)
 
-.build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_OBJS)
+.build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_OBJS) $(FUZZ_LIB_OBJS) \
+		$(TESTLIB_HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(FUZZCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) $(FUZZ_FLAGS) \
-		-fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJS) $(HOST_LIBS)
+	$(Q)$(FUZZCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) -Itests/lib $(FUZZ_FLAGS) \
+		-fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJS) $(FUZZ_LIB_OBJS) \
+		$(HOST_LIBS)
 
 .build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (fuzz)"
-	$(Q)$(FUZZCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) $(FUZZ_FLAGS) -MMD -MP \
-		-c -o $@ $<
+	$(Q)$(FUZZCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) -Itests/lib $(FUZZ_FLAGS) \
+		-MMD -MP -c -o $@ $<
 
 e2e:
 	$(Q)tests/e2e/run.sh $(T)
@@ -249,7 +259,7 @@ clean:
 
 FORCE:
 
-.SECONDARY: $(FUZZ_CORE_OBJS) $(UNIT_OBJS) $(TSAN_OBJS)
+.SECONDARY: $(FUZZ_CORE_OBJS) $(FUZZ_LIB_OBJS) $(UNIT_OBJS) $(TSAN_OBJS)
 
 -include $(LKVM_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(TSAN_OBJS:.o=.d) \
-	$(FUZZ_CORE_OBJS:.o=.d)
+	$(FUZZ_CORE_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)

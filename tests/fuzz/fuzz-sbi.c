@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "lkvm/sbi.h"
+#include "guest.h"
 
-#define RAM_BASE 0x80000000ULL
-#define RAM_SIZE 0x10000ULL
+#define RAM_SIZE 0x10000ULL /* small: much of what pick_addr() gives misses */
 
 /*
  * The input is a series of 72-byte calls: ext, fid, a0, a1, a2 (8 bytes
@@ -80,24 +80,20 @@ static uint64_t pick_ext(uint64_t v)
 static uint64_t pick_addr(uint64_t v)
 {
 	/* values below 2^20 become offsets around RAM */
-	return v < (1 << 20) ? RAM_BASE - 0x1000 + v : v;
+	return v < (1 << 20) ? GUEST_RAM_BASE - 0x1000 + v : v;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t *ram;
-	static struct gmem mem;
+	static struct guest g;
 	struct fz_con con = { 0 };
 	struct sbi s;
 
-	if (!ram) {
-		ram = malloc(RAM_SIZE);
-		if (!ram || gmem_add(&mem, RAM_BASE, RAM_SIZE, ram))
-			abort();
-	}
-	sbi_init(&s, &mem, &fz_ops, &con);
+	if (!g.mem.nr && guest_init(&g, GUEST_RAM_BASE, RAM_SIZE))
+		abort();
+	sbi_init(&s, &g.mem, &fz_ops, &con);
 	s.rl.burst = 0; /* keep the log quiet */
 	while (size >= 72) {
 		struct sbi_call c = { 0 };

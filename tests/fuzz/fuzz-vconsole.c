@@ -11,7 +11,10 @@
 
 #include "lkvm/console.h"
 #include "lkvm/virtio-devs.h"
+#include "drvq.h"
 #include "fuzz-input.h"
+#include "guest.h"
+#include "vdrv.h"
 
 /*
  * The input: one flags byte (bit 0 EVENT_IDX), then operations, each an
@@ -34,29 +37,25 @@
  * prefix of the host input; without a broken queue no receive completion
  * is empty unless its chain has no writable room.
  */
-#define RAM_BASE 0x40000000ULL
 #define RAM_SIZE 0x40000ULL
 #define QSIZE 16
-#define RING_GPA(q) (RAM_BASE + 0x4000ULL * (q))
+#define RING_GPA(q) (GUEST_RAM_BASE + 0x4000ULL * (q))
 #define AVAIL_OFF 0x1000
 #define USED_OFF 0x2000
-#define SLOT_GPA(q, i) (RAM_BASE + 0x10000 + 0x100ULL * ((q)*QSIZE + (i)))
+#define SLOT_SIZE 0x100
+#define SLOT_GPA(q, i) \
+	(GUEST_RAM_BASE + 0x10000 + (uint64_t)SLOT_SIZE * ((q)*QSIZE + (i)))
 #define MAX_DESC 4
 #define MAX_OUT (2 * QSIZE * QSIZE * 256)
 
-struct fq {
-	uint16_t next_desc; /* descriptors used so far */
-	uint16_t avail_idx;
-	uint16_t seen_used; /* used entries checked */
-};
-
 struct fstate {
-	struct gmem mem;
-	uint8_t *ram;
+	struct guest g;
 	struct console con;
 	int pipe[2];
 	struct virtio_dev *d;
-	struct fq q[2];
+	struct vdrv v; /* the driver, through the core helpers */
+	struct drvq q[2]; /* receiveq, transmitq */
+	uint16_t next_desc[2]; /* descriptors used so far */
 	uint8_t in[65536]; /* all host input, in order */
 	size_t in_len, rx_len; /* rx_len: bytes delivered so far */
 	uint8_t *expect; /* transmit bytes the used ring accounts for */
@@ -65,64 +64,45 @@ struct fstate {
 
 static struct fstate st;
 
-static uint8_t *host(uint64_t gpa)
-{
-	return st.ram + (gpa - RAM_BASE);
-}
-
-static struct vring_desc *desc_at(unsigned int q, uint16_t i)
-{
-	return (struct vring_desc *)(void *)host(RING_GPA(q) + 16ULL * i);
-}
-
-static void make_avail(unsigned int q, uint16_t head)
-{
-	struct fq *f = &st.q[q];
-
-	memcpy(host(RING_GPA(q) + AVAIL_OFF + 4 + 2 * (f->avail_idx % QSIZE)),
-	       &head, 2);
-	f->avail_idx++;
-	__atomic_store_n((uint16_t *)(void *)host(RING_GPA(q) + AVAIL_OFF + 2),
-			 f->avail_idx, __ATOMIC_RELEASE);
-}
-
 static void post_chain(unsigned int q, const uint8_t **data, size_t *size)
 {
-	struct fq *f = &st.q[q];
+	struct drvq *dq = &st.q[q];
 	unsigned int n = 1 + fuzz_byte(data, size) % MAX_DESC, i;
-	uint16_t first = f->next_desc;
+	uint16_t first = st.next_desc[q];
 
-	if (first + n > QSIZE || f->avail_idx >= QSIZE)
+	if (first + n > QSIZE || dq->avail_idx >= QSIZE)
 		return;
 	for (i = 0; i < n; i++) {
-		struct vring_desc *dp = desc_at(q, (uint16_t)(first + i));
+		uint16_t di = (uint16_t)(first + i);
 		uint8_t fl = fuzz_byte(data, size);
-		uint16_t next = (uint16_t)(first + i + 1);
+		uint16_t next = (uint16_t)(di + 1);
+		uint32_t len;
 
 		/* on receiveq a raw next is out of range: chains sharing
 		 * buffers there would defeat the data check */
 		if (fl & 2)
 			next = q ? fuzz_byte(data, size)
 				 : (uint16_t)(QSIZE | fuzz_byte(data, size));
-		dp->addr = SLOT_GPA(q, first + i);
-		dp->len = fuzz_byte(data, size);
-		dp->flags = (uint16_t)((fl & 1 ? VRING_DESC_F_WRITE : 0) |
-				       (i + 1 < n ? VRING_DESC_F_NEXT : 0));
-		dp->next = next;
+		len = fuzz_byte(data, size);
+		drvq_put_desc(dq, di, SLOT_GPA(q, di), len,
+			      (uint16_t)((fl & 1 ? VRING_DESC_F_WRITE : 0) |
+					 (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
+			      next);
 	}
 	for (i = 0; i < n; i++) {
-		struct vring_desc *dp = desc_at(q, (uint16_t)(first + i));
-		size_t k = *size < dp->len ? *size : dp->len;
+		struct vring_desc dp = drvq_get_desc(dq, (uint16_t)(first + i));
+		uint8_t *slot = guest_ptr(&st.g, dp.addr, SLOT_SIZE);
+		size_t k = *size < dp.len ? *size : dp.len;
 
-		memset(host(dp->addr), 0, 0x100);
-		if (dp->flags & VRING_DESC_F_WRITE)
+		memset(slot, 0, SLOT_SIZE);
+		if (dp.flags & VRING_DESC_F_WRITE)
 			continue;
-		memcpy(host(dp->addr), *data, k);
+		memcpy(slot, *data, k);
 		*data += k;
 		*size -= k;
 	}
-	f->next_desc = (uint16_t)(first + n);
-	make_avail(q, first);
+	st.next_desc[q] = (uint16_t)(first + n);
+	drvq_avail(dq, first);
 }
 
 /*
@@ -137,15 +117,15 @@ static unsigned int walk(unsigned int q, uint16_t head,
 	uint16_t i = head;
 
 	for (;;) {
-		const struct vring_desc *dp;
+		struct vring_desc d;
 
 		if (i >= QSIZE || n++ >= QSIZE)
 			abort(); /* the device accepted a malformed chain */
-		dp = desc_at(q, i);
-		fn(dp, arg);
-		if (!(dp->flags & VRING_DESC_F_NEXT))
+		d = drvq_get_desc(&st.q[q], i);
+		fn(&d, arg);
+		if (!(d.flags & VRING_DESC_F_NEXT))
 			return n;
-		i = dp->next;
+		i = d.next;
 	}
 }
 
@@ -155,7 +135,8 @@ static void add_tx(const struct vring_desc *dp, void *arg)
 	/* an unwritten descriptor (a raw head or next) is all zero */
 	if (dp->flags & VRING_DESC_F_WRITE || !dp->len)
 		return;
-	memcpy(st.expect + st.expect_len, host(dp->addr), dp->len);
+	memcpy(st.expect + st.expect_len, guest_ptr(&st.g, dp->addr, dp->len),
+	       dp->len);
 	st.expect_len += dp->len;
 }
 
@@ -174,7 +155,7 @@ static void check_rx(const struct vring_desc *dp, void *arg)
 	w->room += dp->len;
 	n = w->left < dp->len ? w->left : dp->len;
 	if (st.rx_len + n > st.in_len ||
-	    memcmp(host(dp->addr), st.in + st.rx_len, n))
+	    memcmp(guest_ptr(&st.g, dp->addr, n), st.in + st.rx_len, n))
 		abort(); /* not the host input, in order */
 	st.rx_len += n;
 	w->left -= n;
@@ -187,27 +168,21 @@ static void check_used(void)
 	unsigned int q;
 
 	for (q = 0; q < 2; q++) {
-		struct fq *f = &st.q[q];
-		uint16_t used =
-			*(uint16_t *)(void *)host(RING_GPA(q) + USED_OFF + 2);
-		struct vring_used_elem e;
+		struct drvq *dq = &st.q[q];
+		uint32_t id, len;
 
-		if ((uint16_t)(used - f->seen_used) > QSIZE)
+		if ((uint16_t)(drvq_used_idx(dq) - dq->used_seen) > QSIZE)
 			abort();
-		for (; f->seen_used != used; f->seen_used++) {
-			memcpy(&e,
-			       host(RING_GPA(q) + USED_OFF + 4 +
-				    8ULL * (f->seen_used % QSIZE)),
-			       sizeof(e));
+		while (drvq_pop_used(dq, &id, &len)) {
 			if (q == 1) {
-				if (e.len)
+				if (len)
 					abort();
-				walk(q, (uint16_t)e.id, add_tx, NULL);
+				walk(q, (uint16_t)id, add_tx, NULL);
 			} else {
-				struct rx_walk w = { .left = e.len };
+				struct rx_walk w = { .left = len };
 
-				walk(q, (uint16_t)e.id, check_rx, &w);
-				if (w.left || (!e.len && w.room && !broken))
+				walk(q, (uint16_t)id, check_rx, &w);
+				if (w.left || (!len && w.room && !broken))
 					abort();
 			}
 		}
@@ -232,52 +207,37 @@ static void check_output(void)
 
 static void enable(bool event_idx)
 {
-	struct virtio_dev *d = st.d;
-	uint64_t f = virtio_dev_features(d);
-	uint32_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
-	unsigned int q;
+	uint64_t mask = ~0ULL;
 
 	if (!event_idx)
-		f &= ~(1ULL << 29); /* VIRTIO_RING_F_EVENT_IDX */
-	virtio_set_status(d, s);
-	virtio_set_drv_features_sel(d, 0);
-	virtio_set_drv_features(d, (uint32_t)f);
-	virtio_set_drv_features_sel(d, 1);
-	virtio_set_drv_features(d, (uint32_t)(f >> 32));
-	s |= VIRTIO_CONFIG_S_FEATURES_OK;
-	virtio_set_status(d, s);
-	for (q = 0; q < 2; q++) {
-		virtio_set_queue_sel(d, q);
-		virtio_set_queue_num(d, QSIZE);
-		virtio_set_queue_addr(d, 0, false, (uint32_t)RING_GPA(q));
-		virtio_set_queue_addr(d, 1, false,
-				      (uint32_t)(RING_GPA(q) + AVAIL_OFF));
-		virtio_set_queue_addr(d, 2, false,
-				      (uint32_t)(RING_GPA(q) + USED_OFF));
-		virtio_set_queue_ready(d, 1);
-	}
-	virtio_set_status(d, s | VIRTIO_CONFIG_S_DRIVER_OK);
-	if (!virtio_dev_live(d))
+		mask &= ~(1ULL << VIRTIO_RING_F_EVENT_IDX);
+	vdrv_init_core(&st.v, st.d);
+	if (vdrv_bring_up(&st.v, mask, st.q, 2) || !virtio_dev_live(st.d))
 		abort();
 }
 
 static void setup(void)
 {
-	if (!st.ram) {
-		st.ram = calloc(1, RAM_SIZE);
+	unsigned int q;
+
+	if (!st.g.mem.nr) {
 		st.expect = malloc(MAX_OUT);
-		if (!st.ram || !st.expect ||
-		    gmem_add(&st.mem, RAM_BASE, RAM_SIZE, st.ram) ||
+		if (guest_init(&st.g, GUEST_RAM_BASE, RAM_SIZE) || !st.expect ||
 		    pipe2(st.pipe, O_CLOEXEC) ||
 		    fcntl(st.pipe[0], F_SETFL, O_NONBLOCK) ||
 		    fcntl(st.pipe[1], F_SETPIPE_SZ, MAX_OUT) < 0)
 			abort();
 	}
-	memset(st.ram, 0, RAM_SIZE);
-	memset(st.q, 0, sizeof(st.q));
+	guest_clear(&st.g);
+	for (q = 0; q < 2; q++) {
+		drvq_init(&st.q[q], &st.g, QSIZE, RING_GPA(q),
+			  RING_GPA(q) + AVAIL_OFF, RING_GPA(q) + USED_OFF);
+		st.next_desc[q] = 0;
+	}
 	st.in_len = st.rx_len = st.expect_len = 0;
 	console_init(&st.con, st.pipe[1]);
-	st.d = virtio_console_create(&st.mem, (struct irq_line){ 0 }, &st.con);
+	st.d = virtio_console_create(&st.g.mem, (struct irq_line){ 0 },
+				     &st.con);
 	if (!st.d)
 		abort();
 }
@@ -328,7 +288,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!q)
 				head |= QSIZE;
 			if (st.q[q].avail_idx < QSIZE)
-				make_avail(q, head);
+				drvq_avail(&st.q[q], head);
 			break;
 		}
 		}

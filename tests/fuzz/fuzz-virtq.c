@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "lkvm/virtio-queue.h"
+#include "drvq.h"
+#include "guest.h"
 
 /*
  * Guest RAM is two regions that touch: A at gpa 0 (so that small fuzzed
@@ -27,13 +29,7 @@
 #define B_SIZE 0x1000ULL
 #define HDR 8
 
-static uint8_t *ram_a, *ram_b;
-static struct gmem mem;
-
-static uint64_t align_up(uint64_t v, uint64_t a)
-{
-	return (v + a - 1) & ~(a - 1);
-}
+static struct guest g;
 
 static size_t feed(uint8_t *dst, size_t room, const uint8_t **data,
 		   size_t *size)
@@ -44,13 +40,6 @@ static size_t feed(uint8_t *dst, size_t room, const uint8_t **data,
 	*data += n;
 	*size -= n;
 	return n;
-}
-
-static bool in_buf(const uint8_t *p, size_t len, const uint8_t *buf,
-		   size_t size)
-{
-	return p >= buf && (size_t)(p - buf) <= size &&
-	       len <= size - (size_t)(p - buf);
 }
 
 /* The invariants of a chain virtq_pop() returned. */
@@ -67,8 +56,7 @@ static void check_chain(const struct virtq_chain *c, const struct iovec *iov,
 
 		if (!iov[i].iov_len) /* zero-length buffers are skipped */
 			abort();
-		if (!in_buf(p, iov[i].iov_len, ram_a, A_SIZE) &&
-		    !in_buf(p, iov[i].iov_len, ram_b, B_SIZE))
+		if (!guest_owns(&g, p, iov[i].iov_len))
 			abort();
 		if (i < c->nout)
 			out += iov[i].iov_len;
@@ -132,21 +120,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint64_t desc, avail, used, rest;
 	unsigned int max_iov;
 	uint16_t num, start, idx;
 	struct virtq q = { 0 };
+	struct drvq dq;
 	uint8_t hdr[HDR] = { 0 };
+	uint64_t rest;
 
-	if (!ram_a) {
-		ram_a = malloc(A_SIZE);
-		ram_b = malloc(B_SIZE);
-		if (!ram_a || !ram_b || gmem_add(&mem, 0, A_SIZE, ram_a) ||
-		    gmem_add(&mem, B_GPA, B_SIZE, ram_b))
-			abort();
-	}
-	memset(ram_a, 0, A_SIZE);
-	memset(ram_b, 0, B_SIZE);
+	if (!g.mem.nr &&
+	    (guest_init(&g, 0, A_SIZE) || guest_add_ram(&g, B_GPA, B_SIZE)))
+		abort();
+	guest_clear(&g);
 	feed(hdr, HDR, &data, &size);
 	num = (uint16_t)(1u << (hdr[0] % 11));
 	start = (uint16_t)(hdr[2] | hdr[3] << 8);
@@ -155,17 +139,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		idx = (uint16_t)(start + idx % (num + 2u));
 	max_iov = hdr[6] % 65;
 
-	desc = 0;
-	avail = desc + 16ULL * num;
-	used = align_up(avail + 6 + 2ULL * num, 4);
-	rest = align_up(used + 6 + 8ULL * num, 16);
-	feed(ram_a + desc, 16ULL * num, &data, &size);
-	feed(ram_a + avail, 6 + 2ULL * num, &data, &size);
-	feed(ram_a + rest, A_SIZE - rest, &data, &size);
-	feed(ram_b, B_SIZE, &data, &size);
+	/* the rings packed from gpa 0, the rest of A after them */
+	rest = drvq_layout(&dq, &g, num, 0);
+	feed(guest_ptr(&g, dq.desc, drvq_desc_size(num)), drvq_desc_size(num),
+	     &data, &size);
+	feed(guest_ptr(&g, dq.avail, drvq_avail_size(num)),
+	     drvq_avail_size(num), &data, &size);
+	feed(guest_ptr(&g, rest, A_SIZE - rest), A_SIZE - rest, &data, &size);
+	feed(guest_ptr(&g, B_GPA, B_SIZE), B_SIZE, &data, &size);
 
-	if (virtq_enable(&q, &mem, num, VIRTQ_MAX_SIZE, desc, avail, used,
-			 hdr[1] & 1, hdr[1] & 2))
+	if (virtq_enable(&q, &g.mem, num, VIRTQ_MAX_SIZE, dq.desc, dq.avail,
+			 dq.used, hdr[1] & 1, hdr[1] & 2))
 		abort();
 	/* as if start chains had been used already */
 	q.last_avail = q.used_idx = start;

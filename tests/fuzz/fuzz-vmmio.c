@@ -11,6 +11,8 @@
 #include "lkvm/compiler.h"
 #include "lkvm/virtio-devs.h"
 #include "lkvm/virtio-mmio.h"
+#include "drvq.h"
+#include "guest.h"
 
 /*
  * The input is a sequence of 8-byte records [op, a, b, v0, v1, v2, v3, x]
@@ -21,8 +23,8 @@
  *   5    QueueNotify of queue a % 4 (0 is the real one)
  *   6    place rings for the selected queue at RAM offset (a | b << 8):
  *        QueueNum 1 << (v0 % 8), the three addresses, a chain of v3 % 4 + 1
- *        writable buffers of v1 bytes made available at head v2, and
- *        QueueReady=1 when x & 1
+ *        writable buffers of v1 bytes made available at head v2 (when the
+ *        rings fit in RAM), and QueueReady=1 when x & 1
  *   7    copy the next x % 64 input bytes into RAM at offset (a | b << 8)
  * After each record the invariants are checked: DRIVER_OK never without
  * FEATURES_OK, QueueReady reads 1 exactly for a ready virtq, the line is
@@ -55,8 +57,7 @@ static const uint32_t regs[] = {
 	VIRTIO_MMIO_QUEUE_USED_HIGH,
 };
 
-static uint8_t *ram;
-static struct gmem mem;
+static struct guest g;
 
 static void line_set(void *ctrl, unsigned int irq, int level)
 {
@@ -76,55 +77,35 @@ static void wr(struct virtio_dev *d, uint32_t off, uint32_t v)
 	virtio_mmio_ops.write(d, off, 4, v);
 }
 
-static void put16(uint64_t off, uint16_t v)
-{
-	if (off + 2 <= RAM_SIZE)
-		memcpy(ram + off, &v, 2);
-}
-
-static uint16_t get16(uint64_t off)
-{
-	uint16_t v = 0;
-
-	if (off + 2 <= RAM_SIZE)
-		memcpy(&v, ram + off, 2);
-	return v;
-}
-
 /* Rings for num entries at RAM offset base (rounded down to 16): the
  * descriptors, the available ring, the used ring, then the buffers. */
 static void place_rings(struct virtio_dev *d, const uint8_t *r)
 {
 	uint16_t num = (uint16_t)(1u << (r[3] % 8));
 	uint64_t base = ((uint64_t)(r[1] | r[2] << 8) % RAM_SIZE) & ~15ULL;
-	uint64_t avail = base + 16ULL * num;
-	uint64_t used = (avail + 6 + 2ULL * num + 3) & ~3ULL;
-	uint64_t buf = (used + 6 + 8ULL * num + 15) & ~15ULL;
-	uint16_t head = r[5] % num, n = r[6] % 4 + 1, i, idx;
+	uint16_t head = r[5] % num, n = r[6] % 4 + 1, i;
+	struct drvq_buf bufs[4];
+	struct drvq q;
+	uint64_t buf;
 
+	buf = drvq_layout(&q, &g, num, RAM_GPA + base);
 	wr(d, VIRTIO_MMIO_QUEUE_NUM, num);
-	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(RAM_GPA + base));
+	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)q.desc);
 	wr(d, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-	wr(d, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)(RAM_GPA + avail));
+	wr(d, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)q.avail);
 	wr(d, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
-	wr(d, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)(RAM_GPA + used));
+	wr(d, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)q.used);
 	wr(d, VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
 	/* the chain: head, head + 1, ... (mod num), all device-writable */
-	for (i = 0; i < n && base + 16ULL * num <= RAM_SIZE; i++) {
-		struct vring_desc desc = {
-			.addr = RAM_GPA + buf + 64ULL * i,
-			.len = r[4],
-			.flags = VRING_DESC_F_WRITE |
-				 (i + 1 < n ? VRING_DESC_F_NEXT : 0),
-			.next = (uint16_t)((head + i + 1) % num),
-		};
-
-		memcpy(ram + base + 16ULL * ((head + i) % num), &desc,
-		       sizeof(desc));
+	for (i = 0; i < n; i++)
+		bufs[i] = (struct drvq_buf){ buf + 64ULL * i, r[4], true };
+	if (guest_valid(&g, q.desc, drvq_desc_size(num)))
+		drvq_put_chain(&q, head, bufs, n);
+	/* made available after what the ring already holds */
+	if (guest_valid(&g, q.avail, drvq_avail_size(num))) {
+		q.avail_idx = guest_get16(&g, q.avail + 2);
+		drvq_avail(&q, head);
 	}
-	idx = get16(avail + 2);
-	put16(avail + 4 + 2ULL * (idx % num), head);
-	put16(avail + 2, (uint16_t)(idx + 1));
 	if (r[7] & 1)
 		wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
 }
@@ -192,7 +173,7 @@ static void step(struct virtio_dev *d, const uint8_t *r, const uint8_t **data,
 		off = (uint32_t)(r[1] | r[2] << 8) % RAM_SIZE;
 		if (n > RAM_SIZE - off)
 			n = RAM_SIZE - off;
-		memcpy(ram + off, *data, n);
+		memcpy(guest_ptr(&g, RAM_GPA + off, n), *data, n);
 		*data += n;
 		*size -= n;
 		break;
@@ -207,13 +188,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct irq_line irq = { .set = line_set, .ctrl = &l, .irq = 1 };
 	struct virtio_dev *d;
 
-	if (!ram) {
-		ram = malloc(RAM_SIZE);
-		if (!ram || gmem_add(&mem, RAM_GPA, RAM_SIZE, ram))
-			abort();
-	}
-	memset(ram, 0, RAM_SIZE);
-	d = virtio_rng_create(&mem, irq);
+	if (!g.mem.nr && guest_init(&g, RAM_GPA, RAM_SIZE))
+		abort();
+	guest_clear(&g);
+	d = virtio_rng_create(&g.mem, irq);
 	if (!d)
 		abort();
 	while (size) {

@@ -13,12 +13,12 @@
 #include "lkvm/virtio-devs.h"
 #include "lkvm/virtio-pci.h"
 #include "fuzz-input.h"
+#include "guest.h"
+#include "vdrv.h"
 
-#define RAM_GPA 0x80000000ULL
 #define RAM_SIZE 0x8000ULL
-#define W32 0x40000000ULL
-#define W32_SIZE 0x100000ULL
-#define W64 0x100000000ULL
+#define W32 VDRV_PCI_W32
+#define W32_SIZE 0x100000ULL /* the part of the window the input reaches */
 
 struct sink {
 	bool live[MSIX_MAX_VECTORS];
@@ -83,23 +83,21 @@ static void ecam_wr(struct pci_host *h, uint32_t off, unsigned int size,
  */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t ram[RAM_SIZE];
-	struct gmem mem = { 0 };
+	static struct guest g;
 	struct pci_host *h;
 	struct virtio_dev *d;
-	struct virtio_pci *vp;
+	struct vdrv drv;
 	void *w;
 
 	memset(&sink, 0, sizeof(sink));
-	memset(ram, 0, sizeof(ram));
-	if (gmem_add(&mem, RAM_GPA, RAM_SIZE, ram) ||
-	    pci_host_create(&h, W32, 0x40000000ULL, W64, 0x100000000ULL))
+	if (!g.mem.nr && guest_init(&g, GUEST_RAM_BASE, RAM_SIZE))
 		abort();
-	d = virtio_rng_create(&mem, (struct irq_line){ 0 });
-	if (!d || virtio_pci_create(&vp, d, &host, NULL) ||
-	    pci_host_add(h, virtio_pci_dev(vp),
-			 (struct irq_line){ intx, 0, 0 }) < 0)
+	guest_clear(&g);
+	d = virtio_rng_create(&g.mem, (struct irq_line){ 0 });
+	if (!d || vdrv_pci_attach(&drv, d, &host, NULL,
+				  (struct irq_line){ intx, 0, 0 }))
 		abort();
+	h = drv.h;
 	w = pci_host_window(h, 0);
 	while (size) {
 		uint8_t op = fuzz_byte(&data, &size);
@@ -132,7 +130,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4:
 			off = fuzz_take(&data, &size, 2) % RAM_SIZE;
 			for (v = fuzz_take(&data, &size, 1) % 32; v-- && size;)
-				ram[off++ % RAM_SIZE] = fuzz_byte(&data, &size);
+				guest_put8(&g,
+					   GUEST_RAM_BASE + off++ % RAM_SIZE,
+					   fuzz_byte(&data, &size));
 			break;
 		default:
 			ecam_wr(h, PCI_BASE_ADDRESS_0, 4, W32);
@@ -145,8 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !(v & VIRTIO_CONFIG_S_FEATURES_OK))
 			abort();
 	}
+	vdrv_close(&drv);
 	virtio_rng_destroy(d);
-	virtio_pci_destroy(vp);
-	pci_host_destroy(h);
 	return 0;
 }

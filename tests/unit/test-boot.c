@@ -6,10 +6,11 @@
 
 #include "lkvm/boot.h"
 #include "lkvm/compiler.h"
+#include "lkvm/vm.h"
+#include "riscv/memmap.h"
 #include "unit.h"
 
 #define MiB (1ULL << 20)
-#define RAM_BASE 0x80000000ULL
 
 static void put_le(uint8_t *p, unsigned int n, uint64_t v)
 {
@@ -189,10 +190,10 @@ static void test_plan_ram_sizes(void)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(sizes_mib); i++) {
-		uint64_t ram = sizes_mib[i] * MiB, end = RAM_BASE + ram;
+		uint64_t ram = sizes_mib[i] * MiB, end = MEMMAP_RAM_BASE + ram;
 		uint64_t klen;
 
-		if (!CHECK_EQ(boot_plan(RAM_BASE, ram, &ki, MiB, &p, err,
+		if (!CHECK_EQ(boot_plan(MEMMAP_RAM_BASE, ram, &ki, MiB, &p, err,
 					sizeof(err)),
 			      0)) {
 			fprintf(stderr, "    ram %llu MiB: %s\n",
@@ -200,15 +201,16 @@ static void test_plan_ram_sizes(void)
 			continue;
 		}
 		klen = p.kernel_end - p.kernel_addr;
-		CHECK_EQ(p.kernel_addr, RAM_BASE + 0x200000);
+		CHECK_EQ(p.kernel_addr, MEMMAP_RAM_BASE + 0x200000);
 		CHECK_EQ(klen, 15 * MiB);
 		CHECK_EQ(p.initrd_size, MiB);
 		CHECK_EQ(p.fdt_size, BOOT_FDT_MAX);
 		CHECK_EQ(p.fdt_addr, end - BOOT_FDT_MAX);
-		CHECK(p.kernel_addr >= RAM_BASE && p.kernel_end <= end);
-		CHECK(p.initrd_addr >= RAM_BASE &&
+		CHECK(p.kernel_addr >= MEMMAP_RAM_BASE && p.kernel_end <= end);
+		CHECK(p.initrd_addr >= MEMMAP_RAM_BASE &&
 		      p.initrd_addr + p.initrd_size <= end);
-		CHECK(p.fdt_addr >= RAM_BASE && p.fdt_addr + p.fdt_size <= end);
+		CHECK(p.fdt_addr >= MEMMAP_RAM_BASE &&
+		      p.fdt_addr + p.fdt_size <= end);
 		CHECK(!overlap(p.kernel_addr, klen, p.initrd_addr,
 			       p.initrd_size));
 		CHECK(!overlap(p.kernel_addr, klen, p.fdt_addr, p.fdt_size));
@@ -226,11 +228,12 @@ static void test_plan_no_initrd(void)
 	struct boot_plan p;
 	char err[128];
 
-	CHECK_EQ(boot_plan(RAM_BASE, 16 * MiB, &ki, 0, &p, err, sizeof(err)),
+	CHECK_EQ(boot_plan(MEMMAP_RAM_BASE, 16 * MiB, &ki, 0, &p, err,
+			   sizeof(err)),
 		 0);
 	CHECK_EQ(p.initrd_addr, 0);
 	CHECK_EQ(p.initrd_size, 0);
-	CHECK_EQ(p.fdt_addr, RAM_BASE + 16 * MiB - BOOT_FDT_MAX);
+	CHECK_EQ(p.fdt_addr, MEMMAP_RAM_BASE + 16 * MiB - BOOT_FDT_MAX);
 }
 
 static void test_plan_too_small(void)
@@ -243,22 +246,24 @@ static void test_plan_too_small(void)
 	char err[128] = "";
 
 	/* 2 + 15 MiB of kernel leave no room in 16 MiB */
-	CHECK_EQ(boot_plan(RAM_BASE, 16 * MiB, &ki, MiB, &p, err, sizeof(err)),
+	CHECK_EQ(boot_plan(MEMMAP_RAM_BASE, 16 * MiB, &ki, MiB, &p, err,
+			   sizeof(err)),
 		 -ENOSPC);
 	CHECK(strstr(err, "MiB") != NULL);
 	/* the kernel fits, the initrd does not */
 	err[0] = '\0';
-	CHECK_EQ(boot_plan(RAM_BASE, 17 * MiB + 2 * BOOT_FDT_MAX, &ki, MiB, &p,
-			   err, sizeof(err)),
+	CHECK_EQ(boot_plan(MEMMAP_RAM_BASE, 17 * MiB + 2 * BOOT_FDT_MAX, &ki,
+			   MiB, &p, err, sizeof(err)),
 		 -ENOSPC);
 	CHECK(strstr(err, "initrd") != NULL);
 	CHECK(strstr(err, "MiB") != NULL);
 	/* not even room for the FDT */
 	err[0] = '\0';
-	CHECK_EQ(boot_plan(RAM_BASE, 4096, &ki, 0, &p, err, sizeof(err)),
+	CHECK_EQ(boot_plan(MEMMAP_RAM_BASE, 4096, &ki, 0, &p, err, sizeof(err)),
 		 -ENOSPC);
 	CHECK(strstr(err, "MiB") != NULL);
-	CHECK_EQ(boot_plan(RAM_BASE, 0, &ki, 0, &p, err, sizeof(err)), -ENOSPC);
+	CHECK_EQ(boot_plan(MEMMAP_RAM_BASE, 0, &ki, 0, &p, err, sizeof(err)),
+		 -ENOSPC);
 }
 
 static void test_plan_overflow(void)
@@ -268,27 +273,30 @@ static void test_plan_overflow(void)
 	struct boot_plan p;
 	char err[128] = "";
 
-	CHECK_EQ(boot_plan(RAM_BASE, 1ULL << 30, &ki, 0, &p, err, sizeof(err)),
+	CHECK_EQ(boot_plan(MEMMAP_RAM_BASE, 1ULL << 30, &ki, 0, &p, err,
+			   sizeof(err)),
 		 -ENOSPC);
 	CHECK(strstr(err, "MiB") != NULL);
 	ki.mem_size = UINT64_MAX - BOOT_FDT_MAX - 0x200000 + 1;
-	CHECK_EQ(boot_plan(RAM_BASE, 1ULL << 30, &ki, 0, &p, err, sizeof(err)),
+	CHECK_EQ(boot_plan(MEMMAP_RAM_BASE, 1ULL << 30, &ki, 0, &p, err,
+			   sizeof(err)),
 		 -ENOSPC);
 	ki.load_off = UINT64_MAX & ~(RISCV_KERNEL_ALIGN - 1);
 	ki.mem_size = 4096;
-	CHECK_EQ(boot_plan(RAM_BASE, 1ULL << 30, &ki, 0, &p, err, sizeof(err)),
+	CHECK_EQ(boot_plan(MEMMAP_RAM_BASE, 1ULL << 30, &ki, 0, &p, err,
+			   sizeof(err)),
 		 -ENOSPC);
 	/* an initrd of absurd size */
 	ki.load_off = 0x200000;
-	CHECK_EQ(boot_plan(RAM_BASE, 1ULL << 30, &ki, UINT64_MAX, &p, err,
-			   sizeof(err)),
-		 -ENOSPC);
-	CHECK_EQ(boot_plan(RAM_BASE, 1ULL << 30, &ki, UINT64_MAX - 4096, &p,
+	CHECK_EQ(boot_plan(MEMMAP_RAM_BASE, 1ULL << 30, &ki, UINT64_MAX, &p,
 			   err, sizeof(err)),
 		 -ENOSPC);
+	CHECK_EQ(boot_plan(MEMMAP_RAM_BASE, 1ULL << 30, &ki, UINT64_MAX - 4096,
+			   &p, err, sizeof(err)),
+		 -ENOSPC);
 	/* RAM that wraps the address space */
-	CHECK_EQ(boot_plan(RAM_BASE, UINT64_MAX & ~0xfffULL, &ki, 0, &p, err,
-			   sizeof(err)),
+	CHECK_EQ(boot_plan(MEMMAP_RAM_BASE, UINT64_MAX & ~0xfffULL, &ki, 0, &p,
+			   err, sizeof(err)),
 		 -ENOSPC);
 }
 

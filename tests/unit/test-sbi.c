@@ -5,10 +5,8 @@
 
 #include "lkvm/compiler.h"
 #include "lkvm/sbi.h"
+#include "guest.h"
 #include "unit.h"
-
-#define RAM_BASE 0x80000000ULL
-#define RAM_SIZE 0x10000ULL
 
 struct fake_con {
 	uint8_t out[16384];
@@ -49,8 +47,7 @@ static const struct sbi_console_ops fake_ops = {
 };
 
 struct env {
-	struct gmem mem;
-	uint8_t *ram;
+	struct guest g;
 	struct fake_con con;
 	struct sbi sbi;
 };
@@ -61,19 +58,17 @@ static struct env *env_new(void)
 
 	if (!e)
 		return NULL;
-	e->ram = calloc(1, RAM_SIZE);
-	if (!e->ram || gmem_add(&e->mem, RAM_BASE, RAM_SIZE, e->ram)) {
-		free(e->ram);
+	if (guest_init(&e->g, GUEST_RAM_BASE, GUEST_RAM_SIZE)) {
 		free(e);
 		return NULL;
 	}
-	sbi_init(&e->sbi, &e->mem, &fake_ops, &e->con);
+	sbi_init(&e->sbi, &e->g.mem, &fake_ops, &e->con);
 	return e;
 }
 
 static void env_free(struct env *e)
 {
-	free(e->ram);
+	guest_destroy(&e->g);
 	free(e);
 }
 
@@ -131,21 +126,22 @@ static void test_dbcn_write(void)
 	struct sbi_call c;
 
 	REQUIRE(e);
-	memcpy(e->ram + 0x100, "hello", 5);
-	c = call(SBI_EXT_DBCN, SBI_DBCN_WRITE, 5, RAM_BASE + 0x100, 0);
+	memcpy(e->g.ram + 0x100, "hello", 5);
+	c = call(SBI_EXT_DBCN, SBI_DBCN_WRITE, 5, GUEST_RAM_BASE + 0x100, 0);
 	sbi_handle(&e->sbi, &c);
 	CHECK_EQ(c.ret[0], SBI_SUCCESS);
 	CHECK_EQ(c.ret[1], 5);
 	REQUIRE(CHECK_EQ(e->con.out_len, 5));
 	CHECK(!memcmp(e->con.out, "hello", 5));
 	/* num_bytes 0 writes nothing and succeeds */
-	c = call(SBI_EXT_DBCN, SBI_DBCN_WRITE, 0, RAM_BASE, 0);
+	c = call(SBI_EXT_DBCN, SBI_DBCN_WRITE, 0, GUEST_RAM_BASE, 0);
 	sbi_handle(&e->sbi, &c);
 	CHECK_EQ(c.ret[0], SBI_SUCCESS);
 	CHECK_EQ(c.ret[1], 0);
 	/* the very last byte of RAM */
-	e->ram[RAM_SIZE - 1] = '!';
-	c = call(SBI_EXT_DBCN, SBI_DBCN_WRITE, 1, RAM_BASE + RAM_SIZE - 1, 0);
+	e->g.ram[GUEST_RAM_SIZE - 1] = '!';
+	c = call(SBI_EXT_DBCN, SBI_DBCN_WRITE, 1,
+		 GUEST_RAM_BASE + GUEST_RAM_SIZE - 1, 0);
 	sbi_handle(&e->sbi, &c);
 	CHECK_EQ(c.ret[0], SBI_SUCCESS);
 	CHECK_EQ(c.ret[1], 1);
@@ -159,18 +155,18 @@ static void test_dbcn_read(void)
 	struct sbi_call c;
 
 	REQUIRE(e);
-	c = call(SBI_EXT_DBCN, SBI_DBCN_READ, 16, RAM_BASE + 0x200, 0);
+	c = call(SBI_EXT_DBCN, SBI_DBCN_READ, 16, GUEST_RAM_BASE + 0x200, 0);
 	sbi_handle(&e->sbi, &c);
 	CHECK_EQ(c.ret[0], SBI_SUCCESS);
 	CHECK_EQ(c.ret[1], 0);
 	e->con.in = (const uint8_t *)"abc";
 	e->con.in_len = 3;
-	c = call(SBI_EXT_DBCN, SBI_DBCN_READ, 16, RAM_BASE + 0x200, 0);
+	c = call(SBI_EXT_DBCN, SBI_DBCN_READ, 16, GUEST_RAM_BASE + 0x200, 0);
 	sbi_handle(&e->sbi, &c);
 	CHECK_EQ(c.ret[0], SBI_SUCCESS);
 	CHECK_EQ(c.ret[1], 3);
-	CHECK(!memcmp(e->ram + 0x200, "abc", 3));
-	CHECK_EQ(e->ram[0x203], 0);
+	CHECK(!memcmp(e->g.ram + 0x200, "abc", 3));
+	CHECK_EQ(e->g.ram[0x203], 0);
 	env_free(e);
 }
 
@@ -212,16 +208,18 @@ static void test_dbcn_bad_ranges(void)
 		uint64_t num, lo, hi;
 	} bad[] = {
 		{ 1, 0, 0 }, /* below RAM */
-		{ 1, RAM_BASE - 1, 0 },
-		{ 2, RAM_BASE - 1, 0 }, /* straddles the start */
-		{ 1, RAM_BASE + RAM_SIZE, 0 }, /* one past the end */
-		{ 2, RAM_BASE + RAM_SIZE - 1, 0 }, /* straddles the end */
-		{ RAM_SIZE + 1, RAM_BASE, 0 },
-		{ 1, RAM_BASE, 1 }, /* base_hi != 0 */
-		{ 0, RAM_BASE, UINT64_MAX },
-		{ UINT64_MAX, RAM_BASE, 0 }, /* gpa + len overflows */
+		{ 1, GUEST_RAM_BASE - 1, 0 },
+		{ 2, GUEST_RAM_BASE - 1, 0 }, /* straddles the start */
+		{ 1, GUEST_RAM_BASE + GUEST_RAM_SIZE,
+		  0 }, /* one past the end */
+		{ 2, GUEST_RAM_BASE + GUEST_RAM_SIZE - 1,
+		  0 }, /* straddles the end */
+		{ GUEST_RAM_SIZE + 1, GUEST_RAM_BASE, 0 },
+		{ 1, GUEST_RAM_BASE, 1 }, /* base_hi != 0 */
+		{ 0, GUEST_RAM_BASE, UINT64_MAX },
+		{ UINT64_MAX, GUEST_RAM_BASE, 0 }, /* gpa + len overflows */
 		{ 2, UINT64_MAX, 0 },
-		{ UINT64_MAX - RAM_BASE + 2, RAM_BASE + 0x10, 0 },
+		{ UINT64_MAX - GUEST_RAM_BASE + 2, GUEST_RAM_BASE + 0x10, 0 },
 	};
 	struct env *e = env_new();
 	unsigned int i;
@@ -244,29 +242,31 @@ static void test_dbcn_chunking(void)
 	size_t i;
 
 	REQUIRE(e);
-	for (i = 0; i < RAM_SIZE; i++)
-		e->ram[i] = (uint8_t)i;
-	c = call(SBI_EXT_DBCN, SBI_DBCN_WRITE, RAM_SIZE, RAM_BASE, 0);
+	for (i = 0; i < GUEST_RAM_SIZE; i++)
+		e->g.ram[i] = (uint8_t)i;
+	c = call(SBI_EXT_DBCN, SBI_DBCN_WRITE, GUEST_RAM_SIZE, GUEST_RAM_BASE,
+		 0);
 	sbi_handle(&e->sbi, &c);
 	CHECK_EQ(c.ret[0], SBI_SUCCESS);
 	CHECK_EQ(c.ret[1], SBI_DBCN_MAX_CHUNK);
 	CHECK_EQ(e->con.out_len, SBI_DBCN_MAX_CHUNK);
-	CHECK(!memcmp(e->con.out, e->ram, SBI_DBCN_MAX_CHUNK));
+	CHECK(!memcmp(e->con.out, e->g.ram, SBI_DBCN_MAX_CHUNK));
 	c = call(SBI_EXT_DBCN, SBI_DBCN_WRITE, SBI_DBCN_MAX_CHUNK + 1,
-		 RAM_BASE + 1, 0);
+		 GUEST_RAM_BASE + 1, 0);
 	sbi_handle(&e->sbi, &c);
 	CHECK_EQ(c.ret[1], SBI_DBCN_MAX_CHUNK);
 
 	memset(input, 'q', sizeof(input));
 	e->con.in = input;
 	e->con.in_len = sizeof(input);
-	c = call(SBI_EXT_DBCN, SBI_DBCN_READ, RAM_SIZE, RAM_BASE, 0);
+	c = call(SBI_EXT_DBCN, SBI_DBCN_READ, GUEST_RAM_SIZE, GUEST_RAM_BASE,
+		 0);
 	sbi_handle(&e->sbi, &c);
 	CHECK_EQ(c.ret[0], SBI_SUCCESS);
 	CHECK_EQ(c.ret[1], SBI_DBCN_MAX_CHUNK);
 	CHECK_EQ(e->con.in_len, sizeof(input) - SBI_DBCN_MAX_CHUNK);
-	CHECK_EQ(e->ram[SBI_DBCN_MAX_CHUNK - 1], 'q');
-	CHECK_EQ(e->ram[SBI_DBCN_MAX_CHUNK],
+	CHECK_EQ(e->g.ram[SBI_DBCN_MAX_CHUNK - 1], 'q');
+	CHECK_EQ(e->g.ram[SBI_DBCN_MAX_CHUNK],
 		 (uint8_t)SBI_DBCN_MAX_CHUNK); /* untouched */
 	env_free(e);
 }
@@ -293,8 +293,8 @@ static void test_not_supported(void)
 
 	REQUIRE(e);
 	for (i = 0; i < ARRAY_SIZE(calls); i++) {
-		struct sbi_call c =
-			call(calls[i].ext, calls[i].fid, 'x', RAM_BASE, 0);
+		struct sbi_call c = call(calls[i].ext, calls[i].fid, 'x',
+					 GUEST_RAM_BASE, 0);
 
 		sbi_handle(&e->sbi, &c);
 		if (!CHECK_EQ(c.ret[0], SBI_ERR_NOT_SUPPORTED))

@@ -13,94 +13,45 @@
 #include "lkvm/compiler.h"
 #include "lkvm/console.h"
 #include "lkvm/virtio-devs.h"
+#include "drvq.h"
+#include "guest.h"
 #include "unit.h"
+#include "vdrv.h"
 
-#define RAM_BASE 0x80000000ULL
-#define RAM_SIZE 0x100000ULL
 #define QSIZE 16
 #define RXQ 0
 #define TXQ 1
 /* each queue's rings, page-aligned: queue q at RING_GPA(q) */
-#define RING_GPA(q) (RAM_BASE + 0x10000 + 0x10000ULL * (q))
+#define RING_GPA(q) (GUEST_RAM_BASE + 0x10000 + 0x10000ULL * (q))
 #define DESC_GPA(q) RING_GPA(q)
 #define AVAIL_GPA(q) (RING_GPA(q) + 0x4000)
 #define USED_GPA(q) (RING_GPA(q) + 0x5000)
-#define BUF_GPA (RAM_BASE + 0x40000) /* data buffers, 4 KiB each */
-#define BUF(i) (BUF_GPA + 0x1000ULL * (i))
+#define BUF_GPA (GUEST_RAM_BASE + 0x40000) /* data buffers, 4 KiB each */
+#define BUF_SIZE 0x1000
+#define BUF(i) (BUF_GPA + (uint64_t)BUF_SIZE * (i))
 
 #define F_NEXT VRING_DESC_F_NEXT
 #define F_WRITE VRING_DESC_F_WRITE
 
 struct tc {
-	struct gmem mem;
-	uint8_t *ram;
+	struct guest g;
 	struct console con;
 	int pipe[2]; /* console output: written to [1], read from [0] */
 	struct virtio_dev *d;
-	uint16_t avail_idx[2];
+	struct vdrv v; /* the driver, through the core helpers */
+	struct drvq q[2]; /* receiveq, transmitq */
 };
 
-static uint8_t *host(struct tc *t, uint64_t gpa)
-{
-	return t->ram + (gpa - RAM_BASE);
-}
-
-static uint16_t get16(struct tc *t, uint64_t gpa)
-{
-	uint16_t v;
-
-	memcpy(&v, host(t, gpa), sizeof(v));
-	return v;
-}
-
-static uint32_t get32(struct tc *t, uint64_t gpa)
-{
-	uint32_t v;
-
-	memcpy(&v, host(t, gpa), sizeof(v));
-	return v;
-}
-
-static void enable_queue(struct virtio_dev *d, unsigned int q)
-{
-	virtio_set_queue_sel(d, q);
-	virtio_set_queue_num(d, QSIZE);
-	virtio_set_queue_addr(d, 0, false, (uint32_t)DESC_GPA(q));
-	virtio_set_queue_addr(d, 0, true, (uint32_t)(DESC_GPA(q) >> 32));
-	virtio_set_queue_addr(d, 1, false, (uint32_t)AVAIL_GPA(q));
-	virtio_set_queue_addr(d, 1, true, (uint32_t)(AVAIL_GPA(q) >> 32));
-	virtio_set_queue_addr(d, 2, false, (uint32_t)USED_GPA(q));
-	virtio_set_queue_addr(d, 2, true, (uint32_t)(USED_GPA(q) >> 32));
-	virtio_set_queue_ready(d, 1);
-}
-
-/* Negotiate every offered feature, enable both queues, DRIVER_OK when
- * driver_ok. */
+/* Reset, negotiate every offered feature, enable both queues on fresh
+ * rings, DRIVER_OK when driver_ok. */
 static bool tc_enable(struct tc *t, bool driver_ok)
 {
-	struct virtio_dev *d = t->d;
-	uint32_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
-
-	virtio_set_status(d, 0);
-	/* fresh rings, as a driver lays them out after a reset */
-	memset(host(t, RING_GPA(0)), 0, BUF_GPA - RING_GPA(0));
-	virtio_set_status(d, s);
-	virtio_set_drv_features_sel(d, 0);
-	virtio_set_drv_features(d, (uint32_t)virtio_dev_features(d));
-	virtio_set_drv_features_sel(d, 1);
-	virtio_set_drv_features(d, (uint32_t)(virtio_dev_features(d) >> 32));
-	s |= VIRTIO_CONFIG_S_FEATURES_OK;
-	virtio_set_status(d, s);
-	enable_queue(d, RXQ);
-	enable_queue(d, TXQ);
-	if (driver_ok)
-		virtio_set_status(d, s | VIRTIO_CONFIG_S_DRIVER_OK);
-	t->avail_idx[0] = t->avail_idx[1] = 0;
-	virtio_set_queue_sel(d, RXQ);
-	if (!virtio_queue_ready(d))
+	vdrv_reset(&t->v);
+	if (!CHECK_EQ(vdrv_setup(&t->v, ~0ULL, t->q, 2), 0))
 		return false;
-	virtio_set_queue_sel(d, TXQ);
-	return virtio_queue_ready(d) && virtio_dev_live(d) == driver_ok;
+	if (driver_ok && !CHECK_EQ(vdrv_driver_ok(&t->v), 0))
+		return false;
+	return virtio_dev_live(t->d) == driver_ok;
 }
 
 static void tc_free(struct tc *t)
@@ -113,7 +64,7 @@ static void tc_free(struct tc *t)
 		close(t->pipe[0]);
 	if (t->pipe[1] >= 0)
 		close(t->pipe[1]);
-	free(t->ram);
+	guest_destroy(&t->g);
 	free(t);
 }
 
@@ -125,13 +76,20 @@ static struct tc *tc_new_opts(bool driver_ok)
 		return NULL;
 	t->pipe[0] = t->pipe[1] = -1;
 	console_init(&t->con, -1);
-	t->ram = calloc(1, RAM_SIZE);
-	if (!t->ram || gmem_add(&t->mem, RAM_BASE, RAM_SIZE, t->ram) ||
+	if (guest_init(&t->g, GUEST_RAM_BASE, GUEST_RAM_SIZE) ||
 	    pipe2(t->pipe, O_CLOEXEC) || fcntl(t->pipe[0], F_SETFL, O_NONBLOCK))
 		goto fail;
 	t->con.out_fd = t->pipe[1];
-	t->d = virtio_console_create(&t->mem, (struct irq_line){ 0 }, &t->con);
-	if (!t->d || !tc_enable(t, driver_ok))
+	t->d = virtio_console_create(&t->g.mem, (struct irq_line){ 0 },
+				     &t->con);
+	if (!t->d)
+		goto fail;
+	vdrv_init_core(&t->v, t->d);
+	drvq_init(&t->q[RXQ], &t->g, QSIZE, DESC_GPA(RXQ), AVAIL_GPA(RXQ),
+		  USED_GPA(RXQ));
+	drvq_init(&t->q[TXQ], &t->g, QSIZE, DESC_GPA(TXQ), AVAIL_GPA(TXQ),
+		  USED_GPA(TXQ));
+	if (!tc_enable(t, driver_ok))
 		goto fail;
 	return t;
 fail:
@@ -144,47 +102,10 @@ static struct tc *tc_new(void)
 	return tc_new_opts(true);
 }
 
-static void tc_desc(struct tc *t, unsigned int q, uint16_t i, uint64_t addr,
-		    uint32_t len, uint16_t flags, uint16_t next)
-{
-	struct vring_desc desc = {
-		.addr = addr, .len = len, .flags = flags, .next = next
-	};
-
-	memcpy(host(t, DESC_GPA(q) + 16ULL * i), &desc, sizeof(desc));
-}
-
-/* Make the chain at head available on q, as a driver does. */
-static void tc_avail(struct tc *t, unsigned int q, uint16_t head)
-{
-	uint16_t idx = t->avail_idx[q];
-
-	memcpy(host(t, AVAIL_GPA(q) + 4 + 2 * (idx % QSIZE)), &head, 2);
-	t->avail_idx[q] = ++idx;
-	__atomic_store_n((uint16_t *)(void *)host(t, AVAIL_GPA(q) + 2), idx,
-			 __ATOMIC_RELEASE);
-}
-
 /* Post one single-buffer receive chain of len bytes at BUF(slot). */
 static void tc_post_rx(struct tc *t, uint16_t slot, uint32_t len)
 {
-	tc_desc(t, RXQ, slot, BUF(slot), len, F_WRITE, 0);
-	tc_avail(t, RXQ, slot);
-}
-
-static uint16_t used_idx(struct tc *t, unsigned int q)
-{
-	return get16(t, USED_GPA(q) + 2);
-}
-
-static uint32_t used_id(struct tc *t, unsigned int q, uint16_t n)
-{
-	return get32(t, USED_GPA(q) + 4 + 8 * (n % QSIZE));
-}
-
-static uint32_t used_len(struct tc *t, unsigned int q, uint16_t n)
-{
-	return get32(t, USED_GPA(q) + 4 + 8 * (n % QSIZE) + 4);
+	drvq_post_buf(&t->q[RXQ], slot, BUF(slot), len, F_WRITE);
 }
 
 /* Everything written to the console so far (non-blocking). */
@@ -239,30 +160,30 @@ static void test_tx_multi_buffer(void)
 	char out[64];
 
 	REQUIRE(t);
-	memcpy(host(t, BUF(0)), "hello, ", 7);
-	memcpy(host(t, BUF(1)), "virtio ", 7);
-	memcpy(host(t, BUF(2)), "console", 7);
-	memset(host(t, BUF(3)), 0xee, 16);
-	tc_desc(t, TXQ, 0, BUF(0), 7, F_NEXT, 5);
-	tc_desc(t, TXQ, 5, BUF(1), 7, F_NEXT, 2);
-	tc_desc(t, TXQ, 2, BUF(2), 7, F_NEXT, 3);
+	memcpy(guest_ptr(&t->g, BUF(0), BUF_SIZE), "hello, ", 7);
+	memcpy(guest_ptr(&t->g, BUF(1), BUF_SIZE), "virtio ", 7);
+	memcpy(guest_ptr(&t->g, BUF(2), BUF_SIZE), "console", 7);
+	memset(guest_ptr(&t->g, BUF(3), BUF_SIZE), 0xee, 16);
+	drvq_put_desc(&t->q[TXQ], 0, BUF(0), 7, F_NEXT, 5);
+	drvq_put_desc(&t->q[TXQ], 5, BUF(1), 7, F_NEXT, 2);
+	drvq_put_desc(&t->q[TXQ], 2, BUF(2), 7, F_NEXT, 3);
 	/* a writable buffer on transmitq: ignored, left untouched */
-	tc_desc(t, TXQ, 3, BUF(3), 16, F_WRITE, 0);
-	tc_avail(t, TXQ, 0);
-	memcpy(host(t, BUF(4)), "!\n", 2);
-	tc_desc(t, TXQ, 7, BUF(4), 2, 0, 0);
-	tc_avail(t, TXQ, 7);
+	drvq_put_desc(&t->q[TXQ], 3, BUF(3), 16, F_WRITE, 0);
+	drvq_avail(&t->q[TXQ], 0);
+	memcpy(guest_ptr(&t->g, BUF(4), BUF_SIZE), "!\n", 2);
+	drvq_put_desc(&t->q[TXQ], 7, BUF(4), 2, 0, 0);
+	drvq_avail(&t->q[TXQ], 7);
 	virtio_notify(t->d, TXQ);
-	CHECK_EQ(used_idx(t, TXQ), 2);
-	CHECK_EQ(used_id(t, TXQ, 0), 0);
-	CHECK_EQ(used_len(t, TXQ, 0), 0);
-	CHECK_EQ(used_id(t, TXQ, 1), 7);
-	CHECK_EQ(used_len(t, TXQ, 1), 0);
-	CHECK_EQ(*host(t, BUF(3)), 0xee);
+	CHECK_EQ(drvq_used_idx(&t->q[TXQ]), 2);
+	CHECK_EQ(drvq_used_id(&t->q[TXQ], 0), 0);
+	CHECK_EQ(drvq_used_len(&t->q[TXQ], 0), 0);
+	CHECK_EQ(drvq_used_id(&t->q[TXQ], 1), 7);
+	CHECK_EQ(drvq_used_len(&t->q[TXQ], 1), 0);
+	CHECK_EQ(guest_get8(&t->g, BUF(3)), 0xee);
 	CHECK_EQ(drain_out(t, out, sizeof(out)), 23);
 	CHECK(!memcmp(out, "hello, virtio console!\n", 23));
 	CHECK(virtio_isr_peek(t->d) & VIRTIO_ISR_QUEUE);
-	CHECK_EQ(used_idx(t, RXQ), 0);
+	CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 0);
 	tc_free(t);
 }
 
@@ -274,15 +195,15 @@ static void test_rx_no_input(void)
 	tc_post_rx(t, 0, 8);
 	virtio_notify(t->d, RXQ);
 	virtio_console_input(t->d);
-	CHECK_EQ(used_idx(t, RXQ), 0);
+	CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 0);
 	CHECK_EQ(virtio_queue_copy(t->d, RXQ).last_avail, 0); /* not popped */
 	CHECK_EQ(virtio_isr_peek(t->d), 0);
 	/* the chain is still there for later input */
 	host_input(t, "k");
 	virtio_console_input(t->d);
-	CHECK_EQ(used_idx(t, RXQ), 1);
-	CHECK_EQ(used_len(t, RXQ, 0), 1);
-	CHECK_EQ(*host(t, BUF(0)), 'k');
+	CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 1);
+	CHECK_EQ(drvq_used_len(&t->q[RXQ], 0), 1);
+	CHECK_EQ(guest_get8(&t->g, BUF(0)), 'k');
 	tc_free(t);
 }
 
@@ -293,13 +214,13 @@ static void test_rx_input_then_buffer(void)
 	REQUIRE(t);
 	host_input(t, "hello");
 	virtio_console_input(t->d); /* nothing posted yet */
-	CHECK_EQ(used_idx(t, RXQ), 0);
+	CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 0);
 	tc_post_rx(t, 3, 64);
 	virtio_notify(t->d, RXQ);
-	REQUIRE(CHECK_EQ(used_idx(t, RXQ), 1));
-	CHECK_EQ(used_id(t, RXQ, 0), 3);
-	CHECK_EQ(used_len(t, RXQ, 0), 5);
-	CHECK(!memcmp(host(t, BUF(3)), "hello", 5));
+	REQUIRE(CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 1));
+	CHECK_EQ(drvq_used_id(&t->q[RXQ], 0), 3);
+	CHECK_EQ(drvq_used_len(&t->q[RXQ], 0), 5);
+	CHECK(!memcmp(guest_ptr(&t->g, BUF(3), BUF_SIZE), "hello", 5));
 	CHECK(virtio_isr_peek(t->d) & VIRTIO_ISR_QUEUE);
 	tc_free(t);
 }
@@ -311,13 +232,13 @@ static void test_rx_buffer_then_input(void)
 	REQUIRE(t);
 	tc_post_rx(t, 1, 64);
 	virtio_notify(t->d, RXQ);
-	CHECK_EQ(used_idx(t, RXQ), 0);
+	CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 0);
 	host_input(t, "ls\n");
 	virtio_console_input(t->d);
-	REQUIRE(CHECK_EQ(used_idx(t, RXQ), 1));
-	CHECK_EQ(used_id(t, RXQ, 0), 1);
-	CHECK_EQ(used_len(t, RXQ, 0), 3);
-	CHECK(!memcmp(host(t, BUF(1)), "ls\n", 3));
+	REQUIRE(CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 1));
+	CHECK_EQ(drvq_used_id(&t->q[RXQ], 0), 1);
+	CHECK_EQ(drvq_used_len(&t->q[RXQ], 0), 3);
+	CHECK(!memcmp(guest_ptr(&t->g, BUF(1), BUF_SIZE), "ls\n", 3));
 	tc_free(t);
 }
 
@@ -331,20 +252,20 @@ static void test_rx_spans_buffers(void)
 		tc_post_rx(t, i, 4);
 	host_input(t, "0123456789");
 	virtio_console_input(t->d);
-	REQUIRE(CHECK_EQ(used_idx(t, RXQ), 3));
-	CHECK_EQ(used_len(t, RXQ, 0), 4);
-	CHECK_EQ(used_len(t, RXQ, 1), 4);
-	CHECK_EQ(used_len(t, RXQ, 2), 2);
-	CHECK(!memcmp(host(t, BUF(0)), "0123", 4));
-	CHECK(!memcmp(host(t, BUF(1)), "4567", 4));
-	CHECK(!memcmp(host(t, BUF(2)), "89", 2));
+	REQUIRE(CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 3));
+	CHECK_EQ(drvq_used_len(&t->q[RXQ], 0), 4);
+	CHECK_EQ(drvq_used_len(&t->q[RXQ], 1), 4);
+	CHECK_EQ(drvq_used_len(&t->q[RXQ], 2), 2);
+	CHECK(!memcmp(guest_ptr(&t->g, BUF(0), BUF_SIZE), "0123", 4));
+	CHECK(!memcmp(guest_ptr(&t->g, BUF(1), BUF_SIZE), "4567", 4));
+	CHECK(!memcmp(guest_ptr(&t->g, BUF(2), BUF_SIZE), "89", 2));
 	CHECK_EQ(virtio_queue_copy(t->d, RXQ).last_avail,
 		 3); /* the 4th stays posted */
 	host_input(t, "ab");
 	virtio_console_input(t->d);
-	REQUIRE(CHECK_EQ(used_idx(t, RXQ), 4));
-	CHECK_EQ(used_len(t, RXQ, 3), 2);
-	CHECK(!memcmp(host(t, BUF(3)), "ab", 2));
+	REQUIRE(CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 4));
+	CHECK_EQ(drvq_used_len(&t->q[RXQ], 3), 2);
+	CHECK(!memcmp(guest_ptr(&t->g, BUF(3), BUF_SIZE), "ab", 2));
 	tc_free(t);
 }
 
@@ -363,26 +284,30 @@ static void test_rx_backlog(void)
 	host_input(t, in);
 	while (off < sizeof(in) - 1 && n < 200) {
 		/* a two-buffer chain of 7 + 30 bytes each time */
-		tc_desc(t, RXQ, 0, BUF(0), 7, F_WRITE | F_NEXT, 1);
-		tc_desc(t, RXQ, 1, BUF(1), 30, F_WRITE, 0);
-		tc_avail(t, RXQ, 0);
+		drvq_put_desc(&t->q[RXQ], 0, BUF(0), 7, F_WRITE | F_NEXT, 1);
+		drvq_put_desc(&t->q[RXQ], 1, BUF(1), 30, F_WRITE, 0);
+		drvq_avail(&t->q[RXQ], 0);
 		virtio_notify(t->d, RXQ);
-		REQUIRE(CHECK_EQ(used_idx(t, RXQ), (uint16_t)(n + 1)));
-		REQUIRE(used_len(t, RXQ, n) > 0 && used_len(t, RXQ, n) <= 37);
-		memcpy(got + off, host(t, BUF(0)),
-		       used_len(t, RXQ, n) < 7 ? used_len(t, RXQ, n) : 7);
-		if (used_len(t, RXQ, n) > 7)
-			memcpy(got + off + 7, host(t, BUF(1)),
-			       used_len(t, RXQ, n) - 7);
-		off += used_len(t, RXQ, n);
+		REQUIRE(CHECK_EQ(drvq_used_idx(&t->q[RXQ]), (uint16_t)(n + 1)));
+		REQUIRE(drvq_used_len(&t->q[RXQ], n) > 0 &&
+			drvq_used_len(&t->q[RXQ], n) <= 37);
+		memcpy(got + off, guest_ptr(&t->g, BUF(0), BUF_SIZE),
+		       drvq_used_len(&t->q[RXQ], n) < 7
+			       ? drvq_used_len(&t->q[RXQ], n)
+			       : 7);
+		if (drvq_used_len(&t->q[RXQ], n) > 7)
+			memcpy(got + off + 7,
+			       guest_ptr(&t->g, BUF(1), BUF_SIZE),
+			       drvq_used_len(&t->q[RXQ], n) - 7);
+		off += drvq_used_len(&t->q[RXQ], n);
 		n++;
 	}
 	CHECK_EQ(off, sizeof(in) - 1);
 	CHECK(!memcmp(got, in, sizeof(in) - 1));
 	/* drained: a further buffer waits */
-	tc_avail(t, RXQ, 0);
+	drvq_avail(&t->q[RXQ], 0);
 	virtio_notify(t->d, RXQ);
-	CHECK_EQ(used_idx(t, RXQ), n);
+	CHECK_EQ(drvq_used_idx(&t->q[RXQ]), n);
 	tc_free(t);
 }
 
@@ -394,13 +319,13 @@ static void test_rx_not_live(void)
 	tc_post_rx(t, 0, 8);
 	host_input(t, "x");
 	virtio_console_input(t->d);
-	CHECK_EQ(used_idx(t, RXQ), 0);
+	CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 0);
 	virtio_set_status(t->d,
 			  virtio_get_status(t->d) | VIRTIO_CONFIG_S_DRIVER_OK);
 	REQUIRE(virtio_dev_live(t->d));
 	virtio_console_input(t->d);
-	CHECK_EQ(used_idx(t, RXQ), 1);
-	CHECK_EQ(*host(t, BUF(0)), 'x');
+	CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 1);
+	CHECK_EQ(guest_get8(&t->g, BUF(0)), 'x');
 	tc_free(t);
 }
 
@@ -411,19 +336,19 @@ static void test_rx_odd_chains(void)
 	struct tc *t = tc_new();
 
 	REQUIRE(t);
-	tc_desc(t, RXQ, 0, BUF(0), 8, 0, 0);
-	tc_avail(t, RXQ, 0);
-	tc_desc(t, RXQ, 1, BUF(1), 4, F_NEXT, 2);
-	tc_desc(t, RXQ, 2, BUF(2), 4, F_WRITE, 0);
-	tc_avail(t, RXQ, 1);
-	memset(host(t, BUF(1)), 0xee, 4);
+	drvq_put_desc(&t->q[RXQ], 0, BUF(0), 8, 0, 0);
+	drvq_avail(&t->q[RXQ], 0);
+	drvq_put_desc(&t->q[RXQ], 1, BUF(1), 4, F_NEXT, 2);
+	drvq_put_desc(&t->q[RXQ], 2, BUF(2), 4, F_WRITE, 0);
+	drvq_avail(&t->q[RXQ], 1);
+	memset(guest_ptr(&t->g, BUF(1), BUF_SIZE), 0xee, 4);
 	host_input(t, "xyz");
 	virtio_console_input(t->d);
-	REQUIRE(CHECK_EQ(used_idx(t, RXQ), 2));
-	CHECK_EQ(used_len(t, RXQ, 0), 0);
-	CHECK_EQ(used_len(t, RXQ, 1), 3);
-	CHECK_EQ(*host(t, BUF(1)), 0xee);
-	CHECK(!memcmp(host(t, BUF(2)), "xyz", 3));
+	REQUIRE(CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 2));
+	CHECK_EQ(drvq_used_len(&t->q[RXQ], 0), 0);
+	CHECK_EQ(drvq_used_len(&t->q[RXQ], 1), 3);
+	CHECK_EQ(guest_get8(&t->g, BUF(1)), 0xee);
+	CHECK(!memcmp(guest_ptr(&t->g, BUF(2), BUF_SIZE), "xyz", 3));
 	CHECK(virtio_dev_live(t->d));
 	tc_free(t);
 }
@@ -433,24 +358,25 @@ static void test_tx_malformed(void)
 	struct tc *t = tc_new();
 
 	REQUIRE(t);
-	tc_desc(t, TXQ, 0, BUF(0), 4, F_NEXT, QSIZE); /* next out of range */
-	tc_avail(t, TXQ, 0);
+	drvq_put_desc(&t->q[TXQ], 0, BUF(0), 4, F_NEXT,
+		      QSIZE); /* next out of range */
+	drvq_avail(&t->q[TXQ], 0);
 	virtio_notify(t->d, TXQ);
 	CHECK(virtio_get_status(t->d) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	CHECK(!virtio_dev_live(t->d));
 	CHECK(virtio_isr_peek(t->d) & VIRTIO_ISR_CONFIG);
-	CHECK_EQ(used_idx(t, TXQ), 0);
+	CHECK_EQ(drvq_used_idx(&t->q[TXQ]), 0);
 	/* broken: receive stops too */
 	tc_post_rx(t, 0, 8);
 	host_input(t, "x");
 	virtio_console_input(t->d);
-	CHECK_EQ(used_idx(t, RXQ), 0);
+	CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 0);
 	/* a reset recovers, and the staged or queued input survives */
 	REQUIRE(tc_enable(t, true));
 	tc_post_rx(t, 0, 8);
 	virtio_notify(t->d, RXQ);
-	CHECK_EQ(used_idx(t, RXQ), 1);
-	CHECK_EQ(*host(t, BUF(0)), 'x');
+	CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 1);
+	CHECK_EQ(guest_get8(&t->g, BUF(0)), 'x');
 	tc_free(t);
 }
 
@@ -459,13 +385,13 @@ static void test_rx_malformed(void)
 	struct tc *t = tc_new();
 
 	REQUIRE(t);
-	tc_avail(t, RXQ, QSIZE + 3); /* head out of range */
+	drvq_avail(&t->q[RXQ], QSIZE + 3); /* head out of range */
 	virtio_notify(t->d, RXQ);
 	CHECK(virtio_dev_live(t->d)); /* no input: not looked at yet */
 	host_input(t, "x");
 	virtio_console_input(t->d);
 	CHECK(virtio_get_status(t->d) & VIRTIO_CONFIG_S_NEEDS_RESET);
-	CHECK_EQ(used_idx(t, RXQ), 0);
+	CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 0);
 	tc_free(t);
 }
 
@@ -501,19 +427,18 @@ static void test_threads(void)
 	for (i = 0; i < QSIZE; i++)
 		tc_post_rx(s.t, (uint16_t)i, 1);
 	REQUIRE(!pthread_create(&th, NULL, input_thread, &s));
-	memcpy(host(s.t, BUF(QSIZE)), "t", 1);
+	memcpy(guest_ptr(&s.t->g, BUF(QSIZE), BUF_SIZE), "t", 1);
 	while (got < s.rounds && spins++ < 10000000) {
-		uint16_t u = __atomic_load_n(
-			(uint16_t *)(void *)host(s.t, USED_GPA(RXQ) + 2),
-			__ATOMIC_ACQUIRE);
+		uint16_t u = drvq_used_idx(&s.t->q[RXQ]);
 
 		for (; seen != u; seen++) {
-			CHECK_EQ(used_len(s.t, RXQ, seen), 1);
+			CHECK_EQ(drvq_used_len(&s.t->q[RXQ], seen), 1);
 			got++;
-			tc_avail(s.t, RXQ, (uint16_t)used_id(s.t, RXQ, seen));
+			drvq_avail(&s.t->q[RXQ],
+				   (uint16_t)drvq_used_id(&s.t->q[RXQ], seen));
 		}
-		tc_desc(s.t, TXQ, 0, BUF(QSIZE), 1, 0, 0);
-		tc_avail(s.t, TXQ, 0);
+		drvq_put_desc(&s.t->q[TXQ], 0, BUF(QSIZE), 1, 0, 0);
+		drvq_avail(&s.t->q[TXQ], 0);
 		virtio_notify(s.t->d, TXQ);
 		virtio_notify(s.t->d, RXQ);
 		drain_out(s.t, out, sizeof(out));

@@ -12,15 +12,16 @@
 #include "lkvm/virtio-devs.h"
 #include "lkvm/virtio-mmio.h"
 #include "lkvm/virtio.h"
+#include "drvq.h"
+#include "guest.h"
 #include "unit.h"
+#include "vdrv.h"
 
-#define RAM_BASE 0x80000000ULL
-#define RAM_SIZE 0x100000ULL
-#define RAM_END (RAM_BASE + RAM_SIZE)
-#define DESC_GPA (RAM_BASE + 0x10000)
-#define AVAIL_GPA (RAM_BASE + 0x14000)
-#define USED_GPA (RAM_BASE + 0x15000)
-#define BUF_GPA (RAM_BASE + 0x20000)
+#define DESC_GPA (GUEST_RAM_BASE + 0x10000)
+#define AVAIL_GPA (GUEST_RAM_BASE + 0x14000)
+#define USED_GPA (GUEST_RAM_BASE + 0x15000)
+#define BUF_GPA (GUEST_RAM_BASE + 0x20000)
+#define F_V1 (1ULL << VIRTIO_F_VERSION_1)
 
 #define S_ACK VIRTIO_CONFIG_S_ACKNOWLEDGE
 #define S_DRV VIRTIO_CONFIG_S_DRIVER
@@ -44,14 +45,13 @@ struct fake_irq {
 };
 
 struct tv {
-	struct gmem mem;
-	uint8_t *ram;
+	struct guest g;
 	struct virtio_dev *d;
+	struct vdrv v; /* the driver, over virtio-mmio */
+	struct drvq q; /* queue 0's rings, once brought up */
 	bool rng;
 	struct fake fake;
 	struct fake_irq irq;
-	uint16_t num;
-	uint16_t avail_idx;
 };
 
 static uint64_t fake_config_read(struct virtio_dev *d, uint32_t off,
@@ -123,18 +123,19 @@ static struct tv *tv_new(bool rng)
 		return NULL;
 	irq = (struct irq_line){ .set = irq_set, .ctrl = &t->irq, .irq = 7 };
 	t->rng = rng;
-	t->ram = calloc(1, RAM_SIZE);
-	if (!t->ram || gmem_add(&t->mem, RAM_BASE, RAM_SIZE, t->ram))
+	if (guest_init(&t->g, GUEST_RAM_BASE, GUEST_RAM_SIZE))
 		goto fail;
 	if (rng) {
-		t->d = virtio_rng_create(&t->mem, irq);
+		t->d = virtio_rng_create(&t->g.mem, irq);
 	} else {
-		t->d = virtio_dev_new(&fake_ops, &t->fake, &t->mem, 0, irq);
+		t->d = virtio_dev_new(&fake_ops, &t->fake, &t->g.mem, 0, irq);
 	}
-	if (t->d)
+	if (t->d) {
+		vdrv_init_mmio(&t->v, t->d);
 		return t;
+	}
 fail:
-	free(t->ram);
+	guest_destroy(&t->g);
 	free(t);
 	return NULL;
 }
@@ -146,7 +147,7 @@ static void tv_free(struct tv *t)
 	} else {
 		virtio_dev_free(t->d);
 	}
-	free(t->ram);
+	guest_destroy(&t->g);
 	free(t);
 }
 
@@ -160,90 +161,11 @@ static void wr(struct tv *t, uint64_t off, uint32_t v)
 	virtio_mmio_ops.write(t->d, off, 4, v);
 }
 
-static uint8_t *host(struct tv *t, uint64_t gpa)
-{
-	return t->ram + (gpa - RAM_BASE);
-}
-
-static void put16(struct tv *t, uint64_t gpa, uint16_t v)
-{
-	memcpy(host(t, gpa), &v, sizeof(v));
-}
-
-static uint16_t get16(struct tv *t, uint64_t gpa)
-{
-	uint16_t v;
-
-	memcpy(&v, host(t, gpa), sizeof(v));
-	return v;
-}
-
-static uint32_t get32(struct tv *t, uint64_t gpa)
-{
-	uint32_t v;
-
-	memcpy(&v, host(t, gpa), sizeof(v));
-	return v;
-}
-
-/* ACKNOWLEDGE, DRIVER, driver features lo/hi, then FEATURES_OK. */
-static void negotiate(struct tv *t, uint32_t lo, uint32_t hi)
-{
-	wr(t, VIRTIO_MMIO_STATUS, S_ACK);
-	wr(t, VIRTIO_MMIO_STATUS, S_ACK | S_DRV);
-	wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(t, VIRTIO_MMIO_DRIVER_FEATURES, lo);
-	wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(t, VIRTIO_MMIO_DRIVER_FEATURES, hi);
-	wr(t, VIRTIO_MMIO_STATUS, S_ACK | S_DRV | S_FOK);
-}
-
-static void set_addr(struct tv *t, uint64_t lo_reg, uint64_t gpa)
-{
-	wr(t, lo_reg, (uint32_t)gpa);
-	wr(t, lo_reg + 4, (uint32_t)(gpa >> 32));
-}
-
-/* Program queue q and write QueueReady=1; returns what QueueReady reads. */
-static uint32_t queue_setup(struct tv *t, uint32_t q, uint32_t num,
-			    uint64_t desc, uint64_t avail, uint64_t used)
-{
-	wr(t, VIRTIO_MMIO_QUEUE_SEL, q);
-	wr(t, VIRTIO_MMIO_QUEUE_NUM, num);
-	set_addr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, desc);
-	set_addr(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW, avail);
-	set_addr(t, VIRTIO_MMIO_QUEUE_USED_LOW, used);
-	wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
-	t->num = (uint16_t)num;
-	return rd(t, VIRTIO_MMIO_QUEUE_READY);
-}
-
-/* A driver's whole bring-up of queue 0 with VERSION_1 only. */
+/* A driver's whole bring-up of queue 0 (num entries) with VERSION_1 only. */
 static bool bring_up(struct tv *t, uint16_t num)
 {
-	negotiate(t, 0, 1);
-	if (!CHECK_EQ(queue_setup(t, 0, num, DESC_GPA, AVAIL_GPA, USED_GPA), 1))
-		return false;
-	wr(t, VIRTIO_MMIO_STATUS, S_ACK | S_DRV | S_FOK | S_DOK);
-	return CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS),
-			S_ACK | S_DRV | S_FOK | S_DOK);
-}
-
-static void put_desc(struct tv *t, uint16_t i, uint64_t addr, uint32_t len,
-		     uint16_t flags, uint16_t next)
-{
-	struct vring_desc d = {
-		.addr = addr, .len = len, .flags = flags, .next = next
-	};
-
-	memcpy(host(t, DESC_GPA + 16ULL * i), &d, sizeof(d));
-}
-
-static void post(struct tv *t, uint16_t head)
-{
-	put16(t, AVAIL_GPA + 4 + 2 * (t->avail_idx & (t->num - 1)), head);
-	t->avail_idx++;
-	put16(t, AVAIL_GPA + 2, t->avail_idx);
+	drvq_init(&t->q, &t->g, num, DESC_GPA, AVAIL_GPA, USED_GPA);
+	return CHECK_EQ(vdrv_bring_up(&t->v, F_V1, &t->q, 1), 0);
 }
 
 static void test_ids(void)
@@ -336,7 +258,7 @@ static void test_driver_features(void)
 	uint64_t ev = 1ULL << VIRTIO_RING_F_EVENT_IDX;
 
 	REQUIRE(t);
-	negotiate(t, (uint32_t)ev, 1);
+	vdrv_negotiate(&t->v, ev | F_V1);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS), S_ACK | S_DRV | S_FOK);
 	CHECK_EQ(virtio_dev_driver_features(t->d),
 		 ev | 1ULL << VIRTIO_F_VERSION_1);
@@ -373,7 +295,7 @@ static void test_features_ok_refused(void)
 	REQUIRE(t);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		wr(t, VIRTIO_MMIO_STATUS, 0);
-		negotiate(t, bad[i].lo, bad[i].hi);
+		vdrv_negotiate(&t->v, (uint64_t)bad[i].hi << 32 | bad[i].lo);
 		if (!CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS), S_ACK | S_DRV))
 			fprintf(stderr, "    case %u\n", i);
 		/* and DRIVER_OK cannot follow */
@@ -414,7 +336,7 @@ static void test_status_no_clear(void)
 	struct tv *t = tv_new(false);
 
 	REQUIRE(t);
-	negotiate(t, 0, 1);
+	vdrv_negotiate(&t->v, F_V1);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS), S_ACK | S_DRV | S_FOK);
 	wr(t, VIRTIO_MMIO_STATUS, S_ACK);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS), S_ACK | S_DRV | S_FOK);
@@ -442,12 +364,12 @@ static void test_queue_sel_range(void)
 	unsigned int i;
 
 	REQUIRE(t);
-	negotiate(t, 0, 1);
+	vdrv_negotiate(&t->v, F_V1);
 	wr(t, VIRTIO_MMIO_QUEUE_SEL, 1);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_NUM_MAX), FAKE_QMAX);
 	for (i = 0; i < ARRAY_SIZE(sels); i++) {
-		CHECK_EQ(queue_setup(t, sels[i], 8, DESC_GPA, AVAIL_GPA,
-				     USED_GPA),
+		CHECK_EQ(vdrv_queue_setup(&t->v, sels[i], 8, DESC_GPA,
+					  AVAIL_GPA, USED_GPA),
 			 0);
 		CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
 		CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_DESC_LOW), 0);
@@ -474,9 +396,9 @@ static bool setup_refused(struct tv *t, uint32_t num, uint64_t desc,
 	bool ok;
 
 	wr(t, VIRTIO_MMIO_STATUS, 0);
-	negotiate(t, 0, 1);
+	vdrv_negotiate(&t->v, F_V1);
 	gen = rd(t, VIRTIO_MMIO_CONFIG_GENERATION);
-	ok = CHECK_EQ(queue_setup(t, 0, num, desc, avail, used), 0) &&
+	ok = CHECK_EQ(vdrv_queue_setup(&t->v, 0, num, desc, avail, used), 0) &&
 	     CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS),
 		      S_ACK | S_DRV | S_FOK | S_NR) &&
 	     CHECK(!virtio_queue_copy(t->d, 0).ready) &&
@@ -510,10 +432,11 @@ static void test_queue_bad_rings(void)
 	} bad[] = {
 		{ 0, AVAIL_GPA, USED_GPA }, /* below RAM */
 		{ DESC_GPA, 0x1000, USED_GPA },
-		{ DESC_GPA, AVAIL_GPA, RAM_END },
+		{ DESC_GPA, AVAIL_GPA, GUEST_RAM_END },
 		{ DESC_GPA | 1ULL << 32, AVAIL_GPA, USED_GPA },
 		{ DESC_GPA, AVAIL_GPA, USED_GPA | 0xffffffffULL << 32 },
-		{ RAM_END - 16 * 8 + 16, AVAIL_GPA, USED_GPA }, /* straddles */
+		{ GUEST_RAM_END - 16 * 8 + 16, AVAIL_GPA,
+		  USED_GPA }, /* straddles */
 		{ DESC_GPA + 8, AVAIL_GPA, USED_GPA }, /* misaligned */
 		{ DESC_GPA, AVAIL_GPA + 1, USED_GPA },
 		{ DESC_GPA, AVAIL_GPA, USED_GPA + 2 },
@@ -532,16 +455,18 @@ static void test_needs_reset_after_driver_ok(void)
 	struct tv *t = tv_new(false);
 
 	REQUIRE(t);
-	negotiate(t, 0, 1);
+	vdrv_negotiate(&t->v, F_V1);
 	wr(t, VIRTIO_MMIO_STATUS, S_ACK | S_DRV | S_FOK | S_DOK);
-	CHECK_EQ(queue_setup(t, 1, 5, DESC_GPA, AVAIL_GPA, USED_GPA), 0);
+	CHECK_EQ(vdrv_queue_setup(&t->v, 1, 5, DESC_GPA, AVAIL_GPA, USED_GPA),
+		 0);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS),
 		 S_ACK | S_DRV | S_FOK | S_DOK | S_NR);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
 	CHECK_EQ(t->irq.level, 1);
 	CHECK(!virtio_dev_live(t->d));
 	/* a broken device takes no notifications */
-	CHECK_EQ(queue_setup(t, 0, 8, DESC_GPA, AVAIL_GPA, USED_GPA), 1);
+	CHECK_EQ(vdrv_queue_setup(&t->v, 0, 8, DESC_GPA, AVAIL_GPA, USED_GPA),
+		 1);
 	wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	CHECK_EQ(t->fake.notifies, 0);
 	wr(t, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_CONFIG);
@@ -557,20 +482,23 @@ static void test_needs_reset_after_driver_ok(void)
 static void test_queue_ok(void)
 {
 	struct tv *t = tv_new(false);
-	uint64_t used_hi = RAM_END - (8 + 8 * FAKE_QMAX);
+	uint64_t used_hi = GUEST_RAM_END - (8 + 8 * FAKE_QMAX);
 
 	REQUIRE(t);
-	negotiate(t, 0, 1);
-	CHECK_EQ(queue_setup(t, 0, 1, DESC_GPA, AVAIL_GPA, USED_GPA), 1);
-	CHECK_EQ(queue_setup(t, 1, FAKE_QMAX, RAM_BASE, AVAIL_GPA, used_hi), 1);
+	vdrv_negotiate(&t->v, F_V1);
+	CHECK_EQ(vdrv_queue_setup(&t->v, 0, 1, DESC_GPA, AVAIL_GPA, USED_GPA),
+		 1);
+	CHECK_EQ(vdrv_queue_setup(&t->v, 1, FAKE_QMAX, GUEST_RAM_BASE,
+				  AVAIL_GPA, used_hi),
+		 1);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS), S_ACK | S_DRV | S_FOK);
-	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_DESC_LOW), (uint32_t)RAM_BASE);
+	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_DESC_LOW), (uint32_t)GUEST_RAM_BASE);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_DESC_HIGH), 0);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_AVAIL_LOW), (uint32_t)AVAIL_GPA);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_USED_LOW), (uint32_t)used_hi);
 	CHECK(virtio_queue_copy(t->d, 1).ready);
 	CHECK_EQ(virtio_queue_copy(t->d, 1).num, FAKE_QMAX);
-	CHECK(virtio_queue_copy(t->d, 1).used == (void *)host(t, used_hi));
+	CHECK(virtio_queue_copy(t->d, 1).used == guest_ptr(&t->g, used_hi, 0));
 	wr(t, VIRTIO_MMIO_QUEUE_SEL, 0);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_QUEUE_READY), 1);
 	CHECK_EQ(virtio_queue_copy(t->d, 0).num, 1);
@@ -587,8 +515,9 @@ static void test_queue_locked_while_ready(void)
 	struct tv *t = tv_new(false);
 
 	REQUIRE(t);
-	negotiate(t, 0, 1);
-	REQUIRE(queue_setup(t, 0, 8, DESC_GPA, AVAIL_GPA, USED_GPA) == 1);
+	vdrv_negotiate(&t->v, F_V1);
+	REQUIRE(vdrv_queue_setup(&t->v, 0, 8, DESC_GPA, AVAIL_GPA, USED_GPA) ==
+		1);
 	wr(t, VIRTIO_MMIO_QUEUE_NUM, 4);
 	wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, 0);
 	wr(t, VIRTIO_MMIO_QUEUE_DESC_HIGH, 1);
@@ -619,10 +548,9 @@ static void test_queue_locked_while_ready(void)
 /* Post one writable buffer of len bytes and notify queue 0. */
 static void rng_request(struct tv *t, uint16_t head, uint32_t len)
 {
-	put_desc(t, head, BUF_GPA + 0x1000ULL * head, len, VRING_DESC_F_WRITE,
-		 0);
-	post(t, head);
-	wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	drvq_post_buf(&t->q, head, BUF_GPA + 0x1000ULL * head, len,
+		      VRING_DESC_F_WRITE);
+	vdrv_notify(&t->v, 0);
 }
 
 static void test_reset(void)
@@ -664,12 +592,10 @@ static void test_reset(void)
 	/* a second reset keeps the line low without toggling it */
 	wr(t, VIRTIO_MMIO_STATUS, 0);
 	CHECK_EQ(t->irq.lowers, 1);
-	/* and the device comes back up */
-	t->avail_idx = 0;
-	memset(host(t, USED_GPA), 0, 0x1000);
+	/* and the device comes back up, on fresh rings */
 	REQUIRE(bring_up(t, 8));
 	rng_request(t, 0, 16);
-	CHECK_EQ(get16(t, USED_GPA + 2), 1);
+	CHECK_EQ(drvq_used_idx(&t->q), 1);
 	tv_free(t);
 }
 
@@ -708,9 +634,9 @@ static void test_interrupt_ack(void)
 	wr(t, VIRTIO_MMIO_INTERRUPT_ACK, 0xffffffff);
 	CHECK_EQ(t->irq.level, 0);
 	/* the driver asked for no interrupts */
-	put16(t, AVAIL_GPA, VRING_AVAIL_F_NO_INTERRUPT);
+	drvq_set_avail_flags(&t->q, VRING_AVAIL_F_NO_INTERRUPT);
 	rng_request(t, 3, 32);
-	CHECK_EQ(get16(t, USED_GPA + 2), 4);
+	CHECK_EQ(drvq_used_idx(&t->q), 4);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
 	CHECK_EQ(t->irq.level, 0);
 	tv_free(t);
@@ -721,8 +647,9 @@ static void test_notify_invalid(void)
 	struct tv *t = tv_new(false);
 
 	REQUIRE(t);
-	negotiate(t, 0, 1);
-	REQUIRE(queue_setup(t, 0, 8, DESC_GPA, AVAIL_GPA, USED_GPA) == 1);
+	vdrv_negotiate(&t->v, F_V1);
+	REQUIRE(vdrv_queue_setup(&t->v, 0, 8, DESC_GPA, AVAIL_GPA, USED_GPA) ==
+		1);
 	/* not yet DRIVER_OK */
 	wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	CHECK_EQ(t->fake.notifies, 0);
@@ -783,7 +710,7 @@ static void test_config_generation(void)
 
 	REQUIRE(t);
 	gen = rd(t, VIRTIO_MMIO_CONFIG_GENERATION);
-	negotiate(t, 0, 1);
+	vdrv_negotiate(&t->v, F_V1);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_CONFIG_GENERATION), gen);
 	/* a refused queue set-up sets NEEDS_RESET: a configuration change */
 	wr(t, VIRTIO_MMIO_QUEUE_SEL, 0);
@@ -805,34 +732,33 @@ static void test_rng_end_to_end(void)
 {
 	struct tv *t = tv_new(true);
 	static const uint8_t zero[64];
-	uint64_t elem = USED_GPA + 4;
 
 	REQUIRE(t);
 	REQUIRE(bring_up(t, 8));
 	/* a two-buffer chain: 40 + 24 writable bytes */
-	put_desc(t, 3, BUF_GPA, 40, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 5);
-	put_desc(t, 5, BUF_GPA + 0x100, 24, VRING_DESC_F_WRITE, 0);
-	post(t, 3);
-	CHECK_EQ(get16(t, USED_GPA + 2), 0);
+	drvq_put_desc(&t->q, 3, BUF_GPA, 40,
+		      VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 5);
+	drvq_put_desc(&t->q, 5, BUF_GPA + 0x100, 24, VRING_DESC_F_WRITE, 0);
+	drvq_avail(&t->q, 3);
+	CHECK_EQ(drvq_used_idx(&t->q), 0);
 	wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	CHECK_EQ(get16(t, USED_GPA + 2), 1);
-	CHECK_EQ(get32(t, elem), 3);
-	CHECK_EQ(get32(t, elem + 4), 64);
+	CHECK_EQ(drvq_used_idx(&t->q), 1);
+	CHECK_EQ(drvq_used_id(&t->q, 0), 3);
+	CHECK_EQ(drvq_used_len(&t->q, 0), 64);
 	/* 64 random bytes are not all zero (p = 2^-512) */
-	CHECK(memcmp(host(t, BUF_GPA), zero, 40) ||
-	      memcmp(host(t, BUF_GPA + 0x100), zero, 24));
+	CHECK(memcmp(guest_ptr(&t->g, BUF_GPA, 40), zero, 40) ||
+	      memcmp(guest_ptr(&t->g, BUF_GPA + 0x100, 24), zero, 24));
 	CHECK_EQ(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
 	CHECK_EQ(t->irq.level, 1);
 	wr(t, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
 	/* a device-readable buffer gets nothing written */
-	memset(host(t, BUF_GPA + 0x200), 0, 16);
-	put_desc(t, 1, BUF_GPA + 0x200, 16, 0, 0);
-	post(t, 1);
+	memset(guest_ptr(&t->g, BUF_GPA + 0x200, 16), 0, 16);
+	drvq_post_buf(&t->q, 1, BUF_GPA + 0x200, 16, 0);
 	wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	CHECK_EQ(get16(t, USED_GPA + 2), 2);
-	CHECK_EQ(get32(t, elem + 8), 1);
-	CHECK_EQ(get32(t, elem + 12), 0);
-	CHECK(!memcmp(host(t, BUF_GPA + 0x200), zero, 16));
+	CHECK_EQ(drvq_used_idx(&t->q), 2);
+	CHECK_EQ(drvq_used_id(&t->q, 1), 1);
+	CHECK_EQ(drvq_used_len(&t->q, 1), 0);
+	CHECK(!memcmp(guest_ptr(&t->g, BUF_GPA + 0x200, 16), zero, 16));
 	CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS), S_ACK | S_DRV | S_FOK | S_DOK);
 	tv_free(t);
 }
@@ -845,19 +771,18 @@ static void test_rng_end_to_end(void)
 static void test_rng_long_chain(void)
 {
 	struct tv *t = tv_new(true);
+	struct drvq_buf b[24];
 	uint16_t i;
 
 	REQUIRE(t);
 	REQUIRE(bring_up(t, 32));
 	for (i = 0; i < 24; i++)
-		put_desc(t, i, BUF_GPA + 16ULL * i, 16,
-			 VRING_DESC_F_WRITE | (i < 23 ? VRING_DESC_F_NEXT : 0),
-			 (uint16_t)(i + 1));
-	post(t, 0);
+		b[i] = (struct drvq_buf){ BUF_GPA + 16ULL * i, 16, true };
+	drvq_post_chain(&t->q, 0, b, 24);
 	wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	CHECK_EQ(get16(t, USED_GPA + 2), 1);
-	CHECK_EQ(get32(t, USED_GPA + 4), 0);
-	CHECK_EQ(get32(t, USED_GPA + 8), 24 * 16);
+	CHECK_EQ(drvq_used_idx(&t->q), 1);
+	CHECK_EQ(drvq_used_id(&t->q, 0), 0);
+	CHECK_EQ(drvq_used_len(&t->q, 0), 24 * 16);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_STATUS), S_ACK | S_DRV | S_FOK | S_DOK);
 	tv_free(t);
 }
@@ -870,9 +795,9 @@ static void test_rng_malformed(void)
 	REQUIRE(t);
 	REQUIRE(bring_up(t, 8));
 	gen = rd(t, VIRTIO_MMIO_CONFIG_GENERATION);
-	post(t, 8); /* head >= num */
+	drvq_avail(&t->q, 8); /* head >= num */
 	wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	CHECK_EQ(get16(t, USED_GPA + 2), 0);
+	CHECK_EQ(drvq_used_idx(&t->q), 0);
 	CHECK(rd(t, VIRTIO_MMIO_STATUS) & S_NR);
 	CHECK(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG);
 	CHECK(rd(t, VIRTIO_MMIO_CONFIG_GENERATION) != gen);

@@ -16,33 +16,31 @@
 
 #include "lkvm/virtio-devs.h"
 #include "lkvm/virtio-pci.h"
+#include "drvq.h"
+#include "guest.h"
 #include "unit.h"
+#include "vdrv.h"
 
-#define RAM_BASE 0x80000000ULL
-#define RAM_SIZE 0x40000ULL
-#define DESC_GPA (RAM_BASE + 0x1000)
-#define AVAIL_GPA (RAM_BASE + 0x2000)
-#define USED_GPA (RAM_BASE + 0x3000)
-#define BUF_GPA (RAM_BASE + 0x8000)
-#define W32 0x40000000ULL
-#define W64 0x100000000ULL
-#define BAR0_GPA (W32 + 0x10000)
-#define BAR1_GPA (W32 + 0x20000)
+#define DESC_GPA (GUEST_RAM_BASE + 0x1000)
+#define AVAIL_GPA (GUEST_RAM_BASE + 0x2000)
+#define USED_GPA (GUEST_RAM_BASE + 0x3000)
+#define BUF_GPA (GUEST_RAM_BASE + 0x8000)
+/* where tests/lib's driver places the BARs */
+#define BAR0_GPA VDRV_PCI_BAR0
+#define BAR1_GPA VDRV_PCI_BAR1
 #define QNUM 8
+#define F_V1 (1ULL << VIRTIO_F_VERSION_1)
 
 struct tp {
-	uint8_t *ram;
-	struct gmem mem;
-	struct pci_host *h;
+	struct guest g;
 	struct virtio_dev *d;
-	struct virtio_pci *vp;
-	int slot;
+	struct vdrv v; /* the driver, owning the bridge and the function */
+	struct drvq q; /* queue 0 */
 	/* what the machine side saw */
 	int intx;
 	uint64_t notify_base;
 	bool notify_on;
 	unsigned int fires[4], routes;
-	uint16_t avail_idx;
 };
 
 static void intx_set(void *ctrl, unsigned int irq, int level)
@@ -94,22 +92,22 @@ static struct tp *tp_new(bool msix)
 
 	if (!t)
 		return NULL;
-	t->ram = calloc(1, RAM_SIZE);
-	if (!t->ram || gmem_add(&t->mem, RAM_BASE, RAM_SIZE, t->ram) ||
-	    pci_host_create(&t->h, W32, 0x40000000ULL, W64, 0x100000000ULL))
+	if (guest_init(&t->g, GUEST_RAM_BASE, GUEST_RAM_SIZE))
 		goto fail;
-	t->d = virtio_rng_create(&t->mem, (struct irq_line){ 0 });
-	if (!t->d ||
-	    virtio_pci_create(&t->vp, t->d, msix ? &host_msix : &host_intx, t))
-		goto fail;
-	t->slot = pci_host_add(t->h, virtio_pci_dev(t->vp),
-			       (struct irq_line){ intx_set, t, 12 });
-	if (t->slot < 0)
-		goto fail;
+	t->d = virtio_rng_create(&t->g.mem, (struct irq_line){ 0 });
+	if (!t->d)
+		goto fail_guest;
+	if (vdrv_pci_attach(&t->v, t->d, msix ? &host_msix : &host_intx, t,
+			    (struct irq_line){ intx_set, t, 12 }))
+		goto fail_dev;
+	drvq_init(&t->q, &t->g, QNUM, DESC_GPA, AVAIL_GPA, USED_GPA);
 	return t;
+fail_dev:
+	virtio_rng_destroy(t->d);
+fail_guest:
+	guest_destroy(&t->g);
 fail:
 	unit_fail(__FILE__, __LINE__, "test set-up failed");
-	free(t->ram);
 	free(t);
 	return NULL;
 }
@@ -117,72 +115,35 @@ fail:
 static void tp_free(struct tp *t)
 {
 	virtio_rng_destroy(t->d);
-	virtio_pci_destroy(t->vp);
-	pci_host_destroy(t->h);
-	free(t->ram);
+	vdrv_close(&t->v);
+	guest_destroy(&t->g);
 	free(t);
 }
 
+/* The function's configuration space, the window, the common config. */
 static uint32_t cfg_rd(struct tp *t, uint32_t off, unsigned int size)
 {
-	return (uint32_t)pci_ecam_ops.read(t->h, (uint64_t)t->slot << 15 | off,
-					   size);
+	return vdrv_pci_cfg_read(&t->v, off, size);
 }
 
 static void cfg_wr(struct tp *t, uint32_t off, unsigned int size, uint32_t v)
 {
-	pci_ecam_ops.write(t->h, (uint64_t)t->slot << 15 | off, size, v);
+	vdrv_pci_cfg_write(&t->v, off, size, v);
 }
 
 static uint64_t mem_rd(struct tp *t, uint64_t gpa, unsigned int size)
 {
-	return pci_window_ops.read(pci_host_window(t->h, 0), gpa - W32, size);
+	return vdrv_pci_mem_read(&t->v, gpa, size);
 }
 
 static void mem_wr(struct tp *t, uint64_t gpa, unsigned int size, uint64_t v)
 {
-	pci_window_ops.write(pci_host_window(t->h, 0), gpa - W32, size, v);
+	vdrv_pci_mem_write(&t->v, gpa, size, v);
 }
 
 static uint64_t common(uint32_t off)
 {
 	return BAR0_GPA + VPCI_COMMON_OFF + off;
-}
-
-/* Place the BARs and turn on memory decoding and bus mastering. */
-static void bars_on(struct tp *t)
-{
-	cfg_wr(t, PCI_BASE_ADDRESS_0, 4, (uint32_t)BAR0_GPA);
-	cfg_wr(t, PCI_BASE_ADDRESS_1, 4, (uint32_t)BAR1_GPA);
-	cfg_wr(t, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-}
-
-/* Find the vendor capability of cfg_type type; 0 when absent. */
-static uint32_t find_vcap(struct tp *t, uint8_t type)
-{
-	uint32_t off = cfg_rd(t, PCI_CAPABILITY_LIST, 1);
-	unsigned int n = 0;
-
-	while (off && n++ < 48) {
-		if (cfg_rd(t, off, 1) == PCI_CAP_ID_VNDR &&
-		    cfg_rd(t, off + VIRTIO_PCI_CAP_CFG_TYPE, 1) == type)
-			return off;
-		off = cfg_rd(t, off + 1, 1);
-	}
-	return 0;
-}
-
-static uint32_t find_cap(struct tp *t, uint8_t id)
-{
-	uint32_t off = cfg_rd(t, PCI_CAPABILITY_LIST, 1);
-	unsigned int n = 0;
-
-	while (off && n++ < 48) {
-		if (cfg_rd(t, off, 1) == id)
-			return off;
-		off = cfg_rd(t, off + 1, 1);
-	}
-	return 0;
 }
 
 static void test_ids_and_caps(void)
@@ -197,36 +158,36 @@ static void test_ids_and_caps(void)
 	CHECK_EQ(cfg_rd(t, PCI_SUBSYSTEM_ID, 2), 4);
 	CHECK(cfg_rd(t, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
 
-	c = find_vcap(t, VIRTIO_PCI_CAP_COMMON_CFG);
+	c = vdrv_pci_find_vcap(&t->v, VIRTIO_PCI_CAP_COMMON_CFG);
 	REQUIRE(c);
 	CHECK_EQ(cfg_rd(t, c + VIRTIO_PCI_CAP_BAR, 1), 0);
 	CHECK_EQ(cfg_rd(t, c + VIRTIO_PCI_CAP_OFFSET, 4), VPCI_COMMON_OFF);
 	CHECK(cfg_rd(t, c + VIRTIO_PCI_CAP_LENGTH, 4) >= 56);
-	c = find_vcap(t, VIRTIO_PCI_CAP_ISR_CFG);
+	c = vdrv_pci_find_vcap(&t->v, VIRTIO_PCI_CAP_ISR_CFG);
 	REQUIRE(c);
 	CHECK_EQ(cfg_rd(t, c + VIRTIO_PCI_CAP_OFFSET, 4), VPCI_ISR_OFF);
-	c = find_vcap(t, VIRTIO_PCI_CAP_NOTIFY_CFG);
+	c = vdrv_pci_find_vcap(&t->v, VIRTIO_PCI_CAP_NOTIFY_CFG);
 	REQUIRE(c);
 	CHECK_EQ(cfg_rd(t, c + VIRTIO_PCI_CAP_LEN, 1), 20);
 	CHECK_EQ(cfg_rd(t, c + VIRTIO_PCI_CAP_OFFSET, 4), VPCI_NOTIFY_OFF);
 	CHECK_EQ(cfg_rd(t, c + 16, 4), VPCI_NOTIFY_STRIDE);
 	/* virtio-rng has no device configuration */
-	CHECK_EQ(find_vcap(t, VIRTIO_PCI_CAP_DEVICE_CFG), 0);
-	CHECK(find_vcap(t, VIRTIO_PCI_CAP_PCI_CFG));
+	CHECK_EQ(vdrv_pci_find_vcap(&t->v, VIRTIO_PCI_CAP_DEVICE_CFG), 0);
+	CHECK(vdrv_pci_find_vcap(&t->v, VIRTIO_PCI_CAP_PCI_CFG));
 
-	c = find_cap(t, PCI_CAP_ID_MSIX);
+	c = vdrv_pci_find_cap(&t->v, PCI_CAP_ID_MSIX);
 	REQUIRE(c);
 	/* one queue + config = 2 vectors; table and PBA in BAR 1 */
 	CHECK_EQ(cfg_rd(t, c + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_QSIZE, 1);
 	CHECK_EQ(cfg_rd(t, c + PCI_MSIX_TABLE, 4), 1);
 	CHECK_EQ(cfg_rd(t, c + PCI_MSIX_PBA, 4), VPCI_PBA_OFF | 1);
-	CHECK_EQ(virtio_pci_nr_vectors(t->vp), 2);
+	CHECK_EQ(virtio_pci_nr_vectors(t->v.vp), 2);
 	tp_free(t);
 
 	/* INTx only: no MSI-X capability, no BAR 1 */
 	t = tp_new(false);
 	REQUIRE(t);
-	CHECK_EQ(find_cap(t, PCI_CAP_ID_MSIX), 0);
+	CHECK_EQ(vdrv_pci_find_cap(&t->v, PCI_CAP_ID_MSIX), 0);
 	cfg_wr(t, PCI_BASE_ADDRESS_1, 4, 0xffffffff);
 	CHECK_EQ(cfg_rd(t, PCI_BASE_ADDRESS_1, 4), 0);
 	CHECK_EQ(cfg_rd(t, PCI_INTERRUPT_PIN, 1), 1);
@@ -243,7 +204,7 @@ static void test_bars(void)
 	cfg_wr(t, PCI_BASE_ADDRESS_1, 4, 0xffffffff);
 	CHECK_EQ(cfg_rd(t, PCI_BASE_ADDRESS_1, 4), ~(VPCI_BAR1_SIZE - 1));
 	CHECK(!t->notify_on);
-	bars_on(t);
+	vdrv_pci_bars_on(&t->v);
 	CHECK(t->notify_on);
 	CHECK_EQ(t->notify_base, BAR0_GPA + VPCI_NOTIFY_OFF);
 	/* moving BAR 0 moves the doorbells */
@@ -256,65 +217,48 @@ static void test_bars(void)
 	tp_free(t);
 }
 
-/* The driver's bring-up through the common configuration. */
+/*
+ * The driver's bring-up through the common configuration (tests/lib's
+ * driver), checking what the registers read back on the way.
+ */
 static void bring_up(struct tp *t)
 {
-	mem_wr(t, common(VIRTIO_PCI_COMMON_STATUS), 1,
-	       VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	mem_wr(t, common(VIRTIO_PCI_COMMON_DFSELECT), 4, 1);
-	CHECK(mem_rd(t, common(VIRTIO_PCI_COMMON_DF), 4) & 1); /* VERSION_1 */
-	mem_wr(t, common(VIRTIO_PCI_COMMON_GFSELECT), 4, 1);
-	mem_wr(t, common(VIRTIO_PCI_COMMON_GF), 4, 1);
+	CHECK(vdrv_device_features(&t->v) & F_V1);
+	CHECK_EQ(vdrv_negotiate(&t->v, F_V1), 0); /* FEATURES_OK stays set */
+	/* guest_feature_select is still 1 */
 	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_GF), 4), 1);
-	mem_wr(t, common(VIRTIO_PCI_COMMON_STATUS), 1,
-	       VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-		       VIRTIO_CONFIG_S_FEATURES_OK);
-	CHECK(mem_rd(t, common(VIRTIO_PCI_COMMON_STATUS), 1) &
-	      VIRTIO_CONFIG_S_FEATURES_OK);
 	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_NUMQ), 2), 1);
-	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_SELECT), 2, 0);
+	vdrv_select_queue(&t->v, 0);
 	/* queue_size starts at the maximum */
-	CHECK(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_SIZE), 2) >= QNUM);
-	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_SIZE), 2, QNUM);
-	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_SIZE), 2), QNUM);
+	CHECK(vdrv_queue_max(&t->v) >= QNUM);
 	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_NOFF), 2), 0);
+	/* 64-bit accesses to the ring addresses (the driver then writes
+	 * them again in 32-bit halves) */
 	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_DESCLO), 8, DESC_GPA);
-	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_AVAILLO), 4, (uint32_t)AVAIL_GPA);
-	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_AVAILHI), 4, 0);
 	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_USEDLO), 8, USED_GPA);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_DESCLO), 8), DESC_GPA);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_USEDLO), 8), USED_GPA);
+	/* size, rings, queue_enable reading back 1 */
+	CHECK_EQ(vdrv_queue_attach(&t->v, 0, &t->q), 0);
+	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_SIZE), 2), QNUM);
 	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_DESCLO), 8), DESC_GPA);
 	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_AVAILLO), 4),
 		 (uint32_t)AVAIL_GPA);
-	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_ENABLE), 2, 1);
 	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_ENABLE), 2), 1);
-	mem_wr(t, common(VIRTIO_PCI_COMMON_STATUS), 1,
-	       VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-		       VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	CHECK_EQ(vdrv_driver_ok(&t->v), 0);
 	CHECK(virtio_dev_live(t->d));
 }
 
 /* Offer one 16-byte writable buffer and ring the doorbell. */
 static void offer_buffer(struct tp *t)
 {
-	struct vring_desc desc = { .addr = BUF_GPA,
-				   .len = 16,
-				   .flags = VRING_DESC_F_WRITE };
-	uint16_t head = 0, idx;
-
-	gmem_write(&t->mem, DESC_GPA, &desc, sizeof(desc));
-	gmem_write(&t->mem, AVAIL_GPA + 4 + 2 * (t->avail_idx % QNUM), &head,
-		   2);
-	idx = ++t->avail_idx;
-	gmem_write(&t->mem, AVAIL_GPA + 2, &idx, 2);
-	mem_wr(t, BAR0_GPA + VPCI_NOTIFY_OFF, 2, 0);
+	drvq_post_buf(&t->q, 0, BUF_GPA, 16, VRING_DESC_F_WRITE);
+	vdrv_notify(&t->v, 0);
 }
 
 static uint16_t used_idx(struct tp *t)
 {
-	uint16_t v = 0;
-
-	gmem_read(&t->mem, USED_GPA + 2, &v, 2);
-	return v;
+	return drvq_used_idx(&t->q);
 }
 
 static void test_intx_isr(void)
@@ -322,7 +266,7 @@ static void test_intx_isr(void)
 	struct tp *t = tp_new(false);
 
 	REQUIRE(t);
-	bars_on(t);
+	vdrv_pci_bars_on(&t->v);
 	bring_up(t);
 	offer_buffer(t);
 	CHECK_EQ(used_idx(t), 1);
@@ -355,11 +299,11 @@ static void test_intx_isr(void)
  * configuration); returns the MSI-X capability's offset, 0 without one. */
 static uint32_t msix_table_setup(struct tp *t)
 {
-	bars_on(t);
+	vdrv_pci_bars_on(&t->v);
 	mem_wr(t, BAR1_GPA + 16, 8, 0x28000000ULL);
 	mem_wr(t, BAR1_GPA + 24, 4, 33);
 	mem_wr(t, BAR1_GPA + 28, 4, 0);
-	return find_cap(t, PCI_CAP_ID_MSIX);
+	return vdrv_pci_find_cap(&t->v, PCI_CAP_ID_MSIX);
 }
 
 static void test_msix_vectors(void)
@@ -461,8 +405,8 @@ static void test_pci_cfg_window(void)
 	uint32_t c, data;
 
 	REQUIRE(t);
-	bars_on(t);
-	c = find_vcap(t, VIRTIO_PCI_CAP_PCI_CFG);
+	vdrv_pci_bars_on(&t->v);
+	c = vdrv_pci_find_vcap(&t->v, VIRTIO_PCI_CAP_PCI_CFG);
 	REQUIRE(c);
 	data = c + 16;
 	/* read num_queues (2 bytes at 0x12 of BAR 0) through config space */
@@ -498,7 +442,7 @@ static void test_odd_accesses(void)
 	unsigned int size;
 
 	REQUIRE(t);
-	bars_on(t);
+	vdrv_pci_bars_on(&t->v);
 	/* wrong widths on the common configuration are ignored */
 	mem_wr(t, common(VIRTIO_PCI_COMMON_STATUS), 4, 0xff);
 	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_SELECT), 1, 3);
@@ -568,37 +512,36 @@ static const struct virtio_dev_ops cfg8_ops = {
 static void test_config_bounds_shared(void)
 {
 	struct virtio_dev *d;
-	struct virtio_pci *vp;
-	struct pci_host *h;
 	struct tp sink = { 0 };
-	void *w;
+	struct vdrv v;
 
 	d = virtio_dev_new(&cfg8_ops, NULL, NULL, 0, (struct irq_line){ 0 });
 	REQUIRE(d);
-	REQUIRE(!pci_host_create(&h, W32, 0x40000000ULL, W64, 0x100000000ULL));
-	REQUIRE(!virtio_pci_create(&vp, d, &host_intx, &sink));
-	REQUIRE(pci_host_add(h, virtio_pci_dev(vp), (struct irq_line){ 0 }) ==
-		0);
-	pci_ecam_ops.write(h, PCI_BASE_ADDRESS_0, 4, (uint32_t)BAR0_GPA);
-	pci_ecam_ops.write(h, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
-	w = pci_host_window(h, 0);
-#define DEV(o) (BAR0_GPA - W32 + VPCI_DEVICE_OFF + (o))
-	CHECK_EQ(pci_window_ops.read(w, DEV(4), 4), 0x08070605);
-	CHECK_EQ(pci_window_ops.read(w, DEV(0), 8), 0x0807060504030201ULL);
-	CHECK_EQ(pci_window_ops.read(w, DEV(6), 4), 0); /* crosses the end */
-	CHECK_EQ(pci_window_ops.read(w, DEV(8), 1), 0);
-	pci_window_ops.write(w, DEV(7), 2, 0xffff);
+	if (!CHECK(!vdrv_pci_attach(&v, d, &host_intx, &sink,
+				    (struct irq_line){ 0 }))) {
+		virtio_dev_free(d);
+		return;
+	}
+	CHECK_EQ(v.slot, 0);
+	vdrv_pci_cfg_write(&v, PCI_BASE_ADDRESS_0, 4, (uint32_t)BAR0_GPA);
+	vdrv_pci_cfg_write(&v, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	/* through the device configuration capability, in BAR 0 */
+	CHECK_EQ(v.device.bar, 0);
+	CHECK_EQ(v.device.off, VPCI_DEVICE_OFF);
+	CHECK_EQ(vdrv_config_read(&v, 4, 4), 0x08070605);
+	CHECK_EQ(vdrv_config_read(&v, 0, 8), 0x0807060504030201ULL);
+	CHECK_EQ(vdrv_config_read(&v, 6, 4), 0); /* crosses the end */
+	CHECK_EQ(vdrv_config_read(&v, 8, 1), 0);
+	vdrv_config_write(&v, 7, 2, 0xffff);
 	CHECK_EQ(cfg8[7], 8);
-	pci_window_ops.write(w, DEV(7), 1, 0x99);
+	vdrv_config_write(&v, 7, 1, 0x99);
 	CHECK_EQ(cfg8[7], 0x99);
 	/* the same checks as virtio-mmio's, which share the helpers */
 	CHECK_EQ(virtio_config_read(d, 6, 4), 0);
 	CHECK_EQ(virtio_config_read(d, UINT64_MAX - 1, 4), 0);
 	virtio_config_write(d, 8, 1, 0x11);
 	CHECK_EQ(virtio_config_read(d, 7, 1), 0x99);
-#undef DEV
-	virtio_pci_destroy(vp);
-	pci_host_destroy(h);
+	vdrv_close(&v);
 	virtio_dev_free(d);
 }
 

@@ -20,15 +20,17 @@
 #include "lkvm/virtio-mmio.h"
 #include "lkvm/virtio-worker.h"
 #include "lkvm/virtio.h"
+#include "drvq.h"
+#include "guest.h"
 #include "unit.h"
+#include "vdrv.h"
 
-#define RAM_BASE 0x80000000ULL
-#define RAM_SIZE 0x100000ULL
-#define DESC_GPA (RAM_BASE + 0x10000)
-#define AVAIL_GPA (RAM_BASE + 0x14000)
-#define USED_GPA (RAM_BASE + 0x15000)
-#define BUF_GPA (RAM_BASE + 0x20000)
+#define DESC_GPA (GUEST_RAM_BASE + 0x10000)
+#define AVAIL_GPA (GUEST_RAM_BASE + 0x14000)
+#define USED_GPA (GUEST_RAM_BASE + 0x15000)
+#define BUF_GPA (GUEST_RAM_BASE + 0x20000)
 #define QNUM 16
+#define F_V1 (1ULL << VIRTIO_F_VERSION_1)
 
 /* A device that keeps the chains it takes until the test returns them. */
 struct hold {
@@ -40,12 +42,13 @@ struct hold {
 	bool flood; /* notify reports more work, always */
 };
 
-struct guest {
-	uint8_t *ram;
-	struct gmem mem;
+/* A device on virtio-mmio and the guest driving it. */
+struct rig {
+	struct guest g;
 	struct virtio_dev *d;
+	struct vdrv v; /* the driver, over virtio-mmio */
+	struct drvq q; /* queue 0 */
 	struct hold hold;
-	uint16_t avail_idx;
 };
 
 static bool hold_notify(struct virtio_dev *d, unsigned int q,
@@ -75,7 +78,7 @@ static const struct virtio_dev_ops hold_ops = {
 };
 
 /* Return every chain the device holds. */
-static unsigned int hold_complete(struct guest *g)
+static unsigned int hold_complete(struct rig *g)
 {
 	struct hold *h = &g->hold;
 	unsigned int i, n;
@@ -89,100 +92,72 @@ static unsigned int hold_complete(struct guest *g)
 	return n;
 }
 
-static struct guest *guest_new(bool rng)
+static struct rig *rig_new(bool rng)
 {
-	struct guest *g = calloc(1, sizeof(*g));
+	struct rig *g = calloc(1, sizeof(*g));
 
 	if (!g)
 		return NULL;
 	pthread_mutex_init(&g->hold.lock, NULL);
-	g->ram = calloc(1, RAM_SIZE);
-	if (!g->ram || gmem_add(&g->mem, RAM_BASE, RAM_SIZE, g->ram))
+	if (guest_init(&g->g, GUEST_RAM_BASE, GUEST_RAM_SIZE))
 		goto fail;
-	g->d = rng ? virtio_rng_create(&g->mem, (struct irq_line){ 0 })
-		   : virtio_dev_new(&hold_ops, &g->hold, &g->mem, 0,
+	g->d = rng ? virtio_rng_create(&g->g.mem, (struct irq_line){ 0 })
+		   : virtio_dev_new(&hold_ops, &g->hold, &g->g.mem, 0,
 				    (struct irq_line){ 0 });
-	if (g->d)
+	if (g->d) {
+		vdrv_init_mmio(&g->v, g->d);
+		drvq_init(&g->q, &g->g, QNUM, DESC_GPA, AVAIL_GPA, USED_GPA);
 		return g;
+	}
 fail:
-	free(g->ram);
+	pthread_mutex_destroy(&g->hold.lock);
+	guest_destroy(&g->g);
 	free(g);
 	return NULL;
 }
 
-static void guest_free(struct guest *g)
+static void rig_free(struct rig *g)
 {
 	virtio_dev_free(g->d);
 	pthread_mutex_destroy(&g->hold.lock);
-	free(g->ram);
+	guest_destroy(&g->g);
 	free(g);
 }
 
-static void wr(struct guest *g, uint64_t off, uint32_t v)
+static void wr(struct rig *g, uint64_t off, uint32_t v)
 {
 	virtio_mmio_ops.write(g->d, off, 4, v);
 }
 
-static uint32_t rd(struct guest *g, uint64_t off)
+static uint32_t rd(struct rig *g, uint64_t off)
 {
 	return (uint32_t)virtio_mmio_ops.read(g->d, off, 4);
 }
 
-static uint16_t used_idx(struct guest *g)
+static uint16_t used_idx(struct rig *g)
 {
-	return __atomic_load_n(
-		(uint16_t *)(void *)(g->ram + USED_GPA - RAM_BASE + 2),
-		__ATOMIC_ACQUIRE);
+	return drvq_used_idx(&g->q);
 }
 
-/* Features, queue 0 and DRIVER_OK, as a driver does; true when live. */
-static bool bring_up(struct guest *g)
+/* Reset, then features, queue 0 on fresh rings and DRIVER_OK, as a driver
+ * does; true when live. */
+static bool bring_up(struct rig *g)
 {
-	wr(g, VIRTIO_MMIO_STATUS, 0);
-	memset(g->ram + (DESC_GPA - RAM_BASE), 0, 0x8000);
-	g->avail_idx = 0;
-	wr(g, VIRTIO_MMIO_STATUS,
-	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	wr(g, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(g, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VERSION_1 */
-	wr(g, VIRTIO_MMIO_STATUS,
-	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-		   VIRTIO_CONFIG_S_FEATURES_OK);
-	wr(g, VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(g, VIRTIO_MMIO_QUEUE_NUM, QNUM);
-	wr(g, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC_GPA);
-	wr(g, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
-	wr(g, VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)AVAIL_GPA);
-	wr(g, VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 0);
-	wr(g, VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)USED_GPA);
-	wr(g, VIRTIO_MMIO_QUEUE_USED_HIGH, 0);
-	wr(g, VIRTIO_MMIO_QUEUE_READY, 1);
-	wr(g, VIRTIO_MMIO_STATUS,
-	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-		   VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
-	return virtio_dev_live(g->d);
+	vdrv_reset(&g->v);
+	return !vdrv_bring_up(&g->v, F_V1, &g->q, 1) && virtio_dev_live(g->d);
 }
 
 /* Make descriptor head (one 64-byte writable buffer) available again. */
-static void post(struct guest *g, uint16_t head)
+static void post(struct rig *g, uint16_t head)
 {
-	struct vring_desc desc = { .addr = BUF_GPA + 64ULL * head,
-				   .len = 64,
-				   .flags = VRING_DESC_F_WRITE };
-	uint8_t *avail = g->ram + (AVAIL_GPA - RAM_BASE);
-
-	memcpy(g->ram + (DESC_GPA - RAM_BASE) + 16ULL * head, &desc,
-	       sizeof(desc));
-	memcpy(avail + 4 + 2 * (g->avail_idx % QNUM), &head, 2);
-	g->avail_idx++;
-	__atomic_store_n((uint16_t *)(void *)(avail + 2), g->avail_idx,
-			 __ATOMIC_RELEASE);
+	drvq_post_buf(&g->q, head, BUF_GPA + 64ULL * head, 64,
+		      VRING_DESC_F_WRITE);
 }
 
 /* Selector against QueueReady */
 
 struct sel_race {
-	struct guest *g;
+	struct rig *g;
 	unsigned int rounds;
 };
 
@@ -207,7 +182,7 @@ static void *flip_queue_sel(void *arg)
  */
 static void test_queue_sel_vs_ready(void)
 {
-	struct guest *g = guest_new(true);
+	struct rig *g = rig_new(true);
 	struct sel_race r = { g, 20000 };
 	pthread_t t;
 	unsigned int i, q;
@@ -233,13 +208,13 @@ static void test_queue_sel_vs_ready(void)
 	wr(g, VIRTIO_MMIO_QUEUE_SEL, 0x10000000);
 	CHECK_EQ(rd(g, VIRTIO_MMIO_QUEUE_NUM_MAX), 0);
 	CHECK_EQ(rd(g, VIRTIO_MMIO_QUEUE_READY), 0);
-	guest_free(g);
+	rig_free(g);
 }
 
 /* Reset against the doorbell and the completions */
 
 struct reset_race {
-	struct guest *g;
+	struct rig *g;
 	bool stop; /* atomic */
 	unsigned int completed; /* atomic */
 };
@@ -276,7 +251,7 @@ static void *complete_late(void *arg)
  */
 static void test_reset_vs_doorbell(void)
 {
-	struct guest *g = guest_new(false);
+	struct rig *g = rig_new(false);
 	struct reset_race r = { g, false, 0 };
 	struct timespec ts = { 0, 50000 };
 	unsigned int round, i, inflight = 1, later = 0;
@@ -306,7 +281,7 @@ static void test_reset_vs_doorbell(void)
 	pthread_join(done, NULL);
 	CHECK_EQ(later, 0);
 	CHECK(__atomic_load_n(&r.completed, __ATOMIC_RELAXED) > 0);
-	guest_free(g);
+	rig_free(g);
 }
 
 /*
@@ -316,7 +291,7 @@ static void test_reset_vs_doorbell(void)
  */
 static void test_inflight_capped(void)
 {
-	struct guest *g = guest_new(false);
+	struct rig *g = rig_new(false);
 	unsigned int i, inflight = 0;
 
 	REQUIRE(g);
@@ -335,12 +310,12 @@ static void test_inflight_capped(void)
 	wr(g, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	CHECK_EQ(hold_complete(g), 1);
 	CHECK_EQ(used_idx(g), 1);
-	guest_free(g);
+	rig_free(g);
 }
 
 static void *reset_device(void *arg)
 {
-	struct guest *g = arg;
+	struct rig *g = arg;
 
 	wr(g, VIRTIO_MMIO_STATUS, 0);
 	return NULL;
@@ -352,7 +327,7 @@ static void *reset_device(void *arg)
  */
 static void test_shutdown_ends_reset_wait(void)
 {
-	struct guest *g = guest_new(false);
+	struct rig *g = rig_new(false);
 	struct timespec ts = { 0, 20000000 };
 	unsigned int inflight = 0;
 	pthread_t t;
@@ -373,7 +348,7 @@ static void test_shutdown_ends_reset_wait(void)
 	/* the late completion lands nowhere */
 	CHECK_EQ(hold_complete(g), 1);
 	CHECK_EQ(used_idx(g), 0);
-	guest_free(g);
+	rig_free(g);
 }
 
 /* Shared INTx */
@@ -458,7 +433,7 @@ static void test_intx_shared(void)
  */
 static void test_worker_fair(void)
 {
-	struct guest *flood = guest_new(false), *calm = guest_new(false);
+	struct rig *flood = rig_new(false), *calm = rig_new(false);
 	struct virtio_worker *w = NULL;
 	unsigned int i;
 
@@ -494,8 +469,8 @@ static void test_worker_fair(void)
 	hold_complete(flood);
 	hold_complete(calm);
 	virtio_worker_destroy(w);
-	guest_free(flood);
-	guest_free(calm);
+	rig_free(flood);
+	rig_free(calm);
 }
 
 UNIT_SUITE(vrace, UNIT_TEST(test_queue_sel_vs_ready),

@@ -6,55 +6,27 @@
 
 #include "lkvm/compiler.h"
 #include "lkvm/virtio-queue.h"
+#include "drvq.h"
+#include "guest.h"
 #include "unit.h"
 
-#define RAM_BASE 0x80000000ULL
-#define RAM_SIZE 0x100000ULL
 /* where a driver might put a queue: each ring page-aligned */
-#define DESC_GPA (RAM_BASE + 0x10000)
-#define AVAIL_GPA (RAM_BASE + 0x14000)
-#define USED_GPA (RAM_BASE + 0x15000)
-#define TABLE_GPA (RAM_BASE + 0x18000) /* indirect tables */
-#define BUF_GPA (RAM_BASE + 0x20000) /* data buffers */
-#define RAM_END (RAM_BASE + RAM_SIZE)
+#define DESC_GPA (GUEST_RAM_BASE + 0x10000)
+#define AVAIL_GPA (GUEST_RAM_BASE + 0x14000)
+#define USED_GPA (GUEST_RAM_BASE + 0x15000)
+#define TABLE_GPA (GUEST_RAM_BASE + 0x18000) /* indirect tables */
+#define BUF_GPA (GUEST_RAM_BASE + 0x20000) /* data buffers */
 
 #define F_NEXT VRING_DESC_F_NEXT
 #define F_WRITE VRING_DESC_F_WRITE
 #define F_IND VRING_DESC_F_INDIRECT
 
+/* A virtq driven directly, its rings in the fake guest's RAM. */
 struct tq {
-	struct gmem mem;
-	uint8_t *ram;
+	struct guest g;
 	struct virtq q;
-	uint16_t num;
-	uint16_t avail_idx; /* the fake driver's avail->idx */
+	struct drvq dq; /* the driver's side of q */
 };
-
-static uint8_t *host(struct tq *t, uint64_t gpa)
-{
-	return t->ram + (gpa - RAM_BASE);
-}
-
-static void put16(struct tq *t, uint64_t gpa, uint16_t v)
-{
-	memcpy(host(t, gpa), &v, sizeof(v));
-}
-
-static uint16_t get16(struct tq *t, uint64_t gpa)
-{
-	uint16_t v;
-
-	memcpy(&v, host(t, gpa), sizeof(v));
-	return v;
-}
-
-static uint32_t get32(struct tq *t, uint64_t gpa)
-{
-	uint32_t v;
-
-	memcpy(&v, host(t, gpa), sizeof(v));
-	return v;
-}
 
 static struct tq *tq_new(uint16_t num, bool event_idx, bool indirect)
 {
@@ -62,53 +34,21 @@ static struct tq *tq_new(uint16_t num, bool event_idx, bool indirect)
 
 	if (!t)
 		return NULL;
-	t->ram = calloc(1, RAM_SIZE);
-	if (!t->ram || gmem_add(&t->mem, RAM_BASE, RAM_SIZE, t->ram) ||
-	    virtq_enable(&t->q, &t->mem, num, VIRTQ_MAX_SIZE, DESC_GPA,
+	if (guest_init(&t->g, GUEST_RAM_BASE, GUEST_RAM_SIZE) ||
+	    virtq_enable(&t->q, &t->g.mem, num, VIRTQ_MAX_SIZE, DESC_GPA,
 			 AVAIL_GPA, USED_GPA, event_idx, indirect)) {
-		free(t->ram);
+		guest_destroy(&t->g);
 		free(t);
 		return NULL;
 	}
-	t->num = num;
+	drvq_init(&t->dq, &t->g, num, DESC_GPA, AVAIL_GPA, USED_GPA);
 	return t;
 }
 
 static void tq_free(struct tq *t)
 {
-	free(t->ram);
+	guest_destroy(&t->g);
 	free(t);
-}
-
-/* Write descriptor i of the table at table_gpa. */
-static void put_desc(struct tq *t, uint64_t table_gpa, uint32_t i,
-		     uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
-{
-	struct vring_desc d = {
-		.addr = addr, .len = len, .flags = flags, .next = next
-	};
-
-	memcpy(host(t, table_gpa + 16ULL * i), &d, sizeof(d));
-}
-
-static void tq_desc(struct tq *t, uint16_t i, uint64_t addr, uint32_t len,
-		    uint16_t flags, uint16_t next)
-{
-	put_desc(t, DESC_GPA, i, addr, len, flags, next);
-}
-
-/* Make the chain at head available, as a driver does. */
-static void tq_avail(struct tq *t, uint16_t head)
-{
-	put16(t, AVAIL_GPA + 4 + 2 * (t->avail_idx & (t->num - 1)), head);
-	t->avail_idx++;
-	put16(t, AVAIL_GPA + 2, t->avail_idx);
-}
-
-static void tq_set_avail_idx(struct tq *t, uint16_t idx)
-{
-	t->avail_idx = idx;
-	put16(t, AVAIL_GPA + 2, idx);
 }
 
 /* Pop expecting a malformed chain: -EINVAL and a broken queue. */
@@ -131,24 +71,24 @@ static void test_enable_ok(void)
 	CHECK(t->q.ready);
 	CHECK(!t->q.broken);
 	CHECK_EQ(t->q.num, 256);
-	CHECK(t->q.desc == (void *)host(t, DESC_GPA));
-	CHECK(t->q.avail == (void *)host(t, AVAIL_GPA));
-	CHECK(t->q.used == (void *)host(t, USED_GPA));
+	CHECK(t->q.desc == (void *)guest_ptr(&t->g, DESC_GPA, 0));
+	CHECK(t->q.avail == (void *)guest_ptr(&t->g, AVAIL_GPA, 0));
+	CHECK(t->q.used == (void *)guest_ptr(&t->g, USED_GPA, 0));
 	CHECK_EQ(t->q.desc_gpa, DESC_GPA);
 	CHECK(t->q.event_idx && t->q.indirect);
 	/* size 1 and the largest; rings ending at the end of RAM (the used
 	 * ring, 6 + 8 * num bytes, cannot end exactly there and stay
 	 * 4-aligned) */
-	CHECK_EQ(virtq_enable(&q, &t->mem, 1, 1, DESC_GPA, AVAIL_GPA, USED_GPA,
-			      false, false),
+	CHECK_EQ(virtq_enable(&q, &t->g.mem, 1, 1, DESC_GPA, AVAIL_GPA,
+			      USED_GPA, false, false),
 		 0);
-	CHECK_EQ(virtq_enable(&q, &t->mem, VIRTQ_MAX_SIZE, VIRTQ_MAX_SIZE,
-			      RAM_END - 16 * VIRTQ_MAX_SIZE,
-			      RAM_END - (6 + 2 * VIRTQ_MAX_SIZE), RAM_BASE,
-			      false, false),
+	CHECK_EQ(virtq_enable(&q, &t->g.mem, VIRTQ_MAX_SIZE, VIRTQ_MAX_SIZE,
+			      GUEST_RAM_END - 16 * VIRTQ_MAX_SIZE,
+			      GUEST_RAM_END - (6 + 2 * VIRTQ_MAX_SIZE),
+			      GUEST_RAM_BASE, false, false),
 		 0);
-	CHECK_EQ(virtq_enable(&q, &t->mem, 8, 8, DESC_GPA, AVAIL_GPA,
-			      RAM_END - (8 + 8 * 8), false, false),
+	CHECK_EQ(virtq_enable(&q, &t->g.mem, 8, 8, DESC_GPA, AVAIL_GPA,
+			      GUEST_RAM_END - (8 + 8 * 8), false, false),
 		 0);
 	CHECK(q.ready);
 	tq_free(t);
@@ -171,14 +111,14 @@ static void test_enable_bad(void)
 		{ 16, 256, DESC_GPA, AVAIL_GPA + 1, USED_GPA },
 		{ 16, 256, DESC_GPA, AVAIL_GPA, USED_GPA + 2 },
 		{ 16, 256, 0x1000, AVAIL_GPA, USED_GPA }, /* below RAM */
-		{ 16, 256, RAM_BASE - 16, AVAIL_GPA, USED_GPA },
-		{ 16, 256, DESC_GPA, RAM_END, USED_GPA },
-		{ 16, 256, DESC_GPA, AVAIL_GPA, RAM_END },
+		{ 16, 256, GUEST_RAM_BASE - 16, AVAIL_GPA, USED_GPA },
+		{ 16, 256, DESC_GPA, GUEST_RAM_END, USED_GPA },
+		{ 16, 256, DESC_GPA, AVAIL_GPA, GUEST_RAM_END },
 		/* straddle the end of RAM by the smallest amount */
-		{ 16, 256, RAM_END - 16 * 16 + 16, AVAIL_GPA, USED_GPA },
+		{ 16, 256, GUEST_RAM_END - 16 * 16 + 16, AVAIL_GPA, USED_GPA },
 		/* room for the ring but not for used_event / avail_event */
-		{ 16, 256, DESC_GPA, RAM_END - (4 + 2 * 16), USED_GPA },
-		{ 16, 256, DESC_GPA, AVAIL_GPA, RAM_END - (4 + 8 * 16) },
+		{ 16, 256, DESC_GPA, GUEST_RAM_END - (4 + 2 * 16), USED_GPA },
+		{ 16, 256, DESC_GPA, AVAIL_GPA, GUEST_RAM_END - (4 + 8 * 16) },
 		/* gpa + len overflows */
 		{ 16, 256, UINT64_MAX - 15, AVAIL_GPA, USED_GPA },
 		{ 16, 256, DESC_GPA, UINT64_MAX - 1, USED_GPA },
@@ -194,9 +134,10 @@ static void test_enable_bad(void)
 
 		q.ready = true; /* must be cleared */
 		q.desc_gpa = 0x1234;
-		if (!CHECK_EQ(virtq_enable(&q, &t->mem, bad[i].num, bad[i].max,
-					   bad[i].desc, bad[i].avail,
-					   bad[i].used, true, true),
+		if (!CHECK_EQ(virtq_enable(&q, &t->g.mem, bad[i].num,
+					   bad[i].max, bad[i].desc,
+					   bad[i].avail, bad[i].used, true,
+					   true),
 			      -EINVAL))
 			fprintf(stderr, "    case %u\n", i);
 		CHECK(!q.ready);
@@ -219,8 +160,8 @@ static void test_simple_chain(void)
 	REQUIRE(t);
 	CHECK(!virtq_has_work(&t->q));
 	CHECK_EQ(virtq_pop(&t->q, &c, iov, 4), 0);
-	tq_desc(t, 3, BUF_GPA, 100, 0, 0);
-	tq_avail(t, 3);
+	drvq_put_desc(&t->dq, 3, BUF_GPA, 100, 0, 0);
+	drvq_avail(&t->dq, 3);
 	CHECK(virtq_has_work(&t->q));
 	REQUIRE(CHECK_EQ(virtq_pop(&t->q, &c, iov, 4), 1));
 	CHECK_EQ(c.head, 3);
@@ -228,15 +169,15 @@ static void test_simple_chain(void)
 	CHECK_EQ(c.nout, 1);
 	CHECK_EQ(c.out_len, 100);
 	CHECK_EQ(c.in_len, 0);
-	CHECK(iov[0].iov_base == host(t, BUF_GPA));
+	CHECK(iov[0].iov_base == guest_ptr(&t->g, BUF_GPA, 0));
 	CHECK_EQ(iov[0].iov_len, 100);
 	CHECK(!virtq_has_work(&t->q));
 	CHECK_EQ(virtq_pop(&t->q, &c, iov, 4), 0);
 
 	virtq_push(&t->q, 3, 0);
-	CHECK_EQ(get16(t, USED_GPA + 2), 1);
-	CHECK_EQ(get32(t, USED_GPA + 4), 3);
-	CHECK_EQ(get32(t, USED_GPA + 8), 0);
+	CHECK_EQ(guest_get16(&t->g, USED_GPA + 2), 1);
+	CHECK_EQ(guest_get32(&t->g, USED_GPA + 4), 3);
+	CHECK_EQ(guest_get32(&t->g, USED_GPA + 8), 0);
 	CHECK_EQ(t->q.used_idx, 1);
 	tq_free(t);
 }
@@ -249,24 +190,24 @@ static void test_out_in_chain(void)
 
 	REQUIRE(t);
 	/* header, data out, data in, status: 5 -> 2 -> 9 -> 15 */
-	tq_desc(t, 5, BUF_GPA, 16, F_NEXT, 2);
-	tq_desc(t, 2, BUF_GPA + 0x1000, 512, F_NEXT, 9);
-	tq_desc(t, 9, BUF_GPA + 0x2000, 4096, F_NEXT | F_WRITE, 15);
-	tq_desc(t, 15, BUF_GPA + 0x3000, 1, F_WRITE, 0);
-	tq_avail(t, 5);
+	drvq_put_desc(&t->dq, 5, BUF_GPA, 16, F_NEXT, 2);
+	drvq_put_desc(&t->dq, 2, BUF_GPA + 0x1000, 512, F_NEXT, 9);
+	drvq_put_desc(&t->dq, 9, BUF_GPA + 0x2000, 4096, F_NEXT | F_WRITE, 15);
+	drvq_put_desc(&t->dq, 15, BUF_GPA + 0x3000, 1, F_WRITE, 0);
+	drvq_avail(&t->dq, 5);
 	REQUIRE(CHECK_EQ(virtq_pop(&t->q, &c, iov, 8), 1));
 	CHECK_EQ(c.head, 5);
 	CHECK_EQ(c.niov, 4);
 	CHECK_EQ(c.nout, 2);
 	CHECK_EQ(c.out_len, 16 + 512);
 	CHECK_EQ(c.in_len, 4096 + 1);
-	CHECK(iov[1].iov_base == host(t, BUF_GPA + 0x1000));
-	CHECK(iov[2].iov_base == host(t, BUF_GPA + 0x2000));
+	CHECK(iov[1].iov_base == guest_ptr(&t->g, BUF_GPA + 0x1000, 0));
+	CHECK(iov[2].iov_base == guest_ptr(&t->g, BUF_GPA + 0x2000, 0));
 	CHECK_EQ(iov[2].iov_len, 4096);
-	CHECK(iov[3].iov_base == host(t, BUF_GPA + 0x3000));
+	CHECK(iov[3].iov_base == guest_ptr(&t->g, BUF_GPA + 0x3000, 0));
 	virtq_push(&t->q, c.head, 4097);
-	CHECK_EQ(get32(t, USED_GPA + 4), 5);
-	CHECK_EQ(get32(t, USED_GPA + 8), 4097);
+	CHECK_EQ(guest_get32(&t->g, USED_GPA + 4), 5);
+	CHECK_EQ(guest_get32(&t->g, USED_GPA + 8), 4097);
 	tq_free(t);
 }
 
@@ -278,44 +219,45 @@ static void test_indirect_chain(void)
 
 	REQUIRE(t);
 	/* a table alone: entries 0 -> 2 -> 1, out, in, in */
-	put_desc(t, TABLE_GPA, 0, BUF_GPA, 16, F_NEXT, 2);
-	put_desc(t, TABLE_GPA, 2, BUF_GPA + 0x100, 32, F_NEXT | F_WRITE, 1);
-	put_desc(t, TABLE_GPA, 1, BUF_GPA + 0x200, 1, F_WRITE, 0);
+	drvq_put_indirect(&t->dq, TABLE_GPA, 0, BUF_GPA, 16, F_NEXT, 2);
+	drvq_put_indirect(&t->dq, TABLE_GPA, 2, BUF_GPA + 0x100, 32,
+			  F_NEXT | F_WRITE, 1);
+	drvq_put_indirect(&t->dq, TABLE_GPA, 1, BUF_GPA + 0x200, 1, F_WRITE, 0);
 	/* WRITE on the indirect descriptor itself is ignored */
-	tq_desc(t, 7, TABLE_GPA, 3 * 16, F_IND | F_WRITE, 0);
-	tq_avail(t, 7);
+	drvq_put_desc(&t->dq, 7, TABLE_GPA, 3 * 16, F_IND | F_WRITE, 0);
+	drvq_avail(&t->dq, 7);
 	REQUIRE(CHECK_EQ(virtq_pop(&t->q, &c, iov, 8), 1));
 	CHECK_EQ(c.head, 7);
 	CHECK_EQ(c.niov, 3);
 	CHECK_EQ(c.nout, 1);
 	CHECK_EQ(c.out_len, 16);
 	CHECK_EQ(c.in_len, 33);
-	CHECK(iov[1].iov_base == host(t, BUF_GPA + 0x100));
-	CHECK(iov[2].iov_base == host(t, BUF_GPA + 0x200));
+	CHECK(iov[1].iov_base == guest_ptr(&t->g, BUF_GPA + 0x100, 0));
+	CHECK(iov[2].iov_base == guest_ptr(&t->g, BUF_GPA + 0x200, 0));
 
 	/* direct descriptors followed by an indirect one (2.7.5.3.2) */
-	tq_desc(t, 0, BUF_GPA + 0x300, 8, F_NEXT, 1);
-	tq_desc(t, 1, TABLE_GPA, 3 * 16, F_IND, 0);
-	tq_avail(t, 0);
+	drvq_put_desc(&t->dq, 0, BUF_GPA + 0x300, 8, F_NEXT, 1);
+	drvq_put_desc(&t->dq, 1, TABLE_GPA, 3 * 16, F_IND, 0);
+	drvq_avail(&t->dq, 0);
 	REQUIRE(CHECK_EQ(virtq_pop(&t->q, &c, iov, 8), 1));
 	CHECK_EQ(c.niov, 4);
 	CHECK_EQ(c.nout, 2);
 	CHECK_EQ(c.out_len, 24);
-	CHECK(iov[0].iov_base == host(t, BUF_GPA + 0x300));
+	CHECK(iov[0].iov_base == guest_ptr(&t->g, BUF_GPA + 0x300, 0));
 	CHECK(!t->q.broken);
 
 	/* a table of exactly num entries is the longest chain allowed */
 	for (uint16_t i = 0; i < 16; i++)
-		put_desc(t, TABLE_GPA + 0x1000, i, BUF_GPA, 1,
-			 i < 15 ? F_NEXT : 0, i + 1);
-	tq_desc(t, 4, TABLE_GPA + 0x1000, 16 * 16, F_IND, 0);
-	tq_avail(t, 4);
+		drvq_put_indirect(&t->dq, TABLE_GPA + 0x1000, i, BUF_GPA, 1,
+				  i < 15 ? F_NEXT : 0, i + 1);
+	drvq_put_desc(&t->dq, 4, TABLE_GPA + 0x1000, 16 * 16, F_IND, 0);
+	drvq_avail(&t->dq, 4);
 	REQUIRE(CHECK_EQ(virtq_pop(&t->q, &c, iov, 8), -E2BIG));
 	CHECK(!t->q.broken);
 	{
 		struct iovec big[16];
 
-		tq_avail(t, 4);
+		drvq_avail(&t->dq, 4);
 		CHECK_EQ(virtq_pop(&t->q, &c, big, 16), 1);
 		CHECK_EQ(c.niov, 16);
 	}
@@ -327,9 +269,9 @@ static void test_indirect_not_negotiated(void)
 	struct tq *t = tq_new(16, false, false);
 
 	REQUIRE(t);
-	put_desc(t, TABLE_GPA, 0, BUF_GPA, 16, 0, 0);
-	tq_desc(t, 0, TABLE_GPA, 16, F_IND, 0);
-	tq_avail(t, 0);
+	drvq_put_indirect(&t->dq, TABLE_GPA, 0, BUF_GPA, 16, 0, 0);
+	drvq_put_desc(&t->dq, 0, TABLE_GPA, 16, F_IND, 0);
+	drvq_avail(&t->dq, 0);
 	pop_bad(t);
 	tq_free(t);
 }
@@ -339,11 +281,12 @@ static void test_indirect_nested(void)
 	struct tq *t = tq_new(16, false, true);
 
 	REQUIRE(t);
-	put_desc(t, TABLE_GPA, 0, BUF_GPA, 16, F_NEXT, 1);
-	put_desc(t, TABLE_GPA, 1, TABLE_GPA + 0x100, 16, F_IND, 0);
-	put_desc(t, TABLE_GPA + 0x100, 0, BUF_GPA, 16, 0, 0);
-	tq_desc(t, 0, TABLE_GPA, 32, F_IND, 0);
-	tq_avail(t, 0);
+	drvq_put_indirect(&t->dq, TABLE_GPA, 0, BUF_GPA, 16, F_NEXT, 1);
+	drvq_put_indirect(&t->dq, TABLE_GPA, 1, TABLE_GPA + 0x100, 16, F_IND,
+			  0);
+	drvq_put_indirect(&t->dq, TABLE_GPA + 0x100, 0, BUF_GPA, 16, 0, 0);
+	drvq_put_desc(&t->dq, 0, TABLE_GPA, 32, F_IND, 0);
+	drvq_avail(&t->dq, 0);
 	pop_bad(t);
 	tq_free(t);
 }
@@ -354,10 +297,10 @@ static void expect_bad_indirect(uint64_t addr, uint32_t len, uint16_t flags)
 	struct tq *t = tq_new(16, false, true);
 
 	REQUIRE(t);
-	put_desc(t, TABLE_GPA, 0, BUF_GPA, 16, 0, 0);
-	tq_desc(t, 0, addr, len, flags, 1);
-	tq_desc(t, 1, BUF_GPA, 16, 0, 0);
-	tq_avail(t, 0);
+	drvq_put_indirect(&t->dq, TABLE_GPA, 0, BUF_GPA, 16, 0, 0);
+	drvq_put_desc(&t->dq, 0, addr, len, flags, 1);
+	drvq_put_desc(&t->dq, 1, BUF_GPA, 16, 0, 0);
+	drvq_avail(&t->dq, 0);
 	if (!pop_bad(t))
 		fprintf(stderr, "    addr 0x%llx len %u flags %u\n",
 			(unsigned long long)addr, len, flags);
@@ -371,8 +314,8 @@ static void test_indirect_bad_table(void)
 	expect_bad_indirect(TABLE_GPA, 17, F_IND);
 	expect_bad_indirect(TABLE_GPA, 40, F_IND);
 	expect_bad_indirect(TABLE_GPA, 16, F_IND | F_NEXT);
-	expect_bad_indirect(RAM_END - 16, 32, F_IND);
-	expect_bad_indirect(RAM_BASE - 16, 16, F_IND);
+	expect_bad_indirect(GUEST_RAM_END - 16, 32, F_IND);
+	expect_bad_indirect(GUEST_RAM_BASE - 16, 16, F_IND);
 	expect_bad_indirect(UINT64_MAX - 15, 32, F_IND);
 }
 
@@ -382,19 +325,19 @@ static void test_indirect_bad_entries(void)
 
 	REQUIRE(t);
 	/* next beyond the table (but < num) */
-	put_desc(t, TABLE_GPA, 0, BUF_GPA, 16, F_NEXT, 2);
-	tq_desc(t, 0, TABLE_GPA, 32, F_IND, 0);
-	tq_avail(t, 0);
+	drvq_put_indirect(&t->dq, TABLE_GPA, 0, BUF_GPA, 16, F_NEXT, 2);
+	drvq_put_desc(&t->dq, 0, TABLE_GPA, 32, F_IND, 0);
+	drvq_avail(&t->dq, 0);
 	pop_bad(t);
 	tq_free(t);
 
 	/* a loop inside the table: 0 -> 1 -> 0 */
 	t = tq_new(16, false, true);
 	REQUIRE(t);
-	put_desc(t, TABLE_GPA, 0, BUF_GPA, 0, F_NEXT, 1);
-	put_desc(t, TABLE_GPA, 1, BUF_GPA, 0, F_NEXT, 0);
-	tq_desc(t, 0, TABLE_GPA, 32, F_IND, 0);
-	tq_avail(t, 0);
+	drvq_put_indirect(&t->dq, TABLE_GPA, 0, BUF_GPA, 0, F_NEXT, 1);
+	drvq_put_indirect(&t->dq, TABLE_GPA, 1, BUF_GPA, 0, F_NEXT, 0);
+	drvq_put_desc(&t->dq, 0, TABLE_GPA, 32, F_IND, 0);
+	drvq_avail(&t->dq, 0);
 	pop_bad(t);
 	tq_free(t);
 
@@ -402,10 +345,10 @@ static void test_indirect_bad_entries(void)
 	t = tq_new(16, false, true);
 	REQUIRE(t);
 	for (uint16_t i = 0; i < 17; i++)
-		put_desc(t, TABLE_GPA, i, BUF_GPA, 0, i < 16 ? F_NEXT : 0,
-			 i + 1);
-	tq_desc(t, 0, TABLE_GPA, 17 * 16, F_IND, 0);
-	tq_avail(t, 0);
+		drvq_put_indirect(&t->dq, TABLE_GPA, i, BUF_GPA, 0,
+				  i < 16 ? F_NEXT : 0, i + 1);
+	drvq_put_desc(&t->dq, 0, TABLE_GPA, 17 * 16, F_IND, 0);
+	drvq_avail(&t->dq, 0);
 	pop_bad(t);
 	tq_free(t);
 
@@ -413,12 +356,12 @@ static void test_indirect_bad_entries(void)
 	t = tq_new(4, false, true);
 	REQUIRE(t);
 	for (uint16_t i = 0; i < 3; i++)
-		put_desc(t, TABLE_GPA, i, BUF_GPA, 1, i < 2 ? F_NEXT : 0,
-			 i + 1);
-	tq_desc(t, 0, BUF_GPA, 1, F_NEXT, 1);
-	tq_desc(t, 1, BUF_GPA, 1, F_NEXT, 2);
-	tq_desc(t, 2, TABLE_GPA, 3 * 16, F_IND, 0);
-	tq_avail(t, 0);
+		drvq_put_indirect(&t->dq, TABLE_GPA, i, BUF_GPA, 1,
+				  i < 2 ? F_NEXT : 0, i + 1);
+	drvq_put_desc(&t->dq, 0, BUF_GPA, 1, F_NEXT, 1);
+	drvq_put_desc(&t->dq, 1, BUF_GPA, 1, F_NEXT, 2);
+	drvq_put_desc(&t->dq, 2, TABLE_GPA, 3 * 16, F_IND, 0);
+	drvq_avail(&t->dq, 0);
 	pop_bad(t);
 	tq_free(t);
 }
@@ -428,17 +371,17 @@ static void test_desc_loop(void)
 	struct tq *t = tq_new(16, false, false);
 
 	REQUIRE(t);
-	tq_desc(t, 1, BUF_GPA, 8, F_NEXT, 4);
-	tq_desc(t, 4, BUF_GPA, 8, F_NEXT, 1);
-	tq_avail(t, 1);
+	drvq_put_desc(&t->dq, 1, BUF_GPA, 8, F_NEXT, 4);
+	drvq_put_desc(&t->dq, 4, BUF_GPA, 8, F_NEXT, 1);
+	drvq_avail(&t->dq, 1);
 	pop_bad(t);
 	tq_free(t);
 
 	/* a self-loop of zero-length descriptors adds no buffer */
 	t = tq_new(16, false, false);
 	REQUIRE(t);
-	tq_desc(t, 6, BUF_GPA, 0, F_NEXT, 6);
-	tq_avail(t, 6);
+	drvq_put_desc(&t->dq, 6, BUF_GPA, 0, F_NEXT, 6);
+	drvq_avail(&t->dq, 6);
 	pop_bad(t);
 	tq_free(t);
 
@@ -446,8 +389,9 @@ static void test_desc_loop(void)
 	t = tq_new(8, false, false);
 	REQUIRE(t);
 	for (uint16_t i = 0; i < 8; i++)
-		tq_desc(t, i, BUF_GPA + i, 1, i < 7 ? F_NEXT : 0, i + 1);
-	tq_avail(t, 0);
+		drvq_put_desc(&t->dq, i, BUF_GPA + i, 1, i < 7 ? F_NEXT : 0,
+			      i + 1);
+	drvq_avail(&t->dq, 0);
 	{
 		struct virtq_chain c;
 		struct iovec iov[8];
@@ -464,15 +408,15 @@ static void test_next_out_of_range(void)
 	struct tq *t = tq_new(16, false, false);
 
 	REQUIRE(t);
-	tq_desc(t, 0, BUF_GPA, 8, F_NEXT, 16);
-	tq_avail(t, 0);
+	drvq_put_desc(&t->dq, 0, BUF_GPA, 8, F_NEXT, 16);
+	drvq_avail(&t->dq, 0);
 	pop_bad(t);
 	tq_free(t);
 
 	t = tq_new(16, false, false);
 	REQUIRE(t);
-	tq_desc(t, 0, BUF_GPA, 8, F_NEXT, 0xffff);
-	tq_avail(t, 0);
+	drvq_put_desc(&t->dq, 0, BUF_GPA, 8, F_NEXT, 0xffff);
+	drvq_avail(&t->dq, 0);
 	pop_bad(t);
 	tq_free(t);
 }
@@ -482,7 +426,7 @@ static void test_head_out_of_range(void)
 	struct tq *t = tq_new(16, false, false);
 
 	REQUIRE(t);
-	tq_avail(t, 16);
+	drvq_avail(&t->dq, 16);
 	pop_bad(t);
 	tq_free(t);
 }
@@ -495,26 +439,26 @@ static void test_avail_idx_jump(void)
 
 	REQUIRE(t);
 	/* exactly num pending is fine */
-	tq_desc(t, 0, BUF_GPA, 8, 0, 0);
-	tq_set_avail_idx(t, 16);
+	drvq_put_desc(&t->dq, 0, BUF_GPA, 8, 0, 0);
+	drvq_set_avail_idx(&t->dq, 16);
 	CHECK_EQ(virtq_pop(&t->q, &c, iov, 4), 1);
 	CHECK_EQ(t->q.last_avail, 1);
 	tq_free(t);
 
 	t = tq_new(16, false, false);
 	REQUIRE(t);
-	tq_desc(t, 0, BUF_GPA, 8, 0, 0);
-	tq_set_avail_idx(t, 17);
+	drvq_put_desc(&t->dq, 0, BUF_GPA, 8, 0, 0);
+	drvq_set_avail_idx(&t->dq, 17);
 	pop_bad(t);
 	tq_free(t);
 
 	/* going backwards is a jump by almost 65536 */
 	t = tq_new(16, false, false);
 	REQUIRE(t);
-	tq_desc(t, 0, BUF_GPA, 8, 0, 0);
-	tq_avail(t, 0);
+	drvq_put_desc(&t->dq, 0, BUF_GPA, 8, 0, 0);
+	drvq_avail(&t->dq, 0);
 	CHECK_EQ(virtq_pop(&t->q, &c, iov, 4), 1);
-	tq_set_avail_idx(t, 0);
+	drvq_set_avail_idx(&t->dq, 0);
 	pop_bad(t);
 	tq_free(t);
 }
@@ -525,13 +469,13 @@ static void expect_bad_buffer(uint64_t addr, uint32_t len, bool indirect)
 
 	REQUIRE(t);
 	if (indirect) {
-		put_desc(t, TABLE_GPA, 0, addr, len, 0, 0);
-		tq_desc(t, 0, TABLE_GPA, 16, F_IND, 0);
+		drvq_put_indirect(&t->dq, TABLE_GPA, 0, addr, len, 0, 0);
+		drvq_put_desc(&t->dq, 0, TABLE_GPA, 16, F_IND, 0);
 	} else {
-		tq_desc(t, 0, BUF_GPA, 8, F_NEXT, 1);
-		tq_desc(t, 1, addr, len, F_WRITE, 0);
+		drvq_put_desc(&t->dq, 0, BUF_GPA, 8, F_NEXT, 1);
+		drvq_put_desc(&t->dq, 1, addr, len, F_WRITE, 0);
 	}
-	tq_avail(t, 0);
+	drvq_avail(&t->dq, 0);
 	if (!pop_bad(t))
 		fprintf(stderr, "    addr 0x%llx len 0x%x\n",
 			(unsigned long long)addr, len);
@@ -545,12 +489,12 @@ static void test_buffer_outside_ram(void)
 		uint32_t len;
 	} bad[] = {
 		{ 0, 1 },
-		{ RAM_BASE - 1, 1 },
-		{ RAM_BASE - 1, 2 }, /* straddles the start */
-		{ RAM_END, 1 },
-		{ RAM_END - 1, 2 }, /* straddles the end */
-		{ RAM_BASE, RAM_SIZE + 1 },
-		{ RAM_BASE + 0x10, UINT32_MAX },
+		{ GUEST_RAM_BASE - 1, 1 },
+		{ GUEST_RAM_BASE - 1, 2 }, /* straddles the start */
+		{ GUEST_RAM_END, 1 },
+		{ GUEST_RAM_END - 1, 2 }, /* straddles the end */
+		{ GUEST_RAM_BASE, GUEST_RAM_SIZE + 1 },
+		{ GUEST_RAM_BASE + 0x10, UINT32_MAX },
 		{ UINT64_MAX, 1 }, /* addr + len overflows */
 		{ UINT64_MAX - 3, 16 },
 		{ UINT64_MAX, UINT32_MAX },
@@ -567,12 +511,12 @@ static void test_buffer_outside_ram(void)
 	/* the last byte of RAM and all of RAM are fine */
 	t = tq_new(16, false, false);
 	REQUIRE(t);
-	tq_desc(t, 0, RAM_END - 1, 1, F_NEXT, 1);
-	tq_desc(t, 1, RAM_BASE, RAM_SIZE, F_WRITE, 0);
-	tq_avail(t, 0);
+	drvq_put_desc(&t->dq, 0, GUEST_RAM_END - 1, 1, F_NEXT, 1);
+	drvq_put_desc(&t->dq, 1, GUEST_RAM_BASE, GUEST_RAM_SIZE, F_WRITE, 0);
+	drvq_avail(&t->dq, 0);
 	CHECK_EQ(virtq_pop(&t->q, &c, iov, 2), 1);
-	CHECK(iov[0].iov_base == host(t, RAM_END - 1));
-	CHECK_EQ(c.in_len, RAM_SIZE);
+	CHECK(iov[0].iov_base == guest_ptr(&t->g, GUEST_RAM_END - 1, 0));
+	CHECK_EQ(c.in_len, GUEST_RAM_SIZE);
 	tq_free(t);
 }
 
@@ -581,28 +525,28 @@ static void test_readable_after_writable(void)
 	struct tq *t = tq_new(16, false, true);
 
 	REQUIRE(t);
-	tq_desc(t, 0, BUF_GPA, 8, F_NEXT | F_WRITE, 1);
-	tq_desc(t, 1, BUF_GPA, 8, 0, 0);
-	tq_avail(t, 0);
+	drvq_put_desc(&t->dq, 0, BUF_GPA, 8, F_NEXT | F_WRITE, 1);
+	drvq_put_desc(&t->dq, 1, BUF_GPA, 8, 0, 0);
+	drvq_avail(&t->dq, 0);
 	pop_bad(t);
 	tq_free(t);
 
 	/* a zero-length writable buffer still counts for the order */
 	t = tq_new(16, false, true);
 	REQUIRE(t);
-	tq_desc(t, 0, BUF_GPA, 0, F_NEXT | F_WRITE, 1);
-	tq_desc(t, 1, BUF_GPA, 8, 0, 0);
-	tq_avail(t, 0);
+	drvq_put_desc(&t->dq, 0, BUF_GPA, 0, F_NEXT | F_WRITE, 1);
+	drvq_put_desc(&t->dq, 1, BUF_GPA, 8, 0, 0);
+	drvq_avail(&t->dq, 0);
 	pop_bad(t);
 	tq_free(t);
 
 	/* writable direct, then a readable entry in an indirect table */
 	t = tq_new(16, false, true);
 	REQUIRE(t);
-	put_desc(t, TABLE_GPA, 0, BUF_GPA, 8, 0, 0);
-	tq_desc(t, 0, BUF_GPA, 8, F_NEXT | F_WRITE, 1);
-	tq_desc(t, 1, TABLE_GPA, 16, F_IND, 0);
-	tq_avail(t, 0);
+	drvq_put_indirect(&t->dq, TABLE_GPA, 0, BUF_GPA, 8, 0, 0);
+	drvq_put_desc(&t->dq, 0, BUF_GPA, 8, F_NEXT | F_WRITE, 1);
+	drvq_put_desc(&t->dq, 1, TABLE_GPA, 16, F_IND, 0);
+	drvq_avail(&t->dq, 0);
 	pop_bad(t);
 	tq_free(t);
 }
@@ -616,9 +560,9 @@ static void test_zero_length(void)
 	REQUIRE(t);
 	/* a chain of zero-length buffers: returned, with no iovec; the
 	 * address of a zero-length buffer is not looked at */
-	tq_desc(t, 0, 0, 0, F_NEXT, 1);
-	tq_desc(t, 1, UINT64_MAX, 0, F_WRITE, 0);
-	tq_avail(t, 0);
+	drvq_put_desc(&t->dq, 0, 0, 0, F_NEXT, 1);
+	drvq_put_desc(&t->dq, 1, UINT64_MAX, 0, F_WRITE, 0);
+	drvq_avail(&t->dq, 0);
 	REQUIRE(CHECK_EQ(virtq_pop(&t->q, &c, iov, 4), 1));
 	CHECK_EQ(c.head, 0);
 	CHECK_EQ(c.niov, 0);
@@ -626,14 +570,14 @@ static void test_zero_length(void)
 	CHECK_EQ(c.out_len + c.in_len, 0);
 
 	/* zero-length buffers between others are skipped */
-	tq_desc(t, 2, BUF_GPA, 4, F_NEXT, 3);
-	tq_desc(t, 3, BUF_GPA, 0, F_NEXT, 4);
-	tq_desc(t, 4, BUF_GPA + 8, 4, F_WRITE, 0);
-	tq_avail(t, 2);
+	drvq_put_desc(&t->dq, 2, BUF_GPA, 4, F_NEXT, 3);
+	drvq_put_desc(&t->dq, 3, BUF_GPA, 0, F_NEXT, 4);
+	drvq_put_desc(&t->dq, 4, BUF_GPA + 8, 4, F_WRITE, 0);
+	drvq_avail(&t->dq, 2);
 	REQUIRE(CHECK_EQ(virtq_pop(&t->q, &c, iov, 2), 1));
 	CHECK_EQ(c.niov, 2);
 	CHECK_EQ(c.nout, 1);
-	CHECK(iov[1].iov_base == host(t, BUF_GPA + 8));
+	CHECK(iov[1].iov_base == guest_ptr(&t->g, BUF_GPA + 8, 0));
 	tq_free(t);
 }
 
@@ -645,11 +589,11 @@ static void test_max_iov(void)
 
 	REQUIRE(t);
 	for (uint16_t i = 0; i < 4; i++)
-		tq_desc(t, i, BUF_GPA + 0x100 * i, 8, i < 3 ? F_NEXT : 0,
-			i + 1);
-	tq_avail(t, 0);
-	tq_avail(t, 0);
-	tq_avail(t, 1);
+		drvq_put_desc(&t->dq, i, BUF_GPA + 0x100 * i, 8,
+			      i < 3 ? F_NEXT : 0, i + 1);
+	drvq_avail(&t->dq, 0);
+	drvq_avail(&t->dq, 0);
+	drvq_avail(&t->dq, 1);
 	CHECK_EQ(virtq_pop(&t->q, &c, iov, 3), -E2BIG);
 	CHECK_EQ(c.head, 0);
 	CHECK(!t->q.broken);
@@ -662,8 +606,8 @@ static void test_max_iov(void)
 	CHECK_EQ(c.niov, 3);
 	CHECK_EQ(c.head, 1);
 	/* a zero-length chain fits in no iovec at all */
-	tq_desc(t, 9, BUF_GPA, 0, 0, 0);
-	tq_avail(t, 9);
+	drvq_put_desc(&t->dq, 9, BUF_GPA, 0, 0, 0);
+	drvq_avail(&t->dq, 9);
 	CHECK_EQ(virtq_pop(&t->q, &c, NULL, 0), 1);
 	tq_free(t);
 }
@@ -679,28 +623,29 @@ static void test_used_wrap(void)
 	REQUIRE(t);
 	/* the state after 65534 round trips */
 	t->q.last_avail = t->q.used_idx = 65534;
-	put16(t, USED_GPA + 2, 65534);
-	tq_set_avail_idx(t, 65534);
+	guest_put16(&t->g, USED_GPA + 2, 65534);
+	drvq_set_avail_idx(&t->dq, 65534);
 	for (i = 0; i < 4; i++) {
-		tq_desc(t, heads[i], BUF_GPA, 8, 0, 0);
-		tq_avail(t, heads[i]);
+		drvq_put_desc(&t->dq, heads[i], BUF_GPA, 8, 0, 0);
+		drvq_avail(&t->dq, heads[i]);
 	}
-	CHECK_EQ(get16(t, AVAIL_GPA + 2), 2);
+	CHECK_EQ(guest_get16(&t->g, AVAIL_GPA + 2), 2);
 	for (i = 0; i < 4; i++) {
 		REQUIRE(CHECK_EQ(virtq_pop(&t->q, &c, iov, 1), 1));
 		CHECK_EQ(c.head, heads[i]);
 		virtq_push(&t->q, c.head, i);
-		CHECK_EQ(get16(t, USED_GPA + 2), (uint16_t)(65535 + i));
+		CHECK_EQ(guest_get16(&t->g, USED_GPA + 2),
+			 (uint16_t)(65535 + i));
 	}
 	CHECK_EQ(virtq_pop(&t->q, &c, iov, 1), 0);
 	CHECK_EQ(t->q.used_idx, 2);
 	CHECK_EQ(t->q.last_avail, 2);
 	/* elements at ring slots 65534 % 4 = 2, 3, then 0, 1 */
-	CHECK_EQ(get32(t, USED_GPA + 4 + 8 * 2), 2);
-	CHECK_EQ(get32(t, USED_GPA + 4 + 8 * 3), 0);
-	CHECK_EQ(get32(t, USED_GPA + 4 + 8 * 0), 3);
-	CHECK_EQ(get32(t, USED_GPA + 4 + 8 * 1), 1);
-	CHECK_EQ(get32(t, USED_GPA + 8 + 8 * 1), 3); /* len */
+	CHECK_EQ(guest_get32(&t->g, USED_GPA + 4 + 8 * 2), 2);
+	CHECK_EQ(guest_get32(&t->g, USED_GPA + 4 + 8 * 3), 0);
+	CHECK_EQ(guest_get32(&t->g, USED_GPA + 4 + 8 * 0), 3);
+	CHECK_EQ(guest_get32(&t->g, USED_GPA + 4 + 8 * 1), 1);
+	CHECK_EQ(guest_get32(&t->g, USED_GPA + 8 + 8 * 1), 3); /* len */
 	tq_free(t);
 }
 
@@ -712,38 +657,38 @@ static void test_need_notify(void)
 	REQUIRE(t);
 	virtq_push(&t->q, 0, 0);
 	CHECK(virtq_need_notify(&t->q));
-	put16(t, AVAIL_GPA, VRING_AVAIL_F_NO_INTERRUPT);
+	guest_put16(&t->g, AVAIL_GPA, VRING_AVAIL_F_NO_INTERRUPT);
 	virtq_push(&t->q, 0, 0);
 	CHECK(!virtq_need_notify(&t->q));
-	put16(t, AVAIL_GPA, 0);
+	guest_put16(&t->g, AVAIL_GPA, 0);
 	CHECK(virtq_need_notify(&t->q));
 	tq_free(t);
 
 	t = tq_new(16, true, false);
 	REQUIRE(t);
 	/* NO_INTERRUPT is ignored with EVENT_IDX; the first call notifies */
-	put16(t, AVAIL_GPA, VRING_AVAIL_F_NO_INTERRUPT);
-	put16(t, used_event, 100);
+	guest_put16(&t->g, AVAIL_GPA, VRING_AVAIL_F_NO_INTERRUPT);
+	guest_put16(&t->g, used_event, 100);
 	virtq_push(&t->q, 0, 0); /* used idx 1 */
 	CHECK(virtq_need_notify(&t->q));
 	/* driver wants an interrupt once entry 1 is used (idx reaches 2) */
-	put16(t, used_event, 1);
+	guest_put16(&t->g, used_event, 1);
 	virtq_push(&t->q, 0, 0); /* 2 */
 	CHECK(virtq_need_notify(&t->q));
 	virtq_push(&t->q, 0, 0); /* 3: past used_event already signalled */
 	CHECK(!virtq_need_notify(&t->q));
 	/* a batch that crosses used_event: 3 -> 6 with used_event 4 */
-	put16(t, used_event, 4);
+	guest_put16(&t->g, used_event, 4);
 	virtq_push(&t->q, 0, 0);
 	virtq_push(&t->q, 0, 0);
 	virtq_push(&t->q, 0, 0);
 	CHECK(virtq_need_notify(&t->q));
 	/* a batch that stops short: 6 -> 7 with used_event 9 */
-	put16(t, used_event, 9);
+	guest_put16(&t->g, used_event, 9);
 	virtq_push(&t->q, 0, 0);
 	CHECK(!virtq_need_notify(&t->q));
 	/* used_event 0: after wrapping past 65535 */
-	put16(t, used_event, 0);
+	guest_put16(&t->g, used_event, 0);
 	t->q.used_idx = 65535;
 	t->q.signalled_used = 65535;
 	virtq_push(&t->q, 0, 0); /* 0 */
@@ -764,28 +709,28 @@ static void test_update_avail_event(void)
 	struct iovec iov[1];
 
 	REQUIRE(t);
-	tq_desc(t, 0, BUF_GPA, 8, 0, 0);
-	tq_avail(t, 0);
-	tq_avail(t, 0);
+	drvq_put_desc(&t->dq, 0, BUF_GPA, 8, 0, 0);
+	drvq_avail(&t->dq, 0);
+	drvq_avail(&t->dq, 0);
 	CHECK_EQ(virtq_pop(&t->q, &c, iov, 1), 1);
 	virtq_update_avail_event(&t->q);
-	CHECK_EQ(get16(t, avail_event), 1);
+	CHECK_EQ(guest_get16(&t->g, avail_event), 1);
 	CHECK(virtq_has_work(&t->q));
 	CHECK_EQ(virtq_pop(&t->q, &c, iov, 1), 1);
 	virtq_update_avail_event(&t->q);
-	CHECK_EQ(get16(t, avail_event), 2);
+	CHECK_EQ(guest_get16(&t->g, avail_event), 2);
 	CHECK(!virtq_has_work(&t->q));
 	tq_free(t);
 
 	/* without EVENT_IDX nothing is written */
 	t = tq_new(16, false, false);
 	REQUIRE(t);
-	put16(t, avail_event, 0x5a5a);
-	tq_desc(t, 0, BUF_GPA, 8, 0, 0);
-	tq_avail(t, 0);
+	guest_put16(&t->g, avail_event, 0x5a5a);
+	drvq_put_desc(&t->dq, 0, BUF_GPA, 8, 0, 0);
+	drvq_avail(&t->dq, 0);
 	CHECK_EQ(virtq_pop(&t->q, &c, iov, 1), 1);
 	virtq_update_avail_event(&t->q);
-	CHECK_EQ(get16(t, avail_event), 0x5a5a);
+	CHECK_EQ(guest_get16(&t->g, avail_event), 0x5a5a);
 	tq_free(t);
 }
 
@@ -796,33 +741,31 @@ static void test_broken_until_reset(void)
 	struct iovec iov[2];
 
 	REQUIRE(t);
-	tq_avail(t, 20);
+	drvq_avail(&t->dq, 20);
 	REQUIRE(pop_bad(t));
 	/* repaired ring: still broken */
-	put16(t, AVAIL_GPA + 4, 0);
-	tq_desc(t, 0, BUF_GPA, 8, 0, 0);
+	guest_put16(&t->g, AVAIL_GPA + 4, 0);
+	drvq_put_desc(&t->dq, 0, BUF_GPA, 8, 0, 0);
 	CHECK_EQ(virtq_pop(&t->q, &c, iov, 2), -EINVAL);
 	CHECK(!virtq_has_work(&t->q));
 	CHECK(t->q.broken);
 	/* a chain taken earlier may still be completed */
 	virtq_push(&t->q, 3, 0);
-	CHECK_EQ(get16(t, USED_GPA + 2), 1);
+	CHECK_EQ(guest_get16(&t->g, USED_GPA + 2), 1);
 
 	virtq_reset(&t->q);
 	CHECK(!t->q.ready && !t->q.broken && !t->q.error[0]);
 	CHECK_EQ(virtq_pop(&t->q, &c, iov, 2), 0);
 	CHECK(!virtq_has_work(&t->q));
 	virtq_push(&t->q, 0, 0); /* not ready: ignored */
-	CHECK_EQ(get16(t, USED_GPA + 2), 1);
+	CHECK_EQ(guest_get16(&t->g, USED_GPA + 2), 1);
 
 	/* the driver re-initialises the rings and sets the queue ready */
-	memset(host(t, AVAIL_GPA), 0, 0x1000);
-	memset(host(t, USED_GPA), 0, 0x1000);
-	t->avail_idx = 0;
-	REQUIRE(CHECK_EQ(virtq_enable(&t->q, &t->mem, 16, 16, DESC_GPA,
+	drvq_reset(&t->dq);
+	REQUIRE(CHECK_EQ(virtq_enable(&t->q, &t->g.mem, 16, 16, DESC_GPA,
 				      AVAIL_GPA, USED_GPA, false, false),
 			 0));
-	tq_avail(t, 0);
+	drvq_avail(&t->dq, 0);
 	CHECK_EQ(virtq_pop(&t->q, &c, iov, 2), 1);
 	CHECK(!t->q.broken);
 	tq_free(t);
