@@ -519,9 +519,11 @@ struct virtio_dev *virtio_blk_create(const struct gmem *mem,
 	b->align = disk_direct(disk) ? disk_block_size(disk) : 1;
 	b->rl = (struct ratelimit){ .interval = 5, .burst = 5 };
 	features = blk_setup_config(b);
-	b->vdev = virtio_dev_new(&blk_ops, b, mem, features, irq);
-	if (!b->vdev)
+	ret = virtio_dev_new(&blk_ops, b, mem, features, irq, &b->vdev);
+	if (ret) {
+		errno = -ret;
 		goto out_free;
+	}
 	ret = blk_start_io(b, use_aio);
 	if (ret) {
 		errno = -ret;

@@ -12,11 +12,11 @@
 struct disk;
 
 /*
- * virtio-rng (device 4): one queue, filled from getrandom(). Returns NULL
- * on allocation failure.
+ * virtio-rng (device 4): one queue, filled from getrandom(). Returns 0
+ * with the device in *out, or -ENOMEM.
  */
-struct virtio_dev *virtio_rng_create(const struct gmem *mem,
-				     struct irq_line irq);
+int virtio_rng_create(const struct gmem *mem, struct irq_line irq,
+		      struct virtio_dev **out);
 void virtio_rng_destroy(struct virtio_dev *d);
 
 /*
@@ -63,11 +63,11 @@ struct console;
  * popping, kept across resets), so posted buffers stay on the ring while
  * there is no input and no empty completion is ever pushed for them. A
  * malformed chain sets DEVICE_NEEDS_RESET. con must outlive the device and
- * have no other reader of its input. Returns NULL on allocation failure.
+ * have no other reader of its input. Returns 0 with the device in *out, or
+ * -errno.
  */
-struct virtio_dev *virtio_console_create(const struct gmem *mem,
-					 struct irq_line irq,
-					 struct console *con);
+int virtio_console_create(const struct gmem *mem, struct irq_line irq,
+			  struct console *con, struct virtio_dev **out);
 /*
  * Host input is waiting in con: fill posted receive buffers now (one
  * bounded turn; more is left to virtio_notify()). Called by the machine's

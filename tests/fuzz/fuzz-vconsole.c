@@ -277,8 +277,8 @@ static void setup(void)
 	memset(st.q, 0, sizeof(st.q));
 	st.in_len = st.rx_len = st.expect_len = 0;
 	console_init(&st.con, st.pipe[1]);
-	st.d = virtio_console_create(&st.mem, (struct irq_line){ 0 }, &st.con);
-	if (!st.d)
+	if (virtio_console_create(&st.mem, (struct irq_line){ 0 }, &st.con,
+				  &st.d))
 		abort();
 }
 

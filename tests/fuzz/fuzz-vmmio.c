@@ -213,8 +213,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	memset(ram, 0, RAM_SIZE);
-	d = virtio_rng_create(&mem, irq);
-	if (!d)
+	if (virtio_rng_create(&mem, irq, &d))
 		abort();
 	while (size) {
 		uint8_t r[REC] = { 0 };

@@ -93,8 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (gmem_add(&mem, RAM_GPA, RAM_SIZE, ram) ||
 	    pci_host_create(&h, W32, 0x40000000ULL, W64, 0x100000000ULL))
 		abort();
-	d = virtio_rng_create(&mem, (struct irq_line){ 0 });
-	if (!d || virtio_pci_create(&vp, d, &host, NULL) ||
+	if (virtio_rng_create(&mem, (struct irq_line){ 0 }, &d) ||
+	    virtio_pci_create(&vp, d, &host, NULL) ||
 	    pci_host_add(h, virtio_pci_dev(vp),
 			 (struct irq_line){ intx, 0, 0 }) < 0)
 		abort();

@@ -130,8 +130,9 @@ static struct tc *tc_new_opts(bool driver_ok)
 	    pipe2(t->pipe, O_CLOEXEC) || fcntl(t->pipe[0], F_SETFL, O_NONBLOCK))
 		goto fail;
 	t->con.out_fd = t->pipe[1];
-	t->d = virtio_console_create(&t->mem, (struct irq_line){ 0 }, &t->con);
-	if (!t->d || !tc_enable(t, driver_ok))
+	if (virtio_console_create(&t->mem, (struct irq_line){ 0 }, &t->con,
+				  &t->d) ||
+	    !tc_enable(t, driver_ok))
 		goto fail;
 	return t;
 fail:

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Unit tests for virtio/core.c and virtio/mmio.c, driven like a guest. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -126,12 +127,8 @@ static struct tv *tv_new(bool rng)
 	t->ram = calloc(1, RAM_SIZE);
 	if (!t->ram || gmem_add(&t->mem, RAM_BASE, RAM_SIZE, t->ram))
 		goto fail;
-	if (rng) {
-		t->d = virtio_rng_create(&t->mem, irq);
-	} else {
-		t->d = virtio_dev_new(&fake_ops, &t->fake, &t->mem, 0, irq);
-	}
-	if (t->d)
+	if (rng ? !virtio_rng_create(&t->mem, irq, &t->d)
+		: !virtio_dev_new(&fake_ops, &t->fake, &t->mem, 0, irq, &t->d))
 		return t;
 fail:
 	free(t->ram);
@@ -883,7 +880,35 @@ static void test_rng_malformed(void)
 	tv_free(t);
 }
 
-UNIT_SUITE(vmmio, UNIT_TEST(test_ids), UNIT_TEST(test_access_size),
+/* A device model's mistakes are named, and *out is left alone. */
+static void test_dev_new_errors(void)
+{
+	struct virtio_dev_ops ops = fake_ops;
+	struct virtio_dev *d = NULL;
+
+	ops.nr_queues = VIRTIO_MAX_QUEUES + 1;
+	CHECK_EQ(virtio_dev_new(&ops, NULL, NULL, 0, (struct irq_line){ 0 },
+				&d),
+		 -EINVAL);
+	ops = fake_ops;
+	ops.queue_max = 0;
+	CHECK_EQ(virtio_dev_new(&ops, NULL, NULL, 0, (struct irq_line){ 0 },
+				&d),
+		 -EINVAL);
+	ops = fake_ops;
+	ops.notify = NULL;
+	CHECK_EQ(virtio_dev_new(&ops, NULL, NULL, 0, (struct irq_line){ 0 },
+				&d),
+		 -EINVAL);
+	CHECK(!d);
+	CHECK_EQ(virtio_dev_new(&fake_ops, NULL, NULL, 0,
+				(struct irq_line){ 0 }, &d),
+		 0);
+	CHECK(d != NULL);
+	virtio_dev_free(d);
+}
+
+UNIT_SUITE(vmmio, UNIT_TEST(test_dev_new_errors), UNIT_TEST(test_ids), UNIT_TEST(test_access_size),
 	   UNIT_TEST(test_features_select), UNIT_TEST(test_driver_features),
 	   UNIT_TEST(test_features_ok_refused),
 	   UNIT_TEST(test_driver_ok_needs_features_ok),

@@ -94,8 +94,7 @@ static struct tp *tp_new(bool msix)
 	if (!t->ram || gmem_add(&t->mem, RAM_BASE, RAM_SIZE, t->ram) ||
 	    pci_host_create(&t->h, W32, 0x40000000ULL, W64, 0x100000000ULL))
 		goto fail;
-	t->d = virtio_rng_create(&t->mem, (struct irq_line){ 0 });
-	if (!t->d ||
+	if (virtio_rng_create(&t->mem, (struct irq_line){ 0 }, &t->d) ||
 	    virtio_pci_create(&t->vp, t->d, msix ? &host_msix : &host_intx, t))
 		goto fail;
 	t->slot = pci_host_add(t->h, virtio_pci_dev(t->vp),
@@ -569,8 +568,8 @@ static void test_config_bounds_shared(void)
 	struct tp sink = { 0 };
 	void *w;
 
-	d = virtio_dev_new(&cfg8_ops, NULL, NULL, 0, (struct irq_line){ 0 });
-	REQUIRE(d);
+	REQUIRE(!virtio_dev_new(&cfg8_ops, NULL, NULL, 0, (struct irq_line){ 0 },
+			       &d));
 	REQUIRE(!pci_host_create(&h, W32, 0x40000000ULL, W64, 0x100000000ULL));
 	REQUIRE(!virtio_pci_create(&vp, d, &host_intx, &sink));
 	REQUIRE(pci_host_add(h, virtio_pci_dev(vp), (struct irq_line){ 0 }) ==

@@ -99,10 +99,9 @@ static struct guest *guest_new(bool rng)
 	g->ram = calloc(1, RAM_SIZE);
 	if (!g->ram || gmem_add(&g->mem, RAM_BASE, RAM_SIZE, g->ram))
 		goto fail;
-	g->d = rng ? virtio_rng_create(&g->mem, (struct irq_line){ 0 })
-		   : virtio_dev_new(&hold_ops, &g->hold, &g->mem, 0,
-				    (struct irq_line){ 0 });
-	if (g->d)
+	if (rng ? !virtio_rng_create(&g->mem, (struct irq_line){ 0 }, &g->d)
+		: !virtio_dev_new(&hold_ops, &g->hold, &g->mem, 0,
+				  (struct irq_line){ 0 }, &g->d))
 		return g;
 fail:
 	free(g->ram);
