@@ -110,6 +110,8 @@ endif
 LKVM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LKVM_SRCS))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+# Fakes and helpers shared by the unit tests and the fuzz targets.
+TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 TEST_CORE_SRCS := $(CORE_SRCS) $(FOREIGN_SRCS)
 # UNIT_DIR and UAPI_INC let unit-uapi61 build the same tests elsewhere
 # against other uapi headers.
@@ -117,7 +119,8 @@ UNIT_DIR ?= .build/unit
 UAPI_INC ?=
 UNIT_UAPI := $(if $(UAPI_INC),-isystem $(UAPI_INC) \
 	-isystem $(UAPI_INC)/$(shell $(HOSTCC) -print-multiarch))
-UNIT_OBJS := $(patsubst %.c,$(UNIT_DIR)/%.o,$(TEST_CORE_SRCS) $(UNIT_SRCS))
+UNIT_OBJS := $(patsubst %.c,$(UNIT_DIR)/%.o,$(TEST_CORE_SRCS) $(TESTLIB_SRCS) \
+	$(UNIT_SRCS))
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HOST_FEATURES := $(if $(call try-link,zlib.h,$(HOSTCC),-lz),-DHAVE_ZLIB) \
 	$(if $(call try-link,libaio.h,$(HOSTCC),-laio),-DHAVE_LIBAIO) \
@@ -128,14 +131,16 @@ HOST_LIBS := -lfdt $(if $(findstring ZLIB,$(HOST_FEATURES)),-lz) \
 
 # The same unit tests under ThreadSanitizer: the concurrency tests are in
 # them (the stress tests of tests/unit/test-virtio-race.c and friends).
-TSAN_OBJS := $(patsubst %.c,.build/tsan/%.o,$(TEST_CORE_SRCS) $(UNIT_SRCS))
+TSAN_OBJS := $(patsubst %.c,.build/tsan/%.o,$(TEST_CORE_SRCS) $(TESTLIB_SRCS) \
+	$(UNIT_SRCS))
 # (-Wno-tsan: the fences in virtio/queue.c order accesses to guest memory,
 # which the guest, not a host thread, shares; TSan does not model them)
 TSAN := -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan
 
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,.build/fuzz/%,$(FUZZ_SRCS))
-FUZZ_CORE_OBJS := $(patsubst %.c,.build/fuzz/obj/%.o,$(TEST_CORE_SRCS))
+FUZZ_CORE_OBJS := $(patsubst %.c,.build/fuzz/obj/%.o,$(TEST_CORE_SRCS) \
+	$(TESTLIB_SRCS))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
 .PHONY: all clean install check unit unit-tsan unit-uapi61 fuzz fuzz-build e2e \
@@ -197,7 +202,8 @@ $(UNIT_DIR)/%.o: %.c $(UNIT_DIR)/.flags
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (unit)"
 	$(Q)$(HOSTCC) $(UNIT_UAPI) $(BASE_CPPFLAGS) $(HOST_FEATURES) -Itests/unit \
-		-I$(UNIT_DIR) $(WARNINGS) -g -O1 $(SAN) -MMD -MP -c -o $@ $<
+		-Itests/lib -I$(UNIT_DIR) $(WARNINGS) -g -O1 $(SAN) -MMD -MP \
+		-c -o $@ $<
 
 unit-tsan: .build/tsan/run-tests
 	@echo "  UNIT    tests/unit (ThreadSanitizer)"
@@ -213,8 +219,8 @@ unit-tsan: .build/tsan/run-tests
 .build/tsan/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (tsan)"
-	$(Q)$(HOSTCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) -Itests/unit -I.build/unit $(WARNINGS) \
-		-g -O1 $(TSAN) -MMD -MP -c -o $@ $<
+	$(Q)$(HOSTCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) -Itests/unit -Itests/lib \
+		-I.build/unit $(WARNINGS) -g -O1 $(TSAN) -MMD -MP -c -o $@ $<
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -224,14 +230,14 @@ fuzz: fuzz-build
 .build/fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ    $@"
-	$(Q)$(FUZZCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) $(FUZZ_FLAGS) \
+	$(Q)$(FUZZCC) $(BASE_CPPFLAGS) -Itests/lib $(HOST_FEATURES) $(FUZZ_FLAGS) \
 		-fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJS) $(HOST_LIBS)
 
 .build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (fuzz)"
-	$(Q)$(FUZZCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) $(FUZZ_FLAGS) -MMD -MP \
-		-c -o $@ $<
+	$(Q)$(FUZZCC) $(BASE_CPPFLAGS) -Itests/lib $(HOST_FEATURES) $(FUZZ_FLAGS) \
+		-MMD -MP -c -o $@ $<
 
 e2e:
 	$(Q)tests/e2e/run.sh $(T)

@@ -20,21 +20,22 @@ int virtio_rng_create(const struct gmem *mem, struct irq_line irq,
 void virtio_rng_destroy(struct virtio_dev *d);
 
 /*
- * virtio-blk (device 2): one request queue of 256 entries over disk, which
- * the caller keeps open until virtio_blk_destroy(). I/O runs on the blkio
- * engine: libaio when use_aio and the build has it, else worker threads;
- * completions push from the engine's threads. Offers SEG_MAX, SIZE_MAX,
- * BLK_SIZE, FLUSH, and RO for a read-only disk or DISCARD and
- * WRITE_ZEROES otherwise; GET_ID returns disk_serial(). With O_DIRECT,
- * requests whose offset or length is not a multiple of the block size fail
- * with IOERR and unaligned buffers are bounced (up to 4 MiB, IOERR above).
- * Returns NULL on allocation or thread failure (errno says which).
+ * virtio-blk (device 2): one request queue of 256 entries over disk
+ * (lkvm/disk.h, any backend), which the caller keeps open until
+ * virtio_blk_destroy(). Requests are checked here (header, direction,
+ * sector range, segment counts) and submitted to the disk; each completes
+ * from the disk's done callback, on whatever thread the backend calls it
+ * (perhaps inside the notify). Offers SEG_MAX, SIZE_MAX, BLK_SIZE
+ * (disk_block_size()), FLUSH, and RO for a read-only disk, or DISCARD and
+ * WRITE_ZEROES where the disk has them; GET_ID returns disk_serial(). A
+ * driver that does not negotiate FLUSH gets write-through
+ * (DISK_REQ_DSYNC) writes. A request the disk refuses or fails completes
+ * with IOERR. Returns 0 with the device in *out, or -errno (-ENOMEM).
  */
-struct virtio_dev *virtio_blk_create(const struct gmem *mem,
-				     struct irq_line irq, struct disk *disk,
-				     bool use_aio);
-/* Wait for in-flight requests to complete, then free d (not the disk). No
- * notify may run concurrently. NULL is ignored. */
+int virtio_blk_create(const struct gmem *mem, struct irq_line irq,
+		      struct disk *disk, struct virtio_dev **out);
+/* Wait for the requests d has submitted to complete, then free d (not the
+ * disk). No notify may run concurrently. NULL is ignored. */
 void virtio_blk_destroy(struct virtio_dev *d);
 
 /*
@@ -44,7 +45,7 @@ void virtio_blk_destroy(struct virtio_dev *d);
  */
 struct virtio_blk_stats {
 	uint64_t reads, writes, flushes;
-	uint64_t dsync_writes, syncs;
+	uint64_t dsync_writes, syncs; /* disk_get_stats() */
 };
 void virtio_blk_get_stats(struct virtio_dev *d, struct virtio_blk_stats *st);
 
