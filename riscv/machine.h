@@ -21,6 +21,7 @@
 #include "lkvm/msix.h"
 #include "lkvm/pci.h"
 #include "lkvm/sbi.h"
+#include "lkvm/uart.h"
 #include "lkvm/virtio.h"
 #include "lkvm/vm.h"
 
@@ -166,5 +167,57 @@ void machine_drain_coalesced(struct machine *m);
 
 /* Milliseconds since `lkvm run` started. */
 double machine_elapsed_ms(const struct machine *m);
+
+/*
+ * The machine's parts, one file each (riscv/kvm-*.c); each returns 0 or -1
+ * after printing one error line unless it says otherwise.
+ */
+
+/* Memslots: 0 is RAM, 1 the UART's register image. */
+#define MEMSLOT_RAM 0
+#define MEMSLOT_UART_IMAGE 1
+
+/* kvm-ram.c: guest RAM (-m, --hugetlb) in memslot 0 and in m->mem. */
+int machine_setup_ram(struct machine *m);
+
+/* kvm-irqchip.c: the in-kernel AIA or the userspace PLIC (after the vCPUs
+ * exist), their wired lines, and MSI routes. */
+int machine_setup_irqchip(struct machine *m);
+/* Wired interrupt source irq of whichever controller the VM has. */
+struct irq_line machine_wired_irq(struct machine *m, unsigned int irq);
+extern const struct plic_ops machine_plic_ops;
+extern const struct msix_ops machine_msix_ops;
+/* One GSI and irqfd per MSI-X vector of s. Returns 0 or -errno. */
+int machine_vpci_add_msi(struct machine *m, struct vpci_slot *s);
+
+/* kvm-doorbells.c: the I/O thread serves d's queues; KVM signals their
+ * eventfds where it can. Return 0 or -errno. */
+int machine_mmio_doorbells(struct machine *m, struct virtio_dev *d,
+			   uint64_t base);
+int machine_vpci_add_notify(struct machine *m, struct vpci_slot *s,
+			    struct virtio_dev *d);
+/* The guest moved (or stopped decoding) a virtio-pci device's BAR 0. */
+void machine_vpci_notify_mapped(void *opaque, struct virtio_pci *vp,
+				uint64_t base, bool mapped);
+
+/* kvm-uart.c: the UART's host side and its acceleration. */
+extern const struct uart_backend machine_uart_backend;
+void machine_setup_coalesced(struct machine *m);
+void machine_setup_uart_image(struct machine *m);
+
+/* kvm-console.c: the SBI console, and the input thread. */
+extern const struct sbi_console_ops machine_sbi_console;
+void *machine_input_thread(void *arg);
+
+/* kvm-board.c: the board: devices, memory map, device tree. */
+int machine_open_disks(struct machine *m);
+int machine_setup_devices(struct machine *m);
+int machine_setup_fdt(struct machine *m);
+
+/* kvm-images.c: the kernel and initrd into RAM, where ki plans them. */
+int machine_load_images(struct machine *m, struct kernel_info *ki);
+
+/* kvm-stats.c: --stats at the end of the run. */
+void machine_print_stats(struct machine *m);
 
 #endif

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Guest RAM: anonymous or huge pages, and its memslot. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "riscv/machine.h"
+
+/* The kernel's default huge page size in bytes, 0 when it has none. */
+static uint64_t huge_page_size(void)
+{
+	unsigned long long kib = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Hugepagesize: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kib << 10;
+}
+
+/*
+ * Anonymous guest RAM, or with --hugetlb huge pages from the kernel's
+ * pool: KVM then maps the guest in huge blocks, sparing a stage-2 fault
+ * per 4 KiB page (costly when the host itself runs nested). Hugetlb RAM is
+ * reserved at mmap() (no MAP_NORESERVE), so a short pool fails here, not
+ * with SIGBUS later.
+ */
+static int vm_map_ram(struct machine *m)
+{
+	bool huge = m->cfg->hugetlb;
+	uint64_t hps = huge ? huge_page_size() : 0;
+
+	m->ram_size = m->cfg->mem_mib << 20;
+	if (huge && !hps) {
+		pr_err("--hugetlb: this kernel has no huge pages");
+		return -1;
+	}
+	if (huge && m->ram_size % hps) {
+		pr_err("--hugetlb: -m %llu MiB is not a multiple of the huge page size (%llu KiB)",
+		       (unsigned long long)m->cfg->mem_mib,
+		       (unsigned long long)(hps >> 10));
+		return -1;
+	}
+	m->ram = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS |
+			      (huge ? MAP_HUGETLB : MAP_NORESERVE),
+		      -1, 0);
+	if (m->ram != MAP_FAILED)
+		return 0;
+	m->ram = NULL;
+	if (huge)
+		pr_err("cannot allocate %llu MiB of guest RAM from huge pages: %s (the pool is /proc/sys/vm/nr_hugepages)",
+		       (unsigned long long)m->cfg->mem_mib, strerror(errno));
+	else
+		pr_err("cannot allocate %llu MiB of guest RAM: %s",
+		       (unsigned long long)m->cfg->mem_mib, strerror(errno));
+	return -1;
+}
+
+int machine_setup_ram(struct machine *m)
+{
+	struct kvm_userspace_memory_region region = { .slot = MEMSLOT_RAM };
+
+	if (vm_map_ram(m))
+		return -1;
+	madvise(m->ram, m->ram_size, MADV_HUGEPAGE);
+	madvise(m->ram, m->ram_size, MADV_MERGEABLE);
+	region.guest_phys_addr = MEMMAP_RAM_BASE;
+	region.memory_size = m->ram_size;
+	region.userspace_addr = (uint64_t)(unsigned long)m->ram;
+	if (ioctl(m->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		pr_err("cannot give the VM %llu MiB of RAM at 0x%llx: %s",
+		       (unsigned long long)m->cfg->mem_mib,
+		       (unsigned long long)MEMMAP_RAM_BASE, strerror(errno));
+		return -1;
+	}
+	return gmem_add(&m->mem, MEMMAP_RAM_BASE, m->ram_size, m->ram);
+}
+

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* --stats: what the run cost in time and memory, per device. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "lkvm/virtio-devs.h"
+#include "riscv/machine.h"
+
+/* Peak RSS (VmHWM) in KiB, or 0. */
+static uint64_t peak_rss_kib(void)
+{
+	char line[128];
+	unsigned long long kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* Guest RAM pages resident now, in KiB (they only grow while it runs). */
+static uint64_t ram_resident_kib(const struct machine *m)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	size_t pages = m->ram_size / (uint64_t)psize, i;
+	unsigned char *vec = malloc(pages);
+	uint64_t n = 0;
+
+	if (!vec)
+		return 0;
+	if (!mincore(m->ram, m->ram_size, vec))
+		for (i = 0; i < pages; i++)
+			n += vec[i] & 1;
+	free(vec);
+	return n * (uint64_t)psize / 1024;
+}
+
+void machine_print_stats(struct machine *m)
+{
+	uint64_t peak = peak_rss_kib(), ram = ram_resident_kib(m);
+	unsigned int i;
+
+	pr_info("stats: ran %.1f ms; peak RSS %.1f MiB, guest RAM resident %.1f MiB, lkvm itself %.1f MiB",
+		machine_elapsed_ms(m), (double)peak / 1024, (double)ram / 1024,
+		(double)(peak > ram ? peak - ram : 0) / 1024);
+	if (m->uart_page_size)
+		pr_info("stats: uart register image mapped %lu times, unmapped %lu, %.1f ms in memslot changes",
+			m->uart_page_maps, m->uart_page_unmaps,
+			(double)m->uart_page_ns / 1e6);
+	for (i = 0; i < m->nr_disks; i++) {
+		struct virtio_blk_stats st;
+
+		if (!m->blks[i])
+			continue;
+		virtio_blk_get_stats(m->blks[i], &st);
+		pr_info("stats: disk vd%c (%s): %llu reads, %llu writes, %llu flushes, %llu syncs, %llu write-through writes",
+			'a' + i, m->cfg->disks[i].path,
+			(unsigned long long)st.reads,
+			(unsigned long long)st.writes,
+			(unsigned long long)st.flushes,
+			(unsigned long long)st.syncs,
+			(unsigned long long)st.dsync_writes);
+	}
+	if (console_dropped(&m->con))
+		pr_info("stats: console output dropped: %llu bytes (its reader was gone or too slow)",
+			console_dropped(&m->con));
+}
+
