@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lkvm/disk.h"
+#include "lkvm/disk-raw.h"
 #include "lkvm/fdt.h"
 #include "lkvm/plic.h"
 #include "lkvm/uart.h"
@@ -33,7 +33,9 @@ static int vm_add_virtio_mmio(struct machine *m, struct virtio_dev *d)
 		MEMMAP_VIRTIO_MMIO_BASE + m->nr_virtio * VIRTIO_MMIO_STRIDE;
 	int ret;
 
-	if (!d || m->nr_virtio >= VM_MAX_VIRTIO)
+	if (!d)
+		return -EINVAL;
+	if (m->nr_virtio >= VM_MAX_VIRTIO)
 		return -ENOSPC;
 	ret = mmio_register(&m->bus, base, VIRTIO_MMIO_REGION_SIZE,
 			    VIRTIO_MMIO_SIZES, &virtio_mmio_ops, d,
@@ -60,7 +62,9 @@ static int vm_add_virtio_pci(struct machine *m, struct virtio_dev *d)
 	struct vpci_slot *s;
 	int ret, slot;
 
-	if (!d || m->nr_vpci >= VM_MAX_VIRTIO)
+	if (!d)
+		return -EINVAL;
+	if (m->nr_vpci >= VM_MAX_VIRTIO)
 		return -ENOSPC;
 	s = &m->vpci[m->nr_vpci];
 	memset(s, 0, sizeof(*s));
@@ -124,8 +128,8 @@ static int vm_add_virtio(struct machine *m, struct virtio_dev *d)
 	return vm_add_virtio_mmio(m, d);
 }
 
-/* Open every -d image before anything else, so that a bad one fails
- * fast with one line. */
+/* Open every -d image (and start its I/O engine) before anything else,
+ * so that a bad one fails fast with one line. */
 int machine_open_disks(struct machine *m)
 {
 	const struct vm_config *cfg = m->cfg;
@@ -134,9 +138,16 @@ int machine_open_disks(struct machine *m)
 
 	for (i = 0; i < cfg->nr_disks; i++) {
 		const struct disk_spec *s = &cfg->disks[i];
+		struct disk_raw_opts o = {
+			.ro = s->ro,
+			.direct = s->direct,
+			.engine = cfg->io_engine == IO_ENGINE_AIO
+					  ? BLKIO_ENGINE_AIO
+					  : BLKIO_ENGINE_THREADS,
+		};
 
-		if (disk_open(&m->disks[i], s->path, s->ro, s->direct, err,
-			      sizeof(err))) {
+		if (disk_raw_open(&m->disks[i], s->path, &o, err,
+				  sizeof(err))) {
 			pr_err("%s", err);
 			return -1;
 		}
@@ -145,12 +156,20 @@ int machine_open_disks(struct machine *m)
 	return 0;
 }
 
-/* Serve a new device d (NULL: its constructor failed, errno says why). */
-static int vm_add_new_virtio(struct machine *m, struct virtio_dev *d)
+/*
+ * Serve a new device d, which its constructor returned with ret: 0, or
+ * -errno after a line naming the device (what, detail) and the reason.
+ */
+static int vm_add_new_virtio(struct machine *m, int ret, struct virtio_dev *d,
+			     const char *what, const char *detail)
 {
-	if (!d)
-		return errno ? -errno : -ENOMEM;
-	return vm_add_virtio(m, d);
+	if (!ret)
+		ret = vm_add_virtio(m, d);
+	if (ret)
+		pr_err("cannot set up %s%s%s%s: %s", what, detail ? " (" : "",
+		       detail ? detail : "", detail ? ")" : "",
+		       strerror(-ret));
+	return ret;
 }
 
 static int vm_setup_virtio(struct machine *m)
@@ -159,25 +178,21 @@ static int vm_setup_virtio(struct machine *m)
 	int ret = 0;
 
 	for (i = 0; i < m->nr_disks && !ret; i++) {
-		errno = 0;
-		m->blks[i] = virtio_blk_create(
-			&m->mem, next_virtio_irq(m), m->disks[i],
-			m->cfg->io_engine == IO_ENGINE_AIO);
-		ret = vm_add_new_virtio(m, m->blks[i]);
+		ret = virtio_blk_create(&m->mem, next_virtio_irq(m),
+					m->disks[i], &m->blks[i]);
+		ret = vm_add_new_virtio(m, ret, m->blks[i], "virtio-blk",
+					m->cfg->disks[i].path);
 	}
 	if (m->cfg->console == CONSOLE_VIRTIO && !ret) {
-		errno = 0;
-		m->vcon = virtio_console_create(&m->mem, next_virtio_irq(m),
-						&m->con);
-		ret = vm_add_new_virtio(m, m->vcon);
+		ret = virtio_console_create(&m->mem, next_virtio_irq(m),
+					    &m->con, &m->vcon);
+		ret = vm_add_new_virtio(m, ret, m->vcon, "virtio-console",
+					NULL);
 	}
 	if (m->cfg->rng && !ret) {
-		errno = 0;
-		m->rng = virtio_rng_create(&m->mem, next_virtio_irq(m));
-		ret = vm_add_new_virtio(m, m->rng);
+		ret = virtio_rng_create(&m->mem, next_virtio_irq(m), &m->rng);
+		ret = vm_add_new_virtio(m, ret, m->rng, "virtio-rng", NULL);
 	}
-	if (ret)
-		pr_err("cannot set up the virtio devices: %s", strerror(-ret));
 	return ret ? -1 : 0;
 }
 
@@ -198,16 +213,19 @@ int machine_setup_devices(struct machine *m)
 					       plic_mmio_size(m->nr_vcpus),
 					       PLIC_MMIO_SIZES, &plic_mmio_ops,
 					       m->plic, "plic");
+		if (ret) {
+			pr_err("cannot set up the PLIC: %s", strerror(-ret));
+			return -1;
+		}
 	}
-	ret = ret
-		      ?: uart_create(&m->uart, &machine_uart_backend, m,
-				     machine_wired_irq(m, IRQ_UART));
+	ret = uart_create(&m->uart, &machine_uart_backend, m,
+			  machine_wired_irq(m, IRQ_UART));
 	ret = ret
 		      ?: mmio_register(&m->bus, MEMMAP_UART_BASE,
 				       UART_MMIO_REGION_SIZE, UART_MMIO_SIZES,
 				       &uart_mmio_ops, m->uart, "uart");
 	if (ret) {
-		pr_err("cannot set up the devices: %s", strerror(-ret));
+		pr_err("cannot set up the UART: %s", strerror(-ret));
 		return -1;
 	}
 	if (m->cfg->console == CONSOLE_SERIAL)
