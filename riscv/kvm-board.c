@@ -167,8 +167,7 @@ static int vm_add_new_virtio(struct machine *m, int ret, struct virtio_dev *d,
 		ret = vm_add_virtio(m, d);
 	if (ret)
 		pr_err("cannot set up %s%s%s%s: %s", what, detail ? " (" : "",
-		       detail ? detail : "", detail ? ")" : "",
-		       strerror(-ret));
+		       detail ? detail : "", detail ? ")" : "", strerror(-ret));
 	return ret;
 }
 

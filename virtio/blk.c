@@ -271,7 +271,8 @@ static int blk_prepare_dwz(struct blk_req *req, bool wz, uint64_t len)
 				  &off))
 			return VIRTIO_BLK_S_IOERR;
 		if (seg.num_sectors)
-			blk_sub(req, wz ? DISK_OP_WRITE_ZEROES : DISK_OP_DISCARD,
+			blk_sub(req,
+				wz ? DISK_OP_WRITE_ZEROES : DISK_OP_DISCARD,
 				off,
 				(uint64_t)seg.num_sectors * DISK_SECTOR_SIZE);
 	}

@@ -52,8 +52,8 @@ struct virtio_dev {
 };
 
 int virtio_dev_new(const struct virtio_dev_ops *ops, void *priv,
-		   const struct gmem *mem, uint64_t features, struct irq_line irq,
-		   struct virtio_dev **out)
+		   const struct gmem *mem, uint64_t features,
+		   struct irq_line irq, struct virtio_dev **out)
 {
 	struct virtio_dev *d;
 	unsigned int i;

@@ -98,8 +98,8 @@ struct virtio_irq_ops {
  * -ENOMEM without memory.
  */
 int virtio_dev_new(const struct virtio_dev_ops *ops, void *priv,
-		   const struct gmem *mem, uint64_t features, struct irq_line irq,
-		   struct virtio_dev **out);
+		   const struct gmem *mem, uint64_t features,
+		   struct irq_line irq, struct virtio_dev **out);
 /* Free d; nothing may use it any more. NULL is ignored. */
 void virtio_dev_free(struct virtio_dev *d);
 

@@ -695,8 +695,7 @@ static void test_disk_errors(void)
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_IN, 1, 512, true, &w),
 		 VIRTIO_BLK_S_IOERR);
 	CHECK_EQ(w, 1); /* only the status byte */
-	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_IN, 1, 512, true, &w),
-		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_IN, 1, 512, true, &w), VIRTIO_BLK_S_OK);
 	CHECK_EQ(w, 513);
 	CHECK_EQ(*host(t, BUF_GPA), pattern(512));
 	fake_disk_fail(t->disk, FAKE_DISK_OP(DISK_OP_FLUSH), -ENOSPC, 1);
@@ -735,8 +734,8 @@ static void post_reads(struct tb *t, unsigned int n)
 	for (i = 0; i < n; i++) {
 		put_hdr(t, VIRTIO_BLK_T_IN, 0);
 		memcpy(host(t, HDR_GPA + 16ULL * i), host(t, HDR_GPA), 16);
-		((struct virtio_blk_outhdr *)(void *)host(t, HDR_GPA + 16ULL *
-								       i))
+		((struct virtio_blk_outhdr *)(void *)host(t,
+							  HDR_GPA + 16ULL * i))
 			->sector = i;
 		tb_desc(t, (uint16_t)(3 * i), HDR_GPA + 16ULL * i, 16, F_NEXT,
 			(uint16_t)(3 * i + 1));
@@ -777,7 +776,8 @@ static void test_out_of_order(void)
 	CHECK_EQ(get32(t, USED_GPA + 4 + 16), 0);
 	for (i = 0; i < 3; i++) {
 		CHECK_EQ(*host(t, STATUS_GPA + i), VIRTIO_BLK_S_OK);
-		CHECK_EQ(*host(t, BUF_GPA + 4096 * i + 9), pattern(512 * i + 9));
+		CHECK_EQ(*host(t, BUF_GPA + 4096 * i + 9),
+			 pattern(512 * i + 9));
 	}
 	tb_free(t);
 }
@@ -825,7 +825,8 @@ static void test_batch_reset(void)
 	CHECK_EQ(get16(t, USED_GPA + 2), 16);
 	for (i = 0; i < 16; i++) {
 		CHECK_EQ(*host(t, STATUS_GPA + i), VIRTIO_BLK_S_OK);
-		CHECK_EQ(*host(t, BUF_GPA + 4096 * i + 9), pattern(512 * i + 9));
+		CHECK_EQ(*host(t, BUF_GPA + 4096 * i + 9),
+			 pattern(512 * i + 9));
 	}
 	tb_free(t);
 }
@@ -852,9 +853,13 @@ static void test_disk_checks(void)
 	REQUIRE(!fake_disk_create(&o, &ro));
 	CHECK_STR(d->ops->name, "fake");
 	CHECK_STR(disk_serial(d), "fake-disk");
-	r = (struct disk_req){ .op = DISK_OP_READ, .iov = v, .iovcnt = 2,
-			       .offset = 4096, .len = 1024,
-			       .done = check_done, .opaque = &status };
+	r = (struct disk_req){ .op = DISK_OP_READ,
+			       .iov = v,
+			       .iovcnt = 2,
+			       .offset = 4096,
+			       .len = 1024,
+			       .done = check_done,
+			       .opaque = &status };
 	CHECK_EQ(disk_submit(d, &r), 0);
 	CHECK_EQ(status, 0); /* inline */
 	r.len = 1000; /* not the iovecs' total */
@@ -878,8 +883,10 @@ static void test_disk_checks(void)
 	CHECK_EQ(disk_submit(d, &r), -EINVAL);
 	r.op = DISK_OP_WRITE;
 	CHECK_EQ(disk_submit(ro, &r), -EROFS);
-	r = (struct disk_req){ .op = DISK_OP_WRITE_ZEROES, .offset = 0,
-			       .len = 512, .done = check_done,
+	r = (struct disk_req){ .op = DISK_OP_WRITE_ZEROES,
+			       .offset = 0,
+			       .len = 512,
+			       .done = check_done,
 			       .opaque = &status };
 	CHECK_EQ(disk_submit(d, &r), -EOPNOTSUPP);
 	r.op = DISK_OP_DISCARD;
@@ -890,7 +897,8 @@ static void test_disk_checks(void)
 	status = 1;
 	CHECK_EQ(disk_submit(d, &r), 0);
 	CHECK_EQ(status, 0);
-	r = (struct disk_req){ .op = DISK_OP_FLUSH, .done = check_done,
+	r = (struct disk_req){ .op = DISK_OP_FLUSH,
+			       .done = check_done,
 			       .opaque = &status };
 	CHECK_EQ(disk_submit(ro, &r), 0); /* a flush changes nothing */
 	CHECK_EQ(disk_flush(d), 0);

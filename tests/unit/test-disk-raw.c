@@ -87,13 +87,13 @@ static int engine_run_f(struct blkio *b, int op, unsigned int flags,
 {
 	int res = INT32_MIN;
 	struct disk_req r = { .op = op,
-			       .flags = flags,
-			       .iov = iov,
-			       .iovcnt = cnt,
-			       .offset = off,
-			       .len = len,
-			       .done = engine_done,
-			       .opaque = &res };
+			      .flags = flags,
+			      .iov = iov,
+			      .iovcnt = cnt,
+			      .offset = off,
+			      .len = len,
+			      .done = engine_done,
+			      .opaque = &res };
 
 	if (blkio_submit(b, &r))
 		return -1000;
@@ -152,12 +152,12 @@ static void engine_test(enum blkio_engine engine)
 		res[i] = INT32_MIN;
 		many_iov[i] = (struct iovec){ many[i], sizeof(many[i]) };
 		reqs[i] = (struct disk_req){ .op = DISK_OP_READ,
-					      .iov = &many_iov[i],
-					      .iovcnt = 1,
-					      .offset = 512ULL * i,
-					      .len = 512,
-					      .done = engine_done,
-					      .opaque = &res[i] };
+					     .iov = &many_iov[i],
+					     .iovcnt = 1,
+					     .offset = 512ULL * i,
+					     .len = 512,
+					     .done = engine_done,
+					     .opaque = &res[i] };
 		CHECK_EQ(blkio_submit(b, &reqs[i]), 0);
 	}
 	blkio_destroy(b);
@@ -252,7 +252,8 @@ static void dsync_test(enum blkio_engine engine)
 	CHECK_EQ(hook_syncs + hook_dsync_writes, 0);
 	CHECK_EQ(engine_run(b, DISK_OP_FLUSH, NULL, 0, 0, 0), 0);
 	CHECK_EQ(hook_syncs, 1);
-	CHECK_EQ(engine_run_f(b, DISK_OP_WRITE, DISK_REQ_DSYNC, &w, 1, 8192, 4096),
+	CHECK_EQ(engine_run_f(b, DISK_OP_WRITE, DISK_REQ_DSYNC, &w, 1, 8192,
+			      4096),
 		 0);
 	/* threads: pwritev2(RWF_DSYNC); AIO: the iocb's RWF_DSYNC, or a
 	 * worker's pwritev2 where the kernel refused it */
@@ -266,14 +267,15 @@ static void dsync_test(enum blkio_engine engine)
 	CHECK_EQ(engine_run_f(b, DISK_OP_WRITE_ZEROES, DISK_REQ_DSYNC, NULL, 0,
 			      8192, 512),
 		 0);
-	CHECK_EQ(engine_run_f(b, DISK_OP_DISCARD, DISK_REQ_DSYNC, NULL, 0, 12288,
-			      4096),
+	CHECK_EQ(engine_run_f(b, DISK_OP_DISCARD, DISK_REQ_DSYNC, NULL, 0,
+			      12288, 4096),
 		 0);
 	CHECK_EQ(hook_syncs, 3);
 	/* READ and FLUSH ignore the flag; unknown flags are refused */
 	CHECK_EQ(engine_run_f(b, DISK_OP_READ, DISK_REQ_DSYNC, &rd, 1, 0, 4096),
 		 0);
-	CHECK_EQ(engine_run_f(b, DISK_OP_FLUSH, DISK_REQ_DSYNC, NULL, 0, 0, 0), 0);
+	CHECK_EQ(engine_run_f(b, DISK_OP_FLUSH, DISK_REQ_DSYNC, NULL, 0, 0, 0),
+		 0);
 	CHECK_EQ(hook_syncs, 4);
 	CHECK_EQ(engine_run_f(b, DISK_OP_WRITE, 2, &w, 1, 0, 4096), -1000);
 	blkio_get_stats(b, &st);
@@ -321,11 +323,13 @@ static void test_dsync_fallback(void)
 	CHECK_EQ(hook_dsync_writes, 1);
 	CHECK_EQ(hook_syncs, 1);
 	hook_errno = EOPNOTSUPP;
-	CHECK_EQ(engine_run_f(b, DISK_OP_WRITE, DISK_REQ_DSYNC, &w, 1, 4096, 4096),
+	CHECK_EQ(engine_run_f(b, DISK_OP_WRITE, DISK_REQ_DSYNC, &w, 1, 4096,
+			      4096),
 		 0);
 	CHECK_EQ(hook_syncs, 2);
 	hook_errno = 0; /* remembered: no more pwritev2 */
-	CHECK_EQ(engine_run_f(b, DISK_OP_WRITE, DISK_REQ_DSYNC, &w, 1, 8192, 4096),
+	CHECK_EQ(engine_run_f(b, DISK_OP_WRITE, DISK_REQ_DSYNC, &w, 1, 8192,
+			      4096),
 		 0);
 	CHECK_EQ(hook_dsync_writes, 1);
 	CHECK_EQ(hook_syncs, 3);
@@ -342,7 +346,8 @@ static int raw_open_engine(struct disk **d, const char *path, bool ro,
 			   bool direct, enum blkio_engine engine, char *err,
 			   size_t errlen)
 {
-	struct disk_raw_opts o = { .ro = ro, .direct = direct,
+	struct disk_raw_opts o = { .ro = ro,
+				   .direct = direct,
 				   .engine = engine };
 
 	return disk_raw_open(d, path, &o, err, errlen);
@@ -362,7 +367,7 @@ static void test_disk_open_errors(void)
 	int fd;
 
 	CHECK_EQ(raw_open(&d1, "/nonexistent/lkvm.img", false, false, err,
-			   sizeof(err)),
+			  sizeof(err)),
 		 -ENOENT);
 	CHECK(strstr(err, "/nonexistent/lkvm.img"));
 	CHECK(!strchr(err, '\n'));
@@ -553,8 +558,8 @@ static void raw_interface_test(enum blkio_engine engine)
 	CHECK_EQ(back[1000], 0x22);
 	CHECK_EQ(raw_run(d, DISK_OP_FLUSH, 0, NULL, 0, 0, 0), 0);
 	CHECK_EQ(disk_flush(d), 0);
-	CHECK_EQ(raw_run(d, DISK_OP_WRITE_ZEROES, DISK_REQ_DSYNC, NULL, 0,
-			 4096, 512),
+	CHECK_EQ(raw_run(d, DISK_OP_WRITE_ZEROES, DISK_REQ_DSYNC, NULL, 0, 4096,
+			 512),
 		 0);
 	CHECK_EQ(raw_run(d, DISK_OP_DISCARD, 0, NULL, 0, 4608, 512), 0);
 	CHECK_EQ(raw_run(d, DISK_OP_READ, 0, &rd, 1, 4096, 1024), 0);
@@ -564,8 +569,7 @@ static void raw_interface_test(enum blkio_engine engine)
 	/* the checks every backend gets: range, buffers, op */
 	CHECK_EQ(raw_run(d, DISK_OP_READ, 0, &rd, 1, 65536 - 512, 1024),
 		 -EINVAL);
-	CHECK_EQ(raw_run(d, DISK_OP_DISCARD, 0, NULL, 0, UINT64_MAX - 511,
-			 512),
+	CHECK_EQ(raw_run(d, DISK_OP_DISCARD, 0, NULL, 0, UINT64_MAX - 511, 512),
 		 -EINVAL);
 	CHECK_EQ(raw_run(d, DISK_OP_READ, 0, &rd, 1, 0, 512), -EINVAL);
 	CHECK_EQ(raw_run(d, 7, 0, NULL, 0, 0, 0), -EINVAL);
@@ -596,8 +600,7 @@ static void raw_interface_test(enum blkio_engine engine)
 	/* read-only: changes are refused before the backend */
 	REQUIRE(!raw_open(&d, path, true, false, err, sizeof(err)));
 	CHECK_EQ(raw_run(d, DISK_OP_WRITE, 0, &rd, 1, 0, 1024), -EROFS);
-	CHECK_EQ(raw_run(d, DISK_OP_WRITE_ZEROES, 0, NULL, 0, 0, 512),
-		 -EROFS);
+	CHECK_EQ(raw_run(d, DISK_OP_WRITE_ZEROES, 0, NULL, 0, 0, 512), -EROFS);
 	CHECK_EQ(raw_run(d, DISK_OP_READ, 0, &rd, 1, 0, 1024), 0);
 	CHECK_EQ(back[3], pattern(3));
 	disk_close(d);
@@ -662,9 +665,9 @@ static void test_raw_direct_bounce(void)
 	CHECK_EQ(raw_run(d, DISK_OP_READ, 0, v, 1, 9 * 512, 1000), -EINVAL);
 	/* an unaligned buffer too big to bounce */
 	v[0] = (struct iovec){ big + 1, DISK_RAW_BOUNCE_MAX + 512 };
-	CHECK_EQ(raw_run(d, DISK_OP_READ, 0, v, 1, 0,
-			 DISK_RAW_BOUNCE_MAX + 512),
-		 -EINVAL);
+	CHECK_EQ(
+		raw_run(d, DISK_OP_READ, 0, v, 1, 0, DISK_RAW_BOUNCE_MAX + 512),
+		-EINVAL);
 	/* aligned buffers: no bounce, any size */
 	v[0] = (struct iovec){ big + 4096 - ((uintptr_t)big % 4096),
 			       DISK_RAW_BOUNCE_MAX };
@@ -679,9 +682,9 @@ out:
 	free(buf);
 }
 
-UNIT_SUITE(disk_raw, UNIT_TEST(test_engine_threads),
-	   UNIT_TEST(test_engine_aio), UNIT_TEST(test_dsync_threads),
-	   UNIT_TEST(test_dsync_aio), UNIT_TEST(test_dsync_fallback),
-	   UNIT_TEST(test_disk_open_errors), UNIT_TEST(test_dio_align_rule),
-	   UNIT_TEST(test_direct_file_align), UNIT_TEST(test_raw_threads),
-	   UNIT_TEST(test_raw_aio), UNIT_TEST(test_raw_direct_bounce));
+UNIT_SUITE(disk_raw, UNIT_TEST(test_engine_threads), UNIT_TEST(test_engine_aio),
+	   UNIT_TEST(test_dsync_threads), UNIT_TEST(test_dsync_aio),
+	   UNIT_TEST(test_dsync_fallback), UNIT_TEST(test_disk_open_errors),
+	   UNIT_TEST(test_dio_align_rule), UNIT_TEST(test_direct_file_align),
+	   UNIT_TEST(test_raw_threads), UNIT_TEST(test_raw_aio),
+	   UNIT_TEST(test_raw_direct_bounce));

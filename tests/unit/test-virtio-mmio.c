@@ -887,19 +887,19 @@ static void test_dev_new_errors(void)
 	struct virtio_dev *d = NULL;
 
 	ops.nr_queues = VIRTIO_MAX_QUEUES + 1;
-	CHECK_EQ(virtio_dev_new(&ops, NULL, NULL, 0, (struct irq_line){ 0 },
-				&d),
-		 -EINVAL);
+	CHECK_EQ(
+		virtio_dev_new(&ops, NULL, NULL, 0, (struct irq_line){ 0 }, &d),
+		-EINVAL);
 	ops = fake_ops;
 	ops.queue_max = 0;
-	CHECK_EQ(virtio_dev_new(&ops, NULL, NULL, 0, (struct irq_line){ 0 },
-				&d),
-		 -EINVAL);
+	CHECK_EQ(
+		virtio_dev_new(&ops, NULL, NULL, 0, (struct irq_line){ 0 }, &d),
+		-EINVAL);
 	ops = fake_ops;
 	ops.notify = NULL;
-	CHECK_EQ(virtio_dev_new(&ops, NULL, NULL, 0, (struct irq_line){ 0 },
-				&d),
-		 -EINVAL);
+	CHECK_EQ(
+		virtio_dev_new(&ops, NULL, NULL, 0, (struct irq_line){ 0 }, &d),
+		-EINVAL);
 	CHECK(!d);
 	CHECK_EQ(virtio_dev_new(&fake_ops, NULL, NULL, 0,
 				(struct irq_line){ 0 }, &d),
@@ -908,9 +908,9 @@ static void test_dev_new_errors(void)
 	virtio_dev_free(d);
 }
 
-UNIT_SUITE(vmmio, UNIT_TEST(test_dev_new_errors), UNIT_TEST(test_ids), UNIT_TEST(test_access_size),
-	   UNIT_TEST(test_features_select), UNIT_TEST(test_driver_features),
-	   UNIT_TEST(test_features_ok_refused),
+UNIT_SUITE(vmmio, UNIT_TEST(test_dev_new_errors), UNIT_TEST(test_ids),
+	   UNIT_TEST(test_access_size), UNIT_TEST(test_features_select),
+	   UNIT_TEST(test_driver_features), UNIT_TEST(test_features_ok_refused),
 	   UNIT_TEST(test_driver_ok_needs_features_ok),
 	   UNIT_TEST(test_status_no_clear), UNIT_TEST(test_queue_sel_range),
 	   UNIT_TEST(test_queue_bad_num), UNIT_TEST(test_queue_bad_rings),

@@ -568,8 +568,8 @@ static void test_config_bounds_shared(void)
 	struct tp sink = { 0 };
 	void *w;
 
-	REQUIRE(!virtio_dev_new(&cfg8_ops, NULL, NULL, 0, (struct irq_line){ 0 },
-			       &d));
+	REQUIRE(!virtio_dev_new(&cfg8_ops, NULL, NULL, 0,
+				(struct irq_line){ 0 }, &d));
 	REQUIRE(!pci_host_create(&h, W32, 0x40000000ULL, W64, 0x100000000ULL));
 	REQUIRE(!virtio_pci_create(&vp, d, &host_intx, &sink));
 	REQUIRE(pci_host_add(h, virtio_pci_dev(vp), (struct irq_line){ 0 }) ==
