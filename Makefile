@@ -111,8 +111,8 @@ LKVM_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LKVM_SRCS))
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 TEST_CORE_SRCS := $(CORE_SRCS) $(FOREIGN_SRCS)
-# The shared test library (fake guest RAM, rings, a virtio driver): built
-# into the unit tests and linked into every fuzz target.
+# The shared test library (fake guest RAM, rings, a virtio driver, a fake
+# disk): built into the unit tests and linked into every fuzz target.
 TESTLIB_SRCS := $(sort $(wildcard tests/lib/*.c))
 TESTLIB_HDRS := $(wildcard tests/lib/*.h)
 # UNIT_DIR and UAPI_INC let unit-uapi61 build the same tests elsewhere

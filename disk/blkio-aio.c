@@ -29,7 +29,7 @@ struct blkio_aio {
 
 struct aio_cb {
 	struct iocb cb;
-	struct blkio_req *r;
+	struct disk_req *r;
 };
 
 bool blkio_have_aio(void)
@@ -43,7 +43,7 @@ static void aio_finish(struct blkio *b, struct io_event *ev)
 	struct aio_cb *acb = (struct aio_cb *)(void *)ev->obj;
 	/* pairs with the release store in blkio_aio_submit(): the kernel
 	 * hand-off is invisible to thread sanitizers */
-	struct blkio_req *r = __atomic_load_n(&acb->r, __ATOMIC_ACQUIRE);
+	struct disk_req *r = __atomic_load_n(&acb->r, __ATOMIC_ACQUIRE);
 	long res = (long)ev->res;
 
 	free(acb);
@@ -90,7 +90,7 @@ static void *aio_thread(void *arg)
 	return NULL;
 }
 
-bool blkio_aio_submit(struct blkio *b, struct blkio_req *r)
+bool blkio_aio_submit(struct blkio *b, struct disk_req *r)
 {
 	struct blkio_aio *a = b->aio;
 	struct aio_cb *acb;
@@ -107,7 +107,7 @@ bool blkio_aio_submit(struct blkio *b, struct blkio_req *r)
 	acb = malloc(sizeof(*acb));
 	if (!acb)
 		goto out_unbusy;
-	if (r->op == BLKIO_READ)
+	if (r->op == DISK_OP_READ)
 		io_prep_preadv(&acb->cb, b->fd, r->iov, r->iovcnt,
 			       (long long)r->offset);
 	else
@@ -116,7 +116,7 @@ bool blkio_aio_submit(struct blkio *b, struct blkio_req *r)
 	/* libaio 0.3.111+ (Debian 12: 0.3.113) names the iocb's RWF_* word
 	 * aio_rw_flags; a kernel before 4.13 refuses it in io_submit(),
 	 * and the request then goes to a worker, which has pwritev2. */
-	if (r->op == BLKIO_WRITE && (r->flags & BLKIO_F_DSYNC))
+	if (r->op == DISK_OP_WRITE && (r->flags & DISK_REQ_DSYNC))
 		acb->cb.aio_rw_flags = RWF_DSYNC;
 	io_set_eventfd(&acb->cb, a->efd);
 	/* pairs with the acquire load in aio_finish() */
@@ -201,7 +201,7 @@ int blkio_aio_start(struct blkio *b, unsigned int depth)
 	return -ENOTSUP;
 }
 
-bool blkio_aio_submit(struct blkio *b, struct blkio_req *r)
+bool blkio_aio_submit(struct blkio *b, struct disk_req *r)
 {
 	(void)b;
 	(void)r;

@@ -52,7 +52,7 @@ int blkio_sync(struct blkio *b)
 }
 
 /*
- * One write of a BLKIO_F_DSYNC request: with RWF_DSYNC where the host has
+ * One write of a DISK_REQ_DSYNC request: with RWF_DSYNC where the host has
  * it; else a plain write, and *need_sync is set for the fdatasync after.
  */
 static ssize_t write_dsync(struct blkio *b, const struct iovec *v, int cnt,
@@ -75,18 +75,18 @@ static ssize_t write_dsync(struct blkio *b, const struct iovec *v, int cnt,
 	return pwritev(b->fd, v, cnt, (off_t)off);
 }
 
-static ssize_t rw_once(struct blkio *b, const struct blkio_req *r,
+static ssize_t rw_once(struct blkio *b, const struct disk_req *r,
 		       const struct iovec *v, int cnt, uint64_t off,
 		       bool *need_sync)
 {
-	if (r->op == BLKIO_READ)
+	if (r->op == DISK_OP_READ)
 		return preadv(b->fd, v, cnt, (off_t)off);
-	if (r->flags & BLKIO_F_DSYNC)
+	if (r->flags & DISK_REQ_DSYNC)
 		return write_dsync(b, v, cnt, off, need_sync);
 	return pwritev(b->fd, v, cnt, (off_t)off);
 }
 
-int blkio_rw_sync(struct blkio *b, const struct blkio_req *r, uint64_t skip)
+int blkio_rw_sync(struct blkio *b, const struct disk_req *r, uint64_t skip)
 {
 	struct iovec stack[BLKIO_STACK_IOV], *copy = stack, *v;
 	uint64_t done = skip;
@@ -124,7 +124,7 @@ out:
 static int write_zeroes(struct blkio *b, uint64_t off, uint64_t len)
 {
 	struct iovec v;
-	struct blkio_req r = { .op = BLKIO_WRITE, .iov = &v, .iovcnt = 1 };
+	struct disk_req r = { .op = DISK_OP_WRITE, .iov = &v, .iovcnt = 1 };
 	int ret;
 
 	if (!fallocate(b->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
@@ -146,15 +146,15 @@ static int write_zeroes(struct blkio *b, uint64_t off, uint64_t len)
 	return 0;
 }
 
-static int blkio_execute_op(struct blkio *b, struct blkio_req *r)
+static int blkio_execute_op(struct blkio *b, struct disk_req *r)
 {
 	switch (r->op) {
-	case BLKIO_READ:
-	case BLKIO_WRITE:
+	case DISK_OP_READ:
+	case DISK_OP_WRITE:
 		return blkio_rw_sync(b, r, 0);
-	case BLKIO_FLUSH:
+	case DISK_OP_FLUSH:
 		return blkio_sync(b);
-	case BLKIO_DISCARD:
+	case DISK_OP_DISCARD:
 		if (!fallocate(b->fd,
 			       FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			       (off_t)r->offset, (off_t)r->len))
@@ -162,42 +162,49 @@ static int blkio_execute_op(struct blkio *b, struct blkio_req *r)
 		/* Discard is a hint: a host that cannot punch holes keeps
 		 * the data. */
 		return errno == EOPNOTSUPP || errno == ENOSYS ? 0 : -errno;
-	case BLKIO_WRITE_ZEROES:
+	case DISK_OP_WRITE_ZEROES:
 		return write_zeroes(b, r->offset, r->len);
 	}
 	return -EINVAL;
 }
 
-static int blkio_execute(struct blkio *b, struct blkio_req *r)
+static int blkio_execute(struct blkio *b, struct disk_req *r)
 {
 	int ret = blkio_execute_op(b, r);
 
 	/* READ/WRITE and FLUSH saw to DSYNC themselves */
-	if (!ret && (r->flags & BLKIO_F_DSYNC) &&
-	    (r->op == BLKIO_DISCARD || r->op == BLKIO_WRITE_ZEROES))
+	if (!ret && (r->flags & DISK_REQ_DSYNC) &&
+	    (r->op == DISK_OP_DISCARD || r->op == DISK_OP_WRITE_ZEROES))
 		ret = blkio_sync(b);
 	return ret;
 }
 
-void blkio_complete(struct blkio *b, struct blkio_req *r, int result)
+void blkio_complete(struct blkio *b, struct disk_req *r, int result)
 {
 	/* counted before done(), after which r is the caller's again */
-	if (r->op == BLKIO_READ)
+	if (r->op == DISK_OP_READ)
 		stat_add(&b->stats.reads);
-	else if (r->op == BLKIO_WRITE)
+	else if (r->op == DISK_OP_WRITE)
 		stat_add(&b->stats.writes);
-	else if (r->op == BLKIO_FLUSH)
+	else if (r->op == DISK_OP_FLUSH)
 		stat_add(&b->stats.flushes);
-	if (r->op == BLKIO_WRITE && (r->flags & BLKIO_F_DSYNC))
+	if (r->op == DISK_OP_WRITE && (r->flags & DISK_REQ_DSYNC))
 		stat_add(&b->stats.dsync_writes);
-	r->done(r, result);
+	/* a READ/WRITE result is r->len: the transfer was retried to the
+	 * end or failed */
+	r->done(r, result < 0 ? result : 0);
 	pthread_mutex_lock(&b->lock);
 	if (!--b->inflight)
 		pthread_cond_broadcast(&b->idle);
 	pthread_mutex_unlock(&b->lock);
 }
 
-void blkio_get_stats(struct blkio *b, struct blkio_stats *st)
+int blkio_flush(struct blkio *b)
+{
+	return blkio_sync(b);
+}
+
+void blkio_get_stats(struct blkio *b, struct disk_stats *st)
 {
 	st->reads = __atomic_load_n(&b->stats.reads, __ATOMIC_RELAXED);
 	st->writes = __atomic_load_n(&b->stats.writes, __ATOMIC_RELAXED);
@@ -210,7 +217,7 @@ void blkio_get_stats(struct blkio *b, struct blkio_stats *st)
 static void *blkio_worker(void *arg)
 {
 	struct blkio *b = arg;
-	struct blkio_req *r;
+	struct disk_req *r;
 
 	seccomp_thread_start(SECCOMP_THREAD_DISK, "blkio");
 	pthread_mutex_lock(&b->lock);
@@ -233,7 +240,7 @@ static void *blkio_worker(void *arg)
 	return NULL;
 }
 
-void blkio_queue_worker(struct blkio *b, struct blkio_req *r)
+void blkio_queue_worker(struct blkio *b, struct disk_req *r)
 {
 	pthread_mutex_lock(&b->lock);
 	r->link = NULL;
@@ -246,21 +253,21 @@ void blkio_queue_worker(struct blkio *b, struct blkio_req *r)
 	pthread_mutex_unlock(&b->lock);
 }
 
-static bool req_valid(const struct blkio_req *r)
+static bool req_valid(const struct disk_req *r)
 {
 	uint64_t total = 0;
 	int i;
 
-	if (!r->done || r->len > INT32_MAX || (r->flags & ~BLKIO_F_DSYNC))
+	if (!r->done || r->len > INT32_MAX || (r->flags & ~DISK_REQ_DSYNC))
 		return false;
 	switch (r->op) {
-	case BLKIO_READ:
-	case BLKIO_WRITE:
+	case DISK_OP_READ:
+	case DISK_OP_WRITE:
 		break;
-	case BLKIO_FLUSH:
+	case DISK_OP_FLUSH:
 		return true;
-	case BLKIO_DISCARD:
-	case BLKIO_WRITE_ZEROES:
+	case DISK_OP_DISCARD:
+	case DISK_OP_WRITE_ZEROES:
 		return r->offset <= INT64_MAX - r->len;
 	default:
 		return false;
@@ -276,14 +283,14 @@ static bool req_valid(const struct blkio_req *r)
 	return total == r->len;
 }
 
-int blkio_submit(struct blkio *b, struct blkio_req *r)
+int blkio_submit(struct blkio *b, struct disk_req *r)
 {
 	if (!req_valid(r))
 		return -EINVAL;
 	pthread_mutex_lock(&b->lock);
 	b->inflight++;
 	pthread_mutex_unlock(&b->lock);
-	if (b->aio && (r->op == BLKIO_READ || r->op == BLKIO_WRITE) &&
+	if (b->aio && (r->op == DISK_OP_READ || r->op == DISK_OP_WRITE) &&
 	    blkio_aio_submit(b, r))
 		return 0;
 	blkio_queue_worker(b, r);

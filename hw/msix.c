@@ -10,13 +10,17 @@
 int msix_init(struct msix *x, unsigned int nr, const struct msix_ops *ops,
 	      void *opaque)
 {
+	int ret;
+
 	if (!nr || nr > MSIX_MAX_VECTORS)
 		return -EINVAL;
 	memset(x, 0, sizeof(*x));
 	x->nr = nr;
 	x->ops = ops;
 	x->opaque = opaque;
-	pthread_mutex_init(&x->lock, NULL);
+	ret = pthread_mutex_init(&x->lock, NULL);
+	if (ret)
+		return -ret;
 	msix_reset(x);
 	return 0;
 }

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lkvm/disk.h"
+#include "lkvm/disk-raw.h"
 #include "lkvm/fdt.h"
 #include "lkvm/plic.h"
 #include "lkvm/uart.h"
@@ -171,30 +171,39 @@ static int add_virtio_mmio(struct machine *m, struct vdev_slot *s)
 	return ret;
 }
 
-/* Serve a new device d over the configured transport (d NULL: its
- * constructor failed, errno says why). */
-static int add_virtio(struct machine *m, struct virtio_dev *d)
+/*
+ * Serve a new device d, which its constructor returned with ret, over the
+ * configured transport. 0, or -errno after a line naming the device (what,
+ * detail) and the reason.
+ */
+static int add_virtio(struct machine *m, int ret, struct virtio_dev *d,
+		      const char *what, const char *detail)
 {
 	struct vdev_slot *s;
 	unsigned int v;
 
-	if (!d)
-		return errno ? -errno : -ENOMEM;
-	if (m->nr_vdev >= VM_MAX_VIRTIO)
-		return -ENOSPC;
-	s = &m->vdev[m->nr_vdev++];
-	memset(s, 0, sizeof(*s));
-	for (v = 0; v < MSIX_MAX_VECTORS; v++)
-		s->irqfd[v] = -1;
-	s->m = m;
-	s->d = d;
-	if (m->cfg->transport == VIRTIO_TRANSPORT_PCI)
-		return add_virtio_pci(m, s);
-	return add_virtio_mmio(m, s);
+	if (!ret && m->nr_vdev >= VM_MAX_VIRTIO)
+		ret = -ENOSPC;
+	if (!ret) {
+		s = &m->vdev[m->nr_vdev++];
+		memset(s, 0, sizeof(*s));
+		for (v = 0; v < MSIX_MAX_VECTORS; v++)
+			s->irqfd[v] = -1;
+		s->m = m;
+		s->d = d;
+		ret = m->cfg->transport == VIRTIO_TRANSPORT_PCI
+			      ? add_virtio_pci(m, s)
+			      : add_virtio_mmio(m, s);
+	}
+	if (ret)
+		pr_err("cannot set up %s%s%s%s: %s", what, detail ? " (" : "",
+		       detail ? detail : "", detail ? ")" : "",
+		       strerror(-ret));
+	return ret;
 }
 
-/* Open every -d image before anything else, so that a bad one fails
- * fast with one line. */
+/* Open every -d image (and start its I/O engine) before anything else,
+ * so that a bad one fails fast with one line. */
 int machine_open_disks(struct machine *m)
 {
 	const struct vm_config *cfg = m->cfg;
@@ -203,9 +212,16 @@ int machine_open_disks(struct machine *m)
 
 	for (i = 0; i < cfg->nr_disks; i++) {
 		const struct disk_spec *s = &cfg->disks[i];
+		struct disk_raw_opts o = {
+			.ro = s->ro,
+			.direct = s->direct,
+			.engine = cfg->io_engine == IO_ENGINE_AIO
+					  ? BLKIO_ENGINE_AIO
+					  : BLKIO_ENGINE_THREADS,
+		};
 
-		if (disk_open(&m->disks[i], s->path, s->ro, s->direct, err,
-			      sizeof(err))) {
+		if (disk_raw_open(&m->disks[i], s->path, &o, err,
+				  sizeof(err))) {
 			pr_err("%s", err);
 			return -1;
 		}
@@ -223,24 +239,19 @@ static int add_virtio_devices(struct machine *m)
 	int ret = 0;
 
 	for (i = 0; i < m->nr_disks && !ret; i++) {
-		errno = 0;
-		m->blks[i] = virtio_blk_create(
-			&m->mem, none, m->disks[i],
-			m->cfg->io_engine == IO_ENGINE_AIO);
-		ret = add_virtio(m, m->blks[i]);
+		ret = virtio_blk_create(&m->mem, none, m->disks[i],
+					&m->blks[i]);
+		ret = add_virtio(m, ret, m->blks[i], "virtio-blk",
+				 m->cfg->disks[i].path);
 	}
 	if (m->cfg->console == CONSOLE_VIRTIO && !ret) {
-		errno = 0;
-		m->vcon = virtio_console_create(&m->mem, none, &m->con);
-		ret = add_virtio(m, m->vcon);
+		ret = virtio_console_create(&m->mem, none, &m->con, &m->vcon);
+		ret = add_virtio(m, ret, m->vcon, "virtio-console", NULL);
 	}
 	if (m->cfg->rng && !ret) {
-		errno = 0;
-		m->rng = virtio_rng_create(&m->mem, none);
-		ret = add_virtio(m, m->rng);
+		ret = virtio_rng_create(&m->mem, none, &m->rng);
+		ret = add_virtio(m, ret, m->rng, "virtio-rng", NULL);
 	}
-	if (ret)
-		pr_err("cannot set up the virtio devices: %s", strerror(-ret));
 	return ret ? -1 : 0;
 }
 
@@ -256,9 +267,14 @@ int machine_setup_devices(struct machine *m)
 		pr_warn("console output unbuffered: cannot start its thread");
 	sbi_init(&m->sbi, &m->mem, &machine_sbi_console, m);
 	ret = add_irqchip(m);
-	ret = ret ?: add_uart(m);
 	if (ret) {
-		pr_err("cannot set up the devices: %s", strerror(-ret));
+		pr_err("cannot set up the %s: %s", m->aia ? "AIA" : "PLIC",
+		       strerror(-ret));
+		return -1;
+	}
+	ret = add_uart(m);
+	if (ret) {
+		pr_err("cannot set up the UART: %s", strerror(-ret));
 		return -1;
 	}
 	if (m->cfg->transport == VIRTIO_TRANSPORT_PCI) {

@@ -123,7 +123,7 @@ struct machine {
 	unsigned int nr_vdev;
 	struct virtio_dev *rng;
 	struct virtio_dev *vcon; /* --console virtio */
-	struct disk *disks[VM_MAX_DISKS];
+	struct disk *disks[VM_MAX_DISKS]; /* the backends, raw for now */
 	struct virtio_dev *blks[VM_MAX_DISKS];
 	unsigned int nr_disks;
 	/* the I/O thread: every virtio queue's work, in fair turns */

@@ -372,6 +372,7 @@ int plic_create(struct plic **out, unsigned int nr_sources,
 		void *opaque)
 {
 	struct plic *p;
+	int ret;
 
 	if (nr_sources == 0 || nr_sources > PLIC_MAX_SOURCES ||
 	    nr_contexts == 0 || nr_contexts > PLIC_MAX_CONTEXTS || !ops ||
@@ -385,9 +386,12 @@ int plic_create(struct plic **out, unsigned int nr_sources,
 	p->nr_sources = nr_sources;
 	p->nr_contexts = nr_contexts;
 	p->nr_words = (nr_sources + 1 + 31) / 32;
-	if (plic_alloc(p) || pthread_mutex_init(&p->lock, NULL)) {
+	ret = plic_alloc(p);
+	if (!ret)
+		ret = -pthread_mutex_init(&p->lock, NULL);
+	if (ret) {
 		plic_free(p);
-		return -ENOMEM;
+		return ret;
 	}
 	*out = p;
 	return 0;

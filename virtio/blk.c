@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* virtio-blk: a raw disk image served through the blkio engine. */
+/* virtio-blk: a disk (lkvm/disk.h) served to the guest. */
 #include <errno.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,6 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
 
-#include "lkvm/blkio.h"
 #include "lkvm/compiler.h"
 #include "lkvm/disk.h"
 #include "lkvm/virtio-devs.h"
@@ -22,12 +22,6 @@
 #define BLK_MAX_DATA ((uint64_t)BLK_SEG_MAX * BLK_SIZE_MAX)
 #define BLK_DWZ_MAX_SEG 32
 #define BLK_DWZ_MAX_SECTORS (1u << 21) /* 1 GiB, below INT32_MAX bytes */
-#define BLK_BOUNCE_MAX (4u << 20)
-/* bounce buffers in flight per disk: a full queue of them would be 1 GiB */
-#define BLK_BOUNCE_TOTAL (32u << 20)
-#define BLK_BOUNCE_ALIGN 4096
-#define BLK_IO_THREADS 4
-#define BLK_AIO_DEPTH 128
 #define BLK_HDR_SIZE sizeof(struct virtio_blk_outhdr)
 #define BLK_SEG_SIZE sizeof(struct virtio_blk_discard_write_zeroes)
 
@@ -47,20 +41,22 @@ _Static_assert(offsetof(struct virtio_blk_config, write_zeroes_may_unmap) == 56,
 
 /*
  * The chains in flight and their bound (the queue size) are virtio/core.c's;
- * a reset waits there for every request below to complete.
+ * a reset waits there for every request below to complete. The device
+ * counts them too (nreqs), so that destroying it waits for the disk's last
+ * completion, which the machine's shutdown does not wait for.
  */
 struct blk_dev {
 	struct virtio_dev *vdev;
 	struct disk *disk;
-	struct blkio *io;
 	struct virtio_blk_config cfg;
 	uint64_t size; /* bytes */
-	uint32_t align; /* O_DIRECT alignment, 1 without O_DIRECT */
-	uint64_t bounce_bytes; /* atomic: bounce buffers allocated now */
-	/* requests completed without error (atomic); syncs are blkio's */
+	/* requests completed without error (atomic); syncs are the disk's */
 	struct {
 		uint64_t reads, writes, flushes;
 	} stats;
+	pthread_mutex_t lock; /* nreqs */
+	pthread_cond_t idle; /* nreqs dropped to 0 */
+	unsigned int nreqs; /* struct blk_req allocated */
 	struct ratelimit rl;
 };
 
@@ -71,11 +67,9 @@ struct blk_req {
 	uint32_t written; /* bytes for the used ring when all went well */
 	uint8_t result; /* VIRTIO_BLK_S_*, worst so far (atomic) */
 	unsigned int nsub, pending; /* pending: atomic */
-	void *bounce; /* O_DIRECT bounce buffer of an unaligned request */
-	struct iovec bounce_iov;
 	struct iovec *data; /* the data buffers, ndata of them */
 	unsigned int ndata;
-	struct blkio_req sub[BLK_DWZ_MAX_SEG];
+	struct disk_req sub[BLK_DWZ_MAX_SEG];
 	struct iovec iov[BLK_MAX_IOV];
 	struct iovec data_iov[BLK_MAX_IOV];
 };
@@ -154,11 +148,14 @@ static void blk_count(uint64_t *counter)
 
 static void blk_free_req(struct blk_req *req)
 {
-	if (req->bounce)
-		__atomic_sub_fetch(&req->b->bounce_bytes,
-				   req->bounce_iov.iov_len, __ATOMIC_RELAXED);
-	free(req->bounce);
+	struct blk_dev *b = req->b;
+
 	free(req);
+	pthread_mutex_lock(&b->lock);
+	if (!--b->nreqs)
+		pthread_cond_broadcast(&b->idle);
+	/* b may be freed once this unlocks */
+	pthread_mutex_unlock(&b->lock);
 }
 
 /* Write the status byte and return the chain. */
@@ -172,23 +169,17 @@ static void blk_finish(struct blk_dev *b, struct blk_req *req)
 	blk_free_req(req);
 }
 
-static void blk_sub_done(struct blkio_req *r, int result)
+static void blk_sub_done(struct disk_req *r, int status)
 {
 	struct blk_req *req = r->opaque;
 	struct blk_dev *b = req->b;
-	bool ok = result >= 0 &&
-		  (r->op == BLKIO_FLUSH || r->op == BLKIO_DISCARD ||
-		   r->op == BLKIO_WRITE_ZEROES || (uint64_t)result == r->len);
+	bool ok = !status;
 
-	/* A bounced read has exactly one sub-request: copy out before the
-	 * status says the data is there. */
-	if (ok && req->bounce && r->op == BLKIO_READ)
-		iov_write(req->data, req->ndata, req->bounce, r->len);
-	if (ok && r->op == BLKIO_FLUSH)
+	if (ok && r->op == DISK_OP_FLUSH)
 		blk_count(&b->stats.flushes);
-	else if (ok && r->op == BLKIO_READ)
+	else if (ok && r->op == DISK_OP_READ)
 		blk_count(&b->stats.reads);
-	else if (ok && r->op == BLKIO_WRITE)
+	else if (ok && r->op == DISK_OP_WRITE)
 		blk_count(&b->stats.writes);
 	if (!ok) {
 		pr_warn_ratelimited(
@@ -197,7 +188,7 @@ static void blk_sub_done(struct blkio_req *r, int result)
 			disk_serial(b->disk), r->op,
 			(unsigned long long)r->offset,
 			(unsigned long long)r->len,
-			strerror(result < 0 ? -result : EIO));
+			strerror(status < 0 ? -status : EIO));
 		__atomic_store_n(&req->result, VIRTIO_BLK_S_IOERR,
 				 __ATOMIC_RELEASE);
 	}
@@ -218,13 +209,13 @@ static bool blk_write_through(const struct blk_dev *b)
 
 static void blk_sub(struct blk_req *req, int op, uint64_t off, uint64_t len)
 {
-	struct blkio_req *r = &req->sub[req->nsub++];
-	bool modifies = op == BLKIO_WRITE || op == BLKIO_WRITE_ZEROES ||
-			op == BLKIO_DISCARD;
+	struct disk_req *r = &req->sub[req->nsub++];
+	bool modifies = op == DISK_OP_WRITE || op == DISK_OP_WRITE_ZEROES ||
+			op == DISK_OP_DISCARD;
 
-	*r = (struct blkio_req){
+	*r = (struct disk_req){
 		.op = op,
-		.flags = modifies && blk_write_through(req->b) ? BLKIO_F_DSYNC
+		.flags = modifies && blk_write_through(req->b) ? DISK_REQ_DSYNC
 							       : 0,
 		.offset = off,
 		.len = len,
@@ -233,50 +224,13 @@ static void blk_sub(struct blk_req *req, int op, uint64_t off, uint64_t len)
 	};
 }
 
-/*
- * O_DIRECT: offset and length must be aligned (else IOERR); buffers that
- * are not are bounced through an aligned copy of at most BLK_BOUNCE_MAX
- * bytes (larger unaligned requests get IOERR).
- */
-static int blk_direct_setup(struct blk_req *req, bool write, uint64_t off,
-			    uint64_t len)
-{
-	uint32_t a = req->b->align;
-	unsigned int i;
-
-	if (off % a || len % a)
-		return VIRTIO_BLK_S_IOERR;
-	for (i = 0; i < req->ndata; i++)
-		if ((uintptr_t)req->data[i].iov_base % a ||
-		    req->data[i].iov_len % a)
-			break;
-	if (i == req->ndata)
-		return VIRTIO_BLK_S_OK;
-	if (len > BLK_BOUNCE_MAX)
-		return VIRTIO_BLK_S_IOERR;
-	if (__atomic_add_fetch(&req->b->bounce_bytes, len, __ATOMIC_RELAXED) >
-		    BLK_BOUNCE_TOTAL ||
-	    posix_memalign(&req->bounce, BLK_BOUNCE_ALIGN, len)) {
-		__atomic_sub_fetch(&req->b->bounce_bytes, len,
-				   __ATOMIC_RELAXED);
-		req->bounce = NULL;
-		return VIRTIO_BLK_S_IOERR;
-	}
-	if (write)
-		iov_read(req->data, req->ndata, 0, req->bounce, len);
-	req->bounce_iov =
-		(struct iovec){ .iov_base = req->bounce, .iov_len = len };
-	return VIRTIO_BLK_S_OK;
-}
-
 /* IN or OUT: the data is in req->data. */
 static int blk_prepare_rw(struct blk_req *req, bool write, uint64_t sector,
 			  uint64_t len)
 {
 	struct blk_dev *b = req->b;
-	struct blkio_req *r;
+	struct disk_req *r;
 	uint64_t off;
-	int st;
 
 	if (write && disk_ro(b->disk))
 		return VIRTIO_BLK_S_IOERR;
@@ -285,15 +239,10 @@ static int blk_prepare_rw(struct blk_req *req, bool write, uint64_t sector,
 		return VIRTIO_BLK_S_IOERR;
 	if (!len)
 		return VIRTIO_BLK_S_OK;
-	if (b->align > 1) {
-		st = blk_direct_setup(req, write, off, len);
-		if (st != VIRTIO_BLK_S_OK)
-			return st;
-	}
-	blk_sub(req, write ? BLKIO_WRITE : BLKIO_READ, off, len);
+	blk_sub(req, write ? DISK_OP_WRITE : DISK_OP_READ, off, len);
 	r = &req->sub[0];
-	r->iov = req->bounce ? &req->bounce_iov : req->data;
-	r->iovcnt = req->bounce ? 1 : (int)req->ndata;
+	r->iov = req->data;
+	r->iovcnt = (int)req->ndata;
 	return BLK_ASYNC;
 }
 
@@ -305,7 +254,9 @@ static int blk_prepare_dwz(struct blk_req *req, bool wz, uint64_t len)
 		wz ? ~(uint32_t)VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : ~0u;
 	uint64_t i, n = len / BLK_SEG_SIZE, off;
 
-	if (disk_ro(req->b->disk))
+	if (!(disk_caps(req->b->disk) &
+	      (wz ? DISK_CAP_WRITE_ZEROES : DISK_CAP_DISCARD)) ||
+	    disk_ro(req->b->disk))
 		return VIRTIO_BLK_S_UNSUPP; /* the feature is not offered */
 	if (!n || len % BLK_SEG_SIZE || n > BLK_DWZ_MAX_SEG)
 		return VIRTIO_BLK_S_IOERR;
@@ -320,7 +271,8 @@ static int blk_prepare_dwz(struct blk_req *req, bool wz, uint64_t len)
 				  &off))
 			return VIRTIO_BLK_S_IOERR;
 		if (seg.num_sectors)
-			blk_sub(req, wz ? BLKIO_WRITE_ZEROES : BLKIO_DISCARD,
+			blk_sub(req,
+				wz ? DISK_OP_WRITE_ZEROES : DISK_OP_DISCARD,
 				off,
 				(uint64_t)seg.num_sectors * DISK_SECTOR_SIZE);
 	}
@@ -380,7 +332,7 @@ static int blk_prepare(struct blk_req *req)
 			return VIRTIO_BLK_S_IOERR;
 		return blk_prepare_rw(req, true, hdr.sector, out_data);
 	case VIRTIO_BLK_T_FLUSH:
-		blk_sub(req, BLKIO_FLUSH, 0, 0);
+		blk_sub(req, DISK_OP_FLUSH, 0, 0);
 		return BLK_ASYNC;
 	case VIRTIO_BLK_T_GET_ID:
 		return blk_get_id(req, in_data);
@@ -399,6 +351,7 @@ static void blk_handle(struct blk_dev *b, struct blk_req *req)
 {
 	int st = blk_prepare(req);
 	unsigned int i, n;
+	int ret;
 
 	if (st == BLK_MALFORMED) {
 		virtio_queue_push_broken(b->vdev, 0, req->c.head,
@@ -414,9 +367,11 @@ static void blk_handle(struct blk_dev *b, struct blk_req *req)
 	/* req may be freed by the last completion: use only locals after */
 	n = req->nsub;
 	__atomic_store_n(&req->pending, n, __ATOMIC_RELEASE);
-	for (i = 0; i < n; i++)
-		if (blkio_submit(b->io, &req->sub[i]))
-			blk_sub_done(&req->sub[i], -EIO);
+	for (i = 0; i < n; i++) {
+		ret = disk_submit(b->disk, &req->sub[i]);
+		if (ret)
+			blk_sub_done(&req->sub[i], ret);
+	}
 }
 
 static bool blk_notify(struct virtio_dev *d, unsigned int q,
@@ -432,11 +387,13 @@ static bool blk_notify(struct virtio_dev *d, unsigned int q,
 			return true;
 		req->b = b;
 		req->nsub = 0;
-		req->bounce = NULL;
 		req->result = VIRTIO_BLK_S_OK;
+		pthread_mutex_lock(&b->lock);
+		b->nreqs++;
+		pthread_mutex_unlock(&b->lock);
 		if (virtio_queue_pop(d, q, &req->c, req->iov, BLK_MAX_IOV) <=
 		    0) {
-			free(req);
+			blk_free_req(req);
 			return false;
 		}
 		blk_handle(b, req);
@@ -480,73 +437,69 @@ static uint64_t blk_setup_config(struct blk_dev *b)
 	cfg->blk_size = disk_block_size(b->disk);
 	if (disk_ro(b->disk))
 		return f | 1ULL << VIRTIO_BLK_F_RO;
-	cfg->max_discard_sectors = BLK_DWZ_MAX_SECTORS;
-	cfg->max_discard_seg = BLK_DWZ_MAX_SEG;
-	cfg->discard_sector_alignment = cfg->blk_size / DISK_SECTOR_SIZE;
-	cfg->max_write_zeroes_sectors = BLK_DWZ_MAX_SECTORS;
-	cfg->max_write_zeroes_seg = BLK_DWZ_MAX_SEG;
-	/* the unmap flag is accepted but ranges are zeroed, never unmapped */
-	cfg->write_zeroes_may_unmap = 0;
-	return f | 1ULL << VIRTIO_BLK_F_DISCARD |
-	       1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+	if (disk_caps(b->disk) & DISK_CAP_DISCARD) {
+		cfg->max_discard_sectors = BLK_DWZ_MAX_SECTORS;
+		cfg->max_discard_seg = BLK_DWZ_MAX_SEG;
+		cfg->discard_sector_alignment =
+			cfg->blk_size / DISK_SECTOR_SIZE;
+		f |= 1ULL << VIRTIO_BLK_F_DISCARD;
+	}
+	if (disk_caps(b->disk) & DISK_CAP_WRITE_ZEROES) {
+		cfg->max_write_zeroes_sectors = BLK_DWZ_MAX_SECTORS;
+		cfg->max_write_zeroes_seg = BLK_DWZ_MAX_SEG;
+		/* the unmap flag is accepted but ranges are zeroed, never
+		 * unmapped */
+		cfg->write_zeroes_may_unmap = 0;
+		f |= 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+	}
+	return f;
 }
 
-static int blk_start_io(struct blk_dev *b, bool use_aio)
-{
-	int fd = disk_fd(b->disk);
-	int ret = -ENOTSUP;
-
-	if (use_aio && blkio_have_aio())
-		ret = blkio_create(&b->io, fd, BLKIO_ENGINE_AIO, BLK_AIO_DEPTH);
-	if (ret)
-		ret = blkio_create(&b->io, fd, BLKIO_ENGINE_THREADS,
-				   BLK_IO_THREADS);
-	return ret;
-}
-
-struct virtio_dev *virtio_blk_create(const struct gmem *mem,
-				     struct irq_line irq, struct disk *disk,
-				     bool use_aio)
+int virtio_blk_create(const struct gmem *mem, struct irq_line irq,
+		      struct disk *disk, struct virtio_dev **out)
 {
 	struct blk_dev *b = calloc(1, sizeof(*b));
 	uint64_t features;
 	int ret;
 
 	if (!b)
-		return NULL;
+		return -ENOMEM;
 	b->disk = disk;
 	b->size = disk_size(disk);
-	b->align = disk_direct(disk) ? disk_block_size(disk) : 1;
 	b->rl = (struct ratelimit){ .interval = 5, .burst = 5 };
-	features = blk_setup_config(b);
-	b->vdev = virtio_dev_new(&blk_ops, b, mem, features, irq);
-	if (!b->vdev)
+	ret = -pthread_mutex_init(&b->lock, NULL);
+	if (ret)
 		goto out_free;
-	ret = blk_start_io(b, use_aio);
-	if (ret) {
-		errno = -ret;
-		goto out_dev;
-	}
-	return b->vdev;
+	ret = -pthread_cond_init(&b->idle, NULL);
+	if (ret)
+		goto out_mutex;
+	features = blk_setup_config(b);
+	ret = virtio_dev_new(&blk_ops, b, mem, features, irq, &b->vdev);
+	if (ret)
+		goto out_cond;
+	*out = b->vdev;
+	return 0;
 
-out_dev:
-	virtio_dev_free(b->vdev);
+out_cond:
+	pthread_cond_destroy(&b->idle);
+out_mutex:
+	pthread_mutex_destroy(&b->lock);
 out_free:
 	free(b);
-	return NULL;
+	return ret;
 }
 
 void virtio_blk_get_stats(struct virtio_dev *d, struct virtio_blk_stats *st)
 {
 	struct blk_dev *b = virtio_dev_priv(d);
-	struct blkio_stats io;
+	struct disk_stats ds;
 
-	blkio_get_stats(b->io, &io);
+	disk_get_stats(b->disk, &ds);
 	st->reads = __atomic_load_n(&b->stats.reads, __ATOMIC_RELAXED);
 	st->writes = __atomic_load_n(&b->stats.writes, __ATOMIC_RELAXED);
 	st->flushes = __atomic_load_n(&b->stats.flushes, __ATOMIC_RELAXED);
-	st->dsync_writes = io.dsync_writes;
-	st->syncs = io.syncs;
+	st->dsync_writes = ds.dsync_writes;
+	st->syncs = ds.syncs;
 }
 
 void virtio_blk_destroy(struct virtio_dev *d)
@@ -556,7 +509,13 @@ void virtio_blk_destroy(struct virtio_dev *d)
 	if (!d)
 		return;
 	b = virtio_dev_priv(d);
-	blkio_destroy(b->io); /* every completion has pushed its chain */
+	/* every request the disk holds pushes its chain, then is freed */
+	pthread_mutex_lock(&b->lock);
+	while (b->nreqs)
+		pthread_cond_wait(&b->idle, &b->lock);
+	pthread_mutex_unlock(&b->lock);
 	virtio_dev_free(d);
+	pthread_cond_destroy(&b->idle);
+	pthread_mutex_destroy(&b->lock);
 	free(b);
 }

@@ -191,23 +191,30 @@ static const struct virtio_dev_ops vcon_ops = {
 	.notify = vcon_notify,
 };
 
-struct virtio_dev *virtio_console_create(const struct gmem *mem,
-					 struct irq_line irq,
-					 struct console *con)
+int virtio_console_create(const struct gmem *mem, struct irq_line irq,
+			  struct console *con, struct virtio_dev **out)
 {
 	struct vcon_dev *v = calloc(1, sizeof(*v));
+	int ret;
 
 	if (!v)
-		return NULL;
-	v->vdev = virtio_dev_new(&vcon_ops, v, mem, 0, irq);
-	if (!v->vdev) {
-		free(v);
-		return NULL;
-	}
+		return -ENOMEM;
+	ret = -pthread_mutex_init(&v->rxlock, NULL);
+	if (ret)
+		goto out_free;
+	ret = virtio_dev_new(&vcon_ops, v, mem, 0, irq, &v->vdev);
+	if (ret)
+		goto out_mutex;
 	v->con = con;
 	v->cfg.max_nr_ports = 1; /* little-endian host, see virtio-queue.h */
-	pthread_mutex_init(&v->rxlock, NULL);
-	return v->vdev;
+	*out = v->vdev;
+	return 0;
+
+out_mutex:
+	pthread_mutex_destroy(&v->rxlock);
+out_free:
+	free(v);
+	return ret;
 }
 
 void virtio_console_destroy(struct virtio_dev *d)

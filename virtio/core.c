@@ -51,21 +51,19 @@ struct virtio_dev {
 	struct ratelimit rl;
 };
 
-struct virtio_dev *virtio_dev_new(const struct virtio_dev_ops *ops, void *priv,
-				  const struct gmem *mem, uint64_t features,
-				  struct irq_line irq)
+int virtio_dev_new(const struct virtio_dev_ops *ops, void *priv,
+		   const struct gmem *mem, uint64_t features,
+		   struct irq_line irq, struct virtio_dev **out)
 {
 	struct virtio_dev *d;
 	unsigned int i;
 
 	if (ops->nr_queues > VIRTIO_MAX_QUEUES || !ops->queue_max ||
-	    ops->queue_max > VIRTQ_MAX_SIZE || !ops->notify) {
-		errno = EINVAL;
-		return NULL;
-	}
+	    ops->queue_max > VIRTQ_MAX_SIZE || !ops->notify)
+		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
-		return NULL;
+		return -ENOMEM;
 	d->ops = ops;
 	d->priv = priv;
 	d->mem = mem;
@@ -80,7 +78,8 @@ struct virtio_dev *virtio_dev_new(const struct virtio_dev_ops *ops, void *priv,
 		pthread_mutex_init(&d->q[i].lock, NULL);
 		pthread_cond_init(&d->q[i].idle, NULL);
 	}
-	return d;
+	*out = d;
+	return 0;
 }
 
 void virtio_dev_free(struct virtio_dev *d)

@@ -59,10 +59,10 @@ static const struct virtio_dev_ops rng_ops = {
 	.notify = rng_notify,
 };
 
-struct virtio_dev *virtio_rng_create(const struct gmem *mem,
-				     struct irq_line irq)
+int virtio_rng_create(const struct gmem *mem, struct irq_line irq,
+		      struct virtio_dev **out)
 {
-	return virtio_dev_new(&rng_ops, NULL, mem, 0, irq);
+	return virtio_dev_new(&rng_ops, NULL, mem, 0, irq, out);
 }
 
 void virtio_rng_destroy(struct virtio_dev *d)

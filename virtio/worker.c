@@ -36,20 +36,25 @@ struct virtio_worker {
 int virtio_worker_create(struct virtio_worker **out)
 {
 	struct virtio_worker *w = calloc(1, sizeof(*w));
+	int ret = -ENOMEM;
 
 	if (!w)
 		return -ENOMEM;
 	w->pfd = calloc(1, sizeof(*w->pfd));
+	if (!w->pfd)
+		goto out_free;
 	w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!w->pfd || w->stop_fd < 0) {
-		if (w->stop_fd >= 0)
-			close(w->stop_fd);
-		free(w->pfd);
-		free(w);
-		return -ENOMEM;
+	if (w->stop_fd < 0) {
+		ret = -errno;
+		goto out_free;
 	}
 	*out = w;
 	return 0;
+
+out_free:
+	free(w->pfd);
+	free(w);
+	return ret;
 }
 
 void virtio_worker_destroy(struct virtio_worker *w)

@@ -9,5 +9,7 @@
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 #define __noreturn __attribute__((noreturn))
 #define __unused __attribute__((unused))
+/* The structure of type t whose member m is at p. */
+#define container_of(p, t, m) ((t *)(void *)((char *)(p)-offsetof(t, m)))
 
 #endif

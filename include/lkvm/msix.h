@@ -41,7 +41,8 @@ struct msix {
 	pthread_mutex_t lock;
 };
 
-/* nr vectors, all masked, disabled. Returns 0 or -EINVAL. */
+/* nr vectors, all masked, disabled. Returns 0, -EINVAL for nr outside
+ * 1..MSIX_MAX_VECTORS, or the lock's -errno. */
 int msix_init(struct msix *x, unsigned int nr, const struct msix_ops *ops,
 	      void *opaque);
 void msix_destroy(struct msix *x);

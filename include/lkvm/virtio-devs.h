@@ -12,29 +12,30 @@
 struct disk;
 
 /*
- * virtio-rng (device 4): one queue, filled from getrandom(). Returns NULL
- * on allocation failure.
+ * virtio-rng (device 4): one queue, filled from getrandom(). Returns 0
+ * with the device in *out, or -ENOMEM.
  */
-struct virtio_dev *virtio_rng_create(const struct gmem *mem,
-				     struct irq_line irq);
+int virtio_rng_create(const struct gmem *mem, struct irq_line irq,
+		      struct virtio_dev **out);
 void virtio_rng_destroy(struct virtio_dev *d);
 
 /*
- * virtio-blk (device 2): one request queue of 256 entries over disk, which
- * the caller keeps open until virtio_blk_destroy(). I/O runs on the blkio
- * engine: libaio when use_aio and the build has it, else worker threads;
- * completions push from the engine's threads. Offers SEG_MAX, SIZE_MAX,
- * BLK_SIZE, FLUSH, and RO for a read-only disk or DISCARD and
- * WRITE_ZEROES otherwise; GET_ID returns disk_serial(). With O_DIRECT,
- * requests whose offset or length is not a multiple of the block size fail
- * with IOERR and unaligned buffers are bounced (up to 4 MiB, IOERR above).
- * Returns NULL on allocation or thread failure (errno says which).
+ * virtio-blk (device 2): one request queue of 256 entries over disk
+ * (lkvm/disk.h, any backend), which the caller keeps open until
+ * virtio_blk_destroy(). Requests are checked here (header, direction,
+ * sector range, segment counts) and submitted to the disk; each completes
+ * from the disk's done callback, on whatever thread the backend calls it
+ * (perhaps inside the notify). Offers SEG_MAX, SIZE_MAX, BLK_SIZE
+ * (disk_block_size()), FLUSH, and RO for a read-only disk, or DISCARD and
+ * WRITE_ZEROES where the disk has them; GET_ID returns disk_serial(). A
+ * driver that does not negotiate FLUSH gets write-through
+ * (DISK_REQ_DSYNC) writes. A request the disk refuses or fails completes
+ * with IOERR. Returns 0 with the device in *out, or -errno (-ENOMEM).
  */
-struct virtio_dev *virtio_blk_create(const struct gmem *mem,
-				     struct irq_line irq, struct disk *disk,
-				     bool use_aio);
-/* Wait for in-flight requests to complete, then free d (not the disk). No
- * notify may run concurrently. NULL is ignored. */
+int virtio_blk_create(const struct gmem *mem, struct irq_line irq,
+		      struct disk *disk, struct virtio_dev **out);
+/* Wait for the requests d has submitted to complete, then free d (not the
+ * disk). No notify may run concurrently. NULL is ignored. */
 void virtio_blk_destroy(struct virtio_dev *d);
 
 /*
@@ -44,7 +45,7 @@ void virtio_blk_destroy(struct virtio_dev *d);
  */
 struct virtio_blk_stats {
 	uint64_t reads, writes, flushes;
-	uint64_t dsync_writes, syncs;
+	uint64_t dsync_writes, syncs; /* disk_get_stats() */
 };
 void virtio_blk_get_stats(struct virtio_dev *d, struct virtio_blk_stats *st);
 
@@ -63,11 +64,11 @@ struct console;
  * popping, kept across resets), so posted buffers stay on the ring while
  * there is no input and no empty completion is ever pushed for them. A
  * malformed chain sets DEVICE_NEEDS_RESET. con must outlive the device and
- * have no other reader of its input. Returns NULL on allocation failure.
+ * have no other reader of its input. Returns 0 with the device in *out, or
+ * -errno.
  */
-struct virtio_dev *virtio_console_create(const struct gmem *mem,
-					 struct irq_line irq,
-					 struct console *con);
+int virtio_console_create(const struct gmem *mem, struct irq_line irq,
+			  struct console *con, struct virtio_dev **out);
 /*
  * Host input is waiting in con: fill posted receive buffers now (one
  * bounded turn; more is left to virtio_notify()). Called by the machine's

@@ -93,12 +93,13 @@ struct virtio_irq_ops {
 /*
  * A new device for ops; features are the device's own bits
  * (VIRTIO_F_VERSION_1, VIRTIO_F_INDIRECT_DESC and VIRTIO_RING_F_EVENT_IDX
- * are added); priv is the device model's. Returns NULL with errno EINVAL
- * for ops with too many or too large queues, ENOMEM without memory.
+ * are added); priv is the device model's. Returns 0 with the device in
+ * *out, -EINVAL for ops with too many or too large queues or no notify,
+ * -ENOMEM without memory.
  */
-struct virtio_dev *virtio_dev_new(const struct virtio_dev_ops *ops, void *priv,
-				  const struct gmem *mem, uint64_t features,
-				  struct irq_line irq);
+int virtio_dev_new(const struct virtio_dev_ops *ops, void *priv,
+		   const struct gmem *mem, uint64_t features,
+		   struct irq_line irq, struct virtio_dev **out);
 /* Free d; nothing may use it any more. NULL is ignored. */
 void virtio_dev_free(struct virtio_dev *d);
 

@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Fuzz target: virtio-blk requests against a small temporary disk. */
+/* Fuzz target: virtio-blk requests against small in-memory fake disks. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 
+#include "fake-disk.h"
 #include "lkvm/disk.h"
 #include "lkvm/virtio-devs.h"
 #include "fuzz-input.h"
 
 /*
  * The input: one flags byte (bit 0 read-only disk, bit 1 EVENT_IDX, bit 2
- * libaio engine), then up to MAX_REQS requests, each: a byte giving the
+ * the disk holds every request until all are in, then completes them
+ * newest first, bit 3 the disk fails the next three requests, bit 4 it
+ * refuses the next two, bit 5 a disk with 4 KiB blocks and neither
+ * discard nor write-zeroes), then up to MAX_REQS requests, each: a byte
+ * giving the
  * number of descriptors (1 + b % MAX_DESC), per descriptor a flags byte
  * (bit 0 device-writable) and a little-endian 16-bit length (% 4097),
  * then the contents of that request's device-readable buffers (header,
@@ -48,35 +53,38 @@ struct freq {
 
 static uint8_t *ram;
 static struct gmem mem;
-static struct virtio_dev *devs[8];
-static struct disk *disks[2];
+static struct virtio_dev *devs[3];
+static struct disk *disks[3];
 
 static uint8_t *host(uint64_t gpa)
 {
 	return ram + (gpa - RAM_BASE);
 }
 
-/* A read-write and a read-only disk, each its own unlinked file. */
+/* Read-write, read-only, and 4 KiB blocks without discard. */
 static void open_disks(void)
 {
-	char path[64], err[256];
-	int fd, i;
+	static const struct fake_disk_opts opts[] = {
+		{ .size = DISK_BYTES,
+		  .caps = DISK_CAP_DISCARD | DISK_CAP_WRITE_ZEROES },
+		{ .size = DISK_BYTES, .ro = true },
+		{ .size = DISK_BYTES, .block_size = 4096 },
+	};
+	unsigned int i;
 
-	for (i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "/tmp/lkvm-fuzz-blk-XXXXXX");
-		fd = mkstemp(path);
-		if (fd < 0 || ftruncate(fd, DISK_BYTES))
+	for (i = 0; i < 3; i++)
+		if (fake_disk_create(&opts[i], &disks[i]))
 			abort();
-		close(fd);
-		if (disk_open(&disks[i], path, i == 1, false, err, sizeof(err)))
-			abort();
-		unlink(path);
-	}
+}
+
+static unsigned int dev_index(unsigned int flags)
+{
+	return flags & 1 ? 1 : flags & 0x20 ? 2 : 0;
 }
 
 static struct virtio_dev *get_dev(unsigned int flags)
 {
-	unsigned int i = flags & 5;
+	unsigned int i = dev_index(flags);
 
 	if (!ram) {
 		ram = calloc(1, RAM_SIZE);
@@ -84,10 +92,8 @@ static struct virtio_dev *get_dev(unsigned int flags)
 			abort();
 		open_disks();
 	}
-	if (!devs[i])
-		devs[i] = virtio_blk_create(&mem, (struct irq_line){ 0 },
-					    disks[i & 1], i & 4);
-	if (!devs[i])
+	if (!devs[i] &&
+	    virtio_blk_create(&mem, (struct irq_line){ 0 }, disks[i], &devs[i]))
 		abort();
 	return devs[i];
 }
@@ -203,11 +209,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct freq reqs[MAX_REQS];
 	unsigned int flags, nreq = 0, slot = 0;
 	struct virtio_dev *d;
+	struct disk *disk;
 	uint16_t idx = 0;
 	bool needs_reset;
 
 	flags = fuzz_byte(&data, &size);
 	d = get_dev(flags);
+	disk = disks[dev_index(flags)];
+	fake_disk_hold(disk, flags & 4);
+	fake_disk_fail(disk, flags & 8 ? FAKE_DISK_ALL_OPS : 0, -EIO, 3);
+	fake_disk_refuse(disk, -ENOMEM, flags & 0x10 ? 2 : 0);
 	memset(host(DESC_GPA), 0, SLOT_GPA - DESC_GPA);
 	enable(d, flags & 2);
 	while (size && nreq < MAX_REQS) {
@@ -219,6 +230,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	__atomic_store_n((uint16_t *)(void *)host(AVAIL_GPA + 2), idx,
 			 __ATOMIC_RELEASE);
 	virtio_notify(d, 0);
+	/* held ones are in flight: finish them, out of order */
+	fake_disk_hold(disk, false);
+	if (fake_disk_complete_all(disk) > nreq)
+		abort();
 	needs_reset = virtio_get_status(d) & VIRTIO_CONFIG_S_NEEDS_RESET;
 	virtio_set_status(d, 0); /* waits for every request in flight */
 	check(d, reqs, nreq, needs_reset);

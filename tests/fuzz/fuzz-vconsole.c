@@ -236,9 +236,8 @@ static void setup(void)
 	}
 	st.in_len = st.rx_len = st.expect_len = 0;
 	console_init(&st.con, st.pipe[1]);
-	st.d = virtio_console_create(&st.g.mem, (struct irq_line){ 0 },
-				     &st.con);
-	if (!st.d)
+	if (virtio_console_create(&st.g.mem, (struct irq_line){ 0 }, &st.con,
+				  &st.d))
 		abort();
 }
 

@@ -191,8 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!g.mem.nr && guest_init(&g, RAM_GPA, RAM_SIZE))
 		abort();
 	guest_clear(&g);
-	d = virtio_rng_create(&g.mem, irq);
-	if (!d)
+	if (virtio_rng_create(&g.mem, irq, &d))
 		abort();
 	while (size) {
 		uint8_t r[REC] = { 0 };

@@ -93,9 +93,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!g.mem.nr && guest_init(&g, GUEST_RAM_BASE, RAM_SIZE))
 		abort();
 	guest_clear(&g);
-	d = virtio_rng_create(&g.mem, (struct irq_line){ 0 });
-	if (!d || vdrv_pci_attach(&drv, d, &host, NULL,
-				  (struct irq_line){ intx, 0, 0 }))
+	if (virtio_rng_create(&g.mem, (struct irq_line){ 0 }, &d) ||
+	    vdrv_pci_attach(&drv, d, &host, NULL,
+			    (struct irq_line){ intx, 0, 0 }))
 		abort();
 	h = drv.h;
 	w = pci_host_window(h, 0);

@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Unit tests for virtio/blk.c, disk/disk.c and the blkio engines. */
+/* Unit tests for virtio/blk.c and disk/disk.c, on the fake disk backend:
+ * every request completes inline or when the test says, no files. */
 #include <errno.h>
-#include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 
-#include "disk/blkio-priv.h"
-#include "lkvm/blkio.h"
+#include "fake-disk.h"
 #include "lkvm/compiler.h"
 #include "lkvm/disk.h"
 #include "lkvm/virtio-devs.h"
@@ -29,7 +26,8 @@
 #define QSIZE 64
 #define DISK_SIZE (1024 * 1024)
 #define DISK_SECTORS (DISK_SIZE / 512)
-#define WAIT_MS 5000
+#define SERIAL "lkvm-blk-unit-serial-0123456789" /* longer than 20 */
+#define ALL_CAPS (DISK_CAP_DISCARD | DISK_CAP_WRITE_ZEROES)
 
 #define F_NEXT VRING_DESC_F_NEXT
 #define F_WRITE VRING_DESC_F_WRITE
@@ -37,37 +35,11 @@
 struct tb {
 	struct gmem mem;
 	uint8_t *ram;
-	char path[64];
 	struct disk *disk;
+	uint8_t *data; /* the fake disk's bytes */
 	struct virtio_dev *d;
 	uint16_t avail_idx;
 };
-
-/* A temporary disk image of size bytes, filled with pattern(offset). */
-static int make_image(char *path, size_t len, uint64_t size)
-{
-	uint8_t buf[4096];
-	uint64_t off;
-	int fd;
-	size_t i;
-
-	snprintf(path, len, "/tmp/lkvm-blk-unit-image-XXXXXX");
-	fd = mkstemp(path);
-	if (fd < 0)
-		return -1;
-	for (off = 0; off < size; off += sizeof(buf)) {
-		for (i = 0; i < sizeof(buf); i++)
-			buf[i] = (uint8_t)((off + i) * 7 + (off + i) / 512);
-		if (pwrite(fd, buf,
-			   size - off < sizeof(buf) ? size - off : sizeof(buf),
-			   (off_t)off) < 0) {
-			close(fd);
-			return -1;
-		}
-	}
-	close(fd);
-	return 0;
-}
 
 static uint8_t pattern(uint64_t off)
 {
@@ -140,16 +112,20 @@ static void tb_free(struct tb *t)
 		return;
 	virtio_blk_destroy(t->d);
 	disk_close(t->disk);
-	if (t->path[0])
-		unlink(t->path);
 	free(t->ram);
 	free(t);
 }
 
-static struct tb *tb_new_opts(bool ro, bool direct, bool aio)
+/* A device on a fake disk of DISK_SIZE bytes filled with pattern(). */
+static struct tb *tb_new_disk(bool ro, unsigned int caps, uint32_t block_size)
 {
+	struct fake_disk_opts o = { .size = DISK_SIZE,
+				    .block_size = block_size,
+				    .ro = ro,
+				    .caps = caps,
+				    .serial = SERIAL };
 	struct tb *t = calloc(1, sizeof(*t));
-	char err[256];
+	uint64_t i;
 	void *ram;
 
 	if (!t)
@@ -159,11 +135,14 @@ static struct tb *tb_new_opts(bool ro, bool direct, bool aio)
 	t->ram = ram;
 	memset(t->ram, 0, RAM_SIZE);
 	if (gmem_add(&t->mem, RAM_BASE, RAM_SIZE, t->ram) ||
-	    make_image(t->path, sizeof(t->path), DISK_SIZE) ||
-	    disk_open(&t->disk, t->path, ro, direct, err, sizeof(err)))
+	    fake_disk_create(&o, &t->disk))
 		goto fail;
-	t->d = virtio_blk_create(&t->mem, (struct irq_line){ 0 }, t->disk, aio);
-	if (!t->d || !tb_enable(t))
+	t->data = fake_disk_data(t->disk);
+	for (i = 0; i < DISK_SIZE; i++)
+		t->data[i] = pattern(i);
+	if (virtio_blk_create(&t->mem, (struct irq_line){ 0 }, t->disk,
+			      &t->d) ||
+	    !tb_enable(t))
 		goto fail;
 	return t;
 fail:
@@ -171,9 +150,14 @@ fail:
 	return NULL;
 }
 
+static struct tb *tb_new_opts(bool ro)
+{
+	return tb_new_disk(ro, ro ? 0 : ALL_CAPS, 0);
+}
+
 static struct tb *tb_new(void)
 {
-	return tb_new_opts(false, false, false);
+	return tb_new_opts(false);
 }
 
 static void tb_desc(struct tb *t, uint16_t i, uint64_t addr, uint32_t len,
@@ -196,19 +180,11 @@ static void tb_avail(struct tb *t, uint16_t head)
 			 __ATOMIC_RELEASE);
 }
 
-/* Wait (bounded) until used->idx reaches idx. */
-static bool tb_wait_used(struct tb *t, uint16_t idx)
+/* used->idx, as the driver reads it */
+static uint16_t tb_used_idx(struct tb *t)
 {
-	struct timespec ts = { 0, 1000000 };
-	int i;
-
-	for (i = 0; i < WAIT_MS; i++) {
-		if (__atomic_load_n((uint16_t *)(void *)host(t, USED_GPA + 2),
-				    __ATOMIC_ACQUIRE) == idx)
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	return false;
+	return __atomic_load_n((uint16_t *)(void *)host(t, USED_GPA + 2),
+			       __ATOMIC_ACQUIRE);
 }
 
 /* The used element of the n-th completion. */
@@ -227,7 +203,8 @@ static void put_hdr(struct tb *t, uint32_t type, uint64_t sector)
 /*
  * One request: header, optional data at BUF_GPA (device-writable when in),
  * status. Returns the status byte (0xee when untouched) or -1 when the
- * device did not complete it in time; *written the used length.
+ * device did not complete it within the notify (the fake completes
+ * inline unless held); *written the used length.
  */
 static int tb_req(struct tb *t, uint32_t type, uint64_t sector,
 		  uint32_t data_len, bool in, uint32_t *written)
@@ -247,43 +224,37 @@ static int tb_req(struct tb *t, uint32_t type, uint64_t sector,
 	}
 	tb_avail(t, 0);
 	virtio_notify(t->d, 0);
-	if (!tb_wait_used(t, (uint16_t)(n + 1)))
+	if (tb_used_idx(t) != (uint16_t)(n + 1))
 		return -1;
 	if (written)
 		*written = used_len(t, n);
 	return *host(t, STATUS_GPA);
 }
 
-static bool file_matches(const char *path, uint64_t off, const void *buf,
+static bool disk_matches(struct tb *t, uint64_t off, const void *buf,
 			 size_t len)
 {
-	uint8_t tmp[8192];
-	int fd = open(path, O_RDONLY);
-	bool ok;
-
-	if (fd < 0 || len > sizeof(tmp))
-		return false;
-	ok = pread(fd, tmp, len, (off_t)off) == (ssize_t)len &&
-	     !memcmp(tmp, buf, len);
-	close(fd);
-	return ok;
+	return !memcmp(t->data + off, buf, len);
 }
 
-static bool file_zero(const char *path, uint64_t off, size_t len)
+static bool disk_zero(struct tb *t, uint64_t off, size_t len)
 {
-	static const uint8_t zero[8192];
-
-	return file_matches(path, off, zero, len);
-}
-
-static bool file_pattern(const char *path, uint64_t off, size_t len)
-{
-	uint8_t buf[8192];
 	size_t i;
 
-	for (i = 0; i < len && i < sizeof(buf); i++)
-		buf[i] = pattern(off + i);
-	return file_matches(path, off, buf, len);
+	for (i = 0; i < len; i++)
+		if (t->data[off + i])
+			return false;
+	return true;
+}
+
+static bool disk_pattern(struct tb *t, uint64_t off, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (t->data[off + i] != pattern(off + i))
+			return false;
+	return true;
 }
 
 static void test_config(void)
@@ -333,6 +304,7 @@ static void test_read(void)
 static void test_write(void)
 {
 	struct tb *t = tb_new();
+	struct fake_disk_counts c;
 	uint8_t buf[1536];
 	uint32_t w = 0;
 
@@ -342,12 +314,16 @@ static void test_write(void)
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_OUT, 5, sizeof(buf), false, &w),
 		 VIRTIO_BLK_S_OK);
 	CHECK_EQ(w, 1);
-	CHECK(file_matches(t->path, 5 * 512, buf, sizeof(buf)));
-	CHECK(file_pattern(t->path, 4 * 512, 512));
-	CHECK(file_pattern(t->path, 8 * 512, 512));
+	CHECK(disk_matches(t, 5 * 512, buf, sizeof(buf)));
+	CHECK(disk_pattern(t, 4 * 512, 512));
+	CHECK(disk_pattern(t, 8 * 512, 512));
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_FLUSH, 0, 0, false, &w),
 		 VIRTIO_BLK_S_OK);
 	CHECK_EQ(w, 1);
+	fake_disk_counts(t->disk, &c);
+	CHECK_EQ(c.writes, 1);
+	CHECK_EQ(c.flushes, 1);
+	CHECK_EQ(c.dsync, 0); /* FLUSH negotiated: a write-back cache */
 	/* direction mismatches */
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_OUT, 5, 512, true, &w),
 		 VIRTIO_BLK_S_IOERR);
@@ -357,7 +333,10 @@ static void test_write(void)
 	/* not a multiple of 512 */
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_OUT, 5, 100, false, NULL),
 		 VIRTIO_BLK_S_IOERR);
-	CHECK(file_matches(t->path, 5 * 512, buf, sizeof(buf)));
+	CHECK(disk_matches(t, 5 * 512, buf, sizeof(buf)));
+	/* the refused ones never reached the disk */
+	fake_disk_counts(t->disk, &c);
+	CHECK_EQ(c.submitted, 2);
 	tb_free(t);
 }
 
@@ -368,8 +347,11 @@ static void test_write(void)
  */
 static void test_write_through(void)
 {
+	struct virtio_blk_discard_write_zeroes seg = { .sector = 40,
+						       .num_sectors = 2 };
 	struct tb *t = tb_new();
 	struct virtio_blk_stats st;
+	struct fake_disk_counts c;
 
 	REQUIRE(t);
 	virtio_set_status(t->d, 0);
@@ -382,7 +364,16 @@ static void test_write_through(void)
 	CHECK_EQ(st.writes, 1);
 	CHECK_EQ(st.dsync_writes, 1);
 	CHECK_EQ(st.flushes, 0);
-	CHECK(file_matches(t->path, 2 * 512, host(t, BUF_GPA), 1024));
+	CHECK(disk_matches(t, 2 * 512, host(t, BUF_GPA), 1024));
+	/* write-zeroes is write-through too; reads are not marked */
+	memcpy(host(t, BUF_GPA), &seg, sizeof(seg));
+	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_WRITE_ZEROES, 0, sizeof(seg), false,
+			NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_IN, 0, 512, true, NULL),
+		 VIRTIO_BLK_S_OK);
+	fake_disk_counts(t->disk, &c);
+	CHECK_EQ(c.dsync, 2);
 	/* with FLUSH: cached writes, and a FLUSH is an fdatasync */
 	virtio_set_status(t->d, 0);
 	REQUIRE(tb_enable(t));
@@ -396,6 +387,9 @@ static void test_write_through(void)
 	virtio_blk_get_stats(t->d, &st);
 	CHECK_EQ(st.flushes, 1);
 	CHECK(st.syncs >= 1);
+	fake_disk_counts(t->disk, &c);
+	CHECK_EQ(c.dsync, 2);
+	CHECK_EQ(c.flushes, 1);
 	tb_free(t);
 }
 
@@ -407,7 +401,7 @@ static void test_get_id(void)
 	uint32_t w = 0;
 
 	REQUIRE(t);
-	base = strrchr(t->path, '/') + 1;
+	base = SERIAL;
 	CHECK(strlen(base) > 20);
 	memset(host(t, BUF_GPA), 0x55, 64);
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_GET_ID, 0, 64, true, &w),
@@ -450,14 +444,14 @@ static void test_range(void)
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_OUT, DISK_SECTORS - 1, 1024, false,
 			NULL),
 		 VIRTIO_BLK_S_IOERR);
-	CHECK(file_pattern(t->path, DISK_SIZE - 512, 512));
+	CHECK(disk_pattern(t, DISK_SIZE - 512, 512));
 	CHECK(virtio_dev_live(t->d));
 	tb_free(t);
 }
 
 static void test_ro(void)
 {
-	struct tb *t = tb_new_opts(true, false, false);
+	struct tb *t = tb_new_opts(true);
 	struct virtio_blk_discard_write_zeroes seg = { .sector = 0,
 						       .num_sectors = 1 };
 
@@ -471,7 +465,7 @@ static void test_ro(void)
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_WRITE_ZEROES, 0, sizeof(seg), false,
 			NULL),
 		 VIRTIO_BLK_S_UNSUPP);
-	CHECK(file_pattern(t->path, 0, 1024));
+	CHECK(disk_pattern(t, 0, 1024));
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_IN, 0, 512, true, NULL),
 		 VIRTIO_BLK_S_OK);
 	CHECK_EQ(*host(t, BUF_GPA + 1), pattern(1));
@@ -495,7 +489,7 @@ static void test_split_header(void)
 	tb_desc(t, 2, BUF_GPA + 1000, 213, F_WRITE, 0);
 	tb_avail(t, 0);
 	virtio_notify(t->d, 0);
-	REQUIRE(tb_wait_used(t, 1));
+	REQUIRE(tb_used_idx(t) == 1);
 	CHECK_EQ(used_len(t, 0), 513);
 	CHECK_EQ(*host(t, BUF_GPA + 1000 + 212), VIRTIO_BLK_S_OK);
 	for (i = 0; i < 300; i++)
@@ -519,7 +513,7 @@ static void test_malformed(void)
 	tb_desc(t, 1, BUF_GPA, 512, 0, 0);
 	tb_avail(t, 0);
 	virtio_notify(t->d, 0);
-	REQUIRE(tb_wait_used(t, 1));
+	REQUIRE(tb_used_idx(t) == 1);
 	CHECK_EQ(used_len(t, 0), 0);
 	CHECK(virtio_get_status(t->d) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	CHECK(!virtio_dev_live(t->d));
@@ -533,7 +527,7 @@ static void test_malformed(void)
 	*host(t, STATUS_GPA) = 0xee;
 	tb_avail(t, 0);
 	virtio_notify(t->d, 0);
-	REQUIRE(tb_wait_used(t, 1));
+	REQUIRE(tb_used_idx(t) == 1);
 	CHECK(virtio_get_status(t->d) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	CHECK_EQ(*host(t, STATUS_GPA), 0xee);
 	tb_free(t);
@@ -576,9 +570,9 @@ static void test_discard_write_zeroes(void)
 	REQUIRE(t);
 	CHECK_EQ(tb_dwz(t, VIRTIO_BLK_T_DISCARD, segs, 2), VIRTIO_BLK_S_OK);
 	/* ext4 and tmpfs punch holes; elsewhere discard may keep data */
-	CHECK(file_zero(t->path, 8 * 512, 8 * 512));
-	CHECK(file_zero(t->path, 32 * 512, 2 * 512));
-	CHECK(file_pattern(t->path, 16 * 512, 512));
+	CHECK(disk_zero(t, 8 * 512, 8 * 512));
+	CHECK(disk_zero(t, 32 * 512, 2 * 512));
+	CHECK(disk_pattern(t, 16 * 512, 512));
 	segs[0].sector = 100;
 	segs[1] = (struct virtio_blk_discard_write_zeroes){
 		.sector = 200,
@@ -587,10 +581,10 @@ static void test_discard_write_zeroes(void)
 	};
 	CHECK_EQ(tb_dwz(t, VIRTIO_BLK_T_WRITE_ZEROES, segs, 2),
 		 VIRTIO_BLK_S_OK);
-	CHECK(file_zero(t->path, 100 * 512, 8 * 512));
-	CHECK(file_zero(t->path, 200 * 512, 3 * 512));
-	CHECK(file_pattern(t->path, 203 * 512, 512));
-	CHECK(file_pattern(t->path, 99 * 512, 512));
+	CHECK(disk_zero(t, 100 * 512, 8 * 512));
+	CHECK(disk_zero(t, 200 * 512, 3 * 512));
+	CHECK(disk_pattern(t, 203 * 512, 512));
+	CHECK(disk_pattern(t, 99 * 512, 512));
 
 	/* flags: unmap only for write zeroes, reserved bits never */
 	seg = (struct virtio_blk_discard_write_zeroes){
@@ -602,7 +596,7 @@ static void test_discard_write_zeroes(void)
 	seg.flags = 2;
 	CHECK_EQ(tb_dwz(t, VIRTIO_BLK_T_WRITE_ZEROES, &seg, 1),
 		 VIRTIO_BLK_S_UNSUPP);
-	CHECK(file_pattern(t->path, 300 * 512, 512));
+	CHECK(disk_pattern(t, 300 * 512, 512));
 	/* ranges */
 	seg = (struct virtio_blk_discard_write_zeroes){
 		.sector = DISK_SECTORS - 1, .num_sectors = 2
@@ -616,7 +610,7 @@ static void test_discard_write_zeroes(void)
 								UINT32_MAX };
 	CHECK_EQ(tb_dwz(t, VIRTIO_BLK_T_WRITE_ZEROES, &seg, 1),
 		 VIRTIO_BLK_S_IOERR);
-	CHECK(file_pattern(t->path, 0, 512));
+	CHECK(disk_pattern(t, 0, 512));
 	/* not a whole segment, or none */
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_DISCARD, 0, 8, false, NULL),
 		 VIRTIO_BLK_S_IOERR);
@@ -629,70 +623,121 @@ static void test_discard_write_zeroes(void)
 	tb_free(t);
 }
 
-static void test_direct_unaligned(void)
+/* The disk's geometry and caps become the device's config and features. */
+static void test_config_from_disk(void)
 {
-	struct tb *t = tb_new_opts(false, true, false);
-	uint8_t buf[1024];
-	unsigned int i;
+	struct tb *t = tb_new_disk(false, 0, 4096);
+	const struct virtio_dev_ops *ops;
+	uint64_t f;
 
 	REQUIRE(t);
-	CHECK(disk_direct(t->disk));
-	if (disk_block_size(t->disk) != 512) {
-		/* the sector-sized requests below need a 512-byte host */
-		fprintf(stderr, "    skipped: /tmp needs %u-byte direct I/O\n",
-			disk_block_size(t->disk));
-		tb_free(t);
-		return;
-	}
-	/* aligned buffer: no bounce */
-	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_IN, 2, 1024, true, NULL),
-		 VIRTIO_BLK_S_OK);
-	CHECK_EQ(*host(t, BUF_GPA + 700), pattern(2 * 512 + 700));
-	/* unaligned buffers are bounced */
-	put_hdr(t, VIRTIO_BLK_T_IN, 4);
-	tb_desc(t, 0, HDR_GPA, 16, F_NEXT, 1);
-	tb_desc(t, 1, BUF_GPA + 3, 100, F_NEXT | F_WRITE, 2);
-	tb_desc(t, 2, BUF_GPA + 2001, 412, F_NEXT | F_WRITE, 3);
-	tb_desc(t, 3, STATUS_GPA, 1, F_WRITE, 0);
-	tb_avail(t, 0);
-	virtio_notify(t->d, 0);
-	REQUIRE(tb_wait_used(t, 2));
-	CHECK_EQ(*host(t, STATUS_GPA), VIRTIO_BLK_S_OK);
-	CHECK_EQ(used_len(t, 1), 513);
-	for (i = 0; i < 100; i++)
-		if (!CHECK_EQ(*host(t, BUF_GPA + 3 + i), pattern(4 * 512 + i)))
-			break;
-	for (i = 0; i < 412; i++)
-		if (!CHECK_EQ(*host(t, BUF_GPA + 2001 + i),
-			      pattern(4 * 512 + 100 + i)))
-			break;
-	/* an unaligned write */
-	for (i = 0; i < sizeof(buf); i++)
-		buf[i] = (uint8_t)(i ^ 0x3c);
-	memcpy(host(t, BUF_GPA + 5), buf, sizeof(buf));
-	put_hdr(t, VIRTIO_BLK_T_OUT, 9);
-	tb_desc(t, 0, HDR_GPA, 16, F_NEXT, 1);
-	tb_desc(t, 1, BUF_GPA + 5, sizeof(buf), F_NEXT, 2);
-	tb_desc(t, 2, STATUS_GPA, 1, F_WRITE, 0);
-	tb_avail(t, 0);
-	virtio_notify(t->d, 0);
-	REQUIRE(tb_wait_used(t, 3));
-	CHECK_EQ(*host(t, STATUS_GPA), VIRTIO_BLK_S_OK);
-	CHECK(file_matches(t->path, 9 * 512, buf, sizeof(buf)));
+	ops = virtio_dev_ops(t->d);
+	f = virtio_dev_features(t->d);
+	CHECK_EQ(ops->config_read(t->d, 0, 8), DISK_SECTORS);
+	CHECK_EQ(ops->config_read(t->d, 20, 4), 4096);
+	CHECK_EQ(ops->config_read(t->d, 36, 4), 0); /* no discard */
+	CHECK(!(f & 1ULL << VIRTIO_BLK_F_DISCARD));
+	CHECK(!(f & 1ULL << VIRTIO_BLK_F_WRITE_ZEROES));
+	CHECK(!(f & 1ULL << VIRTIO_BLK_F_RO));
+	tb_free(t);
+
+	t = tb_new_disk(false, DISK_CAP_DISCARD, 4096);
+	REQUIRE(t);
+	ops = virtio_dev_ops(t->d);
+	f = virtio_dev_features(t->d);
+	CHECK(f & 1ULL << VIRTIO_BLK_F_DISCARD);
+	CHECK(!(f & 1ULL << VIRTIO_BLK_F_WRITE_ZEROES));
+	CHECK(ops->config_read(t->d, 36, 4) > 0); /* max_discard_sectors */
+	CHECK_EQ(ops->config_read(t->d, 44, 4), 8); /* sector alignment */
+	CHECK_EQ(ops->config_read(t->d, 48, 4), 0); /* no write zeroes */
 	tb_free(t);
 }
 
-/* Many requests at once, completed out of order, then a reset that must
- * wait for them. */
-static void test_batch_reset(void)
+/* A request the disk cannot do is UNSUPP and never reaches it. */
+static void test_no_caps(void)
 {
-	struct tb *t = tb_new_opts(false, false, true);
-	unsigned int i;
+	struct virtio_blk_discard_write_zeroes seg = { .sector = 8,
+						       .num_sectors = 1 };
+	struct tb *t = tb_new_disk(false, DISK_CAP_WRITE_ZEROES, 0);
+	struct fake_disk_counts c;
 
 	REQUIRE(t);
-	put_hdr(t, VIRTIO_BLK_T_IN, 1);
-	for (i = 0; i < 16; i++) {
-		tb_desc(t, (uint16_t)(3 * i), HDR_GPA, 16, F_NEXT,
+	memcpy(host(t, BUF_GPA), &seg, sizeof(seg));
+	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_DISCARD, 0, sizeof(seg), false, NULL),
+		 VIRTIO_BLK_S_UNSUPP);
+	CHECK(disk_pattern(t, 8 * 512, 512));
+	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_WRITE_ZEROES, 0, sizeof(seg), false,
+			NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK(disk_zero(t, 8 * 512, 512));
+	fake_disk_counts(t->disk, &c);
+	CHECK_EQ(c.submitted, 1);
+	CHECK_EQ(c.discards, 0);
+	CHECK_EQ(c.write_zeroes, 1);
+	tb_free(t);
+}
+
+/* A disk error, or a refusal, is an IOERR for that request only. */
+static void test_disk_errors(void)
+{
+	struct virtio_blk_discard_write_zeroes segs[2] = {
+		{ .sector = 10, .num_sectors = 1 },
+		{ .sector = 20, .num_sectors = 1 },
+	};
+	struct tb *t = tb_new();
+	struct virtio_blk_stats st;
+	struct fake_disk_counts c;
+	uint32_t w = 0;
+
+	REQUIRE(t);
+	fake_disk_fail(t->disk, FAKE_DISK_OP(DISK_OP_READ), -EIO, 1);
+	memset(host(t, BUF_GPA), 0x77, 512);
+	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_IN, 1, 512, true, &w),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(w, 1); /* only the status byte */
+	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_IN, 1, 512, true, &w), VIRTIO_BLK_S_OK);
+	CHECK_EQ(w, 513);
+	CHECK_EQ(*host(t, BUF_GPA), pattern(512));
+	fake_disk_fail(t->disk, FAKE_DISK_OP(DISK_OP_FLUSH), -ENOSPC, 1);
+	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_FLUSH, 0, 0, false, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	fake_disk_refuse(t->disk, -ENOMEM, 1);
+	memset(host(t, BUF_GPA), 0x33, 512);
+	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_OUT, 1, 512, false, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK(disk_pattern(t, 512, 512));
+	/* one of two segments failing fails the request; the other ran */
+	fake_disk_fail(t->disk, FAKE_DISK_OP(DISK_OP_WRITE_ZEROES), -EIO, 1);
+	memcpy(host(t, BUF_GPA), segs, sizeof(segs));
+	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_WRITE_ZEROES, 0, sizeof(segs), false,
+			NULL),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK(disk_pattern(t, 10 * 512, 512));
+	CHECK(disk_zero(t, 20 * 512, 512));
+	/* only what succeeded is counted; the device stays live */
+	virtio_blk_get_stats(t->d, &st);
+	CHECK_EQ(st.reads, 1);
+	CHECK_EQ(st.writes, 0);
+	CHECK_EQ(st.flushes, 0);
+	fake_disk_counts(t->disk, &c);
+	CHECK_EQ(c.failed, 3);
+	CHECK_EQ(c.refused, 1);
+	CHECK(virtio_dev_live(t->d));
+	tb_free(t);
+}
+
+/* Post n reads of 4 KiB, request i at sector i, status at STATUS_GPA + i. */
+static void post_reads(struct tb *t, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		put_hdr(t, VIRTIO_BLK_T_IN, 0);
+		memcpy(host(t, HDR_GPA + 16ULL * i), host(t, HDR_GPA), 16);
+		((struct virtio_blk_outhdr *)(void *)host(t,
+							  HDR_GPA + 16ULL * i))
+			->sector = i;
+		tb_desc(t, (uint16_t)(3 * i), HDR_GPA + 16ULL * i, 16, F_NEXT,
 			(uint16_t)(3 * i + 1));
 		tb_desc(t, (uint16_t)(3 * i + 1), BUF_GPA + 4096ULL * i, 4096,
 			F_NEXT | F_WRITE, (uint16_t)(3 * i + 2));
@@ -701,417 +746,178 @@ static void test_batch_reset(void)
 		*host(t, STATUS_GPA + i) = 0xee;
 		tb_avail(t, (uint16_t)(3 * i));
 	}
+}
+
+/* Requests stay in flight while the disk holds them, and complete in the
+ * order the disk finishes them, not the order they came in. */
+static void test_out_of_order(void)
+{
+	struct tb *t = tb_new();
+	unsigned int i;
+
+	REQUIRE(t);
+	fake_disk_hold(t->disk, true);
+	post_reads(t, 3);
 	virtio_notify(t->d, 0);
-	virtio_set_status(t->d, 0); /* waits for in-flight requests */
-	CHECK_EQ(get16(t, USED_GPA + 2), 16);
-	for (i = 0; i < 16; i++)
+	CHECK_EQ(fake_disk_held(t->disk), 3);
+	CHECK_EQ(tb_used_idx(t), 0);
+	CHECK_EQ(*host(t, STATUS_GPA + 1), 0xee);
+	REQUIRE(fake_disk_complete(t->disk, 1)); /* the second */
+	CHECK_EQ(tb_used_idx(t), 1);
+	CHECK_EQ(get32(t, USED_GPA + 4), 3); /* its head */
+	CHECK_EQ(used_len(t, 0), 4097);
+	CHECK_EQ(*host(t, STATUS_GPA + 1), VIRTIO_BLK_S_OK);
+	CHECK_EQ(*host(t, STATUS_GPA), 0xee);
+	REQUIRE(fake_disk_complete(t->disk, 1)); /* now the third */
+	REQUIRE(fake_disk_complete(t->disk, 0));
+	CHECK(!fake_disk_complete(t->disk, 0));
+	CHECK_EQ(tb_used_idx(t), 3);
+	CHECK_EQ(get32(t, USED_GPA + 4 + 8), 6);
+	CHECK_EQ(get32(t, USED_GPA + 4 + 16), 0);
+	for (i = 0; i < 3; i++) {
 		CHECK_EQ(*host(t, STATUS_GPA + i), VIRTIO_BLK_S_OK);
-	CHECK_EQ(*host(t, BUF_GPA + 4096 * 15 + 9), pattern(512 + 9));
+		CHECK_EQ(*host(t, BUF_GPA + 4096 * i + 9),
+			 pattern(512 * i + 9));
+	}
 	tb_free(t);
 }
 
-static void engine_done(struct blkio_req *r, int result)
-{
-	int *res = r->opaque;
+struct resetter {
+	struct virtio_dev *d;
+	bool done; /* atomic */
+};
 
-	__atomic_store_n(res, result, __ATOMIC_RELEASE);
+static void *reset_thread(void *arg)
+{
+	struct resetter *r = arg;
+
+	virtio_set_status(r->d, 0);
+	__atomic_store_n(&r->done, true, __ATOMIC_RELEASE);
+	return NULL;
 }
 
-static bool engine_wait(int *res)
+/* Many requests at once, completed out of order, and a reset that must
+ * wait for the last of them. */
+static void test_batch_reset(void)
 {
-	struct timespec ts = { 0, 1000000 };
-	int i;
-
-	for (i = 0; i < WAIT_MS; i++) {
-		if (__atomic_load_n(res, __ATOMIC_ACQUIRE) != INT32_MIN)
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	return false;
-}
-
-/* Run one request with flags on b and wait for it: its result, or
- * INT32_MIN. */
-static int engine_run_f(struct blkio *b, int op, unsigned int flags,
-			struct iovec *iov, int cnt, uint64_t off, uint64_t len)
-{
-	int res = INT32_MIN;
-	struct blkio_req r = { .op = op,
-			       .flags = flags,
-			       .iov = iov,
-			       .iovcnt = cnt,
-			       .offset = off,
-			       .len = len,
-			       .done = engine_done,
-			       .opaque = &res };
-
-	if (blkio_submit(b, &r))
-		return -1000;
-	return engine_wait(&res) ? res : INT32_MIN;
-}
-
-static int engine_run(struct blkio *b, int op, struct iovec *iov, int cnt,
-		      uint64_t off, uint64_t len)
-{
-	return engine_run_f(b, op, 0, iov, cnt, off, len);
-}
-
-static void engine_test(enum blkio_engine engine)
-{
-	char path[64];
-	uint8_t a[1000], c[24], back[1024];
-	struct iovec iov[2] = { { a, sizeof(a) }, { c, sizeof(c) } };
-	struct iovec rd = { back, sizeof(back) };
-	int res[64];
-	struct blkio_req reqs[64];
-	static uint8_t many[64][512];
-	struct iovec many_iov[64];
-	struct blkio *b;
-	unsigned int i;
-	int fd;
-
-	REQUIRE(!make_image(path, sizeof(path), 65536));
-	fd = open(path, O_RDWR);
-	unlink(path);
-	REQUIRE(fd >= 0);
-	if (!CHECK_EQ(blkio_create(&b, fd, engine, 4), 0)) {
-		close(fd);
-		return;
-	}
-	memset(a, 0x11, sizeof(a));
-	memset(c, 0x22, sizeof(c));
-	CHECK_EQ(engine_run(b, BLKIO_WRITE, iov, 2, 4096, 1024), 1024);
-	CHECK_EQ(engine_run(b, BLKIO_READ, &rd, 1, 4096, 1024), 1024);
-	CHECK_EQ(back[999], 0x11);
-	CHECK_EQ(back[1000], 0x22);
-	CHECK_EQ(engine_run(b, BLKIO_FLUSH, NULL, 0, 0, 0), 0);
-	CHECK_EQ(engine_run(b, BLKIO_WRITE_ZEROES, NULL, 0, 4096, 512), 0);
-	CHECK_EQ(engine_run(b, BLKIO_DISCARD, NULL, 0, 4608, 512), 0);
-	CHECK_EQ(engine_run(b, BLKIO_READ, &rd, 1, 4096, 1024), 1024);
-	for (i = 0; i < sizeof(back); i++)
-		if (!CHECK_EQ(back[i], 0))
-			break;
-	/* reading past the end of the file is an error, not a hang */
-	CHECK(engine_run(b, BLKIO_READ, &rd, 1, 65536 - 512, 1024) < 0);
-	/* malformed requests are refused without a callback */
-	CHECK_EQ(engine_run(b, BLKIO_READ, &rd, 1, 0, 1000), -1000);
-	CHECK_EQ(engine_run(b, BLKIO_READ, &rd, 0, 0, 0), -1000);
-	CHECK_EQ(engine_run(b, 42, NULL, 0, 0, 0), -1000);
-	/* many at once; destroy drains them */
-	for (i = 0; i < ARRAY_SIZE(reqs); i++) {
-		res[i] = INT32_MIN;
-		many_iov[i] = (struct iovec){ many[i], sizeof(many[i]) };
-		reqs[i] = (struct blkio_req){ .op = BLKIO_READ,
-					      .iov = &many_iov[i],
-					      .iovcnt = 1,
-					      .offset = 512ULL * i,
-					      .len = 512,
-					      .done = engine_done,
-					      .opaque = &res[i] };
-		CHECK_EQ(blkio_submit(b, &reqs[i]), 0);
-	}
-	blkio_destroy(b);
-	for (i = 0; i < ARRAY_SIZE(reqs); i++) {
-		CHECK_EQ(res[i], 512);
-		/* [4096, 5120) was zeroed above */
-		CHECK_EQ(many[i][3],
-			 i == 8 || i == 9 ? 0 : pattern(512 * i + 3));
-	}
-	close(fd);
-}
-
-static void test_engine_threads(void)
-{
-	engine_test(BLKIO_ENGINE_THREADS);
-}
-
-static void test_engine_aio(void)
-{
-	struct blkio *b;
-
-	if (!blkio_have_aio()) {
-		CHECK_EQ(blkio_create(&b, 0, BLKIO_ENGINE_AIO, 0), -ENOTSUP);
-		return;
-	}
-	engine_test(BLKIO_ENGINE_AIO);
-}
-
-/* Counting stand-ins for the engine's sync calls (disk/blkio-priv.h). */
-static unsigned int hook_syncs, hook_dsync_writes, hook_plain_writes;
-static int hook_errno; /* pwritev2 fails with it when non-zero */
-
-static int count_sync(int fd)
-{
-	__atomic_add_fetch(&hook_syncs, 1, __ATOMIC_RELAXED);
-	return fdatasync(fd);
-}
-
-static ssize_t count_pwritev2(int fd, const struct iovec *iov, int cnt,
-			      off_t off, int flags)
-{
-	if (!(flags & RWF_DSYNC))
-		__atomic_add_fetch(&hook_plain_writes, 1, __ATOMIC_RELAXED);
-	if (hook_errno) {
-		errno = hook_errno;
-		return -1;
-	}
-	__atomic_add_fetch(&hook_dsync_writes, 1, __ATOMIC_RELAXED);
-	return pwritev2(fd, iov, cnt, off, flags);
-}
-
-/* A new engine on a fresh 64 KiB file, with the counting hooks. */
-static struct blkio *dsync_engine(enum blkio_engine engine, int *fd)
-{
-	char path[64];
-	struct blkio *b;
-
-	hook_syncs = hook_dsync_writes = hook_plain_writes = 0;
-	hook_errno = 0;
-	if (make_image(path, sizeof(path), 65536))
-		return NULL;
-	*fd = open(path, O_RDWR);
-	unlink(path);
-	if (*fd < 0)
-		return NULL;
-	if (blkio_create(&b, *fd, engine, 2)) {
-		close(*fd);
-		return NULL;
-	}
-	b->hooks.sync = count_sync;
-	b->hooks.pwritev2 = count_pwritev2;
-	return b;
-}
-
-/*
- * FLUSH is one fdatasync; a WRITE with BLKIO_F_DSYNC is written with
- * RWF_DSYNC or followed by an fdatasync, never left in the page cache;
- * plain writes are neither. The counters say so.
- */
-static void dsync_test(enum blkio_engine engine)
-{
-	uint8_t a[4096], back[4096];
-	struct iovec w = { a, sizeof(a) }, rd = { back, sizeof(back) };
-	struct blkio_stats st;
-	struct blkio *b;
-	int fd;
-
-	b = dsync_engine(engine, &fd);
-	REQUIRE(b);
-	memset(a, 0x5a, sizeof(a));
-	CHECK_EQ(engine_run(b, BLKIO_WRITE, &w, 1, 0, 4096), 4096);
-	CHECK_EQ(hook_syncs + hook_dsync_writes, 0);
-	CHECK_EQ(engine_run(b, BLKIO_FLUSH, NULL, 0, 0, 0), 0);
-	CHECK_EQ(hook_syncs, 1);
-	CHECK_EQ(engine_run_f(b, BLKIO_WRITE, BLKIO_F_DSYNC, &w, 1, 8192, 4096),
-		 4096);
-	/* threads: pwritev2(RWF_DSYNC); AIO: the iocb's RWF_DSYNC, or a
-	 * worker's pwritev2 where the kernel refused it */
-	if (engine == BLKIO_ENGINE_THREADS)
-		CHECK_EQ(hook_dsync_writes, 1);
-	CHECK_EQ(hook_plain_writes, 0);
-	CHECK_EQ(hook_syncs, 1);
-	CHECK_EQ(engine_run(b, BLKIO_READ, &rd, 1, 8192, 4096), 4096);
-	CHECK(!memcmp(a, back, sizeof(a)));
-	/* write-zeroes and discard are followed by an fdatasync */
-	CHECK_EQ(engine_run_f(b, BLKIO_WRITE_ZEROES, BLKIO_F_DSYNC, NULL, 0,
-			      8192, 512),
-		 0);
-	CHECK_EQ(engine_run_f(b, BLKIO_DISCARD, BLKIO_F_DSYNC, NULL, 0, 12288,
-			      4096),
-		 0);
-	CHECK_EQ(hook_syncs, 3);
-	/* READ and FLUSH ignore the flag; unknown flags are refused */
-	CHECK_EQ(engine_run_f(b, BLKIO_READ, BLKIO_F_DSYNC, &rd, 1, 0, 4096),
-		 4096);
-	CHECK_EQ(engine_run_f(b, BLKIO_FLUSH, BLKIO_F_DSYNC, NULL, 0, 0, 0), 0);
-	CHECK_EQ(hook_syncs, 4);
-	CHECK_EQ(engine_run_f(b, BLKIO_WRITE, 2, &w, 1, 0, 4096), -1000);
-	blkio_get_stats(b, &st);
-	CHECK_EQ(st.reads, 2);
-	CHECK_EQ(st.writes, 2);
-	CHECK_EQ(st.flushes, 2);
-	CHECK_EQ(st.dsync_writes, 1);
-	CHECK_EQ(st.syncs, hook_syncs);
-	blkio_destroy(b);
-	close(fd);
-}
-
-static void test_dsync_threads(void)
-{
-	dsync_test(BLKIO_ENGINE_THREADS);
-}
-
-static void test_dsync_aio(void)
-{
-	if (blkio_have_aio())
-		dsync_test(BLKIO_ENGINE_AIO);
-}
-
-/* A host without RWF_DSYNC: a plain write and an fdatasync per request,
- * and pwritev2 is not tried again after EOPNOTSUPP. EINVAL (which may be
- * the request's own fault) falls back once but is tried again. */
-static void test_dsync_fallback(void)
-{
-	uint8_t a[4096], back[4096];
-	struct iovec w = { a, sizeof(a) }, rd = { back, sizeof(back) };
-	struct blkio_stats st;
-	struct blkio *b;
-	int fd;
-
-	b = dsync_engine(BLKIO_ENGINE_THREADS, &fd);
-	REQUIRE(b);
-	memset(a, 0xa5, sizeof(a));
-	hook_errno = EINVAL;
-	CHECK_EQ(engine_run_f(b, BLKIO_WRITE, BLKIO_F_DSYNC, &w, 1, 0, 4096),
-		 4096);
-	CHECK_EQ(hook_syncs, 1);
-	hook_errno = 0;
-	CHECK_EQ(engine_run_f(b, BLKIO_WRITE, BLKIO_F_DSYNC, &w, 1, 0, 4096),
-		 4096);
-	CHECK_EQ(hook_dsync_writes, 1);
-	CHECK_EQ(hook_syncs, 1);
-	hook_errno = EOPNOTSUPP;
-	CHECK_EQ(engine_run_f(b, BLKIO_WRITE, BLKIO_F_DSYNC, &w, 1, 4096, 4096),
-		 4096);
-	CHECK_EQ(hook_syncs, 2);
-	hook_errno = 0; /* remembered: no more pwritev2 */
-	CHECK_EQ(engine_run_f(b, BLKIO_WRITE, BLKIO_F_DSYNC, &w, 1, 8192, 4096),
-		 4096);
-	CHECK_EQ(hook_dsync_writes, 1);
-	CHECK_EQ(hook_syncs, 3);
-	CHECK_EQ(engine_run(b, BLKIO_READ, &rd, 1, 8192, 4096), 4096);
-	CHECK(!memcmp(a, back, sizeof(a)));
-	blkio_get_stats(b, &st);
-	CHECK_EQ(st.dsync_writes, 4);
-	CHECK_EQ(st.syncs, 3);
-	blkio_destroy(b);
-	close(fd);
-}
-
-static void test_disk_open_errors(void)
-{
-	char path[64], err[256];
-	struct disk *d1 = NULL, *d2 = NULL;
-	int fd;
-
-	CHECK_EQ(disk_open(&d1, "/nonexistent/lkvm.img", false, false, err,
-			   sizeof(err)),
-		 -ENOENT);
-	CHECK(strstr(err, "/nonexistent/lkvm.img"));
-	CHECK(!strchr(err, '\n'));
-
-	snprintf(path, sizeof(path), "/tmp/lkvm-blk-odd-XXXXXX");
-	fd = mkstemp(path);
-	REQUIRE(fd >= 0);
-	CHECK_EQ(ftruncate(fd, 1000), 0);
-	close(fd);
-	CHECK_EQ(disk_open(&d1, path, false, false, err, sizeof(err)), -EINVAL);
-	CHECK(strstr(err, "multiple of 512"));
-	unlink(path);
-
-	REQUIRE(!make_image(path, sizeof(path), 4096));
-	REQUIRE(!disk_open(&d1, path, false, false, err, sizeof(err)));
-	CHECK_EQ(disk_size(d1), 4096);
-	CHECK(!disk_ro(d1) && !disk_direct(d1) && disk_fd(d1) >= 0);
-	CHECK_EQ(disk_open(&d2, path, false, false, err, sizeof(err)), -EBUSY);
-	CHECK(strstr(err, "is in use by"));
-	CHECK(strstr(err, path));
-	CHECK_EQ(disk_open(&d2, path, true, false, err, sizeof(err)), -EBUSY);
-	disk_close(d1);
-	/* readers share */
-	REQUIRE(!disk_open(&d1, path, true, false, err, sizeof(err)));
-	CHECK_EQ(disk_open(&d2, path, true, false, err, sizeof(err)), 0);
-	CHECK(disk_ro(d2));
-	disk_close(d2);
-	CHECK_EQ(disk_open(&d2, path, false, false, err, sizeof(err)), -EBUSY);
-	disk_close(d1);
-	unlink(path);
-}
-
-static void test_dio_align_rule(void)
-{
-	static const struct {
-		struct disk_dio_probe p;
-		uint32_t want;
-	} c[] = {
-		{ { 512, 512, 0 }, 512 },
-		{ { 512, 4096, 512 }, 4096 }, /* statx wins over the device */
-		{ { 4, 4096, 0 }, 4096 },
-		{ { 8192, 4096, 0 }, 8192 }, /* the larger of the two */
-		{ { 0, 4096, 0 }, 4096 },
-		{ { 4, 64, 0 }, 512 }, /* never below a sector */
-		{ { 0, 0, 4096 }, 4096 }, /* statx silent: the device */
-		{ { 0, 0, 512 }, 512 },
-		{ { 512, 0, 4096 }, 4096 }, /* offset 0: no direct I/O info */
-		{ { 512, 3000, 0 }, 4096 }, /* not a power of two: ignored */
-		{ { 3, 512, 1000 }, 4096 },
-		{ { 0, 0, 0 }, DISK_DIO_FALLBACK },
-	};
+	struct tb *t = tb_new();
+	struct resetter r;
+	pthread_t th;
 	unsigned int i;
 
-	CHECK_EQ(DISK_DIO_FALLBACK, 4096);
-	for (i = 0; i < ARRAY_SIZE(c); i++)
-		if (!CHECK_EQ(disk_dio_align(&c[i].p), c[i].want))
-			fprintf(stderr, "    case %u\n", i);
+	REQUIRE(t);
+	fake_disk_hold(t->disk, true);
+	post_reads(t, 16);
+	virtio_notify(t->d, 0);
+	CHECK_EQ(fake_disk_held(t->disk), 16);
+	for (i = 0; i < 8; i++) /* every other one */
+		REQUIRE(fake_disk_complete(t->disk, i));
+	CHECK_EQ(tb_used_idx(t), 8);
+	r = (struct resetter){ .d = t->d };
+	REQUIRE(!pthread_create(&th, NULL, reset_thread, &r));
+	while (fake_disk_held(t->disk) > 1)
+		fake_disk_complete(t->disk, 0);
+	/* one chain is still in flight: the reset cannot have finished */
+	CHECK(!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE));
+	REQUIRE(fake_disk_complete(t->disk, 0));
+	pthread_join(th, NULL);
+	CHECK(__atomic_load_n(&r.done, __ATOMIC_ACQUIRE));
+	CHECK_EQ(get16(t, USED_GPA + 2), 16);
+	for (i = 0; i < 16; i++) {
+		CHECK_EQ(*host(t, STATUS_GPA + i), VIRTIO_BLK_S_OK);
+		CHECK_EQ(*host(t, BUF_GPA + 4096 * i + 9),
+			 pattern(512 * i + 9));
+	}
+	tb_free(t);
 }
 
-/* What the host says O_DIRECT on path needs, or 0 when it says nothing
- * and the file system has no block device under it (tmpfs). */
-static uint32_t host_dio_align(const char *path, bool *known)
+static void check_done(struct disk_req *r, int status)
 {
-	struct statx stx;
-
-	*known = false;
-	if (statx(AT_FDCWD, path, 0, STATX_DIOALIGN, &stx))
-		return 0;
-	if ((stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_offset_align) {
-		uint32_t a = stx.stx_dio_offset_align > stx.stx_dio_mem_align
-				     ? stx.stx_dio_offset_align
-				     : stx.stx_dio_mem_align;
-
-		*known = true;
-		return a < 512 ? 512 : a;
-	}
-	*known = stx.stx_dev_major == 0;
-	return 0;
+	*(int *)r->opaque = status;
 }
 
-/* A direct image's block size is what the host needs, not a fixed 512. */
-static void test_direct_file_align(void)
+/* disk_submit() refuses, for every backend, what breaks the rules. */
+static void test_disk_checks(void)
 {
-	static const char *const dirs[] = { "/tmp", "/dev/shm" };
-	char path[64], err[256];
-	struct disk *d;
-	unsigned int i, tried = 0;
-	uint32_t want;
-	bool known;
-	int fd;
+	struct fake_disk_opts o = { .size = 8192, .caps = DISK_CAP_DISCARD };
+	uint8_t buf[1024];
+	struct iovec v[2] = { { buf, 512 }, { buf + 512, 512 } };
+	struct disk_req r;
+	struct fake_disk_counts c;
+	struct disk_stats st;
+	struct disk *d, *ro;
+	int status = 1;
 
-	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
-		snprintf(path, sizeof(path), "%s/lkvm-blk-dio-XXXXXX", dirs[i]);
-		fd = mkstemp(path);
-		if (fd < 0)
-			continue;
-		CHECK_EQ(ftruncate(fd, 1 << 20), 0);
-		close(fd);
-		want = host_dio_align(path, &known);
-		if (!known ||
-		    disk_open(&d, path, false, true, err, sizeof(err))) {
-			unlink(path); /* no O_DIRECT here, or not knowable */
-			continue;
-		}
-		tried++;
-		/* tmpfs says nothing and has no device: the safe 4096 */
-		if (!CHECK_EQ(disk_block_size(d), want ? want : 4096))
-			fprintf(stderr, "    on %s\n", dirs[i]);
-		disk_close(d);
-		/* without direct nothing is needed beyond a sector */
-		REQUIRE(!disk_open(&d, path, false, false, err, sizeof(err)));
-		CHECK_EQ(disk_block_size(d), 512);
-		disk_close(d);
-		unlink(path);
-	}
-	CHECK(tried > 0);
+	REQUIRE(!fake_disk_create(&o, &d));
+	o.ro = true;
+	REQUIRE(!fake_disk_create(&o, &ro));
+	CHECK_STR(d->ops->name, "fake");
+	CHECK_STR(disk_serial(d), "fake-disk");
+	r = (struct disk_req){ .op = DISK_OP_READ,
+			       .iov = v,
+			       .iovcnt = 2,
+			       .offset = 4096,
+			       .len = 1024,
+			       .done = check_done,
+			       .opaque = &status };
+	CHECK_EQ(disk_submit(d, &r), 0);
+	CHECK_EQ(status, 0); /* inline */
+	r.len = 1000; /* not the iovecs' total */
+	CHECK_EQ(disk_submit(d, &r), -EINVAL);
+	r.len = 1024;
+	r.iovcnt = 0;
+	CHECK_EQ(disk_submit(d, &r), -EINVAL);
+	r.iovcnt = 2;
+	r.offset = 8192 - 512; /* past the end */
+	CHECK_EQ(disk_submit(d, &r), -EINVAL);
+	r.offset = UINT64_MAX - 511; /* offset + len overflows */
+	CHECK_EQ(disk_submit(d, &r), -EINVAL);
+	r.offset = 0;
+	r.flags = 2;
+	CHECK_EQ(disk_submit(d, &r), -EINVAL);
+	r.flags = 0;
+	r.done = NULL;
+	CHECK_EQ(disk_submit(d, &r), -EINVAL);
+	r.done = check_done;
+	r.op = 99;
+	CHECK_EQ(disk_submit(d, &r), -EINVAL);
+	r.op = DISK_OP_WRITE;
+	CHECK_EQ(disk_submit(ro, &r), -EROFS);
+	r = (struct disk_req){ .op = DISK_OP_WRITE_ZEROES,
+			       .offset = 0,
+			       .len = 512,
+			       .done = check_done,
+			       .opaque = &status };
+	CHECK_EQ(disk_submit(d, &r), -EOPNOTSUPP);
+	r.op = DISK_OP_DISCARD;
+	CHECK_EQ(disk_submit(ro, &r), -EROFS);
+	r.len = (uint64_t)DISK_REQ_MAX_LEN + 1;
+	CHECK_EQ(disk_submit(d, &r), -EINVAL);
+	r.len = 512;
+	status = 1;
+	CHECK_EQ(disk_submit(d, &r), 0);
+	CHECK_EQ(status, 0);
+	r = (struct disk_req){ .op = DISK_OP_FLUSH,
+			       .done = check_done,
+			       .opaque = &status };
+	CHECK_EQ(disk_submit(ro, &r), 0); /* a flush changes nothing */
+	CHECK_EQ(disk_flush(d), 0);
+	fake_disk_counts(d, &c);
+	CHECK_EQ(c.submitted, 2);
+	CHECK_EQ(c.reads, 1);
+	CHECK_EQ(c.discards, 1);
+	CHECK_EQ(c.flushes, 1);
+	disk_get_stats(d, &st);
+	CHECK_EQ(st.reads, 1);
+	CHECK_EQ(st.syncs, 1);
+	disk_close(d);
+	disk_close(ro);
+	disk_close(NULL);
+	/* the fake's own limits */
+	o = (struct fake_disk_opts){ .size = 1000 };
+	CHECK_EQ(fake_disk_create(&o, &d), -EINVAL);
+	o = (struct fake_disk_opts){ .size = 4096, .block_size = 1024 + 512 };
+	CHECK_EQ(fake_disk_create(&o, &d), -EINVAL);
 }
 
 UNIT_SUITE(blk, UNIT_TEST(test_config), UNIT_TEST(test_read),
@@ -1119,8 +925,6 @@ UNIT_SUITE(blk, UNIT_TEST(test_config), UNIT_TEST(test_read),
 	   UNIT_TEST(test_get_id), UNIT_TEST(test_range), UNIT_TEST(test_ro),
 	   UNIT_TEST(test_split_header), UNIT_TEST(test_malformed),
 	   UNIT_TEST(test_unsupp), UNIT_TEST(test_discard_write_zeroes),
-	   UNIT_TEST(test_direct_unaligned), UNIT_TEST(test_batch_reset),
-	   UNIT_TEST(test_engine_threads), UNIT_TEST(test_engine_aio),
-	   UNIT_TEST(test_disk_open_errors), UNIT_TEST(test_dio_align_rule),
-	   UNIT_TEST(test_direct_file_align), UNIT_TEST(test_dsync_threads),
-	   UNIT_TEST(test_dsync_aio), UNIT_TEST(test_dsync_fallback));
+	   UNIT_TEST(test_config_from_disk), UNIT_TEST(test_no_caps),
+	   UNIT_TEST(test_disk_errors), UNIT_TEST(test_out_of_order),
+	   UNIT_TEST(test_batch_reset), UNIT_TEST(test_disk_checks));

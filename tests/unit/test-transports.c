@@ -55,10 +55,12 @@ static bool rig_open(struct rig *r, enum vdrv_transport tr, struct console *con)
 	*r = (struct rig){ .con = con };
 	if (!CHECK_EQ(guest_init(&r->g, GUEST_RAM_BASE, GUEST_RAM_SIZE), 0))
 		return false;
-	r->d = con ? virtio_console_create(&r->g.mem, (struct irq_line){ 0 },
-					   con)
-		   : virtio_rng_create(&r->g.mem, (struct irq_line){ 0 });
-	if (!CHECK(r->d)) {
+	if (!CHECK_EQ(con ? virtio_console_create(&r->g.mem,
+						  (struct irq_line){ 0 }, con,
+						  &r->d)
+			  : virtio_rng_create(&r->g.mem, (struct irq_line){ 0 },
+					      &r->d),
+		      0)) {
 		guest_destroy(&r->g);
 		return false;
 	}

@@ -80,9 +80,8 @@ static struct tc *tc_new_opts(bool driver_ok)
 	    pipe2(t->pipe, O_CLOEXEC) || fcntl(t->pipe[0], F_SETFL, O_NONBLOCK))
 		goto fail;
 	t->con.out_fd = t->pipe[1];
-	t->d = virtio_console_create(&t->g.mem, (struct irq_line){ 0 },
-				     &t->con);
-	if (!t->d)
+	if (virtio_console_create(&t->g.mem, (struct irq_line){ 0 }, &t->con,
+				  &t->d))
 		goto fail;
 	vdrv_init_core(&t->v, t->d);
 	drvq_init(&t->q[RXQ], &t->g, QSIZE, DESC_GPA(RXQ), AVAIL_GPA(RXQ),

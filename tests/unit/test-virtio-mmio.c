@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Unit tests for virtio/core.c and virtio/mmio.c, driven like a guest. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -125,12 +126,9 @@ static struct tv *tv_new(bool rng)
 	t->rng = rng;
 	if (guest_init(&t->g, GUEST_RAM_BASE, GUEST_RAM_SIZE))
 		goto fail;
-	if (rng) {
-		t->d = virtio_rng_create(&t->g.mem, irq);
-	} else {
-		t->d = virtio_dev_new(&fake_ops, &t->fake, &t->g.mem, 0, irq);
-	}
-	if (t->d) {
+	if (rng ? !virtio_rng_create(&t->g.mem, irq, &t->d)
+		: !virtio_dev_new(&fake_ops, &t->fake, &t->g.mem, 0, irq,
+				  &t->d)) {
 		vdrv_init_mmio(&t->v, t->d);
 		return t;
 	}
@@ -808,9 +806,37 @@ static void test_rng_malformed(void)
 	tv_free(t);
 }
 
-UNIT_SUITE(vmmio, UNIT_TEST(test_ids), UNIT_TEST(test_access_size),
-	   UNIT_TEST(test_features_select), UNIT_TEST(test_driver_features),
-	   UNIT_TEST(test_features_ok_refused),
+/* A device model's mistakes are named, and *out is left alone. */
+static void test_dev_new_errors(void)
+{
+	struct virtio_dev_ops ops = fake_ops;
+	struct virtio_dev *d = NULL;
+
+	ops.nr_queues = VIRTIO_MAX_QUEUES + 1;
+	CHECK_EQ(
+		virtio_dev_new(&ops, NULL, NULL, 0, (struct irq_line){ 0 }, &d),
+		-EINVAL);
+	ops = fake_ops;
+	ops.queue_max = 0;
+	CHECK_EQ(
+		virtio_dev_new(&ops, NULL, NULL, 0, (struct irq_line){ 0 }, &d),
+		-EINVAL);
+	ops = fake_ops;
+	ops.notify = NULL;
+	CHECK_EQ(
+		virtio_dev_new(&ops, NULL, NULL, 0, (struct irq_line){ 0 }, &d),
+		-EINVAL);
+	CHECK(!d);
+	CHECK_EQ(virtio_dev_new(&fake_ops, NULL, NULL, 0,
+				(struct irq_line){ 0 }, &d),
+		 0);
+	CHECK(d != NULL);
+	virtio_dev_free(d);
+}
+
+UNIT_SUITE(vmmio, UNIT_TEST(test_dev_new_errors), UNIT_TEST(test_ids),
+	   UNIT_TEST(test_access_size), UNIT_TEST(test_features_select),
+	   UNIT_TEST(test_driver_features), UNIT_TEST(test_features_ok_refused),
 	   UNIT_TEST(test_driver_ok_needs_features_ok),
 	   UNIT_TEST(test_status_no_clear), UNIT_TEST(test_queue_sel_range),
 	   UNIT_TEST(test_queue_bad_num), UNIT_TEST(test_queue_bad_rings),

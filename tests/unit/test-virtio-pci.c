@@ -94,8 +94,7 @@ static struct tp *tp_new(bool msix)
 		return NULL;
 	if (guest_init(&t->g, GUEST_RAM_BASE, GUEST_RAM_SIZE))
 		goto fail;
-	t->d = virtio_rng_create(&t->g.mem, (struct irq_line){ 0 });
-	if (!t->d)
+	if (virtio_rng_create(&t->g.mem, (struct irq_line){ 0 }, &t->d))
 		goto fail_guest;
 	if (vdrv_pci_attach(&t->v, t->d, msix ? &host_msix : &host_intx, t,
 			    (struct irq_line){ intx_set, t, 12 }))
@@ -515,8 +514,8 @@ static void test_config_bounds_shared(void)
 	struct tp sink = { 0 };
 	struct vdrv v;
 
-	d = virtio_dev_new(&cfg8_ops, NULL, NULL, 0, (struct irq_line){ 0 });
-	REQUIRE(d);
+	REQUIRE(!virtio_dev_new(&cfg8_ops, NULL, NULL, 0,
+				(struct irq_line){ 0 }, &d));
 	if (!CHECK(!vdrv_pci_attach(&v, d, &host_intx, &sink,
 				    (struct irq_line){ 0 }))) {
 		virtio_dev_free(d);

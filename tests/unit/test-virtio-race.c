@@ -101,10 +101,9 @@ static struct rig *rig_new(bool rng)
 	pthread_mutex_init(&g->hold.lock, NULL);
 	if (guest_init(&g->g, GUEST_RAM_BASE, GUEST_RAM_SIZE))
 		goto fail;
-	g->d = rng ? virtio_rng_create(&g->g.mem, (struct irq_line){ 0 })
-		   : virtio_dev_new(&hold_ops, &g->hold, &g->g.mem, 0,
-				    (struct irq_line){ 0 });
-	if (g->d) {
+	if (rng ? !virtio_rng_create(&g->g.mem, (struct irq_line){ 0 }, &g->d)
+		: !virtio_dev_new(&hold_ops, &g->hold, &g->g.mem, 0,
+				  (struct irq_line){ 0 }, &g->d)) {
 		vdrv_init_mmio(&g->v, g->d);
 		drvq_init(&g->q, &g->g, QNUM, DESC_GPA, AVAIL_GPA, USED_GPA);
 		return g;
