@@ -138,7 +138,6 @@ static void build(struct freq *r, unsigned int *slot, const uint8_t **data,
 	r->out_len = 0;
 	for (i = 0; i < n; i++) {
 		uint64_t addr = desc[i].addr;
-		size_t k;
 
 		drvq_put_desc(&q, (uint16_t)(first + i), addr, desc[i].len,
 			      desc[i].flags, desc[i].next);
@@ -152,10 +151,8 @@ static void build(struct freq *r, unsigned int *slot, const uint8_t **data,
 			continue;
 		}
 		r->out_len += desc[i].len;
-		k = *size < desc[i].len ? *size : desc[i].len;
-		guest_write(&g, addr, *data, k);
-		*data += k;
-		*size -= k;
+		fuzz_copy(data, size, guest_ptr(&g, addr, desc[i].len),
+			  desc[i].len);
 	}
 	*slot += n;
 }
