@@ -2,17 +2,18 @@
 /* Fuzz target: virtio-blk requests against small in-memory fake disks. */
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 
+#include "drvq.h"
 #include "fake-disk.h"
+#include "fuzz-input.h"
+#include "guest.h"
 #include "lkvm/disk.h"
 #include "lkvm/virtio-devs.h"
-#include "fuzz-input.h"
+#include "vdrv.h"
 
 /*
  * The input: one flags byte (bit 0 read-only disk, bit 1 EVENT_IDX, bit 2
@@ -31,14 +32,14 @@
  * Invariants: no crash or sanitizer report; every chain the device hands
  * back with a non-zero length has a status byte of OK, IOERR or UNSUPP and
  * a length within its writable bytes; one handed back with length 0 means
- * the device needs a reset.
+ * the device needs a reset; the disk never had more requests than the
+ * chains' segments allow.
  */
-#define RAM_BASE 0x40000000ULL
 #define RAM_SIZE 0x80000ULL
-#define DESC_GPA RAM_BASE
-#define AVAIL_GPA (RAM_BASE + 0x1000)
-#define USED_GPA (RAM_BASE + 0x2000)
-#define SLOT_GPA (RAM_BASE + 0x4000)
+#define DESC_GPA GUEST_RAM_BASE
+#define AVAIL_GPA (GUEST_RAM_BASE + 0x1000)
+#define USED_GPA (GUEST_RAM_BASE + 0x2000)
+#define SLOT_GPA (GUEST_RAM_BASE + 0x4000)
 #define SLOT_SIZE 0x1000
 #define QSIZE 64
 #define MAX_REQS 8
@@ -47,19 +48,15 @@
 
 struct freq {
 	uint16_t head;
-	uint8_t *status; /* NULL: no writable buffer */
+	uint64_t status; /* GPA of the status byte; 0: no writable buffer */
 	uint64_t in_len;
+	uint64_t out_len; /* device-readable bytes */
 };
 
-static uint8_t *ram;
-static struct gmem mem;
+static struct guest g;
+static struct drvq q; /* queue 0, the same rings for every device */
 static struct virtio_dev *devs[3];
 static struct disk *disks[3];
-
-static uint8_t *host(uint64_t gpa)
-{
-	return ram + (gpa - RAM_BASE);
-}
 
 /* Read-write, read-only, and 4 KiB blocks without discard. */
 static void open_disks(void)
@@ -86,45 +83,30 @@ static struct virtio_dev *get_dev(unsigned int flags)
 {
 	unsigned int i = dev_index(flags);
 
-	if (!ram) {
-		ram = calloc(1, RAM_SIZE);
-		if (!ram || gmem_add(&mem, RAM_BASE, RAM_SIZE, ram))
+	if (!g.mem.nr) {
+		if (guest_init(&g, GUEST_RAM_BASE, RAM_SIZE))
 			abort();
+		drvq_init(&q, &g, QSIZE, DESC_GPA, AVAIL_GPA, USED_GPA);
 		open_disks();
 	}
-	if (!devs[i] &&
-	    virtio_blk_create(&mem, (struct irq_line){ 0 }, disks[i], &devs[i]))
+	if (!devs[i] && virtio_blk_create(&g.mem, (struct irq_line){ 0 },
+					  disks[i], &devs[i]))
 		abort();
 	return devs[i];
 }
 
+/* Reset d and bring it up again on fresh rings, with every feature it
+ * offers but EVENT_IDX unless asked for. */
 static void enable(struct virtio_dev *d, bool event_idx)
 {
-	uint64_t f = virtio_dev_features(d);
+	uint64_t mask = ~0ULL;
+	struct vdrv v;
 
 	if (!event_idx)
-		f &= ~(1ULL << 29); /* VIRTIO_RING_F_EVENT_IDX */
-	virtio_set_status(d, 0);
-	virtio_set_status(d,
-			  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	virtio_set_drv_features_sel(d, 0);
-	virtio_set_drv_features(d, (uint32_t)f);
-	virtio_set_drv_features_sel(d, 1);
-	virtio_set_drv_features(d, (uint32_t)(f >> 32));
-	virtio_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-				     VIRTIO_CONFIG_S_DRIVER |
-				     VIRTIO_CONFIG_S_FEATURES_OK);
-	virtio_set_queue_sel(d, 0);
-	virtio_set_queue_num(d, QSIZE);
-	virtio_set_queue_addr(d, 0, false, (uint32_t)DESC_GPA);
-	virtio_set_queue_addr(d, 1, false, (uint32_t)AVAIL_GPA);
-	virtio_set_queue_addr(d, 2, false, (uint32_t)USED_GPA);
-	virtio_set_queue_ready(d, 1);
-	virtio_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-				     VIRTIO_CONFIG_S_DRIVER |
-				     VIRTIO_CONFIG_S_FEATURES_OK |
-				     VIRTIO_CONFIG_S_DRIVER_OK);
-	if (!virtio_dev_live(d))
+		mask &= ~(1ULL << VIRTIO_RING_F_EVENT_IDX);
+	vdrv_init_core(&v, d);
+	vdrv_reset(&v);
+	if (vdrv_bring_up(&v, mask, &q, 1) || !virtio_dev_live(d))
 		abort();
 }
 
@@ -151,53 +133,49 @@ static void build(struct freq *r, unsigned int *slot, const uint8_t **data,
 		};
 	}
 	r->head = (uint16_t)first;
-	r->status = NULL;
+	r->status = 0;
 	r->in_len = 0;
+	r->out_len = 0;
 	for (i = 0; i < n; i++) {
-		uint8_t *p = host(desc[i].addr);
-		size_t k;
+		uint64_t addr = desc[i].addr;
 
-		memcpy(host(DESC_GPA + 16ULL * (first + i)), &desc[i], 16);
-		memset(p, 0, SLOT_SIZE);
+		drvq_put_desc(&q, (uint16_t)(first + i), addr, desc[i].len,
+			      desc[i].flags, desc[i].next);
+		guest_fill(&g, addr, 0, SLOT_SIZE);
 		if (desc[i].flags & VRING_DESC_F_WRITE) {
 			r->in_len += desc[i].len;
 			if (desc[i].len) {
-				r->status = p + desc[i].len - 1;
-				memset(p, 0xee, desc[i].len);
+				r->status = addr + desc[i].len - 1;
+				guest_fill(&g, addr, 0xee, desc[i].len);
 			}
 			continue;
 		}
-		k = *size < desc[i].len ? *size : desc[i].len;
-		memcpy(p, *data, k);
-		*data += k;
-		*size -= k;
+		r->out_len += desc[i].len;
+		fuzz_copy(data, size, guest_ptr(&g, addr, desc[i].len),
+			  desc[i].len);
 	}
 	*slot += n;
 }
 
-static void check(struct virtio_dev *d, const struct freq *reqs,
-		  unsigned int nreq, bool needs_reset)
+static void check(const struct freq *reqs, unsigned int nreq, bool needs_reset)
 {
-	uint16_t used = *(uint16_t *)(void *)host(USED_GPA + 2), i;
-	struct vring_used_elem e;
+	uint32_t id, len;
 	unsigned int k;
 
-	(void)d;
-	if (used > nreq)
+	if (drvq_used_idx(&q) > nreq)
 		abort();
-	for (i = 0; i < used; i++) {
-		memcpy(&e, host(USED_GPA + 4 + 8ULL * i), sizeof(e));
-		for (k = 0; k < nreq && reqs[k].head != e.id; k++)
+	while (drvq_pop_used(&q, &id, &len)) {
+		for (k = 0; k < nreq && reqs[k].head != id; k++)
 			;
 		if (k == nreq)
 			abort();
-		if (!e.len) {
+		if (!len) {
 			if (!needs_reset)
 				abort();
 			continue;
 		}
-		if (!reqs[k].status || e.len > reqs[k].in_len ||
-		    *reqs[k].status > VIRTIO_BLK_S_UNSUPP)
+		if (!reqs[k].status || len > reqs[k].in_len ||
+		    guest_get8(&g, reqs[k].status) > VIRTIO_BLK_S_UNSUPP)
 			abort();
 	}
 }
@@ -207,10 +185,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct freq reqs[MAX_REQS];
-	unsigned int flags, nreq = 0, slot = 0;
+	unsigned int flags, nreq = 0, slot = 0, max_subs = 0;
 	struct virtio_dev *d;
 	struct disk *disk;
-	uint16_t idx = 0;
 	bool needs_reset;
 
 	flags = fuzz_byte(&data, &size);
@@ -219,23 +196,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fake_disk_hold(disk, flags & 4);
 	fake_disk_fail(disk, flags & 8 ? FAKE_DISK_ALL_OPS : 0, -EIO, 3);
 	fake_disk_refuse(disk, -ENOMEM, flags & 0x10 ? 2 : 0);
-	memset(host(DESC_GPA), 0, SLOT_GPA - DESC_GPA);
-	enable(d, flags & 2);
+	guest_fill(&g, DESC_GPA, 0, drvq_desc_size(QSIZE));
+	enable(d, flags & 2); /* and fresh avail and used rings */
 	while (size && nreq < MAX_REQS) {
 		build(&reqs[nreq], &slot, &data, &size);
-		memcpy(host(AVAIL_GPA + 4 + 2ULL * idx), &reqs[nreq].head, 2);
-		idx++;
+		drvq_add_avail(&q, reqs[nreq].head);
+		/* a DISCARD or WRITE_ZEROES makes a disk request per 16-byte
+		 * segment after its header; any other request one */
+		max_subs += 1 + (unsigned int)(reqs[nreq].out_len / 16);
 		nreq++;
 	}
-	__atomic_store_n((uint16_t *)(void *)host(AVAIL_GPA + 2), idx,
-			 __ATOMIC_RELEASE);
+	drvq_publish(&q);
 	virtio_notify(d, 0);
 	/* held ones are in flight: finish them, out of order */
 	fake_disk_hold(disk, false);
-	if (fake_disk_complete_all(disk) > nreq)
+	if (fake_disk_complete_all(disk) > max_subs)
 		abort();
 	needs_reset = virtio_get_status(d) & VIRTIO_CONFIG_S_NEEDS_RESET;
 	virtio_set_status(d, 0); /* waits for every request in flight */
-	check(d, reqs, nreq, needs_reset);
+	check(reqs, nreq, needs_reset);
 	return 0;
 }

@@ -5,22 +5,13 @@
 #include <string.h>
 
 #include "lkvm/boot.h"
+#include "fuzz-input.h"
 
 /*
  * Input: 8 bytes file size, 8 bytes RAM size, 8 bytes initrd size (all
  * little-endian; small values are scaled so that realistic plans are
  * common), then the head of the kernel file.
  */
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* A value under 2^32 is taken as KiB, so plans in MiB and GiB show up. */
 static uint64_t scale(uint64_t v)
 {
@@ -45,9 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 24)
 		return 0;
-	file_size = scale(get64(data));
-	ram = scale(get64(data + 8));
-	initrd = scale(get64(data + 16));
+	file_size = scale(fuzz_le64(data));
+	ram = scale(fuzz_le64(data + 8));
+	initrd = scale(fuzz_le64(data + 16));
 	data += 24;
 	size -= 24;
 	/* the head read is never longer than the file */

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * Consume up to k bytes of *data (big-endian) and return them; a short
@@ -27,6 +28,33 @@ static inline uint64_t fuzz_take(const uint8_t **data, size_t *size,
 static inline uint8_t fuzz_byte(const uint8_t **data, size_t *size)
 {
 	return (uint8_t)fuzz_take(data, size, 1);
+}
+
+/*
+ * Copy the next n bytes of *data to dst and consume them; a short input
+ * copies what is left and zeroes the rest of dst. Returns the bytes taken.
+ */
+static inline size_t fuzz_copy(const uint8_t **data, size_t *size, void *dst,
+			       size_t n)
+{
+	size_t k = *size < n ? *size : n;
+
+	memcpy(dst, *data, k);
+	memset((uint8_t *)dst + k, 0, n - k);
+	*data += k;
+	*size -= k;
+	return k;
+}
+
+/* The little-endian 64-bit value at p (8 bytes, any alignment). */
+static inline uint64_t fuzz_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
 }
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lkvm/mmio.h"
+#include "fuzz-input.h"
 
 /*
  * Each op is 12 bytes: kind, len, sizes mask, pad, then an 8-byte value.
@@ -48,16 +49,6 @@ static const struct mmio_ops fz_ops = {
 	.write = fz_write,
 };
 
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -68,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&bus, 0, sizeof(bus));
 	for (; size >= 12; data += 12, size -= 12) {
 		unsigned int kind = data[0] & 3, len = data[1];
-		uint64_t v = get64(data + 4);
+		uint64_t v = fuzz_le64(data + 4);
 		const struct mmio_region *r;
 		uint8_t buf[256];
 

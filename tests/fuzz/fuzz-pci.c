@@ -8,6 +8,7 @@
 #include "lkvm/compiler.h"
 #include "lkvm/log.h"
 #include "lkvm/pci.h"
+#include "fuzz-input.h"
 
 /*
  * Function 0 (slot 0): BAR0 32-bit 4 KiB, BAR2 64-bit prefetchable 16 KiB,
@@ -306,12 +307,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < NR_FUNCS; i++)
 		func_setup(h, &funcs[i], i);
 	while (size) {
-		uint8_t r[REC] = { 0 };
-		size_t n = size < REC ? size : REC;
+		uint8_t r[REC];
 
-		memcpy(r, data, n);
-		data += n;
-		size -= n;
+		fuzz_copy(&data, &size, r, REC);
 		step(h, r);
 		for (i = 0; i < NR_FUNCS; i++)
 			check_func(h, i);

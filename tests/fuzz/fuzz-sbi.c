@@ -6,6 +6,7 @@
 
 #include "lkvm/sbi.h"
 #include "guest.h"
+#include "fuzz-input.h"
 
 #define RAM_SIZE 0x10000ULL /* small: much of what pick_addr() gives misses */
 
@@ -54,16 +55,6 @@ static const struct sbi_console_ops fz_ops = {
 	.read = fz_read,
 };
 
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* Map small fuzz values onto the extensions and addresses that matter. */
 static uint64_t pick_ext(uint64_t v)
 {
@@ -99,11 +90,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct sbi_call c = { 0 };
 		size_t before = con.out;
 
-		c.ext = pick_ext(get64(data));
-		c.fid = get64(data + 8);
-		c.args[0] = get64(data + 16);
-		c.args[1] = pick_addr(get64(data + 24));
-		c.args[2] = get64(data + 32);
+		c.ext = pick_ext(fuzz_le64(data));
+		c.fid = fuzz_le64(data + 8);
+		c.args[0] = fuzz_le64(data + 16);
+		c.args[1] = pick_addr(fuzz_le64(data + 24));
+		c.args[2] = fuzz_le64(data + 32);
 		c.args[3] = c.args[4] = c.args[5] = 0xdead;
 		con.in = data + 40;
 		con.in_len = 32;

@@ -92,14 +92,10 @@ static void post_chain(unsigned int q, const uint8_t **data, size_t *size)
 	for (i = 0; i < n; i++) {
 		struct vring_desc dp = drvq_get_desc(dq, (uint16_t)(first + i));
 		uint8_t *slot = guest_ptr(&st.g, dp.addr, SLOT_SIZE);
-		size_t k = *size < dp.len ? *size : dp.len;
 
 		memset(slot, 0, SLOT_SIZE);
-		if (dp.flags & VRING_DESC_F_WRITE)
-			continue;
-		memcpy(slot, *data, k);
-		*data += k;
-		*size -= k;
+		if (!(dp.flags & VRING_DESC_F_WRITE))
+			fuzz_copy(data, size, slot, dp.len);
 	}
 	st.next_desc[q] = (uint16_t)(first + n);
 	drvq_avail(dq, first);

@@ -13,6 +13,7 @@
 #include "lkvm/virtio-mmio.h"
 #include "drvq.h"
 #include "guest.h"
+#include "fuzz-input.h"
 
 /*
  * The input is a sequence of 8-byte records [op, a, b, v0, v1, v2, v3, x]
@@ -194,12 +195,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (virtio_rng_create(&g.mem, irq, &d))
 		abort();
 	while (size) {
-		uint8_t r[REC] = { 0 };
-		size_t n = size < REC ? size : REC;
+		uint8_t r[REC];
 
-		memcpy(r, data, n);
-		data += n;
-		size -= n;
+		fuzz_copy(&data, &size, r, REC);
 		step(d, r, &data, &size);
 		check(d, &l);
 	}

@@ -107,6 +107,11 @@ void guest_read(const struct guest *g, uint64_t gpa, void *dst, size_t len)
 	memcpy(dst, guest_ptr(g, gpa, len), len);
 }
 
+void guest_fill(const struct guest *g, uint64_t gpa, uint8_t byte, size_t len)
+{
+	memset(guest_ptr(g, gpa, len), byte, len);
+}
+
 uint8_t guest_get8(const struct guest *g, uint64_t gpa)
 {
 	return *(uint8_t *)guest_ptr(g, gpa, 1);

@@ -64,6 +64,9 @@ bool guest_owns(const struct guest *g, const void *p, size_t len);
 void guest_write(const struct guest *g, uint64_t gpa, const void *src,
 		 size_t len);
 void guest_read(const struct guest *g, uint64_t gpa, void *dst, size_t len);
+/* Set len bytes from gpa to byte (a marker the device must overwrite, or
+ * a fresh buffer); the range must lie in one region. */
+void guest_fill(const struct guest *g, uint64_t gpa, uint8_t byte, size_t len);
 
 /* Little-endian values at gpa (any alignment). */
 uint8_t guest_get8(const struct guest *g, uint64_t gpa);

@@ -9,20 +9,21 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 
+#include "drvq.h"
 #include "fake-disk.h"
+#include "guest.h"
 #include "lkvm/compiler.h"
 #include "lkvm/disk.h"
 #include "lkvm/virtio-devs.h"
 #include "unit.h"
+#include "vdrv.h"
 
-#define RAM_BASE 0x80000000ULL
-#define RAM_SIZE 0x200000ULL
-#define DESC_GPA (RAM_BASE + 0x10000)
-#define AVAIL_GPA (RAM_BASE + 0x14000)
-#define USED_GPA (RAM_BASE + 0x15000)
-#define HDR_GPA (RAM_BASE + 0x18000)
-#define STATUS_GPA (RAM_BASE + 0x19000)
-#define BUF_GPA (RAM_BASE + 0x20000) /* data buffers */
+#define DESC_GPA (GUEST_RAM_BASE + 0x10000)
+#define AVAIL_GPA (GUEST_RAM_BASE + 0x14000)
+#define USED_GPA (GUEST_RAM_BASE + 0x15000)
+#define HDR_GPA (GUEST_RAM_BASE + 0x18000)
+#define STATUS_GPA (GUEST_RAM_BASE + 0x19000)
+#define BUF_GPA (GUEST_RAM_BASE + 0x20000) /* data buffers */
 #define QSIZE 64
 #define DISK_SIZE (1024 * 1024)
 #define DISK_SECTORS (DISK_SIZE / 512)
@@ -33,12 +34,12 @@
 #define F_WRITE VRING_DESC_F_WRITE
 
 struct tb {
-	struct gmem mem;
-	uint8_t *ram;
+	struct guest g;
+	struct drvq q; /* queue 0 */
+	struct vdrv v; /* the driver, through the core helpers */
 	struct disk *disk;
 	uint8_t *data; /* the fake disk's bytes */
 	struct virtio_dev *d;
-	uint16_t avail_idx;
 };
 
 static uint8_t pattern(uint64_t off)
@@ -46,58 +47,11 @@ static uint8_t pattern(uint64_t off)
 	return (uint8_t)(off * 7 + off / 512);
 }
 
-static uint8_t *host(struct tb *t, uint64_t gpa)
-{
-	return t->ram + (gpa - RAM_BASE);
-}
-
-static uint16_t get16(struct tb *t, uint64_t gpa)
-{
-	uint16_t v;
-
-	memcpy(&v, host(t, gpa), sizeof(v));
-	return v;
-}
-
-static uint32_t get32(struct tb *t, uint64_t gpa)
-{
-	uint32_t v;
-
-	memcpy(&v, host(t, gpa), sizeof(v));
-	return v;
-}
-
-/* Negotiate the offered features in mask and enable queue 0. */
+/* From a device fresh or reset: the offered features in mask, queue 0 on
+ * fresh rings, DRIVER_OK. */
 static bool tb_enable_mask(struct tb *t, uint64_t mask)
 {
-	struct virtio_dev *d = t->d;
-	uint64_t f = virtio_dev_features(d) & mask;
-
-	/* fresh rings, as a driver allocates them */
-	memset(host(t, AVAIL_GPA), 0, 6 + 2 * QSIZE);
-	memset(host(t, USED_GPA), 0, 6 + 8 * QSIZE);
-
-	virtio_set_status(d,
-			  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	virtio_set_drv_features_sel(d, 0);
-	virtio_set_drv_features(d, (uint32_t)f);
-	virtio_set_drv_features_sel(d, 1);
-	virtio_set_drv_features(d, (uint32_t)(f >> 32));
-	virtio_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-				     VIRTIO_CONFIG_S_DRIVER |
-				     VIRTIO_CONFIG_S_FEATURES_OK);
-	virtio_set_queue_sel(d, 0);
-	virtio_set_queue_num(d, QSIZE);
-	virtio_set_queue_addr(d, 0, false, (uint32_t)DESC_GPA);
-	virtio_set_queue_addr(d, 1, false, (uint32_t)AVAIL_GPA);
-	virtio_set_queue_addr(d, 2, false, (uint32_t)USED_GPA);
-	virtio_set_queue_ready(d, 1);
-	virtio_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-				     VIRTIO_CONFIG_S_DRIVER |
-				     VIRTIO_CONFIG_S_FEATURES_OK |
-				     VIRTIO_CONFIG_S_DRIVER_OK);
-	t->avail_idx = 0;
-	return virtio_queue_ready(d) && virtio_dev_live(d);
+	return !vdrv_bring_up(&t->v, mask, &t->q, 1);
 }
 
 /* Negotiate every offered feature. */
@@ -112,7 +66,7 @@ static void tb_free(struct tb *t)
 		return;
 	virtio_blk_destroy(t->d);
 	disk_close(t->disk);
-	free(t->ram);
+	guest_destroy(&t->g);
 	free(t);
 }
 
@@ -126,23 +80,21 @@ static struct tb *tb_new_disk(bool ro, unsigned int caps, uint32_t block_size)
 				    .serial = SERIAL };
 	struct tb *t = calloc(1, sizeof(*t));
 	uint64_t i;
-	void *ram;
 
 	if (!t)
 		return NULL;
-	if (posix_memalign(&ram, 4096, RAM_SIZE))
-		goto fail;
-	t->ram = ram;
-	memset(t->ram, 0, RAM_SIZE);
-	if (gmem_add(&t->mem, RAM_BASE, RAM_SIZE, t->ram) ||
+	if (guest_init(&t->g, GUEST_RAM_BASE, GUEST_RAM_SIZE) ||
 	    fake_disk_create(&o, &t->disk))
 		goto fail;
+	drvq_init(&t->q, &t->g, QSIZE, DESC_GPA, AVAIL_GPA, USED_GPA);
 	t->data = fake_disk_data(t->disk);
 	for (i = 0; i < DISK_SIZE; i++)
 		t->data[i] = pattern(i);
-	if (virtio_blk_create(&t->mem, (struct irq_line){ 0 }, t->disk,
-			      &t->d) ||
-	    !tb_enable(t))
+	if (virtio_blk_create(&t->g.mem, (struct irq_line){ 0 }, t->disk,
+			      &t->d))
+		goto fail;
+	vdrv_init_core(&t->v, t->d);
+	if (!tb_enable(t))
 		goto fail;
 	return t;
 fail:
@@ -160,44 +112,18 @@ static struct tb *tb_new(void)
 	return tb_new_opts(false);
 }
 
-static void tb_desc(struct tb *t, uint16_t i, uint64_t addr, uint32_t len,
-		    uint16_t flags, uint16_t next)
+/* A request header (struct virtio_blk_outhdr) at gpa. */
+static void put_hdr_at(struct tb *t, uint64_t gpa, uint32_t type,
+		       uint64_t sector)
 {
-	struct vring_desc d = {
-		.addr = addr, .len = len, .flags = flags, .next = next
-	};
-
-	memcpy(host(t, DESC_GPA + 16ULL * i), &d, sizeof(d));
-}
-
-static void tb_avail(struct tb *t, uint16_t head)
-{
-	uint16_t idx;
-
-	memcpy(host(t, AVAIL_GPA + 4 + 2 * (t->avail_idx % QSIZE)), &head, 2);
-	idx = ++t->avail_idx;
-	__atomic_store_n((uint16_t *)(void *)host(t, AVAIL_GPA + 2), idx,
-			 __ATOMIC_RELEASE);
-}
-
-/* used->idx, as the driver reads it */
-static uint16_t tb_used_idx(struct tb *t)
-{
-	return __atomic_load_n((uint16_t *)(void *)host(t, USED_GPA + 2),
-			       __ATOMIC_ACQUIRE);
-}
-
-/* The used element of the n-th completion. */
-static uint32_t used_len(struct tb *t, uint16_t n)
-{
-	return get32(t, USED_GPA + 4 + 8 * (n % QSIZE) + 4);
+	guest_put32(&t->g, gpa, type);
+	guest_put32(&t->g, gpa + 4, 0); /* ioprio */
+	guest_put64(&t->g, gpa + 8, sector);
 }
 
 static void put_hdr(struct tb *t, uint32_t type, uint64_t sector)
 {
-	struct virtio_blk_outhdr h = { .type = type, .sector = sector };
-
-	memcpy(host(t, HDR_GPA), &h, sizeof(h));
+	put_hdr_at(t, HDR_GPA, type, sector);
 }
 
 /*
@@ -209,26 +135,28 @@ static void put_hdr(struct tb *t, uint32_t type, uint64_t sector)
 static int tb_req(struct tb *t, uint32_t type, uint64_t sector,
 		  uint32_t data_len, bool in, uint32_t *written)
 {
-	uint16_t n = t->avail_idx;
+	const struct drvq_buf bufs[] = {
+		{ HDR_GPA, 16, false },
+		{ BUF_GPA, data_len, in },
+		{ STATUS_GPA, 1, true },
+	};
+	uint16_t n = t->q.avail_idx;
 
 	put_hdr(t, type, sector);
-	*host(t, STATUS_GPA) = 0xee;
+	guest_put8(&t->g, STATUS_GPA, 0xee);
 	if (data_len) {
-		tb_desc(t, 0, HDR_GPA, 16, F_NEXT, 1);
-		tb_desc(t, 1, BUF_GPA, data_len, F_NEXT | (in ? F_WRITE : 0),
-			2);
-		tb_desc(t, 2, STATUS_GPA, 1, F_WRITE, 0);
+		drvq_post_chain(&t->q, 0, bufs, 3);
 	} else {
-		tb_desc(t, 0, HDR_GPA, 16, F_NEXT, 1);
-		tb_desc(t, 1, STATUS_GPA, 1, F_WRITE, 0);
+		const struct drvq_buf nodata[] = { bufs[0], bufs[2] };
+
+		drvq_post_chain(&t->q, 0, nodata, 2);
 	}
-	tb_avail(t, 0);
 	virtio_notify(t->d, 0);
-	if (tb_used_idx(t) != (uint16_t)(n + 1))
+	if (drvq_used_idx(&t->q) != (uint16_t)(n + 1))
 		return -1;
 	if (written)
-		*written = used_len(t, n);
-	return *host(t, STATUS_GPA);
+		*written = drvq_used_len(&t->q, n);
+	return guest_get8(&t->g, STATUS_GPA);
 }
 
 static bool disk_matches(struct tb *t, uint64_t off, const void *buf,
@@ -292,12 +220,13 @@ static void test_read(void)
 		 VIRTIO_BLK_S_OK);
 	CHECK_EQ(w, 1025);
 	for (i = 0; i < 1024; i++)
-		if (!CHECK_EQ(*host(t, BUF_GPA + i), pattern(3 * 512 + i)))
+		if (!CHECK_EQ(guest_get8(&t->g, BUF_GPA + i),
+			      pattern(3 * 512 + i)))
 			break;
 	/* the last sector */
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_IN, DISK_SECTORS - 1, 512, true, &w),
 		 VIRTIO_BLK_S_OK);
-	CHECK_EQ(*host(t, BUF_GPA + 511), pattern(DISK_SIZE - 1));
+	CHECK_EQ(guest_get8(&t->g, BUF_GPA + 511), pattern(DISK_SIZE - 1));
 	tb_free(t);
 }
 
@@ -310,7 +239,7 @@ static void test_write(void)
 
 	REQUIRE(t);
 	memset(buf, 0xab, sizeof(buf));
-	memcpy(host(t, BUF_GPA), buf, sizeof(buf));
+	guest_write(&t->g, BUF_GPA, buf, sizeof(buf));
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_OUT, 5, sizeof(buf), false, &w),
 		 VIRTIO_BLK_S_OK);
 	CHECK_EQ(w, 1);
@@ -354,19 +283,19 @@ static void test_write_through(void)
 	struct fake_disk_counts c;
 
 	REQUIRE(t);
-	virtio_set_status(t->d, 0);
+	vdrv_reset(&t->v);
 	REQUIRE(tb_enable_mask(t, ~(1ULL << VIRTIO_BLK_F_FLUSH)));
 	CHECK(!(virtio_dev_driver_features(t->d) & 1ULL << VIRTIO_BLK_F_FLUSH));
-	memset(host(t, BUF_GPA), 0x5a, 1024);
+	guest_fill(&t->g, BUF_GPA, 0x5a, 1024);
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_OUT, 2, 1024, false, NULL),
 		 VIRTIO_BLK_S_OK);
 	virtio_blk_get_stats(t->d, &st);
 	CHECK_EQ(st.writes, 1);
 	CHECK_EQ(st.dsync_writes, 1);
 	CHECK_EQ(st.flushes, 0);
-	CHECK(disk_matches(t, 2 * 512, host(t, BUF_GPA), 1024));
+	CHECK(disk_matches(t, 2 * 512, guest_ptr(&t->g, BUF_GPA, 1024), 1024));
 	/* write-zeroes is write-through too; reads are not marked */
-	memcpy(host(t, BUF_GPA), &seg, sizeof(seg));
+	guest_write(&t->g, BUF_GPA, &seg, sizeof(seg));
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_WRITE_ZEROES, 0, sizeof(seg), false,
 			NULL),
 		 VIRTIO_BLK_S_OK);
@@ -375,7 +304,7 @@ static void test_write_through(void)
 	fake_disk_counts(t->disk, &c);
 	CHECK_EQ(c.dsync, 2);
 	/* with FLUSH: cached writes, and a FLUSH is an fdatasync */
-	virtio_set_status(t->d, 0);
+	vdrv_reset(&t->v);
 	REQUIRE(tb_enable(t));
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_OUT, 4, 512, false, NULL),
 		 VIRTIO_BLK_S_OK);
@@ -403,21 +332,21 @@ static void test_get_id(void)
 	REQUIRE(t);
 	base = SERIAL;
 	CHECK(strlen(base) > 20);
-	memset(host(t, BUF_GPA), 0x55, 64);
+	guest_fill(&t->g, BUF_GPA, 0x55, 64);
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_GET_ID, 0, 64, true, &w),
 		 VIRTIO_BLK_S_OK);
 	CHECK_EQ(w, 21);
-	memcpy(id, host(t, BUF_GPA), 20);
+	guest_read(&t->g, BUF_GPA, id, 20);
 	CHECK(!strncmp(id, base, 20));
 	CHECK_STR(disk_serial(t->disk), id);
-	CHECK_EQ(*host(t, BUF_GPA + 20), 0x55);
+	CHECK_EQ(guest_get8(&t->g, BUF_GPA + 20), 0x55);
 	/* a shorter buffer gets a prefix */
-	memset(host(t, BUF_GPA), 0x55, 64);
+	guest_fill(&t->g, BUF_GPA, 0x55, 64);
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_GET_ID, 0, 4, true, &w),
 		 VIRTIO_BLK_S_OK);
 	CHECK_EQ(w, 5);
-	CHECK(!memcmp(host(t, BUF_GPA), base, 4));
-	CHECK_EQ(*host(t, BUF_GPA + 4), 0x55);
+	CHECK(!memcmp(guest_ptr(&t->g, BUF_GPA, 4), base, 4));
+	CHECK_EQ(guest_get8(&t->g, BUF_GPA + 4), 0x55);
 	tb_free(t);
 }
 
@@ -458,17 +387,17 @@ static void test_ro(void)
 	REQUIRE(t);
 	CHECK(virtio_dev_features(t->d) & 1ULL << VIRTIO_BLK_F_RO);
 	CHECK(!(virtio_dev_features(t->d) & 1ULL << VIRTIO_BLK_F_DISCARD));
-	memset(host(t, BUF_GPA), 0, 512);
+	guest_fill(&t->g, BUF_GPA, 0, 512);
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_OUT, 0, 512, false, NULL),
 		 VIRTIO_BLK_S_IOERR);
-	memcpy(host(t, BUF_GPA), &seg, sizeof(seg));
+	guest_write(&t->g, BUF_GPA, &seg, sizeof(seg));
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_WRITE_ZEROES, 0, sizeof(seg), false,
 			NULL),
 		 VIRTIO_BLK_S_UNSUPP);
 	CHECK(disk_pattern(t, 0, 1024));
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_IN, 0, 512, true, NULL),
 		 VIRTIO_BLK_S_OK);
-	CHECK_EQ(*host(t, BUF_GPA + 1), pattern(1));
+	CHECK_EQ(guest_get8(&t->g, BUF_GPA + 1), pattern(1));
 	tb_free(t);
 }
 
@@ -479,24 +408,25 @@ static void test_split_header(void)
 
 	REQUIRE(t);
 	put_hdr(t, VIRTIO_BLK_T_IN, 7);
-	*host(t, STATUS_GPA) = 0xee;
+	guest_put8(&t->g, STATUS_GPA, 0xee);
 	/* header in 5 + 7 + 4 bytes, data in two buffers, status shares the
 	 * last data buffer */
-	tb_desc(t, 0, HDR_GPA, 5, F_NEXT, 3);
-	tb_desc(t, 3, HDR_GPA + 5, 7, F_NEXT, 5);
-	tb_desc(t, 5, HDR_GPA + 12, 4, F_NEXT, 1);
-	tb_desc(t, 1, BUF_GPA, 300, F_NEXT | F_WRITE, 2);
-	tb_desc(t, 2, BUF_GPA + 1000, 213, F_WRITE, 0);
-	tb_avail(t, 0);
+	drvq_put_desc(&t->q, 0, HDR_GPA, 5, F_NEXT, 3);
+	drvq_put_desc(&t->q, 3, HDR_GPA + 5, 7, F_NEXT, 5);
+	drvq_put_desc(&t->q, 5, HDR_GPA + 12, 4, F_NEXT, 1);
+	drvq_put_desc(&t->q, 1, BUF_GPA, 300, F_NEXT | F_WRITE, 2);
+	drvq_put_desc(&t->q, 2, BUF_GPA + 1000, 213, F_WRITE, 0);
+	drvq_avail(&t->q, 0);
 	virtio_notify(t->d, 0);
-	REQUIRE(tb_used_idx(t) == 1);
-	CHECK_EQ(used_len(t, 0), 513);
-	CHECK_EQ(*host(t, BUF_GPA + 1000 + 212), VIRTIO_BLK_S_OK);
+	REQUIRE(drvq_used_idx(&t->q) == 1);
+	CHECK_EQ(drvq_used_len(&t->q, 0), 513);
+	CHECK_EQ(guest_get8(&t->g, BUF_GPA + 1000 + 212), VIRTIO_BLK_S_OK);
 	for (i = 0; i < 300; i++)
-		if (!CHECK_EQ(*host(t, BUF_GPA + i), pattern(7 * 512 + i)))
+		if (!CHECK_EQ(guest_get8(&t->g, BUF_GPA + i),
+			      pattern(7 * 512 + i)))
 			break;
 	for (i = 0; i < 212; i++)
-		if (!CHECK_EQ(*host(t, BUF_GPA + 1000 + i),
+		if (!CHECK_EQ(guest_get8(&t->g, BUF_GPA + 1000 + i),
 			      pattern(7 * 512 + 300 + i)))
 			break;
 	tb_free(t);
@@ -509,27 +439,25 @@ static void test_malformed(void)
 	REQUIRE(t);
 	/* no device-writable buffer: nowhere to put the status */
 	put_hdr(t, VIRTIO_BLK_T_IN, 0);
-	tb_desc(t, 0, HDR_GPA, 16, F_NEXT, 1);
-	tb_desc(t, 1, BUF_GPA, 512, 0, 0);
-	tb_avail(t, 0);
+	drvq_put_desc(&t->q, 0, HDR_GPA, 16, F_NEXT, 1);
+	drvq_put_desc(&t->q, 1, BUF_GPA, 512, 0, 0);
+	drvq_avail(&t->q, 0);
 	virtio_notify(t->d, 0);
-	REQUIRE(tb_used_idx(t) == 1);
-	CHECK_EQ(used_len(t, 0), 0);
+	REQUIRE(drvq_used_idx(&t->q) == 1);
+	CHECK_EQ(drvq_used_len(&t->q, 0), 0);
 	CHECK(virtio_get_status(t->d) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	CHECK(!virtio_dev_live(t->d));
 	/* reset, then a header shorter than 16 bytes */
-	virtio_set_status(t->d, 0);
-	memset(host(t, USED_GPA), 0, 0x1000);
-	memset(host(t, AVAIL_GPA), 0, 0x1000);
+	vdrv_reset(&t->v);
 	REQUIRE(tb_enable(t));
-	tb_desc(t, 0, HDR_GPA, 8, F_NEXT, 1);
-	tb_desc(t, 1, STATUS_GPA, 1, F_WRITE, 0);
-	*host(t, STATUS_GPA) = 0xee;
-	tb_avail(t, 0);
+	drvq_put_desc(&t->q, 0, HDR_GPA, 8, F_NEXT, 1);
+	drvq_put_desc(&t->q, 1, STATUS_GPA, 1, F_WRITE, 0);
+	guest_put8(&t->g, STATUS_GPA, 0xee);
+	drvq_avail(&t->q, 0);
 	virtio_notify(t->d, 0);
-	REQUIRE(tb_used_idx(t) == 1);
+	REQUIRE(drvq_used_idx(&t->q) == 1);
 	CHECK(virtio_get_status(t->d) & VIRTIO_CONFIG_S_NEEDS_RESET);
-	CHECK_EQ(*host(t, STATUS_GPA), 0xee);
+	CHECK_EQ(guest_get8(&t->g, STATUS_GPA), 0xee);
 	tb_free(t);
 }
 
@@ -554,7 +482,7 @@ static int tb_dwz(struct tb *t, uint32_t type,
 		  const struct virtio_blk_discard_write_zeroes *segs,
 		  unsigned int n)
 {
-	memcpy(host(t, BUF_GPA), segs, n * sizeof(*segs));
+	guest_write(&t->g, BUF_GPA, segs, n * sizeof(*segs));
 	return tb_req(t, type, 0, n * (uint32_t)sizeof(*segs), false, NULL);
 }
 
@@ -662,7 +590,7 @@ static void test_no_caps(void)
 	struct fake_disk_counts c;
 
 	REQUIRE(t);
-	memcpy(host(t, BUF_GPA), &seg, sizeof(seg));
+	guest_write(&t->g, BUF_GPA, &seg, sizeof(seg));
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_DISCARD, 0, sizeof(seg), false, NULL),
 		 VIRTIO_BLK_S_UNSUPP);
 	CHECK(disk_pattern(t, 8 * 512, 512));
@@ -691,24 +619,24 @@ static void test_disk_errors(void)
 
 	REQUIRE(t);
 	fake_disk_fail(t->disk, FAKE_DISK_OP(DISK_OP_READ), -EIO, 1);
-	memset(host(t, BUF_GPA), 0x77, 512);
+	guest_fill(&t->g, BUF_GPA, 0x77, 512);
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_IN, 1, 512, true, &w),
 		 VIRTIO_BLK_S_IOERR);
 	CHECK_EQ(w, 1); /* only the status byte */
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_IN, 1, 512, true, &w), VIRTIO_BLK_S_OK);
 	CHECK_EQ(w, 513);
-	CHECK_EQ(*host(t, BUF_GPA), pattern(512));
+	CHECK_EQ(guest_get8(&t->g, BUF_GPA), pattern(512));
 	fake_disk_fail(t->disk, FAKE_DISK_OP(DISK_OP_FLUSH), -ENOSPC, 1);
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_FLUSH, 0, 0, false, NULL),
 		 VIRTIO_BLK_S_IOERR);
 	fake_disk_refuse(t->disk, -ENOMEM, 1);
-	memset(host(t, BUF_GPA), 0x33, 512);
+	guest_fill(&t->g, BUF_GPA, 0x33, 512);
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_OUT, 1, 512, false, NULL),
 		 VIRTIO_BLK_S_IOERR);
 	CHECK(disk_pattern(t, 512, 512));
 	/* one of two segments failing fails the request; the other ran */
 	fake_disk_fail(t->disk, FAKE_DISK_OP(DISK_OP_WRITE_ZEROES), -EIO, 1);
-	memcpy(host(t, BUF_GPA), segs, sizeof(segs));
+	guest_write(&t->g, BUF_GPA, segs, sizeof(segs));
 	CHECK_EQ(tb_req(t, VIRTIO_BLK_T_WRITE_ZEROES, 0, sizeof(segs), false,
 			NULL),
 		 VIRTIO_BLK_S_IOERR);
@@ -732,19 +660,15 @@ static void post_reads(struct tb *t, unsigned int n)
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		put_hdr(t, VIRTIO_BLK_T_IN, 0);
-		memcpy(host(t, HDR_GPA + 16ULL * i), host(t, HDR_GPA), 16);
-		((struct virtio_blk_outhdr *)(void *)host(t,
-							  HDR_GPA + 16ULL * i))
-			->sector = i;
-		tb_desc(t, (uint16_t)(3 * i), HDR_GPA + 16ULL * i, 16, F_NEXT,
-			(uint16_t)(3 * i + 1));
-		tb_desc(t, (uint16_t)(3 * i + 1), BUF_GPA + 4096ULL * i, 4096,
-			F_NEXT | F_WRITE, (uint16_t)(3 * i + 2));
-		tb_desc(t, (uint16_t)(3 * i + 2), STATUS_GPA + i, 1, F_WRITE,
-			0);
-		*host(t, STATUS_GPA + i) = 0xee;
-		tb_avail(t, (uint16_t)(3 * i));
+		const struct drvq_buf bufs[] = {
+			{ HDR_GPA + 16ULL * i, 16, false },
+			{ BUF_GPA + 4096ULL * i, 4096, true },
+			{ STATUS_GPA + i, 1, true },
+		};
+
+		put_hdr_at(t, HDR_GPA + 16ULL * i, VIRTIO_BLK_T_IN, i);
+		guest_put8(&t->g, STATUS_GPA + i, 0xee);
+		drvq_post_chain(&t->q, (uint16_t)(3 * i), bufs, 3);
 	}
 }
 
@@ -760,23 +684,23 @@ static void test_out_of_order(void)
 	post_reads(t, 3);
 	virtio_notify(t->d, 0);
 	CHECK_EQ(fake_disk_held(t->disk), 3);
-	CHECK_EQ(tb_used_idx(t), 0);
-	CHECK_EQ(*host(t, STATUS_GPA + 1), 0xee);
+	CHECK_EQ(drvq_used_idx(&t->q), 0);
+	CHECK_EQ(guest_get8(&t->g, STATUS_GPA + 1), 0xee);
 	REQUIRE(fake_disk_complete(t->disk, 1)); /* the second */
-	CHECK_EQ(tb_used_idx(t), 1);
-	CHECK_EQ(get32(t, USED_GPA + 4), 3); /* its head */
-	CHECK_EQ(used_len(t, 0), 4097);
-	CHECK_EQ(*host(t, STATUS_GPA + 1), VIRTIO_BLK_S_OK);
-	CHECK_EQ(*host(t, STATUS_GPA), 0xee);
+	CHECK_EQ(drvq_used_idx(&t->q), 1);
+	CHECK_EQ(drvq_used_id(&t->q, 0), 3); /* its head */
+	CHECK_EQ(drvq_used_len(&t->q, 0), 4097);
+	CHECK_EQ(guest_get8(&t->g, STATUS_GPA + 1), VIRTIO_BLK_S_OK);
+	CHECK_EQ(guest_get8(&t->g, STATUS_GPA), 0xee);
 	REQUIRE(fake_disk_complete(t->disk, 1)); /* now the third */
 	REQUIRE(fake_disk_complete(t->disk, 0));
 	CHECK(!fake_disk_complete(t->disk, 0));
-	CHECK_EQ(tb_used_idx(t), 3);
-	CHECK_EQ(get32(t, USED_GPA + 4 + 8), 6);
-	CHECK_EQ(get32(t, USED_GPA + 4 + 16), 0);
+	CHECK_EQ(drvq_used_idx(&t->q), 3);
+	CHECK_EQ(drvq_used_id(&t->q, 1), 6);
+	CHECK_EQ(drvq_used_id(&t->q, 2), 0);
 	for (i = 0; i < 3; i++) {
-		CHECK_EQ(*host(t, STATUS_GPA + i), VIRTIO_BLK_S_OK);
-		CHECK_EQ(*host(t, BUF_GPA + 4096 * i + 9),
+		CHECK_EQ(guest_get8(&t->g, STATUS_GPA + i), VIRTIO_BLK_S_OK);
+		CHECK_EQ(guest_get8(&t->g, BUF_GPA + 4096 * i + 9),
 			 pattern(512 * i + 9));
 	}
 	tb_free(t);
@@ -812,7 +736,7 @@ static void test_batch_reset(void)
 	CHECK_EQ(fake_disk_held(t->disk), 16);
 	for (i = 0; i < 8; i++) /* every other one */
 		REQUIRE(fake_disk_complete(t->disk, i));
-	CHECK_EQ(tb_used_idx(t), 8);
+	CHECK_EQ(drvq_used_idx(&t->q), 8);
 	r = (struct resetter){ .d = t->d };
 	REQUIRE(!pthread_create(&th, NULL, reset_thread, &r));
 	while (fake_disk_held(t->disk) > 1)
@@ -822,10 +746,10 @@ static void test_batch_reset(void)
 	REQUIRE(fake_disk_complete(t->disk, 0));
 	pthread_join(th, NULL);
 	CHECK(__atomic_load_n(&r.done, __ATOMIC_ACQUIRE));
-	CHECK_EQ(get16(t, USED_GPA + 2), 16);
+	CHECK_EQ(drvq_used_idx(&t->q), 16);
 	for (i = 0; i < 16; i++) {
-		CHECK_EQ(*host(t, STATUS_GPA + i), VIRTIO_BLK_S_OK);
-		CHECK_EQ(*host(t, BUF_GPA + 4096 * i + 9),
+		CHECK_EQ(guest_get8(&t->g, STATUS_GPA + i), VIRTIO_BLK_S_OK);
+		CHECK_EQ(guest_get8(&t->g, BUF_GPA + 4096 * i + 9),
 			 pattern(512 * i + 9));
 	}
 	tb_free(t);

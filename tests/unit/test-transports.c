@@ -259,6 +259,9 @@ static void test_guest_ram(void)
 	CHECK_EQ(guest_load16_acquire(&g, 0x1000), 0xa1b2);
 	guest_store16_release(&g, 0x1ffe, 0x1234);
 	CHECK_EQ(guest_get32(&g, 0x1ffc), 0x1234beef);
+	/* a fill stays inside its range */
+	guest_fill(&g, GUEST_RAM_BASE + 4, 0xee, 2);
+	CHECK_EQ(guest_get32(&g, GUEST_RAM_BASE + 3), 0x05eeee08);
 	/* host addresses map back to exactly one region */
 	p = guest_ptr(&g, GUEST_RAM_BASE + 0x1ff0, 0x10);
 	CHECK(guest_owns(&g, p, 0x10));

@@ -162,7 +162,7 @@ static void test_tx_multi_buffer(void)
 	memcpy(guest_ptr(&t->g, BUF(0), BUF_SIZE), "hello, ", 7);
 	memcpy(guest_ptr(&t->g, BUF(1), BUF_SIZE), "virtio ", 7);
 	memcpy(guest_ptr(&t->g, BUF(2), BUF_SIZE), "console", 7);
-	memset(guest_ptr(&t->g, BUF(3), BUF_SIZE), 0xee, 16);
+	guest_fill(&t->g, BUF(3), 0xee, 16);
 	drvq_put_desc(&t->q[TXQ], 0, BUF(0), 7, F_NEXT, 5);
 	drvq_put_desc(&t->q[TXQ], 5, BUF(1), 7, F_NEXT, 2);
 	drvq_put_desc(&t->q[TXQ], 2, BUF(2), 7, F_NEXT, 3);
@@ -340,7 +340,7 @@ static void test_rx_odd_chains(void)
 	drvq_put_desc(&t->q[RXQ], 1, BUF(1), 4, F_NEXT, 2);
 	drvq_put_desc(&t->q[RXQ], 2, BUF(2), 4, F_WRITE, 0);
 	drvq_avail(&t->q[RXQ], 1);
-	memset(guest_ptr(&t->g, BUF(1), BUF_SIZE), 0xee, 4);
+	guest_fill(&t->g, BUF(1), 0xee, 4);
 	host_input(t, "xyz");
 	virtio_console_input(t->d);
 	REQUIRE(CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 2));

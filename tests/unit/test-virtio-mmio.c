@@ -750,7 +750,7 @@ static void test_rng_end_to_end(void)
 	CHECK_EQ(t->irq.level, 1);
 	wr(t, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
 	/* a device-readable buffer gets nothing written */
-	memset(guest_ptr(&t->g, BUF_GPA + 0x200, 16), 0, 16);
+	guest_fill(&t->g, BUF_GPA + 0x200, 0, 16);
 	drvq_post_buf(&t->q, 1, BUF_GPA + 0x200, 16, 0);
 	wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	CHECK_EQ(drvq_used_idx(&t->q), 2);
