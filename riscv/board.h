@@ -90,7 +90,8 @@ const struct board_dev *board_find(const struct board *b,
  * parameters name one, earlycon=sbi when the guest has the SBI debug
  * console (sbi_dbcn) and the parameters name no earlycon, and root=/dev/vda
  * with ro or rw as the first -d says when there is a disk and the
- * parameters name no root=; then cfg->params. With earlycon=sbi the
+ * parameters name no root=; then cfg->params. With --nodefaults
+ * (cfg->nodefaults) the line is cfg->params exactly, and nothing else. With earlycon=sbi the
  * kernel's messages from before its console driver starts cost one SBI
  * call a line, not a UART access a byte. Writes at most len bytes into buf,
  * terminated when len > 0 (buf may be NULL when len is 0). Returns the
