@@ -32,6 +32,8 @@ enum board_node {
 	BOARD_PCI_WINDOW, /* a memory window of the bridge (32/64-bit by base) */
 	BOARD_UART, /* ns16550a; arg: its clock */
 	BOARD_VIRTIO_MMIO,
+	BOARD_TEST_FINISHER, /* "sifive,test0": exit statuses for test programs */
+	BOARD_PVPANIC, /* "qemu,pvpanic-mmio" */
 };
 
 struct board_dev {

@@ -107,6 +107,24 @@ static inline unsigned int vm_cpus_clamp(unsigned int requested,
 	return kvm_max && requested > kvm_max ? kvm_max : requested;
 }
 
+/* SBI SRST reset_reason SYSTEM_FAILURE (SBI 2.0, System Reset extension) */
+#define SBI_SRST_REASON_SYSTEM_FAILURE 1
+
+/*
+ * The exit status for a guest's system reset: a shutdown or, with reboot,
+ * a reboot request; reason is SRST's reset_reason (0 for the legacy SBI
+ * shutdown, or when KVM passes none). SYSTEM_FAILURE gives
+ * LKVM_EXIT_SYSFAIL either way (the guest says it failed); otherwise
+ * LKVM_EXIT_REBOOT or LKVM_EXIT_SHUTDOWN. Other reasons (SBI or vendor
+ * specific) count as no reason.
+ */
+static inline int vm_exit_status_reset(bool reboot, uint64_t reason)
+{
+	if (reason == SBI_SRST_REASON_SYSTEM_FAILURE)
+		return LKVM_EXIT_SYSFAIL;
+	return reboot ? LKVM_EXIT_REBOOT : LKVM_EXIT_SHUTDOWN;
+}
+
 /* Parse one -d argument into spec. Returns 0 or -EINVAL with a message. */
 int run_parse_disk(const char *arg, struct disk_spec *spec, char *err,
 		   size_t errlen);
