@@ -164,11 +164,7 @@ static int check_config(struct vm_config *cfg)
 		pr_err("run: no kernel given (-k/--kernel IMAGE)");
 		return -1;
 	}
-	if (cfg->nr_cpus > VM_MAX_CPUS) {
-		pr_warn("-c %u: lkvm runs at most %u vCPUs: using %u",
-			cfg->nr_cpus, VM_MAX_CPUS, VM_MAX_CPUS);
-		cfg->nr_cpus = VM_MAX_CPUS;
-	}
+
 	if (check_bootargs(cfg) || check_file("kernel", cfg->kernel))
 		return -1;
 	if (cfg->initrd && check_file("initrd", cfg->initrd))
@@ -180,6 +176,12 @@ static int check_config(struct vm_config *cfg)
 		return -1;
 	}
 	warn_bootargs(cfg);
+	/* after every check, as the warning above */
+	if (cfg->nr_cpus > VM_MAX_CPUS) {
+		pr_warn("-c %u: lkvm runs at most %u vCPUs: using %u",
+			cfg->nr_cpus, VM_MAX_CPUS, VM_MAX_CPUS);
+		cfg->nr_cpus = VM_MAX_CPUS;
+	}
 	return 0;
 }
 
