@@ -14,7 +14,7 @@
 #include "riscv/board.h"
 
 static const char run_usage[] =
-	"lkvm run -k IMAGE [-i INITRD] [-p PARAMS] [-m SIZE] [-c N] [options]";
+	"lkvm run [-k] IMAGE [-i INITRD] [-p PARAMS] [-m SIZE] [-c N] [options]";
 static const char *const console_names[] = { "serial", "hv", "virtio", NULL };
 static const char *const irqchip_names[] = { "plic", "aia", "auto", NULL };
 /* in enum virtio_transport_kind order */
@@ -23,6 +23,11 @@ static const char *const transport_names[] = { "pci", "mmio", NULL };
 static const char *const aia_mode_names[] = { "default", "emul", "hwaccel",
 					      "auto", NULL };
 static const char *const io_engine_names[] = { "aio", "threads", NULL };
+/* in enum log_level order */
+static const char *const log_level_names[] = { "error", "warning", "info",
+					       "debug", NULL };
+/* in enum panic_action order */
+static const char *const panic_names[] = { "stop", "continue", NULL };
 
 /* A file the user named must be a readable regular file. */
 static int check_file(const char *what, const char *path)
@@ -30,6 +35,11 @@ static int check_file(const char *what, const char *path)
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
+	if (fd < 0 && !strcmp(what, "kernel")) {
+		/* kvmtool's words: kvm-unit-tests' runner probes for them */
+		pr_fatal("Unable to open kernel %s: %s", path, strerror(errno));
+		return -1;
+	}
 	if (fd < 0) {
 		pr_err("cannot open %s %s: %s", what, path, strerror(errno));
 		return -1;
@@ -92,6 +102,22 @@ static int add_disk(const struct option *o, const char *arg, char *err,
 	return 0;
 }
 
+/*
+ * -n/--network: kvmtool's syntax. Only mode=none (no network device, which
+ * is lkvm's default) until networking is built (issue 12).
+ */
+static int check_network(const struct option *o, const char *arg, char *err,
+			 size_t errlen)
+{
+	(void)o;
+	if (!strcmp(arg, "mode=none") || !strcmp(arg, "none"))
+		return 0;
+	snprintf(err, errlen,
+		 "'%.64s': networking is not built yet (issue 12): only mode=none is accepted",
+		 arg);
+	return -EINVAL;
+}
+
 static uint64_t host_mem_mib(void)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
@@ -130,7 +156,7 @@ static void warn_bootargs(const struct vm_config *cfg)
 			need, VM_LINUX_CMDLINE_SIZE - 1);
 }
 
-static int check_config(const struct vm_config *cfg)
+static int check_config(struct vm_config *cfg)
 {
 	uint64_t host = host_mem_mib();
 
@@ -138,6 +164,7 @@ static int check_config(const struct vm_config *cfg)
 		pr_err("run: no kernel given (-k/--kernel IMAGE)");
 		return -1;
 	}
+
 	if (check_bootargs(cfg) || check_file("kernel", cfg->kernel))
 		return -1;
 	if (cfg->initrd && check_file("initrd", cfg->initrd))
@@ -149,7 +176,30 @@ static int check_config(const struct vm_config *cfg)
 		return -1;
 	}
 	warn_bootargs(cfg);
+	/* after every check, as the warning above */
+	if (cfg->nr_cpus > VM_MAX_CPUS) {
+		pr_warn("-c %u: lkvm runs at most %u vCPUs: using %u",
+			cfg->nr_cpus, VM_MAX_CPUS, VM_MAX_CPUS);
+		cfg->nr_cpus = VM_MAX_CPUS;
+	}
 	return 0;
+}
+
+static void print_exit_statuses(void)
+{
+	printf("\nExit status: %d guest powered off (SBI SRST or the test finisher's pass),\n"
+	       "  %d lkvm's error, %d guest asked to reboot, %d SBI SRST with reason\n"
+	       "  SYSTEM_FAILURE, %d guest kernel panic (pvpanic), %d --timeout ran out,\n"
+	       "  N the test finisher's fail with code N (1-255; 255 above, %d for 0),\n"
+	       "  128+N stopped by signal N, 159 a syscall the seccomp filter denies.\n"
+	       "Test devices (always present): a \"sifive,test0\" finisher at 0x%llx\n"
+	       "  (write 0x5555 pass, 0x3333 | code << 16 fail, 0x7777 reboot) and a\n"
+	       "  \"qemu,pvpanic-mmio\" register at 0x%llx.\n"
+	       "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n",
+	       LKVM_EXIT_SHUTDOWN, LKVM_EXIT_ERROR, LKVM_EXIT_REBOOT,
+	       LKVM_EXIT_SYSFAIL, LKVM_EXIT_PANIC, LKVM_EXIT_TIMEOUT,
+	       LKVM_EXIT_SYSFAIL, (unsigned long long)MEMMAP_TEST_FINISHER_BASE,
+	       (unsigned long long)MEMMAP_PVPANIC_BASE);
 }
 
 int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
@@ -157,8 +207,9 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 	const struct option opts[] = {
 		OPT_GROUP("Basic options:"),
 		OPT_STR(0, "name", &cfg->name, "NAME", "a name for the guest"),
-		OPT_UNSIGNED('c', "cpus", &cfg->nr_cpus, 1, VM_MAX_CPUS, "N",
-			     "number of vCPUs (default 1)"),
+		OPT_UNSIGNED('c', "cpus", &cfg->nr_cpus, 1, VM_CPUS_ARG_MAX,
+			     "N",
+			     "number of vCPUs (default 1); above KVM's limit: the limit, with a warning"),
 		OPT_MIB('m', "mem", &cfg->mem_mib, VM_MEM_MIN_MIB,
 			VM_MEM_MAX_MIB, "SIZE",
 			"guest RAM: MiB, or with a K/M/G/T suffix (default 256)"),
@@ -170,12 +221,17 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		       "a virtio-blk disk (raw image or block device); up to 16"),
 		OPT_BOOLEAN(0, "rng", &cfg->rng,
 			    "a virtio-rng device fed from getrandom()"),
+		OPT_CB('n', "network", NULL, check_network, "mode=none",
+		       "kvmtool's syntax: only mode=none until networking is built"),
 		OPT_GROUP("Kernel options:"),
 		OPT_STR('k', "kernel", &cfg->kernel, "IMAGE",
-			"Linux Image, or a flat binary loaded at RAM + 2 MiB"),
+			"Linux Image, or a flat binary loaded at RAM + 2 MiB (or IMAGE without -k)"),
 		OPT_STR('i', "initrd", &cfg->initrd, "FILE", "initial ramdisk"),
 		OPT_STR('p', "params", &cfg->params, "PARAMS",
 			"kernel command line"),
+		OPT_BOOLEAN(
+			0, "nodefaults", &cfg->nodefaults,
+			"pass -p verbatim: no console=, earlycon= or root= of lkvm's own"),
 		OPT_GROUP("Machine options:"),
 		OPT_ONE_OF(
 			0, "irqchip", &cfg->irqchip, irqchip_names,
@@ -210,7 +266,17 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		OPT_BOOLEAN(
 			0, "no-seccomp", &cfg->no_seccomp,
 			"run without the seccomp syscall filter (on by default once set-up is done)"),
+		OPT_GROUP("Test options:"),
+		OPT_UNSIGNED(
+			0, "timeout", &cfg->timeout_s, 0, 86400 * 365, "SECONDS",
+			"stop the guest after SECONDS and exit 124, as timeout(1) (0: never)"),
+		OPT_ONE_OF(
+			0, "panic", &cfg->panic, panic_names, "stop|continue",
+			"a guest panic (pvpanic): exit 4 (default), or say so and keep running"),
 		OPT_GROUP("Debug options:"),
+		OPT_ONE_OF(0, "loglevel", &cfg->log_level, log_level_names,
+			   "error|warning|info|debug",
+			   "lkvm's messages on stderr up to this level (default info)"),
 		OPT_BOOLEAN(0, "debug", &cfg->debug, "trace every VM exit"),
 		OPT_BOOLEAN(0, "stats", &cfg->stats,
 			    "print start-up time, memory use and VM exits "
@@ -227,17 +293,24 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 	cfg->irqchip = IRQCHIP_AUTO;
 	cfg->transport = VIRTIO_TRANSPORT_PCI;
 	cfg->kvm_dev = "/dev/kvm";
+	cfg->log_level = -1;
 	ret = options_parse(opts, &argc, argv, err, sizeof(err));
 	if (ret == OPTIONS_HELP) {
 		options_usage(stdout, run_usage, opts);
-		printf("\nExit status: %d guest powered off, %d error, %d guest asked to reboot.\n"
-		       "Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n",
-		       LKVM_EXIT_SHUTDOWN, LKVM_EXIT_ERROR, LKVM_EXIT_REBOOT);
+		print_exit_statuses();
 		return OPTIONS_HELP;
 	}
 	if (ret) {
 		pr_err("run: %s", err);
 		return -1;
+	}
+	if (cfg->log_level >= 0)
+		log_level = (enum log_level)cfg->log_level;
+	/* kvmtool's `lkvm run IMAGE` */
+	if (argc && !cfg->kernel) {
+		cfg->kernel = argv[0];
+		argc--;
+		argv++;
 	}
 	if (argc) {
 		pr_err("run: unexpected argument '%s'", argv[0]);

@@ -44,7 +44,9 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: lkvm COMMAND [OPTIONS]\n\ncommands:\n");
+	/* kvmtool's heading: scripts (kvm-unit-tests) find the VMM by it */
+	fprintf(f, "usage: lkvm COMMAND [OPTIONS]\n\n"
+		   "The most commonly used lkvm commands are:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "    %-10s %s\n", commands[i].name,
 			commands[i].summary);

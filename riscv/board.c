@@ -115,6 +115,12 @@ size_t board_bootargs(const struct vm_config *cfg, bool sbi_dbcn, char *buf,
 
 	if (len)
 		buf[0] = 0;
+	if (cfg->nodefaults) {
+		/* verbatim, even leading or doubled spaces: a test's argv */
+		if (len)
+			snprintf(buf, len, "%s", p);
+		return strlen(p);
+	}
 	if (has_param(p, "console="))
 		con = "";
 	if (has_param(p, "earlycon"))

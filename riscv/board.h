@@ -32,6 +32,8 @@ enum board_node {
 	BOARD_PCI_WINDOW, /* a memory window of the bridge (32/64-bit by base) */
 	BOARD_UART, /* ns16550a; arg: its clock */
 	BOARD_VIRTIO_MMIO,
+	BOARD_TEST_FINISHER, /* "sifive,test0": exit statuses for test programs */
+	BOARD_PVPANIC, /* "qemu,pvpanic-mmio" */
 };
 
 struct board_dev {
@@ -90,7 +92,8 @@ const struct board_dev *board_find(const struct board *b,
  * parameters name one, earlycon=sbi when the guest has the SBI debug
  * console (sbi_dbcn) and the parameters name no earlycon, and root=/dev/vda
  * with ro or rw as the first -d says when there is a disk and the
- * parameters name no root=; then cfg->params. With earlycon=sbi the
+ * parameters name no root=; then cfg->params. With --nodefaults
+ * (cfg->nodefaults) the line is cfg->params exactly, and nothing else. With earlycon=sbi the
  * kernel's messages from before its console driver starts cost one SBI
  * call a line, not a UART access a byte. Writes at most len bytes into buf,
  * terminated when len > 0 (buf may be NULL when len is 0). Returns the

@@ -242,6 +242,25 @@ static int dev_node(void *fdt, const struct board *b,
 	return fdt_end_node(fdt);
 }
 
+/* A register block without an interrupt; compat is a string list of
+ * len bytes, each string with its NUL. */
+static int reg_node(void *fdt, const struct board_dev *d, const char *name,
+		    const char *compat, int len)
+{
+	char node[64];
+
+	snprintf(node, sizeof(node), "%s@%llx", name,
+		 (unsigned long long)d->base);
+	T(fdt_begin_node(fdt, node));
+	T(fdt_property(fdt, "compatible", compat, len));
+	T(prop_reg(fdt, d->base, d->size));
+	return fdt_end_node(fdt);
+}
+
+/* QEMU virt's list: test1 is test0 with the reset (0x7777) lkvm has */
+static const char finisher_compat[] = "sifive,test1\0sifive,test0\0syscon";
+static const char pvpanic_compat[] = "qemu,pvpanic-mmio";
+
 /* One ranges entry: PCI address = CPU address, 3 + 2 + 2 cells. */
 static void pci_range(fdt32_t *r, uint32_t space, uint64_t base, uint64_t size)
 {
@@ -358,6 +377,12 @@ static int board_dev_node(void *fdt, const struct board *b,
 		return dev_node(fdt, b, d, "serial", "ns16550a");
 	case BOARD_VIRTIO_MMIO:
 		return dev_node(fdt, b, d, "virtio_mmio", "virtio,mmio");
+	case BOARD_TEST_FINISHER:
+		return reg_node(fdt, d, "test", finisher_compat,
+				sizeof(finisher_compat));
+	case BOARD_PVPANIC:
+		return reg_node(fdt, d, "pvpanic", pvpanic_compat,
+				sizeof(pvpanic_compat));
 	}
 	return -FDT_ERR_BADVALUE;
 }

@@ -6,6 +6,8 @@
  *   0x0c000000  the PLIC, emulated here;  or, with the in-kernel AIA,
  *   0x0d000000  the APLIC (MSI mode) and 0x28000000 one IMSIC page a hart
  *   0x10000000  the 8250 UART, wired source 10
+ *   0x00100000  the test finisher ("sifive,test0", where QEMU's virt has
+ *   0x00101000  it) and the pvpanic register: always, even --nodefaults
  *   0x30000000  PCI ECAM for bus 0, windows at 0x40000000 (1 GiB) and at
  *               the first 4 GiB boundary above RAM (2 GiB); INTx on
  *               sources 12..15, swizzled by slot (hw/pci.c)
@@ -87,6 +89,71 @@ static int add_uart(struct machine *m)
 	if (!ret && m->cfg->console == CONSOLE_SERIAL)
 		m->con.uart = m->uart;
 	return ret;
+}
+
+/* The finisher's pass, fail or reset: lkvm exits with its status. */
+static void finisher_exit(void *opaque, uint32_t value, int status)
+{
+	struct machine *m = opaque;
+
+	const char *what = (value & 0xffff) == FINISHER_PASS    ? "pass"
+			   : (value & 0xffff) == FINISHER_RESET ? "reset"
+								: "fail";
+
+	if (ratelimit_ok(&m->rl) && !status)
+		pr_info("test finisher: 0x%x (pass): exiting with status 0",
+			value);
+	else if (status)
+		pr_warn_ratelimited(
+			&m->rl,
+			"test finisher: 0x%x (%s): exiting with status %d",
+			value, what, status);
+	machine_stop(m, status);
+}
+
+static void pvpanic_event(void *opaque, unsigned int events)
+{
+	struct machine *m = opaque;
+
+	if (!(events & PVPANIC_PANICKED)) {
+		pr_warn_ratelimited(&m->rl,
+				    "pvpanic: the guest loaded a crash kernel");
+		return;
+	}
+	if (m->cfg->panic == PANIC_CONTINUE) {
+		pr_warn_ratelimited(&m->rl,
+				    "pvpanic: the guest kernel panicked: running on (--panic continue)");
+		return;
+	}
+	pr_warn_ratelimited(&m->rl,
+			    "pvpanic: the guest kernel panicked: exiting with status %d",
+			    LKVM_EXIT_PANIC);
+	machine_stop(m, LKVM_EXIT_PANIC);
+}
+
+/* The test devices: present on every board, --nodefaults too (test
+ * programs rely on the finisher; neither costs anything until used). */
+static int add_test_devices(struct machine *m)
+{
+	const struct board_dev fin = {
+		.node = BOARD_TEST_FINISHER,
+		.name = "test-finisher",
+		.base = MEMMAP_TEST_FINISHER_BASE,
+		.size = MEMMAP_TEST_FINISHER_SIZE,
+	};
+	const struct board_dev pvp = {
+		.node = BOARD_PVPANIC,
+		.name = "pvpanic",
+		.base = MEMMAP_PVPANIC_BASE,
+		.size = MEMMAP_PVPANIC_SIZE,
+	};
+
+	finisher_init(&m->finisher, finisher_exit, m);
+	pvpanic_init(&m->pvpanic, pvpanic_event, m);
+	return board_add(&m->board, &fin, FINISHER_SIZES, &finisher_mmio_ops,
+			 &m->finisher, NULL)
+		       ?: board_add(&m->board, &pvp, PVPANIC_SIZES,
+				    &pvpanic_mmio_ops, &m->pvpanic, NULL);
 }
 
 /* The ECAM host bridge of bus 0 and its two memory windows. */
@@ -275,6 +342,11 @@ int machine_setup_devices(struct machine *m)
 	ret = add_uart(m);
 	if (ret) {
 		pr_err("cannot set up the UART: %s", strerror(-ret));
+		return -1;
+	}
+	ret = add_test_devices(m);
+	if (ret) {
+		pr_err("cannot set up the test devices: %s", strerror(-ret));
 		return -1;
 	}
 	if (m->cfg->transport == VIRTIO_TRANSPORT_PCI) {

@@ -77,17 +77,16 @@ static int vm_create(struct machine *m)
 
 static int vm_create_vcpus(struct machine *m)
 {
-	unsigned int i;
+	unsigned int i, n = vm_cpus_clamp(m->cfg->nr_cpus, m->caps.max_vcpus);
 
-	if (m->caps.max_vcpus && m->cfg->nr_cpus > m->caps.max_vcpus) {
-		pr_err("-c %u: this KVM allows at most %u vCPUs",
-		       m->cfg->nr_cpus, m->caps.max_vcpus);
-		return -1;
-	}
-	m->vcpus = calloc(m->cfg->nr_cpus, sizeof(*m->vcpus));
+	/* kvmtool's way: scripts ask for the host's CPU count */
+	if (n < m->cfg->nr_cpus)
+		pr_warn("-c %u: this KVM allows at most %u vCPUs: using %u",
+			m->cfg->nr_cpus, n, n);
+	m->vcpus = calloc(n, sizeof(*m->vcpus));
 	if (!m->vcpus)
 		return -1;
-	for (i = 0; i < m->cfg->nr_cpus; i++) {
+	for (i = 0; i < n; i++) {
 		m->vcpus[i].fd = -1;
 		m->vcpus[i].stats_fd = -1;
 		if (vcpu_create(m, &m->vcpus[i], i))
@@ -98,7 +97,27 @@ static int vm_create_vcpus(struct machine *m)
 	return 0;
 }
 
-/* Wait for the guest to stop or for SIGINT/SIGTERM; the exit status. */
+/* Milliseconds left until --timeout from t0, or -1 (no timeout). */
+static int timeout_left_ms(const struct machine *m, const struct timespec *t0)
+{
+	struct timespec now;
+	int64_t ms;
+
+	if (!m->cfg->timeout_s)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (int64_t)m->cfg->timeout_s * 1000 -
+	     ((int64_t)(now.tv_sec - t0->tv_sec) * 1000 +
+	      (now.tv_nsec - t0->tv_nsec) / 1000000);
+	if (ms < 0)
+		return 0;
+	return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+/*
+ * Wait for the guest to stop, for SIGINT/SIGTERM or for --timeout (counted
+ * from the vCPUs' start); the exit status.
+ */
 static int vm_wait(struct machine *m, int sfd)
 {
 	struct pollfd pfd[2] = {
@@ -106,10 +125,20 @@ static int vm_wait(struct machine *m, int sfd)
 		{ .fd = sfd, .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
+	struct timespec t0;
+	int n;
 
-	while (poll(pfd, 2, -1) < 0 && errno == EINTR)
-		;
-	if (pfd[1].revents && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		n = poll(pfd, 2, timeout_left_ms(m, &t0));
+	} while (n < 0 && errno == EINTR);
+	if (!n) {
+		pr_warn("--timeout: the guest ran for %u s: stopping it (exit status %d)",
+			m->cfg->timeout_s, LKVM_EXIT_TIMEOUT);
+		machine_stop(m, LKVM_EXIT_TIMEOUT);
+	}
+	if (n > 0 && pfd[1].revents &&
+	    read(sfd, &si, sizeof(si)) == sizeof(si)) {
 		pr_info("signal %u: stopping the VM", si.ssi_signo);
 		machine_stop(m, 128 + (int)si.ssi_signo);
 	}

@@ -154,15 +154,21 @@ static void vcpu_csr(struct vcpu *v)
 static void vcpu_system_event(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
+	/* KVM passes SRST's reset_reason in data[0] (0 for legacy calls) */
+	uint64_t reason = r->system_event.ndata ? r->system_event.data[0] : 0;
+	bool reboot = r->system_event.type == KVM_SYSTEM_EVENT_RESET;
+	int code = vm_exit_status_reset(reboot, reason);
 
 	switch (r->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
-		machine_stop(v->m, LKVM_EXIT_SHUTDOWN);
-		break;
 	case KVM_SYSTEM_EVENT_RESET:
-		pr_info("guest asked for a reboot: exiting with status %d",
-			LKVM_EXIT_REBOOT);
-		machine_stop(v->m, LKVM_EXIT_REBOOT);
+		if (code == LKVM_EXIT_SYSFAIL)
+			pr_info("guest reported a system failure (SBI SRST %s): exiting with status %d",
+				reboot ? "reboot" : "shutdown", code);
+		else if (reboot)
+			pr_info("guest asked for a reboot: exiting with status %d",
+				code);
+		machine_stop(v->m, code);
 		break;
 	default:
 		pr_err("vcpu%u: guest system event %u: stopping", v->id,

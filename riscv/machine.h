@@ -21,6 +21,7 @@
 #include "lkvm/msix.h"
 #include "lkvm/pci.h"
 #include "lkvm/sbi.h"
+#include "lkvm/testdev.h"
 #include "lkvm/uart.h"
 #include "lkvm/virtio.h"
 #include "lkvm/vm.h"
@@ -118,6 +119,8 @@ struct machine {
 	uint64_t uart_page_ns; /* spent changing the memslot */
 	struct console con;
 	struct sbi sbi;
+	struct finisher finisher; /* the test devices (hw/testdev.c) */
+	struct pvpanic pvpanic;
 	struct board board; /* every device placed, for the device tree */
 	struct vdev_slot vdev[VM_MAX_VIRTIO];
 	unsigned int nr_vdev;

@@ -10,6 +10,13 @@
 
 #include <stdint.h>
 
+/* Test devices, always present: the finisher where QEMU's virt board has
+ * its "sifive,test0" (bare-metal programs written for it work unchanged),
+ * the pvpanic register on the next page. */
+#define MEMMAP_TEST_FINISHER_BASE 0x00100000ULL
+#define MEMMAP_TEST_FINISHER_SIZE 0x1000ULL
+#define MEMMAP_PVPANIC_BASE 0x00101000ULL
+#define MEMMAP_PVPANIC_SIZE 0x1000ULL
 #define MEMMAP_PLIC_BASE 0x0c000000ULL
 #define MEMMAP_APLIC_BASE 0x0d000000ULL /* in-kernel AIA: APLIC */
 #define MEMMAP_APLIC_SIZE 0x4000ULL

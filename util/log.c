@@ -30,7 +30,8 @@ static void log_sanitize(char *s)
 			*s = '?';
 }
 
-static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+static void log_vmsg_prefix(enum log_level level, const char *prefix,
+			    const char *fmt, va_list ap)
 {
 	char buf[1024];
 
@@ -41,7 +42,21 @@ static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		return;
 	}
 	/* One fprintf call so that lines from several threads do not mix. */
-	fprintf(stderr, "lkvm: %s%s\n", level_prefix[level], buf);
+	fprintf(stderr, "lkvm: %s%s\n", prefix, buf);
+}
+
+static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
+{
+	log_vmsg_prefix(level, level_prefix[level], fmt, ap);
+}
+
+void pr_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg_prefix(LOG_ERR, "Fatal: ", fmt, ap);
+	va_end(ap);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -29,6 +29,13 @@ extern void (*log_sink)(enum log_level level, const char *msg);
 
 void log_msg(enum log_level level, const char *fmt, ...) __printf(2, 3);
 
+/*
+ * Print "lkvm: Fatal: <message>" at LOG_ERR: kvmtool's wording, for the one
+ * error a script recognises by its text (kvm-unit-tests' runner looks for
+ * "Fatal: Unable to open kernel NAME").
+ */
+void pr_fatal(const char *fmt, ...) __printf(1, 2);
+
 /* Print "lkvm: <message>" and exit(1). For set-up errors only: never on a
  * path a guest can reach. */
 void die(const char *fmt, ...) __printf(1, 2) __noreturn;

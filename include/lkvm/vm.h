@@ -12,11 +12,21 @@
 #define VM_MEM_MIN_MIB 16
 #define VM_MEM_MAX_MIB (1ULL << 24) /* 16 TiB */
 #define VM_MAX_CPUS 512
+/* -c above VM_MAX_CPUS (up to this) is clamped with a warning, as kvmtool
+ * does: scripts pass the host's CPU count. */
+#define VM_CPUS_ARG_MAX 65536
 
-/* Exit statuses of `lkvm run`. */
+/*
+ * Exit statuses of `lkvm run`. The test finisher's fail with code N exits
+ * with N (1-255; 255 above it, LKVM_EXIT_SYSFAIL for code 0); 128+N is a
+ * signal N, 159 a denied syscall (seccomp).
+ */
 #define LKVM_EXIT_SHUTDOWN 0 /* the guest powered off */
 #define LKVM_EXIT_ERROR 1 /* bad options, set-up or a fatal VM error */
 #define LKVM_EXIT_REBOOT 2 /* the guest asked for a reboot */
+#define LKVM_EXIT_SYSFAIL 3 /* SBI SRST with reason SYSTEM_FAILURE */
+#define LKVM_EXIT_PANIC 4 /* the guest kernel panicked (pvpanic) */
+#define LKVM_EXIT_TIMEOUT 124 /* --timeout ran out, as timeout(1) */
 
 #define VM_MAX_DISKS 16
 
@@ -37,6 +47,9 @@ enum aia_mode_kind {
 	AIA_MODE_HWACCEL,
 	AIA_MODE_AUTO
 };
+
+/* --panic: what a guest panic (pvpanic) does */
+enum panic_action { PANIC_STOP, PANIC_CONTINUE };
 
 struct vm_config {
 	const char *kernel;
@@ -60,6 +73,10 @@ struct vm_config {
 	bool hugetlb; /* guest RAM from the huge page pool */
 	int io_engine; /* enum io_engine_kind */
 	bool no_seccomp; /* run without the syscall filter */
+	bool nodefaults; /* no kernel parameters of lkvm's own */
+	int log_level; /* --loglevel: enum log_level, -1 when not given */
+	unsigned int timeout_s; /* --timeout: 0 for none */
+	int panic; /* enum panic_action */
 	bool debug;
 	bool stats; /* print start-up time and memory use */
 	struct timespec t_start; /* CLOCK_MONOTONIC when `lkvm run` began */
@@ -67,14 +84,46 @@ struct vm_config {
 
 /*
  * Parse `lkvm run` arguments into cfg (defaults filled in) and check what
- * can be checked without KVM: a kernel is given and is a readable regular
- * file, an initrd likewise, -m fits in this host's memory, the irqchip
+ * can be checked without KVM: a kernel is given (-k, or the one positional
+ * argument) and is a readable regular file (when it cannot be opened, the
+ * line is kvmtool's "Fatal: Unable to open kernel NAME: reason"), an
+ * initrd likewise, -c above VM_MAX_CPUS is clamped to it with a warning,
+ * -n names no network but mode=none, -m fits in this host's memory, the irqchip
  * is implemented, the kernel command line (board_bootargs()) is shorter than
- * VM_BOOTARGS_MAX (a warning when Linux would cut it). Returns 0, 1
+ * VM_BOOTARGS_MAX (a warning when Linux would cut it). --loglevel is
+ * applied to the global log_level before the checks. Returns 0, 1
  * (OPTIONS_HELP: usage was printed to stdout) or -1 after printing one
  * error line.
  */
 int run_parse_args(int argc, const char **argv, struct vm_config *cfg);
+
+/*
+ * The number of vCPUs to create for -c requested where KVM allows at most
+ * kvm_max (0: unknown, no limit): requested, or kvm_max when it is lower.
+ */
+static inline unsigned int vm_cpus_clamp(unsigned int requested,
+					 unsigned int kvm_max)
+{
+	return kvm_max && requested > kvm_max ? kvm_max : requested;
+}
+
+/* SBI SRST reset_reason SYSTEM_FAILURE (SBI 2.0, System Reset extension) */
+#define SBI_SRST_REASON_SYSTEM_FAILURE 1
+
+/*
+ * The exit status for a guest's system reset: a shutdown or, with reboot,
+ * a reboot request; reason is SRST's reset_reason (0 for the legacy SBI
+ * shutdown, or when KVM passes none). SYSTEM_FAILURE gives
+ * LKVM_EXIT_SYSFAIL either way (the guest says it failed); otherwise
+ * LKVM_EXIT_REBOOT or LKVM_EXIT_SHUTDOWN. Other reasons (SBI or vendor
+ * specific) count as no reason.
+ */
+static inline int vm_exit_status_reset(bool reboot, uint64_t reason)
+{
+	if (reason == SBI_SRST_REASON_SYSTEM_FAILURE)
+		return LKVM_EXIT_SYSFAIL;
+	return reboot ? LKVM_EXIT_REBOOT : LKVM_EXIT_SHUTDOWN;
+}
 
 /* Parse one -d argument into spec. Returns 0 or -EINVAL with a message. */
 int run_parse_disk(const char *arg, struct disk_spec *spec, char *err,

@@ -89,7 +89,8 @@ static void check_config(const struct vm_config *c)
 	    !in_range(c->console, 3) || !in_range(c->irqchip, 3) ||
 	    !in_range(c->transport, 2) || !in_range(c->aia_mode, 4) ||
 	    !in_range(c->io_engine, 2) || c->nr_disks > VM_MAX_DISKS ||
-	    !c->kvm_dev)
+	    !c->kvm_dev || !in_range(c->panic, 2) ||
+	    (c->log_level != -1 && !in_range(c->log_level, 4)))
 		abort();
 	for (i = 0; i < c->nr_disks; i++)
 		if (!c->disks[i].path[0] ||
@@ -135,14 +136,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	argc = split(buf, size, argv);
 	memcpy(argv2, argv, sizeof(argv));
 	nr_errors = nr_lines = 0;
+	log_level = LOG_DEBUG; /* --loglevel sets it */
 	ret = run_parse_args(argc, argv, &cfg);
 	if (ret == -1 && (nr_errors != 1 || nr_lines != 1))
 		abort();
 	if (ret == OPTIONS_HELP && nr_lines)
 		abort();
 	if (ret == 0) {
-		/* at most the warning that Linux would cut -p */
-		if (nr_errors || nr_lines > 1)
+		/* at most the warnings that Linux would cut -p and that
+		 * -c is clamped */
+		if (nr_errors || nr_lines > 2)
 			abort();
 		check_config(&cfg);
 		if (run_parse_args(argc, argv2, &again) ||

@@ -82,6 +82,16 @@ static void sample_board(struct sample *s, const struct kvm_caps *c,
 		    true);
 	}
 	add(p,
+	    (struct board_dev){ .node = BOARD_TEST_FINISHER,
+				.base = MEMMAP_TEST_FINISHER_BASE,
+				.size = MEMMAP_TEST_FINISHER_SIZE },
+	    true);
+	add(p,
+	    (struct board_dev){ .node = BOARD_PVPANIC,
+				.base = MEMMAP_PVPANIC_BASE,
+				.size = MEMMAP_PVPANIC_SIZE },
+	    true);
+	add(p,
 	    (struct board_dev){ .node = BOARD_UART, .base = MEMMAP_UART_BASE,
 				.size = 0x100, .irq = IRQ_UART,
 				.arg = 1843200 },
@@ -215,6 +225,25 @@ static void check_rest(const void *fdt, unsigned int nr_cpus)
 	prop = fdt_getprop(fdt, off, "reg", &len);
 	CHECK(prop && len == 16 && be64_at(prop, 0) == MEMMAP_UART_BASE);
 	CHECK(fdt_path_offset(fdt, "/soc/virtio_mmio@10001000") >= 0);
+
+	/* the test devices: QEMU virt's compatibles, no interrupt */
+	off = fdt_path_offset(fdt, "/soc/test@100000");
+	REQUIRE(CHECK(off >= 0));
+	prop = fdt_getprop(fdt, off, "compatible", &len);
+	CHECK(prop && strlist_has(prop, len, "sifive,test0") &&
+	      strlist_has(prop, len, "sifive,test1") &&
+	      strlist_has(prop, len, "syscon"));
+	prop = fdt_getprop(fdt, off, "reg", &len);
+	CHECK(prop && len == 16 &&
+	      be64_at(prop, 0) == MEMMAP_TEST_FINISHER_BASE &&
+	      be64_at(prop, 1) == MEMMAP_TEST_FINISHER_SIZE);
+	CHECK(fdt_getprop(fdt, off, "interrupts", NULL) == NULL);
+	off = fdt_path_offset(fdt, "/soc/pvpanic@101000");
+	REQUIRE(CHECK(off >= 0));
+	CHECK_STR(fdt_getprop(fdt, off, "compatible", NULL),
+		  "qemu,pvpanic-mmio");
+	prop = fdt_getprop(fdt, off, "reg", &len);
+	CHECK(prop && len == 16 && be64_at(prop, 0) == MEMMAP_PVPANIC_BASE);
 }
 
 /* Every phandle in the PLIC's interrupts-extended names a cpu-intc. */

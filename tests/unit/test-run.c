@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lkvm/compiler.h"
+#include "lkvm/log.h"
 #include "lkvm/vm.h"
 #include "riscv/board.h"
 #include "unit.h"
@@ -98,7 +99,7 @@ static void test_bad_values(void)
 	char k[64];
 	const char *mem1[] = { "-k", k, "-m", "1" };
 	const char *cpu0[] = { "-k", k, "-c", "0" };
-	const char *cpus[] = { "-k", k, "-c", "513" };
+	const char *cpus[] = { "-k", k, "-c", "65537" };
 	const char *huge[] = { "-k", k, "-m", "16T" };
 	const char *unknown[] = { "-k", k, "--frobnicate" };
 	const char *aia[] = { "-k", k, "--irqchip", "aia" };
@@ -337,7 +338,156 @@ static void test_bootargs_too_long(void)
 	argv[1] = "/nonexistent/lkvm/Image";
 	CHECK_EQ(parse_capture(&cfg, 4, argv, out, sizeof(out)), -1);
 	CHECK_EQ(count_lines(out), 1);
-	CHECK(strstr(out, "cannot open kernel"));
+	CHECK(strstr(out, "Fatal: Unable to open kernel /nonexistent/lkvm/Image"));
+	unlink(k);
+}
+
+/*
+ * kvm-unit-tests' runner: its early-failure probe must read kvmtool's line
+ * on stderr, and its command line must parse (only the missing kernel
+ * fails).
+ */
+static void test_kut_probe(void)
+{
+	struct vm_config cfg;
+	char env[64], out[1024];
+	const char *argv[] = { "--kernel",    "_NO_FILE_4Uhere_",
+			       "--cpus",      "4",
+			       "--params",    "-f x",
+			       "--nodefaults", "--network",
+			       "mode=none",   "--loglevel=warning",
+			       "--initrd",    env };
+	enum log_level saved = log_level;
+
+	REQUIRE(temp_file(env, sizeof(env), 10));
+	CHECK_EQ(parse_capture(&cfg, ARRAY_SIZE(argv), argv, out, sizeof(out)),
+		 -1);
+	CHECK_STR(out, "lkvm: Fatal: Unable to open kernel _NO_FILE_4Uhere_: No such file or directory\n");
+	CHECK_EQ(log_level, LOG_WARN);
+	log_level = saved;
+	unlink(env);
+}
+
+/* The command line kvm-unit-tests gives a test, with a real kernel. */
+static void test_kut_command(void)
+{
+	struct vm_config cfg;
+	char k[64], env[64], out[1024];
+	const char *argv[] = { "run-me",       "--cpus",    "3",
+			       "--params",     "a  b c ",    "--nodefaults",
+			       "-n",	       "mode=none", "--loglevel",
+			       "error",	       "--initrd",  env };
+	enum log_level saved = log_level;
+
+	REQUIRE(temp_file(k, sizeof(k), 4096));
+	argv[0] = k;
+	if (!CHECK(temp_file(env, sizeof(env), 10))) {
+		unlink(k);
+		return;
+	}
+	CHECK_EQ(parse_capture(&cfg, ARRAY_SIZE(argv), argv, out, sizeof(out)),
+		 0);
+	CHECK_STR(out, "");
+	CHECK_STR(cfg.kernel, k);
+	CHECK_STR(cfg.initrd, env);
+	CHECK_EQ(cfg.nr_cpus, 3);
+	CHECK(cfg.nodefaults);
+	CHECK_EQ(cfg.log_level, LOG_ERR);
+	CHECK_EQ(log_level, LOG_ERR);
+	/* verbatim: no console=, earlycon= or root=, spaces kept */
+	CHECK_EQ(board_bootargs(&cfg, true, out, sizeof(out)), 7);
+	CHECK_STR(out, "a  b c ");
+	cfg.nr_disks = 1;
+	CHECK_EQ(board_bootargs(&cfg, true, out, sizeof(out)), 7);
+	CHECK_STR(out, "a  b c ");
+	cfg.params = NULL;
+	CHECK_EQ(board_bootargs(&cfg, true, out, sizeof(out)), 0);
+	CHECK_STR(out, "");
+	CHECK_EQ(board_bootargs(&cfg, true, NULL, 0), 0);
+	log_level = saved;
+	unlink(k);
+	unlink(env);
+}
+
+/* Every spelling of the options kvmtool's scripts use. */
+static void test_kvmtool_spellings(void)
+{
+	struct vm_config cfg;
+	char k[64];
+	static const char *const levels[] = { "error", "warning", "info",
+					      "debug" };
+	const char *lvl[] = { "-k", k, "--loglevel", NULL };
+	const char *lvl_eq[] = { "-k", k, NULL };
+	const char *net[] = { "-k", k, "-n", "mode=none", "--network=none",
+			      "--network", "mode=none" };
+	const char *tap[] = { "-k", k, "-n", "mode=tap" };
+	const char *bad_lvl[] = { "-k", k, "--loglevel", "verbose" };
+	const char *pos_and_k[] = { "-k", k, k };
+	const char *params[] = { "-k", k, "--params=x=1 y", "--timeout", "30",
+				 "--panic", "continue" };
+	const char *bad_timeout[] = { "-k", k, "--timeout", "-1" };
+	const char *bad_panic[] = { "-k", k, "--panic", "reboot" };
+	enum log_level saved = log_level;
+	char eq[64], out[1024];
+	unsigned int i;
+
+	REQUIRE(temp_file(k, sizeof(k), 4096));
+	for (i = 0; i < ARRAY_SIZE(levels); i++) {
+		lvl[3] = levels[i];
+		CHECK_EQ(parse(&cfg, 4, lvl), 0);
+		CHECK_EQ(cfg.log_level, (int)i);
+		CHECK_EQ(log_level, (enum log_level)i);
+		snprintf(eq, sizeof(eq), "--loglevel=%s", levels[i]);
+		lvl_eq[2] = eq;
+		CHECK_EQ(parse(&cfg, 3, lvl_eq), 0);
+		CHECK_EQ(cfg.log_level, (int)i);
+	}
+	log_level = saved;
+	/* not given: unchanged */
+	CHECK_EQ(parse(&cfg, 2, lvl), 0);
+	CHECK_EQ(cfg.log_level, -1);
+	CHECK_EQ(log_level, saved);
+	CHECK_EQ(cfg.timeout_s, 0);
+	CHECK_EQ(cfg.panic, PANIC_STOP);
+	CHECK(!cfg.nodefaults);
+	CHECK_EQ(parse(&cfg, 7, net), 0);
+	CHECK_EQ(parse_capture(&cfg, 4, tap, out, sizeof(out)), -1);
+	CHECK_EQ(count_lines(out), 1);
+	CHECK(strstr(out, "--network: 'mode=tap': networking is not built yet (issue 12)"));
+	CHECK_EQ(parse_capture(&cfg, 4, bad_lvl, out, sizeof(out)), -1);
+	CHECK(strstr(out, "'verbose' is not one of: error, warning, info, debug"));
+	CHECK_EQ(log_level, saved);
+	CHECK_EQ(parse(&cfg, 3, pos_and_k), -1);
+	CHECK_EQ(parse(&cfg, 7, params), 0);
+	CHECK_STR(cfg.params, "x=1 y");
+	CHECK_EQ(cfg.timeout_s, 30);
+	CHECK_EQ(cfg.panic, PANIC_CONTINUE);
+	CHECK_EQ(parse(&cfg, 4, bad_timeout), -1);
+	CHECK_EQ(parse(&cfg, 4, bad_panic), -1);
+	unlink(k);
+}
+
+/* -c above lkvm's limit is clamped with a warning; above KVM's at run time. */
+static void test_cpus_clamp(void)
+{
+	struct vm_config cfg;
+	char k[64], out[1024];
+	const char *argv[] = { "-k", k, "--cpus", "4096" };
+	const char *max[] = { "-k", k, "-c", "512" };
+
+	REQUIRE(temp_file(k, sizeof(k), 4096));
+	CHECK_EQ(parse_capture(&cfg, 4, argv, out, sizeof(out)), 0);
+	CHECK_EQ(cfg.nr_cpus, VM_MAX_CPUS);
+	CHECK_EQ(count_lines(out), 1);
+	CHECK(strstr(out, "warning: -c 4096: lkvm runs at most 512 vCPUs: using 512"));
+	CHECK_EQ(parse_capture(&cfg, 4, max, out, sizeof(out)), 0);
+	CHECK_EQ(cfg.nr_cpus, 512);
+	CHECK_STR(out, "");
+	CHECK_EQ(vm_cpus_clamp(8, 4), 4);
+	CHECK_EQ(vm_cpus_clamp(4, 4), 4);
+	CHECK_EQ(vm_cpus_clamp(3, 4), 3);
+	CHECK_EQ(vm_cpus_clamp(512, 0), 512);
+	CHECK_EQ(vm_cpus_clamp(1, 1), 1);
 	unlink(k);
 }
 
@@ -378,4 +528,6 @@ UNIT_SUITE(run, UNIT_TEST(test_parse_disk), UNIT_TEST(test_defaults),
 	   UNIT_TEST(test_bad_kernels), UNIT_TEST(test_bootargs),
 	   UNIT_TEST(test_bootargs_earlycon), UNIT_TEST(test_bootargs_length),
 	   UNIT_TEST(test_bootargs_too_long),
-	   UNIT_TEST(test_error_is_one_line));
+	   UNIT_TEST(test_error_is_one_line), UNIT_TEST(test_kut_probe),
+	   UNIT_TEST(test_kut_command), UNIT_TEST(test_kvmtool_spellings),
+	   UNIT_TEST(test_cpus_clamp));

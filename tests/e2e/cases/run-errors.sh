@@ -4,7 +4,7 @@
 run out $LKVM run -k /nonexistent/Image
 expect_rc 1
 expect_lines 1 out
-expect_grep '^lkvm: error: cannot open kernel /nonexistent/Image: No such file or directory$' out
+expect_grep '^lkvm: Fatal: Unable to open kernel /nonexistent/Image: No such file or directory$' out
 
 run out $LKVM run -k /tmp
 expect_rc 1
