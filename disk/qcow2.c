@@ -15,6 +15,7 @@
 #include "disk/qcow2-priv.h"
 #include "lkvm/compiler.h"
 #include "lkvm/disk-qcow2.h"
+#include "lkvm/seccomp.h"
 
 struct qcow2_disk {
 	struct disk disk;
@@ -642,12 +643,26 @@ static void qd_count(struct qcow2_disk *qd, const struct disk_req *r,
 		qd->st.syncs++;
 }
 
+/* At close, after the last request: the cached tables to disk. */
+static void qd_close_flush(struct qcow2_disk *qd)
+{
+	int ret;
+
+	if (qd->top->ro)
+		return;
+	ret = qcow2_flush_img(qd->top);
+	if (ret)
+		pr_err("%s: cannot write back its tables: %s", qd->top->name,
+		       strerror(-ret));
+}
+
 static void *qd_worker(void *arg)
 {
 	struct qcow2_disk *qd = arg;
 	struct disk_req *r;
 	int status;
 
+	seccomp_thread_start(SECCOMP_THREAD_DISK, "qcow2");
 	pthread_mutex_lock(&qd->lock);
 	for (;;) {
 		while (!qd->head && !qd->stop)
@@ -659,6 +674,8 @@ static void *qd_worker(void *arg)
 		if (!qd->head)
 			qd->tail = NULL;
 		pthread_mutex_unlock(&qd->lock);
+		/* started at set-up, before the filter: its own now */
+		seccomp_thread_update();
 		status = qd_run(qd, r); /* only this thread runs the chain */
 		pthread_mutex_lock(&qd->lock);
 		qd_count(qd, r, status);
@@ -667,6 +684,8 @@ static void *qd_worker(void *arg)
 		pthread_mutex_lock(&qd->lock);
 	}
 	pthread_mutex_unlock(&qd->lock);
+	seccomp_thread_update();
+	qd_close_flush(qd); /* here: the main thread's filter has no pwrite */
 	return NULL;
 }
 
@@ -760,7 +779,6 @@ static void qd_free(struct qcow2_disk *qd)
 static void qcow2_close(struct disk *d)
 {
 	struct qcow2_disk *qd = to_qd(d);
-	int ret;
 
 	if (qd->have_thread) {
 		pthread_mutex_lock(&qd->lock);
@@ -768,12 +786,8 @@ static void qcow2_close(struct disk *d)
 		pthread_cond_signal(&qd->cond);
 		pthread_mutex_unlock(&qd->lock);
 		pthread_join(qd->thread, NULL);
-	}
-	if (!qd->top->ro) {
-		ret = qcow2_flush_img(qd->top);
-		if (ret)
-			pr_err("%s: cannot write back its tables: %s",
-			       qd->top->name, strerror(-ret));
+	} else {
+		qd_close_flush(qd);
 	}
 	qd_free(qd);
 }
