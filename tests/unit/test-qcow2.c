@@ -293,6 +293,34 @@ static void test_write_formats(void)
 	write_and_judge("-o refcount_bits=64,cluster_size=1024", "refcount 64");
 }
 
+/* A two-table L2 cache over 512-byte clusters (one table maps 32 KiB):
+ * nearly every write evicts a dirty table, so write-back runs in the
+ * middle of allocations. */
+static void test_small_l2_cache(void)
+{
+	struct disk_qcow2_opts o = { .l2_cache_bytes = 1 };
+	const uint64_t size = 4 * MiB;
+	uint8_t *want = calloc(1, size);
+	struct disk *d = NULL;
+	char err[256];
+
+	if (!setup())
+		goto out;
+	CHECK(!sh("qemu-img create -f qcow2 -o cluster_size=512 t.qcow2 4M"));
+	if (!CHECK(!disk_qcow2_open(&d, path_of("t.qcow2"), &o, err,
+				    sizeof(err))))
+		goto out;
+	write_pattern(d, want, size, 21);
+	CHECK(read_matches(d, want, size));
+	CHECK(!io(d, DISK_OP_DISCARD, 64 * 1024, NULL, 64 * 1024));
+	memset(want + 64 * 1024, 0, 64 * 1024);
+	write_pattern(d, want, size, 23);
+	disk_close(d);
+	judge("t.qcow2", want, size);
+out:
+	free(want);
+}
+
 /* Partial writes over compressed clusters: copy-on-write from inflated
  * data, the compressed clusters' references dropped. */
 static void test_write_compressed(void)
@@ -559,6 +587,7 @@ static void test_detect(void)
 }
 
 UNIT_SUITE(qcow2, UNIT_TEST(test_read_formats), UNIT_TEST(test_write_formats),
+	   UNIT_TEST(test_small_l2_cache),
 	   UNIT_TEST(test_write_compressed), UNIT_TEST(test_zeroes_discard),
 	   UNIT_TEST(test_backing), UNIT_TEST(test_bad_images),
 	   UNIT_TEST(test_detect));
