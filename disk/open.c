@@ -14,10 +14,13 @@ int disk_open(struct disk **out, const char *path,
 	      const struct disk_open_opts *o, char *err, size_t errlen)
 {
 	struct disk_raw_opts ro = {
-		.ro = o->ro, .direct = o->direct, .engine = o->engine,
+		.ro = o->ro,
+		.direct = o->direct,
+		.engine = o->engine,
 	};
 	struct disk_qcow2_opts qo = {
-		.ro = o->ro, .l2_cache_bytes = o->l2_cache_bytes,
+		.ro = o->ro,
+		.l2_cache_bytes = o->l2_cache_bytes,
 	};
 	unsigned char head[4];
 	ssize_t n = 0;

@@ -87,7 +87,8 @@ static int meta_add(struct qcow2_img *q, uint64_t c)
 static bool fixed_meta(const struct qcow2_img *q, uint64_t c)
 {
 	uint64_t l1_first = q->l1_off >> q->cluster_bits;
-	uint64_t l1_n = ((uint64_t)q->l1_size * 8 + q->cs - 1) >> q->cluster_bits;
+	uint64_t l1_n =
+		((uint64_t)q->l1_size * 8 + q->cs - 1) >> q->cluster_bits;
 	uint64_t rt_first = q->rt_off >> q->cluster_bits;
 
 	return c == 0 || (c >= l1_first && c - l1_first < l1_n) ||
@@ -222,14 +223,17 @@ static int set_refcount(struct qcow2_img *q, uint64_t c, uint64_t v)
 	int ret;
 
 	if (v > q->rc_max) {
-		qcow2_warn(q, "%s: refcount overflow at cluster %" PRIu64
-			      " (%u-bit refcounts)",
+		qcow2_warn(q,
+			   "%s: refcount overflow at cluster %" PRIu64
+			   " (%u-bit refcounts)",
 			   q->name, c, 1u << q->refcount_order);
 		return -EIO;
 	}
 	if (ri >= q->rt_entries) {
-		qcow2_warn(q, "%s: the refcount table is full (lkvm does not "
-			      "grow it)", q->name);
+		qcow2_warn(q,
+			   "%s: the refcount table is full (lkvm does not "
+			   "grow it)",
+			   q->name);
 		return -ENOSPC;
 	}
 	if (!q->rt[ri]) {
@@ -263,8 +267,10 @@ static int alloc_cluster(struct qcow2_img *q, uint64_t *off)
 			break;
 	}
 	if (c >= limit) {
-		qcow2_warn(q, "%s: no free cluster the refcount table covers "
-			      "(lkvm does not grow it)", q->name);
+		qcow2_warn(q,
+			   "%s: no free cluster the refcount table covers "
+			   "(lkvm does not grow it)",
+			   q->name);
 		return -ENOSPC;
 	}
 	ret = set_refcount(q, c, 1);
@@ -313,8 +319,9 @@ static int pfree_apply(struct qcow2_img *q)
 		if (ret)
 			break;
 		if (!rc) {
-			qcow2_warn(q, "%s: refcount of cluster %" PRIu64
-				      " is already 0",
+			qcow2_warn(q,
+				   "%s: refcount of cluster %" PRIu64
+				   " is already 0",
 				   q->name, c);
 			continue;
 		}
@@ -575,8 +582,9 @@ static int inflate_cluster(struct qcow2_img *q, const struct qcow2_map *m)
 	ret = inflate(&z, Z_FINISH);
 	inflateEnd(&z);
 	if ((ret != Z_STREAM_END && ret != Z_BUF_ERROR) || z.avail_out) {
-		qcow2_warn(q, "%s: compressed cluster at %#" PRIx64
-			      " does not inflate to %" PRIu64 " bytes",
+		qcow2_warn(q,
+			   "%s: compressed cluster at %#" PRIx64
+			   " does not inflate to %" PRIu64 " bytes",
 			   q->name, m->host, q->cs);
 		return -EIO;
 	}
@@ -584,8 +592,10 @@ static int inflate_cluster(struct qcow2_img *q, const struct qcow2_map *m)
 	return 0;
 #else
 	(void)m;
-	qcow2_warn(q, "%s: compressed clusters need zlib, which this lkvm "
-		      "was built without", q->name);
+	qcow2_warn(q,
+		   "%s: compressed clusters need zlib, which this lkvm "
+		   "was built without",
+		   q->name);
 	return -ENOTSUP;
 #endif
 }
@@ -693,8 +703,9 @@ int qcow2_write_piece(struct qcow2_img *q, const uint8_t *buf, uint64_t off,
 		return ret;
 	if (m.kind == QCOW2_NORMAL) {
 		if (is_meta(q, m.host >> q->cluster_bits)) {
-			qcow2_warn(q, "%s: data cluster %#" PRIx64
-				      " overlaps metadata",
+			qcow2_warn(q,
+				   "%s: data cluster %#" PRIx64
+				   " overlaps metadata",
 				   q->name, m.host);
 			return -EIO;
 		}
@@ -852,7 +863,8 @@ static int load_rt(struct qcow2_img *q, char *err, size_t errlen)
 static int check_overlaps(struct qcow2_img *q, char *err, size_t errlen)
 {
 	uint64_t l1_end = q->l1_off + (uint64_t)q->l1_size * 8;
-	uint64_t rt_end = q->rt_off + ((uint64_t)q->rt_clusters << q->cluster_bits);
+	uint64_t rt_end =
+		q->rt_off + ((uint64_t)q->rt_clusters << q->cluster_bits);
 	size_t i;
 
 	if ((q->l1_size && q->l1_off < q->cs) || q->rt_off < q->cs ||

@@ -218,11 +218,12 @@ static int check_features(const uint8_t *c, struct hdr *h, bool ro,
 			    "or repair it with qemu-img check -r all",
 			    name);
 	if (!ro && (h->incompat & QCOW2_INCOMPAT_DIRTY))
-		return qerr(err, errlen, -EROFS,
-			    "%s: the image is dirty (lazy refcounts not written "
-			    "back): repair it with qemu-img check -r all, or "
-			    "open it with ,ro",
-			    name);
+		return qerr(
+			err, errlen, -EROFS,
+			"%s: the image is dirty (lazy refcounts not written "
+			"back): repair it with qemu-img check -r all, or "
+			"open it with ,ro",
+			name);
 	if (!ro && h->nb_snap)
 		return qerr(err, errlen, -EROFS,
 			    "%s: the image has %u internal snapshots: lkvm "
@@ -242,7 +243,8 @@ static int check_tables(const struct hdr *h, uint64_t fsize, const char *name,
 {
 	uint64_t cs = 1ull << h->cluster_bits;
 	unsigned int shift = 2 * h->cluster_bits - 3;
-	uint64_t need = (h->size >> shift) + !!(h->size & ((1ull << shift) - 1));
+	uint64_t need =
+		(h->size >> shift) + !!(h->size & ((1ull << shift) - 1));
 
 	if (!h->size || h->size % 512)
 		return qerr(err, errlen, -EINVAL,
@@ -305,14 +307,14 @@ static int parse_header(int fd, struct hdr *h, uint64_t fsize, bool ro,
 	int ret;
 
 	memset(h, 0, sizeof(*h));
-	if (fsize < QCOW2_V2_HDR ||
-	    qcow2_pread(fd, first, QCOW2_V2_HDR, 0))
+	if (fsize < QCOW2_V2_HDR || qcow2_pread(fd, first, QCOW2_V2_HDR, 0))
 		return qerr(err, errlen, -EINVAL,
 			    "%s: truncated qcow2 header (%" PRIu64 " bytes)",
 			    name, fsize);
 	hdr_fields(first, h);
 	if (qcow2_be32(first) != QCOW2_MAGIC)
-		return qerr(err, errlen, -EINVAL, "%s: not a qcow2 image", name);
+		return qerr(err, errlen, -EINVAL, "%s: not a qcow2 image",
+			    name);
 	if (h->version != 2 && h->version != 3)
 		return qerr(err, errlen, -ENOTSUP,
 			    "%s: qcow2 version %u is not supported", name,
@@ -342,10 +344,11 @@ static int parse_header(int fd, struct hdr *h, uint64_t fsize, bool ro,
 		hdr_v3_fields(c, h);
 		if (h->hdr_len < QCOW2_V3_HDR || h->hdr_len % 8 ||
 		    h->hdr_len > avail) {
-			ret = qerr(err, errlen, -EINVAL,
-				   "%s: header length %u is not a multiple of 8 "
-				   "from 104 to the first cluster's end",
-				   name, h->hdr_len);
+			ret = qerr(
+				err, errlen, -EINVAL,
+				"%s: header length %u is not a multiple of 8 "
+				"from 104 to the first cluster's end",
+				name, h->hdr_len);
 			goto out;
 		}
 		if (h->refcount_order > 6) {
@@ -396,8 +399,8 @@ static int file_size(int fd, uint64_t *size)
 	return 0;
 }
 
-static int img_open(struct qcow2_img **out, int fd, const char *name,
-		    bool ro, bool want_qcow2, struct chain_ids *ids,
+static int img_open(struct qcow2_img **out, int fd, const char *name, bool ro,
+		    bool want_qcow2, struct chain_ids *ids,
 		    const struct disk_qcow2_opts *o, char *err, size_t errlen);
 
 /* name of a backing file, relative to the directory of the image's. */
@@ -462,8 +465,8 @@ static int open_backing(struct qcow2_img *q, const struct hdr *h,
 	if (!h->backing_fmt[0]) {
 		uint8_t m[4];
 
-		want_qcow2 = !qcow2_pread(fd, m, 4, 0) &&
-			     disk_qcow2_probe(m, 4);
+		want_qcow2 =
+			!qcow2_pread(fd, m, 4, 0) && disk_qcow2_probe(m, 4);
 	}
 	ret = img_open(&q->backing, fd, path, true, want_qcow2, ids, o, err,
 		       errlen);
@@ -488,13 +491,12 @@ static int img_open_qcow2(struct qcow2_img *q, struct chain_ids *ids,
 			  const struct disk_qcow2_opts *o, char *err,
 			  size_t errlen)
 {
-	uint64_t cache = o->l2_cache_bytes ? o->l2_cache_bytes
-					   : DISK_QCOW2_L2_CACHE_MAX;
+	uint64_t cache =
+		o->l2_cache_bytes ? o->l2_cache_bytes : DISK_QCOW2_L2_CACHE_MAX;
 	struct hdr h;
 	int ret;
 
-	ret = parse_header(q->fd, &h, q->file_end, q->ro, q->name, err,
-			   errlen);
+	ret = parse_header(q->fd, &h, q->file_end, q->ro, q->name, err, errlen);
 	if (ret)
 		return ret;
 	q->version = h.version;
@@ -512,15 +514,16 @@ static int img_open_qcow2(struct qcow2_img *q, struct chain_ids *ids,
 	if (!ret) {
 		ret = clear_autoclear(q, &h);
 		if (ret)
-			qerr(err, errlen, ret, "%s: cannot write the header: %s",
-			     q->name, strerror(-ret));
+			qerr(err, errlen, ret,
+			     "%s: cannot write the header: %s", q->name,
+			     strerror(-ret));
 	}
 	return ret;
 }
 
 /* fd becomes the image's, closed on failure. */
-static int img_open(struct qcow2_img **out, int fd, const char *name,
-		    bool ro, bool want_qcow2, struct chain_ids *ids,
+static int img_open(struct qcow2_img **out, int fd, const char *name, bool ro,
+		    bool want_qcow2, struct chain_ids *ids,
 		    const struct disk_qcow2_opts *o, char *err, size_t errlen)
 {
 	struct qcow2_img *q = calloc(1, sizeof(*q));
@@ -843,8 +846,9 @@ int disk_qcow2_open_fd(struct disk **out, int fd, const char *name,
 	if (!qd->inline_io) {
 		ret = -pthread_create(&qd->thread, NULL, qd_worker, qd);
 		if (ret) {
-			qerr(err, errlen, ret, "%s: cannot start its thread: %s",
-			     name, strerror(-ret));
+			qerr(err, errlen, ret,
+			     "%s: cannot start its thread: %s", name,
+			     strerror(-ret));
 			goto out_free;
 		}
 		qd->have_thread = true;

@@ -38,9 +38,10 @@ static void req_done(struct disk_req *r, int status)
 
 static void run_op(struct disk *d, const uint8_t *rec, uint8_t *buf)
 {
-	static const int ops[] = { DISK_OP_READ, DISK_OP_WRITE, DISK_OP_READ,
-				   DISK_OP_WRITE_ZEROES, DISK_OP_DISCARD,
-				   DISK_OP_FLUSH, DISK_OP_WRITE };
+	static const int ops[] = { DISK_OP_READ,    DISK_OP_WRITE,
+				   DISK_OP_READ,    DISK_OP_WRITE_ZEROES,
+				   DISK_OP_DISCARD, DISK_OP_FLUSH,
+				   DISK_OP_WRITE };
 	uint64_t sectors = disk_size(d) / 512;
 	uint64_t off = ((uint64_t)rec[1] << 8 | rec[2]) % sectors;
 	uint64_t n = (rec[3] & 15) + 1;

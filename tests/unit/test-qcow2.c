@@ -87,8 +87,9 @@ static void fill(uint8_t *buf, uint64_t len, unsigned int seed)
 	uint64_t i;
 
 	for (i = 0; i < len; i++)
-		buf[i] = (i / 4096) % 5 == 3 ? 0
-					     : (uint8_t)(i * 13 + i / 511 + seed);
+		buf[i] = (i / 4096) % 5 == 3
+				 ? 0
+				 : (uint8_t)(i * 13 + i / 511 + seed);
 }
 
 static int save(const char *name, const uint8_t *buf, uint64_t len)
@@ -127,8 +128,11 @@ static int io(struct disk *d, int op, uint64_t off, void *buf, uint64_t len)
 	struct waiter w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
 			    false, 0 };
 	struct iovec iov[2];
-	struct disk_req r = { .op = op, .offset = off, .len = len,
-			      .done = wait_done, .opaque = &w };
+	struct disk_req r = { .op = op,
+			      .offset = off,
+			      .len = len,
+			      .done = wait_done,
+			      .opaque = &w };
 	int ret;
 
 	/* two iovecs, split unevenly, to walk the gather/scatter */
@@ -224,9 +228,14 @@ static void write_pattern(struct disk *d, uint8_t *want, uint64_t size,
 			  unsigned int seed)
 {
 	static const uint64_t at[][2] = {
-		{ 0, 512 }, { 512, 1024 }, { 4096, 4096 }, { 65536 - 512, 1024 },
-		{ 100 * 1024, 300 * 1024 }, { 2 * MiB - 512, 2048 },
-		{ 3 * MiB, 64 * 1024 }, { 3 * MiB + 4096, 512 },
+		{ 0, 512 },
+		{ 512, 1024 },
+		{ 4096, 4096 },
+		{ 65536 - 512, 1024 },
+		{ 100 * 1024, 300 * 1024 },
+		{ 2 * MiB - 512, 2048 },
+		{ 3 * MiB, 64 * 1024 },
+		{ 3 * MiB + 4096, 512 },
 	};
 	uint8_t *buf = malloc(512 * 1024);
 	unsigned int i;
@@ -358,7 +367,8 @@ static void zero_ops(const char *create, bool backing)
 	CHECK(!save("orig.raw", base, size));
 	if (backing)
 		CHECK(!sh("qemu-img create -f qcow2 %s -b base.raw -F raw "
-			  "t.qcow2", create));
+			  "t.qcow2",
+			  create));
 	else
 		CHECK(!sh("qemu-img convert -O qcow2 %s base.raw t.qcow2",
 			  create));
@@ -587,7 +597,6 @@ static void test_detect(void)
 }
 
 UNIT_SUITE(qcow2, UNIT_TEST(test_read_formats), UNIT_TEST(test_write_formats),
-	   UNIT_TEST(test_small_l2_cache),
-	   UNIT_TEST(test_write_compressed), UNIT_TEST(test_zeroes_discard),
-	   UNIT_TEST(test_backing), UNIT_TEST(test_bad_images),
-	   UNIT_TEST(test_detect));
+	   UNIT_TEST(test_small_l2_cache), UNIT_TEST(test_write_compressed),
+	   UNIT_TEST(test_zeroes_discard), UNIT_TEST(test_backing),
+	   UNIT_TEST(test_bad_images), UNIT_TEST(test_detect));
