@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lkvm/disk-raw.h"
+#include "lkvm/disk-open.h"
 #include "lkvm/fdt.h"
 #include "lkvm/plic.h"
 #include "lkvm/uart.h"
@@ -269,7 +269,8 @@ static int add_virtio(struct machine *m, int ret, struct virtio_dev *d,
 	return ret;
 }
 
-/* Open every -d image (and start its I/O engine) before anything else,
+/* Open every -d image (raw or qcow2, by its magic; a raw one starts its
+ * I/O engine, a qcow2 one its thread) before anything else,
  * so that a bad one fails fast with one line. */
 int machine_open_disks(struct machine *m)
 {
@@ -279,7 +280,7 @@ int machine_open_disks(struct machine *m)
 
 	for (i = 0; i < cfg->nr_disks; i++) {
 		const struct disk_spec *s = &cfg->disks[i];
-		struct disk_raw_opts o = {
+		struct disk_open_opts o = {
 			.ro = s->ro,
 			.direct = s->direct,
 			.engine = cfg->io_engine == IO_ENGINE_AIO
@@ -287,8 +288,7 @@ int machine_open_disks(struct machine *m)
 					  : BLKIO_ENGINE_THREADS,
 		};
 
-		if (disk_raw_open(&m->disks[i], s->path, &o, err,
-				  sizeof(err))) {
+		if (disk_open(&m->disks[i], s->path, &o, err, sizeof(err))) {
 			pr_err("%s", err);
 			return -1;
 		}

@@ -186,6 +186,7 @@ static const struct sc_rule sc_rules[] = {
 	     "virtio-blk writes, AIO's short writes finished"),
 	RULE("pwritev2", T_DISK, "write-through disks: RWF_DSYNC writes"),
 	RULE("fdatasync", T_DISK, "virtio-blk flush"),
+	RULE("pwrite64", T_DISK, "qcow2: data clusters and tables"),
 	RULE("fallocate", T_DISK,
 	     "virtio-blk discard (punch hole) and write zeroes"),
 	RULE("io_getevents", T_DISK, "AIO completions"),
@@ -208,7 +209,8 @@ static const struct sc_rule sc_rules[] = {
 	RULE("newfstatat", T_MAIN, "fstat() in glibc (--stats)"),
 	RULE("statx", T_MAIN | T_DISK,
 	     "fstat() where glibc uses statx; a disk's O_DIRECT alignment"),
-	RULE("pread64", T_MAIN, "--stats reads KVM's per-vCPU counters"),
+	RULE("pread64", T_MAIN | T_DISK,
+	     "--stats reads KVM's per-vCPU counters; qcow2 clusters and tables"),
 	RULE("mincore", T_MAIN, "--stats counts guest RAM resident"),
 	RULE("io_destroy", T_MAIN, "teardown of a disk's AIO context"),
 
