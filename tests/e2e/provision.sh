@@ -11,7 +11,7 @@ SUDO=
 
 # apt and dpkg fetch and unpack the 6.1 uapi headers for make unit-uapi61
 # (tests/unit/uapi61.sh); device-tree-compiler is required by test-fdt.
-NATIVE_PKGS="build-essential pkg-config libfdt-dev zlib1g-dev libaio-dev \
+NATIVE_PKGS="build-essential pkg-config libfdt-dev libaio-dev \
 	libseccomp-dev clang libclang-rt-14-dev device-tree-compiler apt dpkg"
 E2E_PKGS="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross flex bison bc \
 	libssl-dev libelf-dev cpio e2fsprogs xz-utils dpkg-dev rsync gperf linux-source-6.1"

@@ -60,12 +60,14 @@ for c in "${cases[@]}"; do
 	done
 done
 l2_image=${kernels[6.12]:-$("$E2E_DIR/build-kernel.sh" 6.12)}
+deps=$("$E2E_DIR/build-deps.sh")
 log "cross-building lkvm"
-make -s -C "$TOP_DIR" CROSS_COMPILE="$CROSS" STATIC=1 OUT=.build/riscv64-static/lkvm >/dev/null
+make -s -C "$TOP_DIR" CROSS_COMPILE="$CROSS" STATIC=1 DEPS="$deps" \
+	OUT=.build/riscv64-static/lkvm >/dev/null
 # Drop cache entries that these inputs no longer use.
 prune_stale images "$images"
 prune_stale busybox "$(dirname "$("$E2E_DIR/build-busybox.sh")")"
-prune_stale "deps-${CROSS%-}" "$("$E2E_DIR/build-deps.sh")"
+prune_stale "deps-${CROSS%-}" "$deps"
 for k in "${!kernels[@]}"; do
 	prune_stale "kernel-$k" "$(dirname "${kernels[$k]}")"
 done
@@ -76,7 +78,7 @@ mkdir -p "$work"/{bin,images,cases,results}
 cp "$TOP_DIR/.build/riscv64-static/lkvm" "$work/bin/lkvm"
 # Helpers that drive single lkvm modules against L1's KVM.
 "${CROSS}gcc" -O2 -static -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-I"$TOP_DIR/include" -I"$TOP_DIR" -isystem "$("$E2E_DIR/build-deps.sh")/include" \
+	-I"$TOP_DIR/include" -I"$TOP_DIR" -isystem "$deps/include" \
 	-o "$work/bin/aia-check" "$E2E_DIR/tools/aia-check.c" "$TOP_DIR/riscv/kvm-aia.c"
 cp "$E2E_DIR"/lib.sh "$E2E_DIR"/case-wrapper.sh "$work/"
 cp "$E2E_DIR"/demo-l1.sh "$work/demo.sh"
