@@ -10,7 +10,7 @@
 #                               a static riscv64 ./lkvm (against what make
 #                               deps built, or DEPS=PREFIX)
 #   make check                  unit tests, fuzz smoke runs, e2e tests
-#   make unit | unit-tsan | unit-uapi61 | fuzz | e2e [T=case]
+#   make unit | unit-tsan | unit-uapi61 | fuzz | scripts | e2e [T=case]
 #   make install PREFIX=/usr/local DESTDIR=
 #   V=1 shows commands, WERROR=0 keeps warnings non-fatal.
 
@@ -41,7 +41,7 @@ BUILD := .build/$(ARCH)$(if $(STATIC),-static)
 
 # Goals that build no lkvm, and so need neither its dependencies nor
 # feature detection.
-NO_BUILD_GOALS := clean deps
+NO_BUILD_GOALS := clean deps scripts e2e demo
 BUILDS := $(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all))
 
 # A cross build links against riscv64 libraries and 6.12 uapi headers that
@@ -144,6 +144,7 @@ FUZZ_CORE_OBJS := $(patsubst %.c,.build/fuzz/obj/%.o,$(TEST_CORE_SRCS))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
 .PHONY: all clean deps install check unit unit-tsan unit-uapi61 fuzz fuzz-build e2e \
+	scripts \
 	demo FORCE
 all: $(OUT)
 
@@ -241,13 +242,18 @@ fuzz: fuzz-build
 deps:
 	$(Q)d=$$(tests/e2e/build-deps.sh $(DEPS_CROSS)) && echo "  DEPS    $$d"
 
+# The build, provisioning and demo scripts on this host (dry runs, and the
+# native demo's guest fetched as a riscv64 host would).
+scripts:
+	$(Q)tests/scripts/run.sh
+
 e2e:
 	$(Q)tests/e2e/run.sh $(T)
 
 demo:
 	$(Q)tests/e2e/demo.sh
 
-check: unit unit-tsan unit-uapi61 fuzz e2e
+check: unit unit-tsan unit-uapi61 fuzz scripts e2e
 
 install: $(OUT)
 	install -D -m 0755 $(OUT) $(DESTDIR)$(PREFIX)/bin/lkvm
