@@ -9,7 +9,8 @@
 #   make CROSS_COMPILE=riscv64-linux-gnu- STATIC=1
 #                               a static riscv64 ./lkvm (against what make
 #                               deps built, or DEPS=PREFIX)
-#   make check                  unit tests, fuzz smoke runs, e2e tests
+#   make check                  unit tests, fuzz smoke runs, the scripts' host
+#                               tests, e2e tests
 #   make unit | unit-tsan | unit-uapi61 | fuzz | scripts | e2e [T=case]
 #   make install PREFIX=/usr/local DESTDIR=
 #   V=1 shows commands, WERROR=0 keeps warnings non-fatal.
