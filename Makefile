@@ -2,11 +2,16 @@
 # lkvm: a userspace KVM VMM for RISC-V.
 #
 #   make                        ./lkvm for the build host
+#   make deps                   build the riscv64 libraries and uapi headers
+#                               a cross build links against into the cache
+#                               (tests/e2e/build-deps.sh); CROSS_COMPILE as
+#                               below, riscv64-linux-gnu- by default
 #   make CROSS_COMPILE=riscv64-linux-gnu- STATIC=1
-#                               a static riscv64 ./lkvm (dependencies built
-#                               by tests/e2e/build-deps.sh, or DEPS=PREFIX)
-#   make check                  unit tests, fuzz smoke runs, e2e tests
-#   make unit | unit-tsan | unit-uapi61 | fuzz | e2e [T=case]
+#                               a static riscv64 ./lkvm (against what make
+#                               deps built, or DEPS=PREFIX)
+#   make check                  unit tests, fuzz smoke runs, the scripts' host
+#                               tests, e2e tests
+#   make unit | unit-tsan | unit-uapi61 | fuzz | scripts | e2e [T=case]
 #   make install PREFIX=/usr/local DESTDIR=
 #   V=1 shows commands, WERROR=0 keeps warnings non-fatal.
 
@@ -35,13 +40,22 @@ $(error cannot run the compiler '$(CC)')
 endif
 BUILD := .build/$(ARCH)$(if $(STATIC),-static)
 
+# Goals that build no lkvm, and so need neither its dependencies nor
+# feature detection.
+NO_BUILD_GOALS := clean deps scripts e2e demo
+BUILDS := $(filter-out $(NO_BUILD_GOALS),$(or $(MAKECMDGOALS),all))
+
 # A cross build links against riscv64 libraries and 6.12 uapi headers that
-# tests/e2e/build-deps.sh builds from Debian sources into the cache.
+# `make deps` builds from Debian sources into the cache. Reading this file
+# builds nothing: it only looks for them, by the hash of their inputs.
+DEPS_CROSS := $(or $(CROSS_COMPILE),riscv64-linux-gnu-)
 ifneq ($(CROSS_COMPILE),)
 ifeq ($(DEPS),)
-DEPS := $(shell tests/e2e/build-deps.sh $(CROSS_COMPILE))
+ifneq ($(BUILDS),)
+DEPS := $(shell tests/e2e/build-deps.sh --find $(CROSS_COMPILE) 2>/dev/null)
 ifeq ($(DEPS),)
-$(error tests/e2e/build-deps.sh failed: cannot build riscv64 dependencies)
+$(error riscv64 dependencies for $(CROSS_COMPILE)gcc not built: run 'make deps CROSS_COMPILE=$(CROSS_COMPILE)' first (or give DEPS=PREFIX))
+endif
 endif
 endif
 endif
@@ -68,17 +82,17 @@ endif
 try-link = $(shell echo 'int main(void){return 0;}' | $(2) $(BASE_CPPFLAGS) \
 	-include $(1) -x c - -o /dev/null $(LDFLAGS) $(3) 2>/dev/null && echo y)
 
-# Feature detection (not needed to clean).
-ifneq ($(MAKECMDGOALS),clean)
+# Feature detection.
+ifneq ($(BUILDS),)
 HAVE_FDT := $(call try-link,libfdt.h,$(CC),-lfdt)
 ifneq ($(HAVE_FDT),y)
-$(error libfdt not found: install libfdt-dev (native) or let tests/e2e/build-deps.sh build it (cross))
+$(error libfdt not found: install libfdt-dev (native) or run 'make deps' (cross))
 endif
-HAVE_ZLIB := $(call try-link,zlib.h,$(CC),-lz)
 HAVE_AIO := $(call try-link,libaio.h,$(CC),-laio)
 HAVE_SECCOMP := $(call try-link,seccomp.h,$(CC),-lseccomp)
+HAVE_ZLIB := $(call try-link,zlib.h,$(CC),-lz)
 ifneq ($(HAVE_ZLIB),y)
-$(info lkvm: zlib not found: building without compressed-image support)
+$(info lkvm: zlib not found: building without it (qcow2 images with compressed clusters are refused))
 endif
 ifneq ($(HAVE_AIO),y)
 $(info lkvm: libaio not found: building without it (disk I/O uses worker threads))
@@ -88,10 +102,10 @@ $(info lkvm: libseccomp not found: building without the syscall filter (lkvm run
 endif
 endif
 
-FEATURES := $(if $(HAVE_ZLIB),-DHAVE_ZLIB) $(if $(HAVE_AIO),-DHAVE_LIBAIO) \
-	$(if $(HAVE_SECCOMP),-DHAVE_SECCOMP)
-LIBS := -lfdt $(if $(HAVE_ZLIB),-lz) $(if $(HAVE_AIO),-laio) \
-	$(if $(HAVE_SECCOMP),-lseccomp) -lpthread
+FEATURES := $(if $(HAVE_AIO),-DHAVE_LIBAIO) $(if $(HAVE_SECCOMP),-DHAVE_SECCOMP) \
+	$(if $(HAVE_ZLIB),-DHAVE_ZLIB)
+LIBS := -lfdt $(if $(HAVE_AIO),-laio) $(if $(HAVE_SECCOMP),-lseccomp) \
+	$(if $(HAVE_ZLIB),-lz) -lpthread
 
 # Files named kvm-*.c talk to KVM through the riscv64 uapi and build only for
 # riscv64 hosts; *-foreign.c stand in for them on other hosts. Everything
@@ -124,12 +138,12 @@ UNIT_UAPI := $(if $(UAPI_INC),-isystem $(UAPI_INC) \
 UNIT_OBJS := $(patsubst %.c,$(UNIT_DIR)/%.o,$(TEST_CORE_SRCS) $(TESTLIB_SRCS) \
 	$(UNIT_SRCS))
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-HOST_FEATURES := $(if $(call try-link,zlib.h,$(HOSTCC),-lz),-DHAVE_ZLIB) \
-	$(if $(call try-link,libaio.h,$(HOSTCC),-laio),-DHAVE_LIBAIO) \
-	$(if $(call try-link,seccomp.h,$(HOSTCC),-lseccomp),-DHAVE_SECCOMP)
-HOST_LIBS := -lfdt $(if $(findstring ZLIB,$(HOST_FEATURES)),-lz) \
-	$(if $(findstring LIBAIO,$(HOST_FEATURES)),-laio) \
-	$(if $(findstring SECCOMP,$(HOST_FEATURES)),-lseccomp) -lpthread
+HOST_FEATURES := $(if $(call try-link,libaio.h,$(HOSTCC),-laio),-DHAVE_LIBAIO) \
+	$(if $(call try-link,seccomp.h,$(HOSTCC),-lseccomp),-DHAVE_SECCOMP) \
+	$(if $(call try-link,zlib.h,$(HOSTCC),-lz),-DHAVE_ZLIB)
+HOST_LIBS := -lfdt $(if $(findstring LIBAIO,$(HOST_FEATURES)),-laio) \
+	$(if $(findstring SECCOMP,$(HOST_FEATURES)),-lseccomp) \
+	$(if $(findstring ZLIB,$(HOST_FEATURES)),-lz) -lpthread
 
 # The same unit tests under ThreadSanitizer: the concurrency tests are in
 # them (the stress tests of tests/unit/test-virtio-race.c and friends).
@@ -145,7 +159,8 @@ FUZZ_CORE_OBJS := $(patsubst %.c,.build/fuzz/obj/%.o,$(TEST_CORE_SRCS))
 FUZZ_LIB_OBJS := $(patsubst %.c,.build/fuzz/obj/%.o,$(TESTLIB_SRCS))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
-.PHONY: all clean install check unit unit-tsan unit-uapi61 fuzz fuzz-build e2e \
+.PHONY: all clean deps install check unit unit-tsan unit-uapi61 fuzz fuzz-build e2e \
+	scripts \
 	demo FORCE
 all: $(OUT)
 
@@ -243,13 +258,21 @@ fuzz: fuzz-build
 	$(Q)$(FUZZCC) $(BASE_CPPFLAGS) $(HOST_FEATURES) -Itests/lib $(FUZZ_FLAGS) \
 		-MMD -MP -c -o $@ $<
 
+deps:
+	$(Q)d=$$(tests/e2e/build-deps.sh $(DEPS_CROSS)) && echo "  DEPS    $$d"
+
+# The build, provisioning and demo scripts on this host (dry runs, and the
+# native demo's guest fetched as a riscv64 host would).
+scripts:
+	$(Q)tests/scripts/run.sh
+
 e2e:
 	$(Q)tests/e2e/run.sh $(T)
 
 demo:
 	$(Q)tests/e2e/demo.sh
 
-check: unit unit-tsan unit-uapi61 fuzz e2e
+check: unit unit-tsan unit-uapi61 fuzz scripts e2e
 
 install: $(OUT)
 	install -D -m 0755 $(OUT) $(DESTDIR)$(PREFIX)/bin/lkvm

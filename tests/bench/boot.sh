@@ -1,29 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Boot benchmark: in one L1 boot (QEMU TCG, -M virt), 5 L2 boots per variant
-# (serial and hv consoles, each with and without "quiet") timed from lkvm
-# start to the guest's init marker; lkvm's start-up time (exec to first
-# KVM_RUN), peak RSS minus guest RAM, the exit counts of one boot and the
-# guest's printk timeline, from a busybox-only initramfs (and one variant
-# with the e2e initramfs, which also holds the disk benchmark tool). Numbers from TCG are only meaningful as ratios
-# within one run; the kvmtool figures printed are the recipe's, for reference.
-# Usage: boot.sh [GIT-REF]   with a ref, lkvm built from it boots
-#                            alternately with the working tree's, in the
-#                            same L1 boot: a before/after comparison.
-#        BENCH_RUNS=N        rounds (default 5); each round boots every
-#                            variant once, round-robin.
+# Boot benchmark: in one L1 boot (QEMU TCG, -M virt), RUNS L2 boots per
+# variant (serial and hv consoles, each with and without "quiet"), each
+# timed from the VMM's start to the guest's init marker; lkvm's start-up
+# time (exec to first KVM_RUN), peak RSS minus guest RAM, the exit counts
+# of one boot and the guest's printk timeline, from a busybox-only
+# initramfs (and one variant with the e2e initramfs, which also holds the
+# disk benchmark tool). Numbers from TCG are only meaningful as ratios
+# within one run: compare by the paired ratios (same round, same load).
+# Usage: boot.sh [REF=COMMIT] [PEER=PATH] [RUNS=N]
+#   REF   lkvm built from that git commit (a temporary worktree, cross,
+#         static) boots alternately with the working tree's, in the same
+#         L1 boot: a before/after comparison, paired ratios per round
+#   PEER  a static riscv64 kvmtool binary (kvmtool's command line, e.g.
+#         /work/shared/peer/kvmtool-riscv64-static) boots the console
+#         variants alternately too, paired ratios against it
+#   RUNS  rounds (default 5, or $BENCH_RUNS); each round boots every
+#         variant of every binary once, round-robin
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-work=$top/.build/e2e
-rm -f "$work/bin/lkvm-base"
-if [ -n "${1:-}" ]; then
-	src=$top/.build/bench-base
-	rm -rf "$src"
-	mkdir -p "$src" "$work/bin"
-	git -C "$top" archive "$1" | tar -x -C "$src"
-	make -s -C "$src" CROSS_COMPILE=riscv64-linux-gnu- STATIC=1 >/dev/null
-	cp "$src/lkvm" "$work/bin/lkvm-base"
-fi
+. "$(dirname "$0")/lib.sh"
+bench_args "$@"
+bench_stage
 # The boot variants use the e2e L2 initramfs without the disk benchmark's
 # static binary (556 KB): busybox and /init only, like the recipe's guest.
 images=$("$top/tests/e2e/build-images.sh")
@@ -39,7 +36,7 @@ sed -i '1a echo "@@ L2 init start"' "$lean/init"
 (cd "$lean" && find . | LC_ALL=C sort | cpio -o -H newc --owner 0:0 --quiet) |
 	gzip -9 >"$work/images/l2-boot.cpio.gz"
 echo "BENCH host load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
-LKVM_E2E_CASES=$top/tests/bench/cases "$top/tests/e2e/run.sh" boot >/dev/null 2>&1 || true
+LKVM_E2E_CASES=$top/tests/bench/cases "$top/tests/e2e/run.sh" boot >"$work/bench-boot.log" 2>&1 || true
 res=$work/results/boot@virt@6.12.log
 echo "BENCH host load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-grep '^BENCH' "$res" || { tail -n 30 "$res"; exit 1; }
+grep '^BENCH' "$res" 2>/dev/null || { tail -n 30 "$res" "$work/bench-boot.log"; exit 1; }

@@ -3,10 +3,24 @@
 # Disk benchmark: virtio-blk in L2 (sequential 1 MiB O_DIRECT read/write,
 # 4 KiB random reads at queue depth 1 and 16, 4 KiB write+fdatasync), for
 # libaio vs worker threads and ioeventfd vs MMIO-exit notification, medians
-# of 3, plus the same on the image in L1 as the ceiling. TCG numbers are
-# only meaningful as ratios within one run.
+# over the rounds, plus the same on the image in L1 as the ceiling. TCG
+# numbers are only meaningful as ratios within one run: compare by the
+# paired ratios (same round, same load).
+# Usage: disk.sh [REF=COMMIT] [PEER=PATH] [RUNS=N]
+#   REF   lkvm built from that git commit (a temporary worktree, cross,
+#         static) runs alternately with the working tree's, in the same L1
+#         boot: paired ratios of this lkvm's defaults over REF's, per round
+#   PEER  a static riscv64 kvmtool binary (kvmtool's command line, e.g.
+#         /work/shared/peer/kvmtool-riscv64-static) runs alternately too:
+#         paired ratios against it
+#   RUNS  rounds (default 3, or $BENCH_RUNS); each round boots every
+#         variant once and runs each measurement once in it
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-LKVM_E2E_CASES=$top/tests/bench/cases "$top/tests/e2e/run.sh" disk >/dev/null 2>&1 || true
-res=$top/.build/e2e/results/disk@virt@6.12.log
-grep '^BENCH' "$res" || { tail -n 30 "$res"; exit 1; }
+. "$(dirname "$0")/lib.sh"
+bench_args "$@"
+bench_stage
+echo "BENCH host load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
+LKVM_E2E_CASES=$top/tests/bench/cases "$top/tests/e2e/run.sh" disk >"$work/bench-disk.log" 2>&1 || true
+echo "BENCH host load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+res=$work/results/disk@virt@6.12.log
+grep '^BENCH' "$res" 2>/dev/null || { tail -n 30 "$res" "$work/bench-disk.log"; exit 1; }

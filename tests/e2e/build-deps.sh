@@ -3,11 +3,20 @@
 # Build (or find in the cache) what a static riscv64 lkvm links against:
 # the Linux 6.12 uapi headers (headers_install from Debian's linux-source-6.12),
 # libfdt (from that kernel tree's scripts/dtc/libfdt), and zlib, libaio and
-# libseccomp as static libraries from Debian's source packages.
-# Usage: build-deps.sh [CROSS_PREFIX]   Prints the prefix (include/, lib/).
+# libseccomp as static libraries from Debian's source packages (zlib for
+# qcow2's compressed clusters).
+# `make deps` runs it; a cross `make` only looks (--find).
+# Usage: build-deps.sh [--find] [CROSS_PREFIX]
+#   Prints the prefix (include/, lib/). With --find, builds nothing: exits 1
+#   unless the prefix for these inputs is already built.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
+find_only=0
+if [ "${1:-}" = --find ]; then
+	find_only=1
+	shift
+fi
 CROSS=${1:-$CROSS}
 CC=${CROSS}gcc
 AR=${CROSS}ar
@@ -95,5 +104,9 @@ build() {
 	rm -rf "$tmp"
 	touch "$out/.done"
 }
-with_lock "deps" build
+if [ "$find_only" = 1 ]; then
+	[ -f "$out/.done" ] || fail "no riscv64 dependencies in $out: run 'make deps'"
+else
+	with_lock "deps" build
+fi
 echo "$out"

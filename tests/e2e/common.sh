@@ -68,3 +68,48 @@ prune_stale() {
 	done
 	return 0
 }
+
+# Debian 13 ("trixie") riscv64 packages, through an apt configuration of
+# their own in the cache, whatever the host's release and architecture: the
+# native demo's guest comes from there (debian-guest.sh), and the host
+# test of the native path checks package names against these lists. The
+# suite is trixie, or stable where the mirror is mid-sync for trixie as long
+# as stable is still trixie. LKVM_DEBIAN_MIRROR names another mirror.
+DEB13=$CACHE/apt-debian13-riscv64
+DEB13_MIRROR=${LKVM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+deb13_opts() {
+	printf '%s\n' -o "Dir::Etc::sourcelist=$DEB13/sources.list" \
+		-o Dir::Etc::sourceparts=- -o "Dir::Etc::preferencesparts=$DEB13/prefs.d" \
+		-o "Dir::State::Lists=$DEB13/lists" -o Dir::State::status=/dev/null \
+		-o "Dir::Cache=$DEB13/cache" -o APT::Architecture=riscv64 \
+		-o APT::Architectures::=riscv64 -o Acquire::Languages=none \
+		-o APT::Sandbox::User=root
+}
+
+# deb13_update : fetch the package lists when they are missing or a day old.
+deb13_update() {
+	local suite opts
+	[ -n "$(find "$DEB13/lists" -maxdepth 1 -name '*_Packages*' -mmin -1440 2>/dev/null)" ] &&
+		return 0
+	mapfile -t opts < <(deb13_opts)
+	mkdir -p "$DEB13"/{lists/partial,cache/archives/partial,prefs.d}
+	for suite in trixie stable; do
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $DEB13_MIRROR $suite main" \
+			>"$DEB13/sources.list"
+		rm -f "$DEB13"/lists/*_dists_*
+		apt-get "${opts[@]}" -q update >"$DEB13/update.log" 2>&1 &&
+			grep -qs '^Codename: trixie' "$DEB13"/lists/*_InRelease && return 0
+	done
+	cat "$DEB13/update.log" >&2
+	fail "cannot fetch Debian 13 riscv64 package lists from $DEB13_MIRROR"
+}
+
+# deb13 apt-get|apt-cache ARG... : that tool on the Debian 13 riscv64 lists.
+deb13() {
+	local tool=$1 opts
+	shift
+	with_lock deb13 deb13_update
+	mapfile -t opts < <(deb13_opts)
+	"$tool" "${opts[@]}" "$@"
+}

@@ -3,13 +3,15 @@
 # End-to-end tests: QEMU (TCG, riscv64 with H) boots an L1 Linux with KVM,
 # and lkvm runs inside it. Cases are tests/e2e/cases/NAME.sh; their header
 # names the L1s it runs on ("# machine: virt aia aia-hw no-h max", each
-# optionally @KERNEL: virt@6.1; 6.12 by default) and a timeout. Cases
+# optionally @KERNEL: virt@6.1; 6.12 by default), a timeout, and inputs it
+# needs beyond the usual ("# needs: debian-guest": Debian 13's riscv64
+# kernel and a busybox-static initramfs in /host/images/debian). Cases
 # sharing an L1 run in one L1 boot. lkvm, the cases and the images reach L1
 # through 9p (-virtfs), so changing a case or lkvm needs no repacking.
 # Usage: run.sh [CASE...]    Ends with "e2e: N passed, N failed".
 #        LKVM_E2E_QEMU_ARGS=...  extra arguments for every L1 QEMU
 #                            (investigations, e.g. -accel tcg,thread=single)
-#        run.sh --demo      Boots L1 and runs demo-l1.sh there, on stdio.
+#        run.sh --demo      Boots L1 and runs demo-run.sh there, on stdio.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -60,15 +62,27 @@ for c in "${cases[@]}"; do
 	done
 done
 l2_image=${kernels[6.12]:-$("$E2E_DIR/build-kernel.sh" 6.12)}
+debian_guest=
+for c in "${cases[@]}"; do
+	for n in $(header "$c" needs); do
+		case $n in
+		debian-guest) [ -n "$debian_guest" ] || debian_guest=$("$E2E_DIR/debian-guest.sh") ;;
+		*) fail "case $c needs '$n', which run.sh does not know" ;;
+		esac
+	done
+done
+deps=$("$E2E_DIR/build-deps.sh")
 log "cross-building lkvm"
-make -s -C "$TOP_DIR" CROSS_COMPILE="$CROSS" STATIC=1 OUT=.build/riscv64-static/lkvm >/dev/null
+make -s -C "$TOP_DIR" CROSS_COMPILE="$CROSS" STATIC=1 DEPS="$deps" \
+	OUT=.build/riscv64-static/lkvm >/dev/null
 # Drop cache entries that these inputs no longer use.
 prune_stale images "$images"
 prune_stale busybox "$(dirname "$("$E2E_DIR/build-busybox.sh")")"
-prune_stale "deps-${CROSS%-}" "$("$E2E_DIR/build-deps.sh")"
+prune_stale "deps-${CROSS%-}" "$deps"
 for k in "${!kernels[@]}"; do
 	prune_stale "kernel-$k" "$(dirname "${kernels[$k]}")"
 done
+[ -z "$debian_guest" ] || prune_stale debian-guest "$debian_guest"
 
 # The staging dir L1 sees as /host.
 rm -rf "$work/results"
@@ -76,10 +90,10 @@ mkdir -p "$work"/{bin,images,cases,results}
 cp "$TOP_DIR/.build/riscv64-static/lkvm" "$work/bin/lkvm"
 # Helpers that drive single lkvm modules against L1's KVM.
 "${CROSS}gcc" -O2 -static -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-I"$TOP_DIR/include" -I"$TOP_DIR" -isystem "$("$E2E_DIR/build-deps.sh")/include" \
+	-I"$TOP_DIR/include" -I"$TOP_DIR" -isystem "$deps/include" \
 	-o "$work/bin/aia-check" "$E2E_DIR/tools/aia-check.c" "$TOP_DIR/riscv/kvm-aia.c"
 cp "$E2E_DIR"/lib.sh "$E2E_DIR"/case-wrapper.sh "$work/"
-cp "$E2E_DIR"/demo-l1.sh "$work/demo.sh"
+cp "$E2E_DIR"/demo-run.sh "$work/demo.sh"
 "$E2E_DIR/guests/build.sh" "$work/guests"
 rm -f "$work"/cases/*.sh
 cp "$cases_dir"/*.sh "$work/cases/"
@@ -87,6 +101,13 @@ for f in l2-initramfs.cpio.gz l2-disk.ext4; do
 	cmp -s "$images/$f" "$work/images/$f" 2>/dev/null || cp "$images/$f" "$work/images/$f"
 done
 cmp -s "$l2_image" "$work/images/Image" 2>/dev/null || cp "$l2_image" "$work/images/Image"
+if [ -n "$debian_guest" ]; then
+	mkdir -p "$work/images/debian"
+	for f in Image initramfs.cpio.gz versions; do
+		cmp -s "$debian_guest/$f" "$work/images/debian/$f" 2>/dev/null ||
+			cp "$debian_guest/$f" "$work/images/debian/$f"
+	done
+fi
 
 if [ "$demo" = 1 ]; then
 	log "booting L1 (QEMU riscv64, KVM) to run the demo; it powers off by itself"

@@ -1,38 +1,106 @@
 # Benchmark (not a test): virtio-blk inside L2 on a 256 MiB raw image in
-# L1's tmpfs, for each I/O engine x notification path; medians of 3. The
-# same tool on a loop device of the image in L1 is the ceiling.
+# L1's tmpfs, for each I/O engine x notification path of this lkvm, and,
+# when tests/bench/disk.sh staged them, lkvm built from REF (lkvm-ref, its
+# defaults) and a peer kvmtool (peer, its defaults). RUNS rounds; each
+# boots every variant once, in turn, and runs each measurement once in it:
+# medians over the rounds, and this lkvm's defaults (aio+ioeventfd) over
+# REF and over the peer, round by round (paired ratios, higher: this lkvm
+# faster). The same tool on a loop device of the image in L1 is the ceiling.
 # machine: virt
-# timeout: 1500
+# timeout: 3000
+RUNS=${BENCH_RUNS:-3}
+METRICS="seqread seqwrite randread-qd1 randread-qd16 fsync"
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 truncate -s 256M /tmp/bench.img
 dd if=/dev/zero of=/tmp/bench.img bs=1M count=256 conv=notrunc 2>/dev/null
-runs='for i in 1 2 3; do diskbench /dev/vda seqread; diskbench /dev/vda seqwrite; diskbench /dev/vda randread 1; diskbench /dev/vda randread 16; diskbench /dev/vda fsync; done'
-report() { # FILE LABEL
-	for m in seqread seqwrite randread-qd1 randread-qd16 fsync; do
-		v=$(tr -d '\r' <"$1" | sed -n "s/^$m: \([0-9.]*\).*/\1/p" | median)
-		unit=$(tr -d '\r' <"$1" | sed -n "s/^$m: [0-9.]* \(.*\)/\1/p" | head -n 1)
-		echo "BENCH disk $2 $m: ${v:-?} $unit"
-	done
+once='diskbench /dev/vda seqread; diskbench /dev/vda seqwrite; diskbench /dev/vda randread 1; diskbench /dev/vda randread 16; diskbench /dev/vda fsync'
+
+# NAME|BINARY|OPTIONS (a REF may predate --io-engine: it runs its defaults;
+# kvmtool adds a user-mode NIC unless told not to)
+cat >/tmp/variants <<EOF
+aio+ioeventfd|lkvm|--io-engine aio
+aio+mmio-exit|lkvm|--io-engine aio --no-ioeventfd
+threads+ioeventfd|lkvm|--io-engine threads
+threads+mmio-exit|lkvm|--io-engine threads --no-ioeventfd
+EOF
+if [ -x /host/bin/lkvm-ref ]; then
+	cp /host/bin/lkvm-ref /tmp/l1/ref
+	echo "ref|ref|" >>/tmp/variants
+fi
+if [ -x /host/bin/peer ]; then
+	cp /host/bin/peer /tmp/l1/peer
+	echo "peer|peer|--console serial -n mode=none" >>/tmp/variants
+fi
+
+# value FILE METRIC : the number FILE has for METRIC, or 0
+value() {
+	v=$(tr -d '\r' <"$1" | sed -n "s/^$2: \([0-9.]*\).*/\1/p" | head -n 1)
+	echo "${v:-0}"
 }
-for engine in aio threads; do
-	for notify in ioeventfd mmio-exit; do
-		flag=
-		[ $notify = mmio-exit ] && flag=--no-ioeventfd
-		GSH_BOOT="-i $INITRD"
-		GSH_TIMEOUT=300
-		guest_sh /tmp/bench.out "$runs" -m 512 -d /tmp/bench.img --io-engine $engine $flag >/dev/null
-		report /tmp/bench.out "$engine+$notify"
+
+# bench NAME BINARY OPTIONS... : one boot of BINARY with the image as its
+# disk, each measurement once; the values appended to /tmp/m.NAME.METRIC
+bench() {
+	name=$1
+	keep=$LKVM
+	LKVM=/tmp/l1/$2
+	shift 2
+	GSH_BOOT="-i $INITRD"
+	GSH_TIMEOUT=300
+	# in a subshell: a guest that never powers off costs its round only
+	(guest_sh /tmp/bench.out "$once" -m 512 -d /tmp/bench.img "$@") >/dev/null
+	LKVM=$keep
+	for m in $METRICS; do
+		value /tmp/bench.out $m >>/tmp/m.$name.$m
+	done
+	if tr -d '\r' </tmp/bench.out | grep -qE '^fsync: [0-9]'; then
+		echo "round $round $name: $(for m in $METRICS; do printf '%s %s, ' $m $(tail -n 1 /tmp/m.$name.$m); done)"
+	else
+		echo "BENCH disk $name round $round: no results"
+		cp /tmp/bench.out /host/results/disk-$name.r$round.out
+	fi
+}
+
+unit() {
+	case $1 in seq*) echo MB/s ;; randread*) echo IOPS ;; fsync) echo writes/s ;; esac
+}
+
+echo "BENCH setup: L1 $(nproc) cpus linux $(uname -r); L2 512 MiB, 1 vCPU; $RUNS rounds of: $(cut -d'|' -f1 /tmp/variants | tr '\n' ' ')"
+round=1
+while [ $round -le $RUNS ]; do
+	while IFS='|' read -r name bin opts; do
+		[ $round -gt 1 ] || for m in $METRICS; do : >/tmp/m.$name.$m; done
+		bench $name $bin $opts
+	done </tmp/variants
+	round=$((round + 1))
+done
+while IFS='|' read -r name bin opts; do
+	for m in $METRICS; do
+		echo "BENCH disk $name $m: $(median </tmp/m.$name.$m) $(unit $m) (rounds: $(echo $(cat /tmp/m.$name.$m)))"
+	done
+done </tmp/variants
+for other in ref peer; do
+	[ -s /tmp/m.$other.fsync ] || continue
+	for m in $METRICS; do
+		r=$(paste /tmp/m.aio+ioeventfd.$m /tmp/m.$other.$m |
+			awk '$1 > 0 && $2 > 0 { printf "%.2f\n", $1 / $2 }')
+		echo "BENCH paired disk lkvm / $other $m: median $(echo "$r" | median) (rounds: $(echo $r))"
 	done
 done
+
 # ceiling: the same tool in L1 on the image through a loop device
 mkdir -p /tmp/x && (cd /tmp/x && zcat $INITRD | cpio -id bin/diskbench 2>/dev/null)
 losetup /dev/loop0 /tmp/bench.img
 : >/tmp/l1.out
-for i in 1 2 3; do
+i=1
+while [ $i -le $RUNS ]; do
 	for m in seqread seqwrite "randread 1" "randread 16" fsync; do
 		/tmp/x/bin/diskbench /dev/loop0 $m >>/tmp/l1.out 2>&1
 	done
+	i=$((i + 1))
 done
 losetup -d /dev/loop0
-report /tmp/l1.out "L1-loop-ceiling"
+for m in $METRICS; do
+	echo "BENCH disk L1-loop-ceiling $m: $(tr -d '\r' </tmp/l1.out | sed -n "s/^$m: \([0-9.]*\).*/\1/p" | median) $(unit $m)"
+done
 rm -f /tmp/bench.img
