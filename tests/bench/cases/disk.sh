@@ -48,7 +48,8 @@ bench() {
 	GSH_BOOT="-i $INITRD"
 	GSH_TIMEOUT=300
 	# in a subshell: a guest that never powers off costs its round only
-	(guest_sh /tmp/bench.out "$once" -m 512 -d /tmp/bench.img "$@") >/dev/null
+	(guest_sh /tmp/bench.out "$once" -m 512 -d /tmp/bench.img "$@") >/tmp/gsh.log 2>&1 ||
+		{ echo "BENCH disk $name round $round: $(grep '^FAIL' /tmp/gsh.log)"; cp /tmp/gsh.log /host/results/disk-$name.r$round.gsh; }
 	LKVM=$keep
 	for m in $METRICS; do
 		value /tmp/bench.out $m >>/tmp/m.$name.$m
