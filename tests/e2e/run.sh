@@ -101,6 +101,13 @@ for f in l2-initramfs.cpio.gz l2-disk.ext4; do
 	cmp -s "$images/$f" "$work/images/$f" 2>/dev/null || cp "$images/$f" "$work/images/$f"
 done
 cmp -s "$l2_image" "$work/images/Image" 2>/dev/null || cp "$l2_image" "$work/images/Image"
+# qcow2 images of the L2 disk, made by QEMU's own tool (the qcow2 case): a
+# compressed v3 base and an empty overlay on it, named relative to it
+rm -f "$work"/images/*.qcow2
+if command -v qemu-img >/dev/null; then
+	qemu-img convert -q -c -O qcow2 "$images/l2-disk.ext4" "$work/images/l2-base.qcow2"
+	(cd "$work/images" && qemu-img create -q -f qcow2 -b l2-base.qcow2 -F qcow2 l2-overlay.qcow2)
+fi
 if [ -n "$debian_guest" ]; then
 	mkdir -p "$work/images/debian"
 	for f in Image initramfs.cpio.gz versions; do
@@ -205,6 +212,23 @@ for g in "${groups[@]}"; do
 		cat "$work/results/qemu-$m-$k.out" 2>/dev/null | tail -n 5
 		echo "----"
 	done
+done
+# A case that leaves qcow2 images in results/ (NAME.judge.qcow2) has them
+# judged here by qemu-img check: no corruption, no leaks beyond what QEMU
+# itself accepts (exit 0 or 3, "leaked clusters").
+for q in "$work"/results/*.judge.qcow2; do
+	[ -e "$q" ] || continue
+	id=qemu-img-check:$(basename "$q" .judge.qcow2)
+	rc=0
+	out=$(cd "$work/results" && qemu-img check "$(basename "$q")" 2>&1) || rc=$?
+	if [ "$rc" = 0 ] || [ "$rc" = 3 ]; then
+		pass=$((pass + 1))
+		echo "PASS $id"
+	else
+		failc=$((failc + 1))
+		echo "FAIL $id: qemu-img check exit $rc"
+		echo "$out" | tail -n 20
+	fi
 done
 echo "e2e: $pass passed, $failc failed"
 [ "$failc" -eq 0 ]

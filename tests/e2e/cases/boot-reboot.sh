@@ -7,4 +7,5 @@ expect_rc 2
 expect_grep '@@ L2 init' out
 expect_grep 'guest asked for a reboot' out
 run help $LKVM run --help
-expect_grep 'Exit status: 0 guest powered off, 1 error, 2 guest asked to reboot' help
+expect_grep '^Exit status: 0 guest powered off' help
+expect_grep "1 lkvm's error, 2 guest asked to reboot" help

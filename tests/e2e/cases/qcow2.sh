@@ -1,0 +1,36 @@
+# -d overlay.qcow2: the guest boots from a qcow2 overlay (made by qemu-img
+# on the host) whose backing file is a compressed qcow2 of the L2 disk,
+# named relative to the overlay; what it writes lands in the overlay
+# (clusters allocated, copy-on-write from compressed clusters), survives
+# the next boot, and leaves the base byte-identical; ,ro refuses writes.
+# Afterwards the host judges both images with qemu-img check (run.sh).
+# machine: virt
+# timeout: 300
+[ -f $IMAGES/l2-overlay.qcow2 ] || fail "no qcow2 images staged: qemu-img (qemu-utils) is missing on the host"
+mkdir -p /tmp/q
+cp $IMAGES/l2-base.qcow2 $IMAGES/l2-overlay.qcow2 /tmp/q/
+base=$(md5sum </tmp/q/l2-base.qcow2)
+GSH_BOOT=
+guest_sh out 'cat /proc/cmdline; mount | grep " / "; dd if=/dev/urandom of=/big.bin bs=64k count=64 2>/dev/null; md5sum /big.bin >/big.md5; echo persisted-$((40 + 2)) >/data.txt; sync; echo written' -d /tmp/q/l2-overlay.qcow2
+expect_rc 0
+expect_grep '^@@ L2 init: disk ' out
+expect_grep '^/dev/root on / type ext4 \(rw' out
+expect_grep '^written' out
+guest_sh out 'cat /data.txt; md5sum -c /big.md5' -d /tmp/q/l2-overlay.qcow2
+expect_rc 0
+expect_grep '^persisted-42' out
+expect_grep '^/big.bin: OK' out
+[ "$(md5sum </tmp/q/l2-base.qcow2)" = "$base" ] || fail "the backing file changed"
+# read-only (from the initramfs: the journal the last boot left needs
+# replaying, which a read-only root cannot do): what was written reads
+# back, a write fails, and the overlay does not change
+over=$(md5sum </tmp/q/l2-overlay.qcow2)
+GSH_BOOT="-i $INITRD"
+guest_sh out 'mkdir -p /mnt; mount -o ro,noload /dev/vda /mnt && cat /mnt/data.txt; dd if=/dev/zero of=/dev/vda bs=4096 count=1 oflag=direct conv=fsync; echo dd-rc=$?' -d /tmp/q/l2-overlay.qcow2,ro
+expect_rc 0
+expect_grep '^persisted-42' out
+expect_grep 'dd-rc=1' out
+[ "$(md5sum </tmp/q/l2-overlay.qcow2)" = "$over" ] || fail "a read-only overlay changed"
+cp /tmp/q/l2-base.qcow2 /host/results/l2-base.qcow2
+cp /tmp/q/l2-overlay.qcow2 /host/results/qcow2-overlay.judge.qcow2
+rm -rf /tmp/q
