@@ -112,9 +112,10 @@ static int check_network(const struct option *o, const char *arg, char *err,
 	(void)o;
 	if (!strcmp(arg, "mode=none") || !strcmp(arg, "none"))
 		return 0;
-	snprintf(err, errlen,
-		 "'%.64s': networking is not built yet (issue 12): only mode=none is accepted",
-		 arg);
+	snprintf(
+		err, errlen,
+		"'%.64s': networking is not built yet (issue 12): only mode=none is accepted",
+		arg);
 	return -EINVAL;
 }
 
@@ -207,9 +208,9 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 	const struct option opts[] = {
 		OPT_GROUP("Basic options:"),
 		OPT_STR(0, "name", &cfg->name, "NAME", "a name for the guest"),
-		OPT_UNSIGNED('c', "cpus", &cfg->nr_cpus, 1, VM_CPUS_ARG_MAX,
-			     "N",
-			     "number of vCPUs (default 1); above KVM's limit: the limit, with a warning"),
+		OPT_UNSIGNED(
+			'c', "cpus", &cfg->nr_cpus, 1, VM_CPUS_ARG_MAX, "N",
+			"number of vCPUs (default 1); above KVM's limit: the limit, with a warning"),
 		OPT_MIB('m', "mem", &cfg->mem_mib, VM_MEM_MIN_MIB,
 			VM_MEM_MAX_MIB, "SIZE",
 			"guest RAM: MiB, or with a K/M/G/T suffix (default 256)"),
@@ -268,15 +269,17 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 			"run without the seccomp syscall filter (on by default once set-up is done)"),
 		OPT_GROUP("Test options:"),
 		OPT_UNSIGNED(
-			0, "timeout", &cfg->timeout_s, 0, 86400 * 365, "SECONDS",
+			0, "timeout", &cfg->timeout_s, 0, 86400 * 365,
+			"SECONDS",
 			"stop the guest after SECONDS and exit 124, as timeout(1) (0: never)"),
 		OPT_ONE_OF(
 			0, "panic", &cfg->panic, panic_names, "stop|continue",
 			"a guest panic (pvpanic): exit 4 (default), or say so and keep running"),
 		OPT_GROUP("Debug options:"),
-		OPT_ONE_OF(0, "loglevel", &cfg->log_level, log_level_names,
-			   "error|warning|info|debug",
-			   "lkvm's messages on stderr up to this level (default info)"),
+		OPT_ONE_OF(
+			0, "loglevel", &cfg->log_level, log_level_names,
+			"error|warning|info|debug",
+			"lkvm's messages on stderr up to this level (default info)"),
 		OPT_BOOLEAN(0, "debug", &cfg->debug, "trace every VM exit"),
 		OPT_BOOLEAN(0, "stats", &cfg->stats,
 			    "print start-up time, memory use and VM exits "

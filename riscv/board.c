@@ -18,8 +18,8 @@ void board_init(struct board *b, struct mmio_bus *bus, unsigned int nr_cpus,
 	b->caps = caps;
 }
 
-int board_add(struct board *b, const struct board_dev *dev,
-	      unsigned int sizes, const struct mmio_ops *ops, void *opaque,
+int board_add(struct board *b, const struct board_dev *dev, unsigned int sizes,
+	      const struct mmio_ops *ops, void *opaque,
 	      const struct board_dev **out)
 {
 	int ret;
@@ -60,8 +60,7 @@ int board_add_virtio_mmio(struct board *b, struct virtio_dev *d,
 	return ret;
 }
 
-const struct board_dev *board_find(const struct board *b,
-				   enum board_node node)
+const struct board_dev *board_find(const struct board *b, enum board_node node)
 {
 	unsigned int i;
 
@@ -129,8 +128,8 @@ size_t board_bootargs(const struct vm_config *cfg, bool sbi_dbcn, char *buf,
 	add_word(buf, len, &used, early);
 	if (cfg->nr_disks && !has_param(p, "root="))
 		add_word(buf, len, &used,
-			 cfg->disks[0].ro ? "root=/dev/vda ro" :
-					    "root=/dev/vda rw");
+			 cfg->disks[0].ro ? "root=/dev/vda ro"
+					  : "root=/dev/vda rw");
 	add_word(buf, len, &used, p);
 	return used;
 }

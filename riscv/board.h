@@ -71,8 +71,8 @@ void board_init(struct board *b, struct mmio_bus *bus, unsigned int nr_cpus,
  * entry in *out (may be NULL), 0 or -errno: -ENOSPC when the board is
  * full, the bus's error when the range is empty or overlaps another.
  */
-int board_add(struct board *b, const struct board_dev *dev,
-	      unsigned int sizes, const struct mmio_ops *ops, void *opaque,
+int board_add(struct board *b, const struct board_dev *dev, unsigned int sizes,
+	      const struct mmio_ops *ops, void *opaque,
 	      const struct board_dev **out);
 
 /*
@@ -83,8 +83,7 @@ int board_add_virtio_mmio(struct board *b, struct virtio_dev *d,
 			  const char *name, const struct board_dev **out);
 
 /* The first device of kind node, or NULL. */
-const struct board_dev *board_find(const struct board *b,
-				   enum board_node node);
+const struct board_dev *board_find(const struct board *b, enum board_node node);
 
 /*
  * The kernel command line for cfg: console= for the chosen console (the

@@ -221,9 +221,8 @@ static unsigned int wired_spec(const struct board *b, unsigned int irq,
 	return 2;
 }
 
-static int dev_node(void *fdt, const struct board *b,
-		    const struct board_dev *d, const char *name,
-		    const char *compatible)
+static int dev_node(void *fdt, const struct board *b, const struct board_dev *d,
+		    const char *name, const char *compatible)
 {
 	fdt32_t spec[2];
 	unsigned int n;
@@ -290,8 +289,8 @@ static int pci_ranges(void *fdt, const struct board *b)
 		if (d->node != BOARD_PCI_WINDOW)
 			continue;
 		pci_range(&r[7 * n++],
-			  d->base + d->size > (1ULL << 32) ? PCI_SPACE_MEM64 :
-							     PCI_SPACE_MEM32,
+			  d->base + d->size > (1ULL << 32) ? PCI_SPACE_MEM64
+							   : PCI_SPACE_MEM32,
 			  d->base, d->size);
 	}
 	return fdt_property(fdt, "ranges", r, (int)(n * 7 * sizeof(r[0])));
@@ -321,7 +320,8 @@ static int pci_interrupt_map(void *fdt, const struct board *b,
 			e[1] = e[2] = 0;
 			e[3] = cpu_to_fdt32(pin);
 			e[4] = cpu_to_fdt32(PHANDLE_WIRED);
-			wired_spec(b, intx_base + (slot + pin - 1) % PCI_NR_PINS,
+			wired_spec(b,
+				   intx_base + (slot + pin - 1) % PCI_NR_PINS,
 				   &e[5]);
 			e += cells;
 		}
@@ -334,8 +334,7 @@ static int pci_interrupt_map(void *fdt, const struct board *b,
 }
 
 /* A generic ECAM host bridge for bus 0. */
-static int pci_node(void *fdt, const struct board *b,
-		    const struct board_dev *d)
+static int pci_node(void *fdt, const struct board *b, const struct board_dev *d)
 {
 	fdt32_t bus_range[2] = { 0, 0 };
 	char name[32];

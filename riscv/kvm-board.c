@@ -67,8 +67,9 @@ static int add_irqchip(struct machine *m)
 			       ?: board_add(b, &aplic, 0, NULL, NULL, NULL);
 	ret = plic_create(&m->plic, PLIC_NR_SOURCES, m->nr_vcpus,
 			  &machine_plic_ops, m);
-	return ret ?: board_add(b, &plic, PLIC_MMIO_SIZES, &plic_mmio_ops,
-				m->plic, NULL);
+	return ret
+		       ?: board_add(b, &plic, PLIC_MMIO_SIZES, &plic_mmio_ops,
+				    m->plic, NULL);
 }
 
 static int add_uart(struct machine *m)
@@ -84,8 +85,9 @@ static int add_uart(struct machine *m)
 	int ret = uart_create(&m->uart, &machine_uart_backend, m,
 			      machine_wired_irq(m, dev.irq));
 
-	ret = ret ?: board_add(&m->board, &dev, UART_MMIO_SIZES,
-			       &uart_mmio_ops, m->uart, NULL);
+	ret = ret
+		      ?: board_add(&m->board, &dev, UART_MMIO_SIZES,
+				   &uart_mmio_ops, m->uart, NULL);
 	if (!ret && m->cfg->console == CONSOLE_SERIAL)
 		m->con.uart = m->uart;
 	return ret;
@@ -96,7 +98,7 @@ static void finisher_exit(void *opaque, uint32_t value, int status)
 {
 	struct machine *m = opaque;
 
-	const char *what = (value & 0xffff) == FINISHER_PASS    ? "pass"
+	const char *what = (value & 0xffff) == FINISHER_PASS	? "pass"
 			   : (value & 0xffff) == FINISHER_RESET ? "reset"
 								: "fail";
 
@@ -121,13 +123,15 @@ static void pvpanic_event(void *opaque, unsigned int events)
 		return;
 	}
 	if (m->cfg->panic == PANIC_CONTINUE) {
-		pr_warn_ratelimited(&m->rl,
-				    "pvpanic: the guest kernel panicked: running on (--panic continue)");
+		pr_warn_ratelimited(
+			&m->rl,
+			"pvpanic: the guest kernel panicked: running on (--panic continue)");
 		return;
 	}
-	pr_warn_ratelimited(&m->rl,
-			    "pvpanic: the guest kernel panicked: exiting with status %d",
-			    LKVM_EXIT_PANIC);
+	pr_warn_ratelimited(
+		&m->rl,
+		"pvpanic: the guest kernel panicked: exiting with status %d",
+		LKVM_EXIT_PANIC);
 	machine_stop(m, LKVM_EXIT_PANIC);
 }
 
@@ -187,8 +191,8 @@ static int add_pci(struct machine *m)
 	for (i = 0; i < 4; i++)
 		intx[i] = machine_wired_irq(m, ecam.irq + i);
 	pci_host_set_intx(m->pci, intx);
-	ret = board_add(&m->board, &ecam, PCI_ECAM_SIZES, &pci_ecam_ops,
-			m->pci, NULL);
+	ret = board_add(&m->board, &ecam, PCI_ECAM_SIZES, &pci_ecam_ops, m->pci,
+			NULL);
 	for (i = 0; !ret && i < 2; i++)
 		ret = board_add(&m->board, &win[i], PCI_WINDOW_SIZES,
 				&pci_window_ops, pci_host_window(m->pci, i),
@@ -208,9 +212,8 @@ static const struct virtio_pci_host_ops vpci_host_intx = {
 /* Serve s->d in the next slot of PCI bus 0. */
 static int add_virtio_pci(struct machine *m, struct vdev_slot *s)
 {
-	int ret = virtio_pci_create(&s->vp, s->d,
-				    m->aia ? &vpci_host_msix : &vpci_host_intx,
-				    s);
+	int ret = virtio_pci_create(
+		&s->vp, s->d, m->aia ? &vpci_host_msix : &vpci_host_intx, s);
 
 	ret = ret ?: machine_add_doorbells(m, s);
 	ret = ret ?: (m->aia ? machine_add_msi(m, s) : 0);
@@ -264,8 +267,7 @@ static int add_virtio(struct machine *m, int ret, struct virtio_dev *d,
 	}
 	if (ret)
 		pr_err("cannot set up %s%s%s%s: %s", what, detail ? " (" : "",
-		       detail ? detail : "", detail ? ")" : "",
-		       strerror(-ret));
+		       detail ? detail : "", detail ? ")" : "", strerror(-ret));
 	return ret;
 }
 

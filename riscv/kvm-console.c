@@ -74,4 +74,3 @@ void *machine_input_thread(void *arg)
 	}
 	return NULL;
 }
-

@@ -67,10 +67,9 @@ void machine_doorbells(void *opaque, struct virtio_dev *d,
 	ret = ioeventfds(s, db, true);
 	if (ret) {
 		/* the doorbells still work, as MMIO exits */
-		pr_warn_ratelimited(&m->rl,
-				    "virtio doorbells at 0x%llx: no ioeventfd: %s",
-				    (unsigned long long)db->addr,
-				    strerror(-ret));
+		pr_warn_ratelimited(
+			&m->rl, "virtio doorbells at 0x%llx: no ioeventfd: %s",
+			(unsigned long long)db->addr, strerror(-ret));
 		return;
 	}
 	s->db = *db;

@@ -132,4 +132,3 @@ out:
 		close(ifd);
 	return ret;
 }
-

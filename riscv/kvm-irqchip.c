@@ -49,7 +49,7 @@ struct irq_line machine_wired_irq(struct machine *m, unsigned int irq)
 
 /* MSI-X vector vec of a device changed: update its GSI's route. */
 static void msi_route(void *opaque, unsigned int vec, uint64_t addr,
-			   uint32_t data, bool live)
+		      uint32_t data, bool live)
 {
 	struct vdev_slot *s = opaque;
 	struct machine *m = s->m;
@@ -147,4 +147,3 @@ int machine_setup_irqchip(struct machine *m)
 	m->routes_ready = true;
 	return 0;
 }
-

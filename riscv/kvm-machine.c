@@ -241,8 +241,9 @@ static int vm_setup(struct machine *m, struct kernel_info *ki)
 		return -1;
 	}
 	if (machine_open_disks(m) || vm_create(m) || machine_setup_ram(m) ||
-	    vm_create_vcpus(m) || machine_setup_irqchip(m) || machine_setup_devices(m) ||
-	    machine_load_images(m, ki) || machine_setup_fdt(m))
+	    vm_create_vcpus(m) || machine_setup_irqchip(m) ||
+	    machine_setup_devices(m) || machine_load_images(m, ki) ||
+	    machine_setup_fdt(m))
 		return -1;
 	machine_setup_coalesced(m);
 	machine_setup_uart_image(m);

@@ -73,4 +73,3 @@ int machine_setup_ram(struct machine *m)
 	}
 	return gmem_add(&m->mem, MEMMAP_RAM_BASE, m->ram_size, m->ram);
 }
-

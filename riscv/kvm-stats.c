@@ -28,7 +28,8 @@ static uint64_t ram_resident_kib(const struct machine *m)
 
 void machine_print_stats(struct machine *m)
 {
-	uint64_t peak = proc_kib("/proc/self/status", "VmHWM"), ram = ram_resident_kib(m);
+	uint64_t peak = proc_kib("/proc/self/status", "VmHWM"),
+		 ram = ram_resident_kib(m);
 	unsigned int i;
 
 	pr_info("stats: ran %.1f ms; peak RSS %.1f MiB, guest RAM resident %.1f MiB, lkvm itself %.1f MiB",
@@ -56,4 +57,3 @@ void machine_print_stats(struct machine *m)
 		pr_info("stats: console output dropped: %llu bytes (its reader was gone or too slow)",
 			console_dropped(&m->con));
 }
-

@@ -52,7 +52,6 @@ static void uart_thri(void *opaque, bool on)
 	uart_zone_set(opaque, !on);
 }
 
-
 /*
  * Show the guest the UART's register image, read-only, over the UART's
  * page: its reads then cost no exit (Linux's console reads LSR before
@@ -178,4 +177,3 @@ void machine_setup_coalesced(struct machine *m)
 	if (!m->zone_on)
 		m->cring = NULL;
 }
-

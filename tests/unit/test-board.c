@@ -110,8 +110,7 @@ static void test_board_full(void)
 		CHECK_EQ(board_add(&s->b, &d, 0, NULL, NULL, NULL), 0);
 	}
 	d.base = 0x1000000ULL * (i + 1);
-	CHECK_EQ(board_add(&s->b, &d, MMIO_SIZE(1), &no_ops, s, NULL),
-		 -ENOSPC);
+	CHECK_EQ(board_add(&s->b, &d, MMIO_SIZE(1), &no_ops, s, NULL), -ENOSPC);
 	CHECK_EQ(s->bus.nr, 0);
 	free(s);
 }

@@ -92,8 +92,10 @@ static void sample_board(struct sample *s, const struct kvm_caps *c,
 				.size = MEMMAP_PVPANIC_SIZE },
 	    true);
 	add(p,
-	    (struct board_dev){ .node = BOARD_UART, .base = MEMMAP_UART_BASE,
-				.size = 0x100, .irq = IRQ_UART,
+	    (struct board_dev){ .node = BOARD_UART,
+				.base = MEMMAP_UART_BASE,
+				.size = 0x100,
+				.irq = IRQ_UART,
 				.arg = 1843200 },
 	    true);
 	if (pci) {

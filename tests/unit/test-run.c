@@ -338,7 +338,8 @@ static void test_bootargs_too_long(void)
 	argv[1] = "/nonexistent/lkvm/Image";
 	CHECK_EQ(parse_capture(&cfg, 4, argv, out, sizeof(out)), -1);
 	CHECK_EQ(count_lines(out), 1);
-	CHECK(strstr(out, "Fatal: Unable to open kernel /nonexistent/lkvm/Image"));
+	CHECK(strstr(out,
+		     "Fatal: Unable to open kernel /nonexistent/lkvm/Image"));
 	unlink(k);
 }
 
@@ -351,18 +352,20 @@ static void test_kut_probe(void)
 {
 	struct vm_config cfg;
 	char env[64], out[1024];
-	const char *argv[] = { "--kernel",    "_NO_FILE_4Uhere_",
-			       "--cpus",      "4",
-			       "--params",    "-f x",
+	const char *argv[] = { "--kernel",     "_NO_FILE_4Uhere_",
+			       "--cpus",       "4",
+			       "--params",     "-f x",
 			       "--nodefaults", "--network",
-			       "mode=none",   "--loglevel=warning",
-			       "--initrd",    env };
+			       "mode=none",    "--loglevel=warning",
+			       "--initrd",     env };
 	enum log_level saved = log_level;
 
 	REQUIRE(temp_file(env, sizeof(env), 10));
 	CHECK_EQ(parse_capture(&cfg, ARRAY_SIZE(argv), argv, out, sizeof(out)),
 		 -1);
-	CHECK_STR(out, "lkvm: Fatal: Unable to open kernel _NO_FILE_4Uhere_: No such file or directory\n");
+	CHECK_STR(
+		out,
+		"lkvm: Fatal: Unable to open kernel _NO_FILE_4Uhere_: No such file or directory\n");
 	CHECK_EQ(log_level, LOG_WARN);
 	log_level = saved;
 	unlink(env);
@@ -373,10 +376,10 @@ static void test_kut_command(void)
 {
 	struct vm_config cfg;
 	char k[64], env[64], out[1024];
-	const char *argv[] = { "run-me",       "--cpus",    "3",
-			       "--params",     "a  b c ",    "--nodefaults",
-			       "-n",	       "mode=none", "--loglevel",
-			       "error",	       "--initrd",  env };
+	const char *argv[] = { "run-me",   "--cpus",	"3",
+			       "--params", "a  b c ",	"--nodefaults",
+			       "-n",	   "mode=none", "--loglevel",
+			       "error",	   "--initrd",	env };
 	enum log_level saved = log_level;
 
 	REQUIRE(temp_file(k, sizeof(k), 4096));
@@ -418,13 +421,15 @@ static void test_kvmtool_spellings(void)
 					      "debug" };
 	const char *lvl[] = { "-k", k, "--loglevel", NULL };
 	const char *lvl_eq[] = { "-k", k, NULL };
-	const char *net[] = { "-k", k, "-n", "mode=none", "--network=none",
-			      "--network", "mode=none" };
+	const char *net[] = {
+		"-k",	     k,		 "-n", "mode=none", "--network=none",
+		"--network", "mode=none"
+	};
 	const char *tap[] = { "-k", k, "-n", "mode=tap" };
 	const char *bad_lvl[] = { "-k", k, "--loglevel", "verbose" };
 	const char *pos_and_k[] = { "-k", k, k };
-	const char *params[] = { "-k", k, "--params=x=1 y", "--timeout", "30",
-				 "--panic", "continue" };
+	const char *params[] = { "-k", k,	  "--params=x=1 y", "--timeout",
+				 "30", "--panic", "continue" };
 	const char *bad_timeout[] = { "-k", k, "--timeout", "-1" };
 	const char *bad_panic[] = { "-k", k, "--panic", "reboot" };
 	enum log_level saved = log_level;
@@ -453,9 +458,12 @@ static void test_kvmtool_spellings(void)
 	CHECK_EQ(parse(&cfg, 7, net), 0);
 	CHECK_EQ(parse_capture(&cfg, 4, tap, out, sizeof(out)), -1);
 	CHECK_EQ(count_lines(out), 1);
-	CHECK(strstr(out, "--network: 'mode=tap': networking is not built yet (issue 12)"));
+	CHECK(strstr(
+		out,
+		"--network: 'mode=tap': networking is not built yet (issue 12)"));
 	CHECK_EQ(parse_capture(&cfg, 4, bad_lvl, out, sizeof(out)), -1);
-	CHECK(strstr(out, "'verbose' is not one of: error, warning, info, debug"));
+	CHECK(strstr(out,
+		     "'verbose' is not one of: error, warning, info, debug"));
 	CHECK_EQ(log_level, saved);
 	CHECK_EQ(parse(&cfg, 3, pos_and_k), -1);
 	CHECK_EQ(parse(&cfg, 7, params), 0);
@@ -479,7 +487,9 @@ static void test_cpus_clamp(void)
 	CHECK_EQ(parse_capture(&cfg, 4, argv, out, sizeof(out)), 0);
 	CHECK_EQ(cfg.nr_cpus, VM_MAX_CPUS);
 	CHECK_EQ(count_lines(out), 1);
-	CHECK(strstr(out, "warning: -c 4096: lkvm runs at most 512 vCPUs: using 512"));
+	CHECK(strstr(
+		out,
+		"warning: -c 4096: lkvm runs at most 512 vCPUs: using 512"));
 	CHECK_EQ(parse_capture(&cfg, 4, max, out, sizeof(out)), 0);
 	CHECK_EQ(cfg.nr_cpus, 512);
 	CHECK_STR(out, "");
@@ -527,7 +537,6 @@ UNIT_SUITE(run, UNIT_TEST(test_parse_disk), UNIT_TEST(test_defaults),
 	   UNIT_TEST(test_options_set), UNIT_TEST(test_bad_values),
 	   UNIT_TEST(test_bad_kernels), UNIT_TEST(test_bootargs),
 	   UNIT_TEST(test_bootargs_earlycon), UNIT_TEST(test_bootargs_length),
-	   UNIT_TEST(test_bootargs_too_long),
-	   UNIT_TEST(test_error_is_one_line), UNIT_TEST(test_kut_probe),
-	   UNIT_TEST(test_kut_command), UNIT_TEST(test_kvmtool_spellings),
-	   UNIT_TEST(test_cpus_clamp));
+	   UNIT_TEST(test_bootargs_too_long), UNIT_TEST(test_error_is_one_line),
+	   UNIT_TEST(test_kut_probe), UNIT_TEST(test_kut_command),
+	   UNIT_TEST(test_kvmtool_spellings), UNIT_TEST(test_cpus_clamp));

@@ -44,7 +44,8 @@ static void test_finisher_decode(void)
 		int status;
 	} t[] = {
 		{ 0x5555, true, LKVM_EXIT_SHUTDOWN },
-		{ 0x00075555, true, LKVM_EXIT_SHUTDOWN }, /* pass: code ignored */
+		{ 0x00075555, true,
+		  LKVM_EXIT_SHUTDOWN }, /* pass: code ignored */
 		{ 0x7777, true, LKVM_EXIT_REBOOT },
 		{ 0xffff7777, true, LKVM_EXIT_REBOOT },
 		{ 0x3333, true, LKVM_EXIT_SYSFAIL }, /* fail, code 0 */
@@ -79,8 +80,8 @@ static void test_finisher_mmio(void)
 {
 	struct finisher f;
 	struct seen s = { 0 };
-	static const uint64_t offsets[] = { 1, 2, 4, 8, 0xffc, 0xfff,
-					    0x1000, UINT64_MAX };
+	static const uint64_t offsets[] = { 1,	   2,	  4,	  8,
+					    0xffc, 0xfff, 0x1000, UINT64_MAX };
 	static const unsigned int sizes[] = { 1, 2, 8, 0, 3, 16 };
 	unsigned int i;
 
