@@ -64,14 +64,17 @@ static int qerr(char *err, size_t errlen, int ret, const char *fmt, ...)
 	return ret;
 }
 
-int qcow2_pread(int fd, void *buf, size_t len, uint64_t off)
+/* All of len bytes at off, or -errno (-EIO at end of file). */
+static int full_io(int fd, void *buf, size_t len, uint64_t off, bool write)
 {
 	size_t done = 0;
 	ssize_t n;
 
 	while (done < len) {
-		n = pread(fd, (char *)buf + done, len - done,
-			  (off_t)(off + done));
+		n = write ? pwrite(fd, (char *)buf + done, len - done,
+				   (off_t)(off + done))
+			  : pread(fd, (char *)buf + done, len - done,
+				  (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -83,23 +86,15 @@ int qcow2_pread(int fd, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+int qcow2_pread(int fd, void *buf, size_t len, uint64_t off)
+{
+	return full_io(fd, buf, len, off, false);
+}
+
 int qcow2_pwrite(int fd, const void *buf, size_t len, uint64_t off)
 {
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = pwrite(fd, (const char *)buf + done, len - done,
-			   (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
+	/* full_io() only reads from buf when write is true */
+	return full_io(fd, (void *)(uintptr_t)buf, len, off, true);
 }
 
 int qcow2_sync(struct qcow2_img *q)

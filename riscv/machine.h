@@ -40,7 +40,10 @@ struct vdev_slot {
 	struct virtio_pci *vp; /* virtio-pci's function, NULL on virtio-mmio */
 	unsigned int first_notify; /* its first queue's index in m->worker */
 	unsigned int nr_queues; /* doorbells KVM may signal, or 0 */
-	struct virtio_doorbells db; /* where they decode while db_on */
+	/* where they decode while db_on: written at set-up (virtio-mmio) or
+	 * by machine_doorbells() under the PCI bridge's cfg_lock, which
+	 * serialises BAR moves (virtio-pci); no other thread reads them */
+	struct virtio_doorbells db;
 	bool db_on;
 	unsigned int gsi; /* first MSI GSI; one per vector */
 	int irqfd[MSIX_MAX_VECTORS]; /* eventfds KVM injects from */
