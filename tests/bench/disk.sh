@@ -6,13 +6,14 @@
 # over the rounds, plus the same on the image in L1 as the ceiling. TCG
 # numbers are only meaningful as ratios within one run: compare by the
 # paired ratios (same round, same load).
-# Usage: disk.sh [REF=COMMIT] [PEER=PATH] [RUNS=N]
+# Usage: disk.sh [REF=COMMIT] [PEER=PATH] [RUNS=N] [ONLY=V1,V2]
 #   REF   lkvm built from that git commit (a temporary worktree, cross,
 #         static) runs alternately with the working tree's, in the same L1
 #         boot: paired ratios of this lkvm's defaults over REF's, per round
 #   PEER  a static riscv64 kvmtool binary (kvmtool's command line, e.g.
 #         /work/shared/peer/kvmtool-riscv64-static) runs alternately too:
 #         paired ratios against it
+#   ONLY  variants to run, comma-separated (e.g. aio+ioeventfd,ref)
 #   RUNS  rounds (default 3, or $BENCH_RUNS); each round boots every
 #         variant once and runs each measurement once in it
 set -euo pipefail

@@ -8,7 +8,7 @@
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=$top/.build/e2e
-BENCH_REF='' BENCH_PEER='' BENCH_RUNS=${BENCH_RUNS:-}
+BENCH_REF='' BENCH_PEER='' BENCH_RUNS=${BENCH_RUNS:-} BENCH_ONLY=${BENCH_ONLY:-}
 
 # bench_usage : the script's header comment (lines 3 up to `set`), exit 2.
 bench_usage() {
@@ -17,7 +17,8 @@ bench_usage() {
 }
 
 # bench_args ARG... : REF=COMMIT, PEER=PATH, RUNS=N (sets BENCH_RUNS, the
-# rounds); a bare word is taken as REF (the older usage).
+# rounds), ONLY=V1,V2 (sets BENCH_ONLY: run only those variants, where the
+# case has several); a bare word is taken as REF (the older usage).
 bench_args() {
 	local a
 	for a in "$@"; do
@@ -25,6 +26,7 @@ bench_args() {
 		REF=*) BENCH_REF=${a#REF=} ;;
 		PEER=*) BENCH_PEER=${a#PEER=} ;;
 		RUNS=*) BENCH_RUNS=${a#RUNS=} ;;
+		ONLY=*) BENCH_ONLY=${a#ONLY=} ;;
 		-h | --help | *=*) bench_usage ;;
 		*) BENCH_REF=$a ;;
 		esac
@@ -33,7 +35,7 @@ bench_args() {
 		{ echo "bench: no file $BENCH_PEER (PEER=)" >&2; exit 1; }
 	[ -z "$BENCH_RUNS" ] || [ "$BENCH_RUNS" -ge 1 ] 2>/dev/null ||
 		{ echo "bench: RUNS=$BENCH_RUNS is not a count" >&2; exit 1; }
-	export BENCH_RUNS
+	export BENCH_RUNS BENCH_ONLY
 }
 
 # bench_stage : build and stage what bench_args named; the staged binaries

@@ -33,6 +33,11 @@ if [ -x /host/bin/peer ]; then
 	cp /host/bin/peer /tmp/l1/peer
 	echo "peer|peer|--console serial -n mode=none" >>/tmp/variants
 fi
+# ONLY=V1,V2 (disk.sh): just those variants
+if [ -n "${BENCH_ONLY:-}" ]; then
+	awk -F'|' -v only=",$BENCH_ONLY," 'index(only, "," $1 ",")' /tmp/variants >/tmp/variants.only
+	mv /tmp/variants.only /tmp/variants
+fi
 
 # value FILE METRIC : the number FILE has for METRIC, or 0
 value() {
