@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <linux/filter.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -40,9 +41,10 @@
 #define T_INPUT (1u << SECCOMP_THREAD_INPUT)
 #define T_CONSOLE (1u << SECCOMP_THREAD_CONSOLE)
 #define T_DISK (1u << SECCOMP_THREAD_DISK)
+#define T_NET (1u << SECCOMP_THREAD_NET)
 #define T_ALL ((1u << SECCOMP_THREAD_NR) - 1)
 /* threads that run device code, which raises interrupts */
-#define T_DEV (T_MAIN | T_VCPU | T_IO | T_INPUT | T_DISK)
+#define T_DEV (T_MAIN | T_VCPU | T_IO | T_INPUT | T_DISK | T_NET)
 /* threads that change the 8250's state: its register image and the
  * coalesced zone of THR follow it (teardown drains the ring: main) */
 #define T_UART (T_MAIN | T_VCPU | T_INPUT)
@@ -166,12 +168,17 @@ static const struct sc_rule sc_rules[] = {
 	     "virtio-rng fills the guest's buffers"),
 
 	/* threads that wait on file descriptors */
-	RULE("read", T_MAIN | T_IO | T_INPUT | T_CONSOLE | T_DISK,
-	     "eventfds, the signalfd, stdin"),
-	RULE("ppoll", T_MAIN | T_IO | T_INPUT | T_CONSOLE,
-	     "poll() on riscv64: eventfds, stdin, stdout"),
-	RULE("poll", T_MAIN | T_IO | T_INPUT | T_CONSOLE,
+	RULE("read", T_MAIN | T_IO | T_INPUT | T_CONSOLE | T_DISK | T_NET,
+	     "eventfds, the signalfd, stdin; frames from a tap or passt"),
+	RULE("ppoll", T_MAIN | T_IO | T_INPUT | T_CONSOLE | T_NET,
+	     "poll() on riscv64: eventfds, stdin, stdout, a NIC's backend"),
+	RULE("poll", T_MAIN | T_IO | T_INPUT | T_CONSOLE | T_NET,
 	     "poll() on x86_64 (unit tests)"),
+
+	/* NIC threads */
+	RULE("writev", T_NET, "a frame to a tap, header and data gathered"),
+	RULE_IOCTL(TUNSETOFFLOAD, T_NET,
+		   "the tap's offloads follow what the guest negotiated"),
 
 	/* the console output thread and the main thread */
 	RULE_ARG("fcntl", T_MAIN | T_CONSOLE, SC_EQ(1, F_GETFL),
@@ -496,6 +503,7 @@ static void sc_report(unsigned int total)
 		[SECCOMP_THREAD_INPUT] = "input",
 		[SECCOMP_THREAD_CONSOLE] = "console",
 		[SECCOMP_THREAD_DISK] = "disk",
+		[SECCOMP_THREAD_NET] = "net",
 	};
 	char line[256];
 	size_t n = 0;
