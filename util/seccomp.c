@@ -177,6 +177,8 @@ static const struct sc_rule sc_rules[] = {
 
 	/* NIC threads */
 	RULE("writev", T_NET, "a frame to a tap, header and data gathered"),
+	RULE("sendto", T_NET,
+	     "frames to passt's socket with MSG_NOSIGNAL (send())"),
 	RULE_IOCTL(TUNSETOFFLOAD, T_NET,
 		   "the tap's offloads follow what the guest negotiated"),
 

@@ -136,15 +136,15 @@ void net_default_mac(const char *name, unsigned int index, uint8_t mac[6]);
  * the open fd=N), with IFF_VNET_HDR, a 12-byte header and no offloads
  * until set_offload; then run script (with the interface name as its
  * argument) or, with no script, give the host side host_ip/24 and bring
- * it up. Returns 0 with the backend in *out, or -errno with one line in
+ * it up. With downscript, a child process waits for lkvm to exit and then
+ * runs it with the interface name (lkvm itself may not start processes
+ * once its syscall filter is on). Returns 0 with the backend in *out, or -errno with one line in
  * err (a missing /dev/net/tun or CAP_NET_ADMIN named as such).
  */
 int net_tap_open(const struct net_spec *spec, struct net_backend **out,
 		 char *err, size_t errlen);
-/* The tap's name (for the down script), "" for other backends. */
+/* The tap's name, "" for other backends. */
 const char *net_tap_name(const struct net_backend *be);
-/* Run spec->downscript for be, if any (at teardown). */
-void net_tap_down(const struct net_spec *spec, struct net_backend *be);
 
 /*
  * A backend over a connected stream socket speaking passt's qemu framing
@@ -163,5 +163,12 @@ int net_stream_open(int fd, int pid, struct net_backend **out);
 int net_passt_start(const struct net_spec *spec, const char *passt_path,
 		    struct net_backend **out, int *pid, char *err,
 		    size_t errlen);
+
+/*
+ * In a child after fork(), before exec: the signal dispositions and mask
+ * lkvm changed (SIGPIPE ignored, SIGINT/SIGTERM blocked) back to the
+ * defaults. Async-signal-safe.
+ */
+void net_child_signals(void);
 
 #endif
