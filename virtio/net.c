@@ -71,6 +71,10 @@ struct vnet {
 	pthread_mutex_t cfg_lock;
 	uint8_t mac[6];
 	uint16_t status; /* VIRTIO_NET_S_LINK_UP | VIRTIO_NET_S_ANNOUNCE */
+	/* the receive filter the driver set: kept, not applied (every
+	 * frame is delivered; the guest's stack filters); cfg_lock */
+	bool promisc, allmulti;
+	uint32_t mac_uc, mac_mc;
 
 	/*
 	 * The NIC's thread only (or the caller of virtio_net_poll() when
@@ -84,10 +88,8 @@ struct vnet {
 	bool offload_valid;
 	bool be_dead; /* the peer went away: the link stays down */
 	bool tx_blocked; /* the backend had no room: wait for POLLOUT */
+	bool rx_waiting; /* the staged frame already counted in rx_waits */
 	struct vring_used_elem used[NET_QUEUE_SIZE];
-	/* the receive filter the driver set (counted, not applied) */
-	bool promisc, allmulti;
-	uint32_t mac_uc, mac_mc;
 
 	struct {
 		atomic_uint_fast64_t rx_packets, rx_bytes, rx_dropped, rx_waits;
@@ -416,9 +418,12 @@ static bool rx_deliver(struct vnet *v)
 			v->rx_len = 0;
 			return true;
 		}
-		stat_add(&v->st.rx_waits, 1);
+		if (!v->rx_waiting)
+			stat_add(&v->st.rx_waits, 1);
+		v->rx_waiting = true;
 		return false;
 	}
+	v->rx_waiting = false;
 	h->num_buffers = (uint16_t)want;
 	while (got < want && done < v->rx_len) {
 		struct virtq_chain c;
@@ -495,8 +500,10 @@ static bool ctrl_mac_table(struct vnet *v, const uint8_t *p, size_t len)
 	}
 	if (len)
 		return false;
+	pthread_mutex_lock(&v->cfg_lock);
 	v->mac_uc = n[0];
 	v->mac_mc = n[1];
+	pthread_mutex_unlock(&v->cfg_lock);
 	return true;
 }
 
@@ -509,10 +516,12 @@ static uint8_t ctrl_command(struct vnet *v, uint8_t cls, uint8_t cmd,
 		if (!has_feature(v, VIRTIO_NET_F_CTRL_RX) || len != 1 ||
 		    cmd > VIRTIO_NET_CTRL_RX_ALLMULTI)
 			return VIRTIO_NET_ERR;
+		pthread_mutex_lock(&v->cfg_lock);
 		if (cmd == VIRTIO_NET_CTRL_RX_PROMISC)
 			v->promisc = p[0];
 		else
 			v->allmulti = p[0];
+		pthread_mutex_unlock(&v->cfg_lock);
 		return VIRTIO_NET_OK;
 	case VIRTIO_NET_CTRL_MAC:
 		if (cmd == VIRTIO_NET_CTRL_MAC_TABLE_SET &&
@@ -636,9 +645,9 @@ static void vnet_reset(struct virtio_dev *d)
 {
 	struct vnet *v = to_vnet(d);
 
+	pthread_mutex_lock(&v->cfg_lock);
 	v->promisc = v->allmulti = false;
 	v->mac_uc = v->mac_mc = 0;
-	pthread_mutex_lock(&v->cfg_lock);
 	v->status &= (uint16_t)~VIRTIO_NET_S_ANNOUNCE;
 	pthread_mutex_unlock(&v->cfg_lock);
 }
@@ -709,7 +718,9 @@ static void *vnet_thread(void *arg)
 		};
 		int timeout = more ? 0 : v->rx_len ? NET_RX_WAIT_MS : -1;
 
-		if (!v->be_dead) {
+		/* backend input only for a live device: it stays queued in
+		 * the backend until the driver is ready */
+		if (!v->be_dead && virtio_dev_live(v->vdev)) {
 			p[2].fd = v->be->fd;
 			p[2].events = (short)((v->rx_len ? 0 : POLLIN) |
 					      (v->tx_blocked ? POLLOUT : 0));
