@@ -116,11 +116,6 @@ static int add_network(const struct option *o, const char *arg, char *err,
 		return -EINVAL;
 	if (spec.mode == NET_MODE_NONE)
 		return 0;
-	if (spec.vhost) {
-		snprintf(err, errlen,
-			 "-n vhost=1: vhost-net is not built yet (issue 12); drop vhost=1 for the tap data path in lkvm");
-		return -EINVAL;
-	}
 	if (cfg->nr_nics >= VM_MAX_NICS) {
 		snprintf(err, errlen, "-n: at most %d network devices",
 			 VM_MAX_NICS);

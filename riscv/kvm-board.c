@@ -33,6 +33,7 @@
 #include "lkvm/virtio-devs.h"
 #include "lkvm/virtio-mmio.h"
 #include "lkvm/virtio-pci.h"
+#include "lkvm/virtio-worker.h"
 #include "riscv/machine.h"
 
 /* The wired-interrupt controller and, with the AIA, the MSI controller. */
@@ -323,10 +324,31 @@ int machine_open_nics(struct machine *m)
 		}
 		m->nr_nics++;
 		if (s->mq > 1)
-			pr_info("-n mq=%u: lkvm serves one queue pair",
-				s->mq);
+			pr_info("-n mq=%u: lkvm serves one queue pair", s->mq);
 	}
 	return 0;
+}
+
+/* vhost=1 for NIC i, just placed: its queues' doorbells are the I/O
+ * thread's eventfds, which vhost polls. */
+static int add_vhost(struct machine *m, unsigned int i)
+{
+	const struct vdev_slot *s = &m->vdev[m->nr_vdev - 1];
+	int kick[2] = { virtio_worker_fd(m->worker, s->first_notify),
+			virtio_worker_fd(m->worker, s->first_notify + 1) };
+	char err[256];
+	int ret;
+
+	ret = net_vhost_open(&m->mem, m->net_be[i]->fd, &m->net_vh[i], err,
+			     sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		return ret;
+	}
+	ret = virtio_net_set_vhost(m->nets[i], m->net_vh[i], kick);
+	if (ret)
+		pr_err("-n vhost=1: the tap has no virtio-net header");
+	return ret;
 }
 
 /* The NICs, in -n order: the guest MAC given, or one derived from the
@@ -350,6 +372,8 @@ static int add_nics(struct machine *m)
 					&m->nets[i]);
 		ret = add_virtio(m, ret, m->nets[i], "virtio-net",
 				 m->net_be[i]->desc);
+		if (!ret && s->vhost)
+			ret = add_vhost(m, i);
 		snprintf(name, sizeof(name), "net%u", i);
 		if (!ret)
 			ret = virtio_net_start(m->nets[i], name);

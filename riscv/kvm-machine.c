@@ -203,6 +203,7 @@ static void vm_teardown(struct machine *m)
 	 * sees the socket close and exits) */
 	for (i = 0; i < m->nr_nics; i++) {
 		virtio_net_destroy(m->nets[i]);
+		net_vhost_close(m->net_vh[i]);
 		net_close(m->net_be[i]);
 	}
 	virtio_console_destroy(m->vcon);

@@ -135,6 +135,7 @@ struct machine {
 	/* -n: the backends (tap, passt), their devices, passt's pids */
 	struct net_backend *net_be[VM_MAX_NICS];
 	struct virtio_dev *nets[VM_MAX_NICS];
+	struct net_vhost *net_vh[VM_MAX_NICS]; /* vhost=1 */
 	int passt_pid[VM_MAX_NICS];
 	unsigned int nr_nics;
 	/* the I/O thread: every virtio queue's work, in fair turns */

@@ -22,6 +22,7 @@
 #include <linux/filter.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/vhost.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -177,9 +178,19 @@ static const struct sc_rule sc_rules[] = {
 
 	/* NIC threads */
 	RULE("writev", T_NET, "a frame to a tap, header and data gathered"),
+	/* vhost=1: the driver's DRIVER_OK (a vCPU) or reset (a vCPU, or
+	 * the main thread's teardown) hands the rings to vhost and back */
+	RULE_IOCTL(VHOST_SET_FEATURES, T_VCPU, "the negotiated features"),
+	RULE_IOCTL(VHOST_SET_VRING_NUM, T_VCPU, "a ring's size"),
+	RULE_IOCTL(VHOST_SET_VRING_BASE, T_VCPU, "a ring's first index"),
+	RULE_IOCTL(VHOST_SET_VRING_ADDR, T_VCPU, "a ring's host addresses"),
+	RULE_IOCTL(VHOST_SET_VRING_KICK, T_VCPU, "a ring's doorbell eventfd"),
+	RULE_IOCTL(VHOST_SET_VRING_CALL, T_VCPU, "a ring's interrupt eventfd"),
+	RULE_IOCTL(VHOST_NET_SET_BACKEND, T_VCPU | T_MAIN,
+		   "the tap attached at DRIVER_OK, detached at a reset"),
 	RULE("sendto", T_NET,
 	     "frames to passt's socket with MSG_NOSIGNAL (send())"),
-	RULE_IOCTL(TUNSETOFFLOAD, T_NET,
+	RULE_IOCTL(TUNSETOFFLOAD, T_NET | T_VCPU,
 		   "the tap's offloads follow what the guest negotiated"),
 
 	/* the console output thread and the main thread */

@@ -398,6 +398,10 @@ static void virtio_reset_locked(struct virtio_dev *d)
 {
 	unsigned int i;
 
+	/* a data path outside lkvm lets go of the rings first */
+	if (d->ops->live && (__atomic_load_n(&d->status, __ATOMIC_ACQUIRE) &
+			     VIRTIO_CONFIG_S_DRIVER_OK))
+		d->ops->live(d, false);
 	for (i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		struct virtio_queue *q = &d->q[i];
 
@@ -445,6 +449,8 @@ void virtio_set_status(struct virtio_dev *d, uint32_t value)
 		add &= ~VIRTIO_CONFIG_S_DRIVER_OK;
 	/* an OR, not a store: a queue may set NEEDS_RESET meanwhile */
 	__atomic_fetch_or(&d->status, add, __ATOMIC_ACQ_REL);
+	if (add & VIRTIO_CONFIG_S_DRIVER_OK && d->ops->live)
+		d->ops->live(d, true);
 out:
 	pthread_mutex_unlock(&d->lock);
 }
@@ -797,6 +803,12 @@ bool virtio_queue_has_work(struct virtio_dev *d, unsigned int idx)
 	}
 	pthread_mutex_unlock(&q->lock);
 	return w;
+}
+
+void virtio_queue_interrupt(struct virtio_dev *d, unsigned int idx)
+{
+	if (idx < d->ops->nr_queues)
+		queue_interrupt(d, idx);
 }
 
 void virtio_queue_push_n(struct virtio_dev *d, unsigned int idx,

@@ -61,6 +61,11 @@ _Static_assert(offsetof(struct virtio_net_config, max_virtqueue_pairs) + 2 ==
 struct vnet {
 	struct virtio_dev *vdev;
 	struct net_backend *be;
+	/* vhost=1: the kernel serves receiveq and transmitq; set before the
+	 * thread starts, started and stopped under the register lock */
+	struct net_vhost *vh;
+	int vh_kick[2];
+	bool vh_on;
 	int kick_fd; /* eventfd: a queue was notified, or the link changed */
 	int stop_fd; /* eventfd: the thread returns */
 	pthread_t thread;
@@ -596,6 +601,8 @@ bool virtio_net_poll(struct virtio_dev *d)
 	bool more;
 
 	more = vnet_ctrl(v);
+	if (v->vh)
+		return more;
 	more |= vnet_tx(v);
 	more |= vnet_rx(v);
 	return more;
@@ -631,14 +638,72 @@ static void vnet_config_write(struct virtio_dev *d, uint32_t off,
 	(void)value;
 }
 
-/* Queue work belongs to the NIC's thread: wake it. */
+/* Queue work belongs to the NIC's thread (or to vhost): wake it. */
 static bool vnet_notify(struct virtio_dev *d, unsigned int q,
 			unsigned int budget)
 {
-	(void)q;
+	struct vnet *v = to_vnet(d);
+
 	(void)budget;
-	vnet_wake(to_vnet(d));
+	if (!v->vh || q == NET_CTRLQ)
+		vnet_wake(v);
 	return false;
+}
+
+/* vhost takes receiveq and transmitq at DRIVER_OK, lets go at a reset. */
+static void vnet_live(struct virtio_dev *d, bool on)
+{
+	struct vnet *v = to_vnet(d);
+	uint64_t f = virtio_dev_driver_features(d);
+	struct net_vhost_ring r[2];
+	unsigned int q;
+	int ret;
+
+	if (!v->vh)
+		return;
+	if (!on) {
+		if (v->vh_on)
+			net_vhost_stop(v->vh);
+		v->vh_on = false;
+		return;
+	}
+	for (q = 0; q < 2; q++) {
+		struct virtq vq = virtio_queue_copy(d, q);
+
+		if (!vq.ready) {
+			pr_warn_ratelimited(
+				&v->rl,
+				"virtio-net: vhost: queue %u not set up at DRIVER_OK",
+				q);
+			return;
+		}
+		r[q] = (struct net_vhost_ring){ vq.desc,       vq.avail,
+						vq.used,       vq.num,
+						vq.last_avail, v->vh_kick[q] };
+	}
+	if (v->be->ops->set_offload)
+		v->be->ops->set_offload(v->be, f & NET_GUEST_OFFLOADS);
+	ret = net_vhost_start(v->vh, f, r);
+	if (ret) {
+		pr_err("virtio-net: vhost: cannot start: %s: link down",
+		       strerror(-ret));
+		vnet_link_set(v, false, false);
+		return;
+	}
+	v->vh_on = true;
+}
+
+int virtio_net_set_vhost(struct virtio_dev *d, struct net_vhost *vh,
+			 const int kick_fd[2])
+{
+	struct vnet *v = to_vnet(d);
+
+	if (!v->be->vnet_hdr)
+		return -EINVAL;
+	v->vh = vh;
+	v->vh_kick[0] = kick_fd[0];
+	v->vh_kick[1] = kick_fd[1];
+	return 0;
 }
 
 static void vnet_reset(struct virtio_dev *d)
@@ -662,6 +727,7 @@ static const struct virtio_dev_ops vnet_ops = {
 	.config_write = vnet_config_write,
 	.notify = vnet_notify,
 	.reset = vnet_reset,
+	.live = vnet_live,
 };
 
 int virtio_net_create(const struct gmem *mem, struct irq_line irq,
@@ -711,21 +777,28 @@ static void *vnet_thread(void *arg)
 
 	seccomp_thread_start(SECCOMP_THREAD_NET, v->thread_name);
 	for (;;) {
-		struct pollfd p[3] = {
+		struct pollfd p[5] = {
 			{ .fd = v->stop_fd, .events = POLLIN },
 			{ .fd = v->kick_fd, .events = POLLIN },
 			{ .fd = -1 },
+			{ .fd = -1, .events = POLLIN },
+			{ .fd = -1, .events = POLLIN },
 		};
+		unsigned int q;
 		int timeout = more ? 0 : v->rx_len ? NET_RX_WAIT_MS : -1;
 
 		/* backend input only for a live device: it stays queued in
 		 * the backend until the driver is ready */
-		if (!v->be_dead && virtio_dev_live(v->vdev)) {
+		if (v->vh) {
+			/* vhost's used-buffer signals, relayed */
+			p[3].fd = net_vhost_call_fd(v->vh, 0);
+			p[4].fd = net_vhost_call_fd(v->vh, 1);
+		} else if (!v->be_dead && virtio_dev_live(v->vdev)) {
 			p[2].fd = v->be->fd;
 			p[2].events = (short)((v->rx_len ? 0 : POLLIN) |
 					      (v->tx_blocked ? POLLOUT : 0));
 		}
-		if (poll(p, 3, timeout) < 0 && errno != EINTR)
+		if (poll(p, 5, timeout) < 0 && errno != EINTR)
 			break;
 		seccomp_thread_update();
 		if (p[0].revents)
@@ -733,6 +806,10 @@ static void *vnet_thread(void *arg)
 		if (p[1].revents && read(v->kick_fd, &cnt, sizeof(cnt)) < 0 &&
 		    errno != EAGAIN)
 			break;
+		for (q = 0; q < 2; q++)
+			if (p[3 + q].revents &&
+			    read(p[3 + q].fd, &cnt, sizeof(cnt)) == sizeof(cnt))
+				virtio_queue_interrupt(v->vdev, q);
 		if (p[2].revents & (POLLHUP | POLLERR) &&
 		    !(p[2].revents & POLLIN))
 			vnet_backend_dead(v);

@@ -164,6 +164,41 @@ int net_passt_start(const struct net_spec *spec, const char *passt_path,
 		    struct net_backend **out, int *pid, char *err,
 		    size_t errlen);
 
+struct gmem;
+struct net_vhost;
+
+/* One ring handed to vhost: host addresses of the three parts (inside
+ * guest RAM, checked when the driver enabled the queue), its size, the
+ * index to start from, and the eventfd the guest's doorbell signals. */
+struct net_vhost_ring {
+	const void *desc, *avail, *used;
+	unsigned int num, base;
+	int kick_fd;
+};
+
+/*
+ * vhost-net for a tap (tap_fd, with the 12-byte header already set):
+ * open /dev/vhost-net, own it, give it guest RAM (mem's regions) and make
+ * one call eventfd per ring. -errno with one line in err (no vhost-net in
+ * the host kernel named as such).
+ */
+int net_vhost_open(const struct gmem *mem, int tap_fd, struct net_vhost **out,
+		   char *err, size_t errlen);
+/* The eventfd vhost signals when ring q (0 receive, 1 transmit) has used
+ * buffers the driver wants to hear of. */
+int net_vhost_call_fd(const struct net_vhost *vh, unsigned int q);
+/*
+ * Start the data path: the negotiated features (vhost's part of them), the
+ * receive and transmit rings, the tap as backend. Then each kick eventfd
+ * is signalled once. 0 or -errno.
+ */
+int net_vhost_start(struct net_vhost *vh, uint64_t features,
+		    const struct net_vhost_ring r[2]);
+/* Stop it (the tap detached from both rings): the rings are lkvm's again. */
+void net_vhost_stop(struct net_vhost *vh);
+/* Stop and free; NULL is ignored. */
+void net_vhost_close(struct net_vhost *vh);
+
 /*
  * In a child after fork(), before exec: the signal dispositions and mask
  * lkvm changed (SIGPIPE ignored, SIGINT/SIGTERM blocked) back to the

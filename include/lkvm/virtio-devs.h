@@ -106,6 +106,17 @@ int virtio_net_create(const struct gmem *mem, struct irq_line irq,
  * backend's input until virtio_net_stop(). 0 or -errno.
  */
 int virtio_net_start(struct virtio_dev *d, const char *name);
+struct net_vhost;
+/*
+ * vhost=1, before virtio_net_start(): from DRIVER_OK until a reset the
+ * kernel serves receiveq and transmitq (the tap's offloads follow the
+ * negotiated features); their doorbells signal kick_fd[0] and [1] (the
+ * I/O thread's eventfds of those queues, which KVM signals), and the
+ * NIC's thread relays vhost's call eventfds as queue interrupts. The
+ * control queue stays lkvm's. -EINVAL for a backend without the header.
+ */
+int virtio_net_set_vhost(struct virtio_dev *d, struct net_vhost *vh,
+			 const int kick_fd[2]);
 /* Stop and join the thread (if started). Any thread but it. */
 void virtio_net_stop(struct virtio_dev *d);
 /*

@@ -77,6 +77,13 @@ struct virtio_dev_ops {
 	 * held. May be NULL.
 	 */
 	void (*reset)(struct virtio_dev *d);
+	/*
+	 * The driver set DRIVER_OK (on true), or is resetting a live device
+	 * (on false, before any queue is stopped): for a device whose data
+	 * path runs outside lkvm (vhost), which takes and lets go of the
+	 * rings here. Register lock held. May be NULL.
+	 */
+	void (*live)(struct virtio_dev *d, bool on);
 };
 
 /*
@@ -270,6 +277,13 @@ int virtio_queue_pop(struct virtio_dev *d, unsigned int q,
  */
 void virtio_queue_push(struct virtio_dev *d, unsigned int q, uint16_t head,
 		       uint32_t written);
+/*
+ * Device side: a used-buffer interrupt for queue q, unconditionally (the
+ * queue's vector, or ISR + line): for a data path outside lkvm that
+ * decided itself that the driver wants one (vhost's call eventfd).
+ */
+void virtio_queue_interrupt(struct virtio_dev *d, unsigned int q);
+
 /*
  * Device side: hand back n chains taken by virtio_queue_pop() at once
  * (e[i].id the head, e[i].len the bytes written): the driver sees all of
