@@ -166,7 +166,7 @@ int net_parse_spec(const char *arg, struct net_spec *s, char *err,
 		return 0;
 	}
 	if (strlen(arg) >= sizeof(buf)) {
-		snprintf(err, errlen, "-n: argument longer than %zu bytes",
+		snprintf(err, errlen, "argument longer than %zu bytes",
 			 sizeof(buf) - 1);
 		return -EINVAL;
 	}
@@ -176,8 +176,7 @@ int net_parse_spec(const char *arg, struct net_spec *s, char *err,
 		char *eq = strchr(tok, '=');
 
 		if (!eq) {
-			snprintf(err, errlen, "-n: '%.64s' is not key=value",
-				 tok);
+			snprintf(err, errlen, "'%.64s' is not key=value", tok);
 			return -EINVAL;
 		}
 		*eq = 0;
@@ -185,26 +184,26 @@ int net_parse_spec(const char *arg, struct net_spec *s, char *err,
 		if (ret == -ENOENT) {
 			snprintf(
 				err, errlen,
-				"-n: unknown key '%.32s' (mode, tapif, script, downscript, host_ip, guest_ip, guest_mac, host_mac, vhost, fd, trans, mq, hostfwd)",
+				"unknown key '%.32s' (mode, tapif, script, downscript, host_ip, guest_ip, guest_mac, host_mac, vhost, fd, trans, mq, hostfwd)",
 				tok);
 			return -EINVAL;
 		}
 		if (ret) {
-			snprintf(err, errlen, "-n: bad value for %s: '%.64s'",
-				 tok, eq + 1);
+			snprintf(err, errlen, "bad value for %s: '%.64s'", tok,
+				 eq + 1);
 			return -EINVAL;
 		}
 	}
 	if (s->nr_hostfwd && s->mode != NET_MODE_USER) {
-		snprintf(err, errlen, "-n: hostfwd needs mode=user");
+		snprintf(err, errlen, "hostfwd needs mode=user");
 		return -EINVAL;
 	}
 	if (s->tapfd >= 0 && s->mode != NET_MODE_TAP) {
-		snprintf(err, errlen, "-n: fd needs mode=tap");
+		snprintf(err, errlen, "fd needs mode=tap");
 		return -EINVAL;
 	}
 	if (s->vhost && s->mode != NET_MODE_TAP) {
-		snprintf(err, errlen, "-n: vhost=1 needs mode=tap");
+		snprintf(err, errlen, "vhost=1 needs mode=tap");
 		return -EINVAL;
 	}
 	return 0;

@@ -467,7 +467,7 @@ static void test_kvmtool_spellings(void)
 	CHECK_EQ(cfg.nics[1].hostfwd[0].guest_port, 22);
 	CHECK_EQ(parse_capture(&cfg, 4, tap, out, sizeof(out)), -1);
 	CHECK_EQ(count_lines(out), 1);
-	CHECK(strstr(out, "-n: unknown key 'bogus'"));
+	CHECK(strstr(out, "--network: unknown key 'bogus'"));
 	CHECK_EQ(parse_capture(&cfg, 4, bad_lvl, out, sizeof(out)), -1);
 	CHECK(strstr(out,
 		     "'verbose' is not one of: error, warning, info, debug"));
