@@ -5,8 +5,10 @@
 # names the L1s it runs on ("# machine: virt aia aia-hw no-h max", each
 # optionally @KERNEL: virt@6.1; 6.12 by default), a timeout, and inputs it
 # needs beyond the usual ("# needs: debian-guest": Debian 13's riscv64
-# kernel and a busybox-static initramfs in /host/images/debian). Cases
-# sharing an L1 run in one L1 boot. lkvm, the cases and the images reach L1
+# kernel and a busybox-static initramfs in /host/images/debian;
+# "debian-tools": passt, iperf3, stress-ng, dbench and qemu-img in
+# /host/images/debian-tools, see debian-tools.sh). Cases sharing an L1 run in
+# one L1 boot. lkvm, the cases and the images reach L1
 # through 9p (-virtfs), so changing a case or lkvm needs no repacking.
 # Usage: run.sh [CASE...]    Ends with "e2e: N passed, N failed".
 #        LKVM_E2E_QEMU_ARGS=...  extra arguments for every L1 QEMU
@@ -63,10 +65,12 @@ for c in "${cases[@]}"; do
 done
 l2_image=${kernels[6.12]:-$("$E2E_DIR/build-kernel.sh" 6.12)}
 debian_guest=
+debian_tools=
 for c in "${cases[@]}"; do
 	for n in $(header "$c" needs); do
 		case $n in
 		debian-guest) [ -n "$debian_guest" ] || debian_guest=$("$E2E_DIR/debian-guest.sh") ;;
+		debian-tools) [ -n "$debian_tools" ] || debian_tools=$("$E2E_DIR/debian-tools.sh") ;;
 		*) fail "case $c needs '$n', which run.sh does not know" ;;
 		esac
 	done
@@ -83,6 +87,7 @@ for k in "${!kernels[@]}"; do
 	prune_stale "kernel-$k" "$(dirname "${kernels[$k]}")"
 done
 [ -z "$debian_guest" ] || prune_stale debian-guest "$debian_guest"
+[ -z "$debian_tools" ] || prune_stale debian-tools "$debian_tools"
 
 # The staging dir L1 sees as /host.
 rm -rf "$work/results"
@@ -114,6 +119,15 @@ if [ -n "$debian_guest" ]; then
 		cmp -s "$debian_guest/$f" "$work/images/debian/$f" 2>/dev/null ||
 			cp "$debian_guest/$f" "$work/images/debian/$f"
 	done
+fi
+# The Debian tools tree (a few hundred MB): copied again only when it changed.
+if [ -n "$debian_tools" ] &&
+	! cmp -s "$debian_tools/versions" "$work/images/debian-tools/versions" 2>/dev/null; then
+	rm -rf "$work/images/debian-tools"
+	rm -rf "$work/images/debian-tools.tmp"
+	mkdir "$work/images/debian-tools.tmp"
+	cp -a "$debian_tools/." "$work/images/debian-tools.tmp/"
+	mv "$work/images/debian-tools.tmp" "$work/images/debian-tools"
 fi
 
 if [ "$demo" = 1 ]; then

@@ -1,5 +1,6 @@
 # Benchmark (not a test): virtio-blk inside L2 on a 256 MiB raw image in
-# L1's tmpfs, for each I/O engine x notification path of this lkvm, and,
+# L1's tmpfs, for each I/O engine x notification path of this lkvm (and
+# its defaults without the seccomp filter: what the filter costs), and,
 # when tests/bench/disk.sh staged them, lkvm built from REF (lkvm-ref, its
 # defaults) and a peer kvmtool (peer, its defaults). RUNS rounds; each
 # boots every variant once, in turn, and runs each measurement once in it:
@@ -19,6 +20,7 @@ once='diskbench /dev/vda seqread; diskbench /dev/vda seqwrite; diskbench /dev/vd
 # kvmtool adds a user-mode NIC unless told not to)
 cat >/tmp/variants <<EOF
 aio+ioeventfd|lkvm|--io-engine aio
+aio+ioeventfd+no-seccomp|lkvm|--io-engine aio --no-seccomp
 aio+mmio-exit|lkvm|--io-engine aio --no-ioeventfd
 threads+ioeventfd|lkvm|--io-engine threads
 threads+mmio-exit|lkvm|--io-engine threads --no-ioeventfd
