@@ -103,20 +103,26 @@ static int add_disk(const struct option *o, const char *arg, char *err,
 }
 
 /*
- * -n/--network: kvmtool's syntax. Only mode=none (no network device, which
- * is lkvm's default) until networking is built (issue 12).
+ * -n/--network: kvmtool's syntax (net_parse_spec()), one NIC each; mode=none
+ * (or "none") adds none. Without -n the guest has no NIC (see README).
  */
-static int check_network(const struct option *o, const char *arg, char *err,
-			 size_t errlen)
+static int add_network(const struct option *o, const char *arg, char *err,
+		       size_t errlen)
 {
-	(void)o;
-	if (!strcmp(arg, "mode=none") || !strcmp(arg, "none"))
+	struct vm_config *cfg = o->value;
+	struct net_spec spec;
+
+	if (net_parse_spec(arg, &spec, err, errlen))
+		return -EINVAL;
+	if (spec.mode == NET_MODE_NONE)
 		return 0;
-	snprintf(
-		err, errlen,
-		"'%.64s': networking is not built yet (issue 12): only mode=none is accepted",
-		arg);
-	return -EINVAL;
+	if (cfg->nr_nics >= VM_MAX_NICS) {
+		snprintf(err, errlen, "-n: at most %d network devices",
+			 VM_MAX_NICS);
+		return -E2BIG;
+	}
+	cfg->nics[cfg->nr_nics++] = spec;
+	return 0;
 }
 
 static uint64_t host_mem_mib(void)
@@ -170,6 +176,17 @@ static int check_config(struct vm_config *cfg)
 		return -1;
 	if (cfg->initrd && check_file("initrd", cfg->initrd))
 		return -1;
+	for (unsigned int i = 0; i < cfg->nr_nics; i++) {
+		int t = cfg->nics[i].trans;
+
+		if (t >= 0 && t != cfg->transport) {
+			pr_err("-n trans=%s: every virtio device uses --virtio-transport %s",
+			       t ? "mmio" : "pci",
+			       cfg->transport == VIRTIO_TRANSPORT_PCI ? "pci"
+								      : "mmio");
+			return -1;
+		}
+	}
 	if (host && cfg->mem_mib > host) {
 		pr_err("-m %llu MiB is more than this host's memory (%llu MiB)",
 		       (unsigned long long)cfg->mem_mib,
@@ -222,8 +239,11 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		       "a virtio-blk disk (raw image or block device); up to 16"),
 		OPT_BOOLEAN(0, "rng", &cfg->rng,
 			    "a virtio-rng device fed from getrandom()"),
-		OPT_CB('n', "network", NULL, check_network, "mode=none",
-		       "kvmtool's syntax: only mode=none until networking is built"),
+		OPT_CB('n', "network", cfg, add_network,
+		       "mode=tap|user|none[,KEY=VALUE]...",
+		       "a virtio-net device (kvmtool's keys: tapif, script, downscript, host_ip, guest_ip, guest_mac, host_mac, vhost, fd, trans, mq; hostfwd=tcp:HOSTPORT:GUESTPORT for user mode); repeat for more; none without -n"),
+		OPT_STR(0, "passt", &cfg->passt, "PATH",
+			"passt for -n mode=user (default: found on PATH)"),
 		OPT_GROUP("Kernel options:"),
 		OPT_STR('k', "kernel", &cfg->kernel, "IMAGE",
 			"Linux Image, or a flat binary loaded at RAM + 2 MiB (or IMAGE without -k)"),

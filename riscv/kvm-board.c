@@ -21,16 +21,19 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lkvm/disk-open.h"
 #include "lkvm/fdt.h"
+#include "lkvm/net.h"
 #include "lkvm/plic.h"
 #include "lkvm/uart.h"
 #include "lkvm/virtio-devs.h"
 #include "lkvm/virtio-mmio.h"
 #include "lkvm/virtio-pci.h"
+#include "lkvm/virtio-worker.h"
 #include "riscv/machine.h"
 
 /* The wired-interrupt controller and, with the AIA, the MSI controller. */
@@ -299,8 +302,87 @@ int machine_open_disks(struct machine *m)
 	return 0;
 }
 
-/* The virtio devices: the disks (vda, vdb... in -d order), the console,
- * the RNG. The transport gives each its interrupt. */
+int machine_open_nics(struct machine *m)
+{
+	const struct vm_config *cfg = m->cfg;
+	char err[512];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < cfg->nr_nics; i++) {
+		const struct net_spec *s = &cfg->nics[i];
+
+		if (s->mode == NET_MODE_TAP)
+			ret = net_tap_open(s, &m->net_be[i], err, sizeof(err));
+		else
+			ret = net_passt_start(s, cfg->passt, &m->net_be[i],
+					      &m->passt_pid[i], err,
+					      sizeof(err));
+		if (ret) {
+			pr_err("%s", err);
+			return -1;
+		}
+		m->nr_nics++;
+		if (s->mq > 1)
+			pr_info("-n mq=%u: lkvm serves one queue pair", s->mq);
+	}
+	return 0;
+}
+
+/* vhost=1 for NIC i, just placed: its queues' doorbells are the I/O
+ * thread's eventfds, which vhost polls. */
+static int add_vhost(struct machine *m, unsigned int i)
+{
+	const struct vdev_slot *s = &m->vdev[m->nr_vdev - 1];
+	int kick[2] = { virtio_worker_fd(m->worker, s->first_notify),
+			virtio_worker_fd(m->worker, s->first_notify + 1) };
+	char err[256];
+	int ret;
+
+	ret = net_vhost_open(&m->mem, m->net_be[i]->fd, &m->net_vh[i], err,
+			     sizeof(err));
+	if (ret) {
+		pr_err("%s", err);
+		return ret;
+	}
+	ret = virtio_net_set_vhost(m->nets[i], m->net_vh[i], kick);
+	if (ret)
+		pr_err("-n vhost=1: the tap has no virtio-net header");
+	return ret;
+}
+
+/* The NICs, in -n order: the guest MAC given, or one derived from the
+ * VM's name and the NIC's index; each NIC's thread starts here. */
+static int add_nics(struct machine *m)
+{
+	const struct irq_line none = { 0 };
+	char name[16];
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < m->nr_nics && !ret; i++) {
+		const struct net_spec *s = &m->cfg->nics[i];
+		uint8_t mac[6];
+
+		if (s->guest_mac_set)
+			memcpy(mac, s->guest_mac, 6);
+		else
+			net_default_mac(m->cfg->name, i, mac);
+		ret = virtio_net_create(&m->mem, none, m->net_be[i], mac,
+					&m->nets[i]);
+		ret = add_virtio(m, ret, m->nets[i], "virtio-net",
+				 m->net_be[i]->desc);
+		if (!ret && s->vhost)
+			ret = add_vhost(m, i);
+		snprintf(name, sizeof(name), "net%u", i);
+		if (!ret)
+			ret = virtio_net_start(m->nets[i], name);
+	}
+	return ret;
+}
+
+/* The virtio devices: the disks (vda, vdb... in -d order), the NICs, the
+ * console, the RNG. The transport gives each its interrupt. */
 static int add_virtio_devices(struct machine *m)
 {
 	const struct irq_line none = { 0 };
@@ -313,6 +395,8 @@ static int add_virtio_devices(struct machine *m)
 		ret = add_virtio(m, ret, m->blks[i], "virtio-blk",
 				 m->cfg->disks[i].path);
 	}
+	if (!ret)
+		ret = add_nics(m);
 	if (m->cfg->console == CONSOLE_VIRTIO && !ret) {
 		ret = virtio_console_create(&m->mem, none, &m->con, &m->vcon);
 		ret = add_virtio(m, ret, m->vcon, "virtio-console", NULL);

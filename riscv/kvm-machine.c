@@ -172,6 +172,9 @@ static void vm_stop_vcpus(struct machine *m)
 		virtio_dev_shutdown(m->vcon);
 	if (m->rng)
 		virtio_dev_shutdown(m->rng);
+	for (i = 0; i < m->nr_nics; i++)
+		if (m->nets[i])
+			virtio_dev_shutdown(m->nets[i]);
 	for (i = 0; i < m->nr_vcpus; i++)
 		vcpu_kick(&m->vcpus[i]);
 	for (i = 0; i < m->nr_vcpus; i++)
@@ -196,6 +199,13 @@ static void vm_teardown(struct machine *m)
 	if (m->uart_page_size)
 		munmap(m->uart_page, m->uart_page_size);
 	virtio_rng_destroy(m->rng);
+	/* each NIC's thread stops first, then its backend closes (passt
+	 * sees the socket close and exits) */
+	for (i = 0; i < m->nr_nics; i++) {
+		virtio_net_destroy(m->nets[i]);
+		net_vhost_close(m->net_vh[i]);
+		net_close(m->net_be[i]);
+	}
 	virtio_console_destroy(m->vcon);
 	for (i = 0; i < m->nr_disks; i++) {
 		if (m->blks[i])
@@ -240,7 +250,7 @@ static int vm_setup(struct machine *m, struct kernel_info *ki)
 		pr_err("cannot set up the I/O thread: %s", strerror(-ret));
 		return -1;
 	}
-	if (machine_open_disks(m) || vm_create(m) || machine_setup_ram(m) ||
+	if (machine_open_disks(m) || machine_open_nics(m) || vm_create(m) || machine_setup_ram(m) ||
 	    vm_create_vcpus(m) || machine_setup_irqchip(m) ||
 	    machine_setup_devices(m) || machine_load_images(m, ki) ||
 	    machine_setup_fdt(m))

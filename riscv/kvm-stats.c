@@ -53,6 +53,25 @@ void machine_print_stats(struct machine *m)
 			(unsigned long long)st.syncs,
 			(unsigned long long)st.dsync_writes);
 	}
+	for (i = 0; i < m->nr_nics; i++) {
+		struct virtio_net_stats st;
+
+		if (!m->nets[i])
+			continue;
+		virtio_net_get_stats(m->nets[i], &st);
+		pr_info("stats: net%u (%s): rx %llu frames %llu bytes, %llu dropped, %llu waits for buffers; tx %llu frames %llu bytes, %llu dropped, %llu errors; ctrl %llu ok %llu refused",
+			i, m->net_be[i]->desc,
+			(unsigned long long)st.rx_packets,
+			(unsigned long long)st.rx_bytes,
+			(unsigned long long)st.rx_dropped,
+			(unsigned long long)st.rx_waits,
+			(unsigned long long)st.tx_packets,
+			(unsigned long long)st.tx_bytes,
+			(unsigned long long)st.tx_dropped,
+			(unsigned long long)st.tx_errors,
+			(unsigned long long)st.ctrl_ok,
+			(unsigned long long)st.ctrl_err);
+	}
 	if (console_dropped(&m->con))
 		pr_info("stats: console output dropped: %llu bytes (its reader was gone or too slow)",
 			console_dropped(&m->con));

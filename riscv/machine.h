@@ -132,6 +132,12 @@ struct machine {
 	struct disk *disks[VM_MAX_DISKS]; /* the backends, raw for now */
 	struct virtio_dev *blks[VM_MAX_DISKS];
 	unsigned int nr_disks;
+	/* -n: the backends (tap, passt), their devices, passt's pids */
+	struct net_backend *net_be[VM_MAX_NICS];
+	struct virtio_dev *nets[VM_MAX_NICS];
+	struct net_vhost *net_vh[VM_MAX_NICS]; /* vhost=1 */
+	int passt_pid[VM_MAX_NICS];
+	unsigned int nr_nics;
 	/* the I/O thread: every virtio queue's work, in fair turns */
 	struct virtio_worker *worker;
 	pthread_t io_thread;
@@ -218,6 +224,9 @@ void *machine_input_thread(void *arg);
 
 /* kvm-board.c: the board: devices, memory map, device tree. */
 int machine_open_disks(struct machine *m);
+/* The -n backends: taps created and configured, passt started; before
+ * the VM exists (their scripts and passt are forked from a small lkvm). */
+int machine_open_nics(struct machine *m);
 int machine_setup_devices(struct machine *m);
 int machine_setup_fdt(struct machine *m);
 

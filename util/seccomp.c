@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include <linux/filter.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/vhost.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -40,9 +42,10 @@
 #define T_INPUT (1u << SECCOMP_THREAD_INPUT)
 #define T_CONSOLE (1u << SECCOMP_THREAD_CONSOLE)
 #define T_DISK (1u << SECCOMP_THREAD_DISK)
+#define T_NET (1u << SECCOMP_THREAD_NET)
 #define T_ALL ((1u << SECCOMP_THREAD_NR) - 1)
 /* threads that run device code, which raises interrupts */
-#define T_DEV (T_MAIN | T_VCPU | T_IO | T_INPUT | T_DISK)
+#define T_DEV (T_MAIN | T_VCPU | T_IO | T_INPUT | T_DISK | T_NET)
 /* threads that change the 8250's state: its register image and the
  * coalesced zone of THR follow it (teardown drains the ring: main) */
 #define T_UART (T_MAIN | T_VCPU | T_INPUT)
@@ -166,12 +169,29 @@ static const struct sc_rule sc_rules[] = {
 	     "virtio-rng fills the guest's buffers"),
 
 	/* threads that wait on file descriptors */
-	RULE("read", T_MAIN | T_IO | T_INPUT | T_CONSOLE | T_DISK,
-	     "eventfds, the signalfd, stdin"),
-	RULE("ppoll", T_MAIN | T_IO | T_INPUT | T_CONSOLE,
-	     "poll() on riscv64: eventfds, stdin, stdout"),
-	RULE("poll", T_MAIN | T_IO | T_INPUT | T_CONSOLE,
+	RULE("read", T_MAIN | T_IO | T_INPUT | T_CONSOLE | T_DISK | T_NET,
+	     "eventfds, the signalfd, stdin; frames from a tap or passt"),
+	RULE("ppoll", T_MAIN | T_IO | T_INPUT | T_CONSOLE | T_NET,
+	     "poll() on riscv64: eventfds, stdin, stdout, a NIC's backend"),
+	RULE("poll", T_MAIN | T_IO | T_INPUT | T_CONSOLE | T_NET,
 	     "poll() on x86_64 (unit tests)"),
+
+	/* NIC threads */
+	RULE("writev", T_NET, "a frame to a tap, header and data gathered"),
+	/* vhost=1: the driver's DRIVER_OK (a vCPU) or reset (a vCPU, or
+	 * the main thread's teardown) hands the rings to vhost and back */
+	RULE_IOCTL(VHOST_SET_FEATURES, T_VCPU, "the negotiated features"),
+	RULE_IOCTL(VHOST_SET_VRING_NUM, T_VCPU, "a ring's size"),
+	RULE_IOCTL(VHOST_SET_VRING_BASE, T_VCPU, "a ring's first index"),
+	RULE_IOCTL(VHOST_SET_VRING_ADDR, T_VCPU, "a ring's host addresses"),
+	RULE_IOCTL(VHOST_SET_VRING_KICK, T_VCPU, "a ring's doorbell eventfd"),
+	RULE_IOCTL(VHOST_SET_VRING_CALL, T_VCPU, "a ring's interrupt eventfd"),
+	RULE_IOCTL(VHOST_NET_SET_BACKEND, T_VCPU | T_MAIN,
+		   "the tap attached at DRIVER_OK, detached at a reset"),
+	RULE("sendto", T_NET,
+	     "frames to passt's socket with MSG_NOSIGNAL (send())"),
+	RULE_IOCTL(TUNSETOFFLOAD, T_NET | T_VCPU,
+		   "the tap's offloads follow what the guest negotiated"),
 
 	/* the console output thread and the main thread */
 	RULE_ARG("fcntl", T_MAIN | T_CONSOLE, SC_EQ(1, F_GETFL),
@@ -496,6 +516,7 @@ static void sc_report(unsigned int total)
 		[SECCOMP_THREAD_INPUT] = "input",
 		[SECCOMP_THREAD_CONSOLE] = "console",
 		[SECCOMP_THREAD_DISK] = "disk",
+		[SECCOMP_THREAD_NET] = "net",
 	};
 	char line[256];
 	size_t n = 0;

@@ -398,6 +398,10 @@ static void virtio_reset_locked(struct virtio_dev *d)
 {
 	unsigned int i;
 
+	/* a data path outside lkvm lets go of the rings first */
+	if (d->ops->live && (__atomic_load_n(&d->status, __ATOMIC_ACQUIRE) &
+			     VIRTIO_CONFIG_S_DRIVER_OK))
+		d->ops->live(d, false);
 	for (i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		struct virtio_queue *q = &d->q[i];
 
@@ -445,6 +449,8 @@ void virtio_set_status(struct virtio_dev *d, uint32_t value)
 		add &= ~VIRTIO_CONFIG_S_DRIVER_OK;
 	/* an OR, not a store: a queue may set NEEDS_RESET meanwhile */
 	__atomic_fetch_or(&d->status, add, __ATOMIC_ACQ_REL);
+	if (add & VIRTIO_CONFIG_S_DRIVER_OK && d->ops->live)
+		d->ops->live(d, true);
 out:
 	pthread_mutex_unlock(&d->lock);
 }
@@ -797,6 +803,65 @@ bool virtio_queue_has_work(struct virtio_dev *d, unsigned int idx)
 	}
 	pthread_mutex_unlock(&q->lock);
 	return w;
+}
+
+void virtio_queue_interrupt(struct virtio_dev *d, unsigned int idx)
+{
+	if (idx < d->ops->nr_queues)
+		queue_interrupt(d, idx);
+}
+
+void virtio_queue_push_n(struct virtio_dev *d, unsigned int idx,
+			 const struct vring_used_elem *e, unsigned int n)
+{
+	struct virtio_queue *q;
+
+	if (idx >= d->ops->nr_queues || !n)
+		return;
+	q = &d->q[idx];
+	pthread_mutex_lock(&q->lock);
+	if (q->inflight >= n) {
+		virtq_push_n(&q->vq, e, n);
+		queue_used(d, q, idx);
+		q->inflight -= n;
+		if (!q->inflight)
+			pthread_cond_broadcast(&q->idle);
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+unsigned int virtio_queue_peek_room(struct virtio_dev *d, unsigned int idx,
+				    uint64_t need, unsigned int max_chains,
+				    bool want_kick)
+{
+	struct iovec iov[VIRTQ_PEEK_IOV];
+	struct virtio_queue *q;
+	struct virtq_chain c;
+	struct virtq copy;
+	uint64_t room = 0;
+	unsigned int n = 0;
+
+	if (idx >= d->ops->nr_queues)
+		return 0;
+	q = &d->q[idx];
+	pthread_mutex_lock(&q->lock);
+	if (q->stopping || !q->vq.ready || !virtio_dev_live(d))
+		goto out;
+	/* walk a copy: virtq_pop() changes only the struct, never RAM */
+	copy = q->vq;
+	while (n < max_chains && room < need &&
+	       virtq_pop(&copy, &c, iov, VIRTQ_PEEK_IOV) == 1) {
+		room += c.in_len;
+		n++;
+	}
+	if (room < need) {
+		n = 0;
+		if (want_kick)
+			virtq_request_kick(&q->vq);
+	}
+out:
+	pthread_mutex_unlock(&q->lock);
+	return n;
 }
 
 bool virtio_queue_snapshot(struct virtio_dev *d, unsigned int idx,

@@ -286,6 +286,26 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
 }
 
+void virtq_push_n(struct virtq *q, const struct vring_used_elem *e,
+		  unsigned int n)
+{
+	unsigned int i;
+
+	if (!q->ready || !n)
+		return;
+	for (i = 0; i < n; i++) {
+		struct vring_used_elem *u =
+			&q->used->ring[(uint16_t)(q->used_idx + i) &
+				       (q->num - 1)];
+
+		__atomic_store_n(&u->id, e[i].id, __ATOMIC_RELAXED);
+		__atomic_store_n(&u->len, e[i].len, __ATOMIC_RELAXED);
+	}
+	q->used_idx = (uint16_t)(q->used_idx + n);
+	/* Release: as in virtq_push(), every element before the index */
+	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
+}
+
 bool virtq_need_notify(struct virtq *q)
 {
 	uint16_t old, new, event;
@@ -327,6 +347,22 @@ void virtq_update_avail_event(struct virtq *q)
 	 * avail->idx (virtq_has_work); pairs with the driver's virtio_mb
 	 * between storing avail->idx and reading avail_event.
 	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+void virtq_request_kick(struct virtq *q)
+{
+	uint16_t *avail_event;
+
+	if (!q->ready || !q->event_idx)
+		return;
+	avail_event = (uint16_t *)(void *)&q->used->ring[q->num];
+	/* Acquire: as in virtq_pop(); the driver's index as it is now */
+	__atomic_store_n(avail_event,
+			 __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE),
+			 __ATOMIC_RELAXED);
+	/* Full barrier: pairs with the driver's virtio_mb, as in
+	 * virtq_update_avail_event() */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 

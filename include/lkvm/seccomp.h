@@ -21,6 +21,7 @@ enum seccomp_thread {
 	SECCOMP_THREAD_INPUT, /* host stdin to the guest's console */
 	SECCOMP_THREAD_CONSOLE, /* guest console output to stdout */
 	SECCOMP_THREAD_DISK, /* disk I/O: worker threads, AIO completions */
+	SECCOMP_THREAD_NET, /* a NIC's queues and its backend (tap, passt) */
 	SECCOMP_THREAD_NR
 };
 

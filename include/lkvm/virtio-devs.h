@@ -79,4 +79,67 @@ void virtio_console_input(struct virtio_dev *d);
  * NULL is ignored. */
 void virtio_console_destroy(struct virtio_dev *d);
 
+struct net_backend;
+
+/*
+ * virtio-net (device 1): receiveq 0, transmitq 1, controlq 2, 256 entries
+ * each, over be (lkvm/net.h), which the caller keeps open until
+ * virtio_net_destroy(). Offers MAC (mac), STATUS, MRG_RXBUF, CTRL_VQ,
+ * CTRL_RX, CTRL_MAC_ADDR, GUEST_ANNOUNCE and, when be carries the
+ * virtio-net header, CSUM, GUEST_CSUM, HOST/GUEST_TSO4/TSO6/ECN (the
+ * guest's accepted offloads are passed to be before frames are received).
+ * A transmit chain's header is copied once and checked against the
+ * negotiated features; a frame that breaks them, or is shorter than the
+ * header or longer than NET_FRAME_MAX, is dropped and counted. A received
+ * frame waits, without being dropped, until the receive ring holds room
+ * for it (one chain, or with MRG_RXBUF several, handed back together with
+ * num_buffers set). Control commands answer VIRTIO_NET_OK or ERR per the
+ * spec; a control chain without a writable byte breaks the queue. Queue
+ * notifications only wake the NIC's thread (virtio_net_start()); without
+ * one, virtio_net_poll() does the work. Returns 0 or -errno.
+ */
+int virtio_net_create(const struct gmem *mem, struct irq_line irq,
+		      struct net_backend *be, const uint8_t mac[6],
+		      struct virtio_dev **out);
+/*
+ * Start the NIC's thread, named name: it serves the three queues and the
+ * backend's input until virtio_net_stop(). 0 or -errno.
+ */
+int virtio_net_start(struct virtio_dev *d, const char *name);
+struct net_vhost;
+/*
+ * vhost=1, before virtio_net_start(): from DRIVER_OK until a reset the
+ * kernel serves receiveq and transmitq (the tap's offloads follow the
+ * negotiated features); their doorbells signal kick_fd[0] and [1] (the
+ * I/O thread's eventfds of those queues, which KVM signals), and the
+ * NIC's thread relays vhost's call eventfds as queue interrupts. The
+ * control queue stays lkvm's. -EINVAL for a backend without the header.
+ */
+int virtio_net_set_vhost(struct virtio_dev *d, struct net_vhost *vh,
+			 const int kick_fd[2]);
+/* Stop and join the thread (if started). Any thread but it. */
+void virtio_net_stop(struct virtio_dev *d);
+/*
+ * One turn of the NIC's work without its thread (tests, fuzzing): the
+ * control queue, up to 64 transmit chains, up to 64 received frames.
+ * True when more work is waiting.
+ */
+bool virtio_net_poll(struct virtio_dev *d);
+/* Link up or down (config change interrupt; up announces when the driver
+ * negotiated GUEST_ANNOUNCE). Any thread. */
+void virtio_net_set_link(struct virtio_dev *d, bool up);
+/* Stop the thread and free d (not the backend). NULL is ignored. */
+void virtio_net_destroy(struct virtio_dev *d);
+
+struct virtio_net_stats {
+	uint64_t rx_packets, rx_bytes;
+	uint64_t rx_dropped; /* lost frames: backend errors, no room */
+	uint64_t rx_waits; /* times a frame waited for receive buffers */
+	uint64_t tx_packets, tx_bytes;
+	uint64_t tx_dropped; /* bad chains or headers, link down */
+	uint64_t tx_errors; /* the backend failed to send */
+	uint64_t ctrl_ok, ctrl_err; /* control commands answered */
+};
+void virtio_net_get_stats(struct virtio_dev *d, struct virtio_net_stats *s);
+
 #endif

@@ -129,6 +129,16 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c, struct iovec *iov,
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 
 /*
+ * Return n chains at once (e[i].id the head, e[i].len the bytes written):
+ * every used element is written before the one release store of used->idx,
+ * so the driver sees all or none of them (virtio-net's mergeable receive
+ * buffers: the driver expects num_buffers used elements together). Does
+ * nothing when the queue is not ready.
+ */
+void virtq_push_n(struct virtq *q, const struct vring_used_elem *e,
+		  unsigned int n);
+
+/*
  * After one or more virtq_push() calls: true when the driver wants a used
  * buffer notification now. Without EVENT_IDX, unless avail->flags has
  * VRING_AVAIL_F_NO_INTERRUPT; with EVENT_IDX, when used->idx went past
@@ -145,6 +155,15 @@ bool virtq_need_notify(struct virtq *q);
  * meanwhile. Does nothing without EVENT_IDX or when not ready.
  */
 void virtq_update_avail_event(struct virtq *q);
+
+/*
+ * With EVENT_IDX: publish avail_event = the driver's current avail->idx
+ * (not last_avail), followed by a full barrier: the driver's next buffer
+ * notifies even while chains the device has not taken are pending (a
+ * device that waits for more room than they hold). Does nothing without
+ * EVENT_IDX or when not ready.
+ */
+void virtq_request_kick(struct virtq *q);
 
 /* True when the queue is ready, not broken and the driver made buffers
  * available that virtq_pop() has not taken yet. */

@@ -77,6 +77,13 @@ struct virtio_dev_ops {
 	 * held. May be NULL.
 	 */
 	void (*reset)(struct virtio_dev *d);
+	/*
+	 * The driver set DRIVER_OK (on true), or is resetting a live device
+	 * (on false, before any queue is stopped): for a device whose data
+	 * path runs outside lkvm (vhost), which takes and lets go of the
+	 * rings here. Register lock held. May be NULL.
+	 */
+	void (*live)(struct virtio_dev *d, bool on);
 };
 
 /*
@@ -270,6 +277,40 @@ int virtio_queue_pop(struct virtio_dev *d, unsigned int q,
  */
 void virtio_queue_push(struct virtio_dev *d, unsigned int q, uint16_t head,
 		       uint32_t written);
+/*
+ * Device side: a used-buffer interrupt for queue q, unconditionally (the
+ * queue's vector, or ISR + line): for a data path outside lkvm that
+ * decided itself that the driver wants one (vhost's call eventfd).
+ */
+void virtio_queue_interrupt(struct virtio_dev *d, unsigned int q);
+
+/*
+ * Device side: hand back n chains taken by virtio_queue_pop() at once
+ * (e[i].id the head, e[i].len the bytes written): the driver sees all of
+ * them or none (see virtq_push_n()), then one interrupt if it asked for
+ * one. Ignored when fewer than n chains are in flight (a device bug).
+ */
+void virtio_queue_push_n(struct virtio_dev *d, unsigned int q,
+			 const struct vring_used_elem *e, unsigned int n);
+
+/* Chains longer than this count only their first buffers' room in
+ * virtio_queue_peek_room(). */
+#define VIRTQ_PEEK_IOV 64
+
+/*
+ * Device side: how many of the chains queue q has available, taken in
+ * order, hold at least need bytes of device-writable room, looking at no
+ * more than max_chains; nothing is taken. 0 when they do not (with
+ * want_kick and EVENT_IDX, the driver is then asked to notify at its next
+ * buffer: see virtq_request_kick()), when the queue is not ready, being
+ * reset or the device not live, or when a chain is malformed (the pop that
+ * follows finds it). The guest may change the chains before they are
+ * popped: a device must cope with less room than this promised.
+ */
+unsigned int virtio_queue_peek_room(struct virtio_dev *d, unsigned int q,
+				    uint64_t need, unsigned int max_chains,
+				    bool want_kick);
+
 /*
  * Device side: the chain was malformed in a way only the device sees:
  * hand it back with length 0 and set DEVICE_NEEDS_RESET.

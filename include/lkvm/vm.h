@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "lkvm/net.h"
+
 /* Limits of -m (MiB) and -c. */
 #define VM_MEM_MIN_MIB 16
 #define VM_MEM_MAX_MIB (1ULL << 24) /* 16 TiB */
@@ -29,6 +31,7 @@
 #define LKVM_EXIT_TIMEOUT 124 /* --timeout ran out, as timeout(1) */
 
 #define VM_MAX_DISKS 16
+#define VM_MAX_NICS 8
 
 enum console_kind { CONSOLE_SERIAL, CONSOLE_HV, CONSOLE_VIRTIO };
 enum io_engine_kind { IO_ENGINE_AIO, IO_ENGINE_THREADS };
@@ -67,6 +70,9 @@ struct vm_config {
 	bool rng; /* virtio-rng */
 	struct disk_spec disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
+	struct net_spec nics[VM_MAX_NICS]; /* -n, in order; mode none skipped */
+	unsigned int nr_nics;
+	const char *passt; /* --passt: passt's path, NULL to search PATH */
 	bool no_ioeventfd; /* virtio notifications as MMIO exits */
 	bool no_coalesced; /* every UART THR write exits */
 	bool no_uart_image; /* every UART register read exits */

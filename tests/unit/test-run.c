@@ -425,7 +425,10 @@ static void test_kvmtool_spellings(void)
 		"-k",	     k,		 "-n", "mode=none", "--network=none",
 		"--network", "mode=none"
 	};
-	const char *tap[] = { "-k", k, "-n", "mode=tap" };
+	const char *tap[] = { "-k", k, "-n", "mode=tap,bogus=1" };
+	const char *two[] = {
+		"-k", k, "-n", "mode=tap", "-n", "mode=user,hostfwd=tcp:2222:22"
+	};
 	const char *bad_lvl[] = { "-k", k, "--loglevel", "verbose" };
 	const char *pos_and_k[] = { "-k", k, k };
 	const char *params[] = { "-k", k,	  "--params=x=1 y", "--timeout",
@@ -456,11 +459,15 @@ static void test_kvmtool_spellings(void)
 	CHECK_EQ(cfg.panic, PANIC_STOP);
 	CHECK(!cfg.nodefaults);
 	CHECK_EQ(parse(&cfg, 7, net), 0);
+	CHECK_EQ(cfg.nr_nics, 0);
+	CHECK_EQ(parse(&cfg, 6, two), 0);
+	CHECK_EQ(cfg.nr_nics, 2);
+	CHECK_EQ(cfg.nics[0].mode, NET_MODE_TAP);
+	CHECK_EQ(cfg.nics[1].mode, NET_MODE_USER);
+	CHECK_EQ(cfg.nics[1].hostfwd[0].guest_port, 22);
 	CHECK_EQ(parse_capture(&cfg, 4, tap, out, sizeof(out)), -1);
 	CHECK_EQ(count_lines(out), 1);
-	CHECK(strstr(
-		out,
-		"--network: 'mode=tap': networking is not built yet (issue 12)"));
+	CHECK(strstr(out, "--network: unknown key 'bogus'"));
 	CHECK_EQ(parse_capture(&cfg, 4, bad_lvl, out, sizeof(out)), -1);
 	CHECK(strstr(out,
 		     "'verbose' is not one of: error, warning, info, debug"));

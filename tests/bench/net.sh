@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Network benchmark: virtio-net TCP throughput both ways and ping latency
+# in L2, for a tap with lkvm's data path and with vhost-net (vhost=1),
+# medians of RUNS in one L1 boot (AIA machine, linux 6.12). TCG numbers are
+# only meaningful as ratios within one run.
+# Usage: net.sh [RUNS=N]
+#   RUNS  measurements per variant (default 3, or $BENCH_RUNS)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+bench_args "$@"
+bench_stage
+echo "BENCH host load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
+LKVM_E2E_CASES=$top/tests/bench/cases "$top/tests/e2e/run.sh" net >"$work/bench-net.log" 2>&1 || true
+echo "BENCH host load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+res=$work/results/net@aia@6.12.log
+grep '^BENCH' "$res" 2>/dev/null || { tail -n 30 "$res" "$work/bench-net.log"; exit 1; }
