@@ -231,9 +231,9 @@ static int set_refcount(struct qcow2_img *q, uint64_t c, uint64_t v)
 	}
 	if (ri >= q->rt_entries) {
 		qcow2_warn(q,
-			   "%s: the refcount table is full (lkvm does not "
-			   "grow it)",
-			   q->name);
+			   "%s: cluster %" PRIu64 " is beyond the refcount "
+			   "table",
+			   q->name, c);
 		return -ENOSPC;
 	}
 	if (!q->rt[ri]) {
@@ -249,15 +249,168 @@ static int set_refcount(struct qcow2_img *q, uint64_t c, uint64_t v)
 	return qcow2_pwrite(q->fd, q->rb + at, len, q->rt[ri] + at);
 }
 
+/*
+ * Refcount table growth, the order QEMU uses: a bigger table and the
+ * refcount blocks that count it (and themselves) go after everything the
+ * old table covers or the file holds; they are written and synced before
+ * the header points at them, and the old table's clusters are unreferenced
+ * only after the header is on disk. A crash at any point leaves the old
+ * table in force and the new clusters uncounted beyond it (qemu-img check:
+ * clean) or the old table leaked.
+ */
+struct rt_grow {
+	uint64_t start; /* first new cluster: the table, then the blocks */
+	uint64_t n_tab, n_blk; /* clusters of each */
+	uint64_t entries; /* of the new table */
+};
+
+/* The smallest layout whose table reaches cluster need and covers itself. */
+static int rt_grow_plan(const struct qcow2_img *q, uint64_t need,
+			struct rt_grow *g)
+{
+	uint64_t per = q->cs / 8, max_tab = QCOW2_MAX_RT_BYTES / q->cs;
+	uint64_t lim = 1ull << (56 - q->cluster_bits), end, ri_lo, ri_hi;
+
+	g->start = q->rt_entries * q->rb_entries;
+	end = (q->file_end + q->cs - 1) >> q->cluster_bits;
+	if (end > g->start)
+		g->start = end;
+	g->n_tab = min64(2 * (uint64_t)q->rt_clusters, max_tab);
+	g->n_blk = 1;
+	for (;;) {
+		if (g->n_tab > max_tab || g->start >= lim ||
+		    g->n_tab + g->n_blk > lim - g->start)
+			return -ENOSPC;
+		end = g->start + g->n_tab + g->n_blk; /* exclusive */
+		if (need >= end)
+			end = need + 1;
+		ri_lo = g->start / q->rb_entries;
+		ri_hi = (g->start + g->n_tab + g->n_blk - 1) / q->rb_entries;
+		if (ri_hi - ri_lo + 1 > g->n_blk) {
+			g->n_blk = ri_hi - ri_lo + 1;
+			continue;
+		}
+		if ((end - 1) / q->rb_entries >= g->n_tab * per) {
+			g->n_tab = g->n_tab * 2 > max_tab && g->n_tab < max_tab
+					   ? max_tab
+					   : g->n_tab * 2;
+			continue;
+		}
+		g->entries = g->n_tab * per;
+		return 0;
+	}
+}
+
+/* The new blocks (each counting the new clusters it covers) and the new
+ * table, written and synced; the new table in *rt_out. */
+static int rt_grow_write(struct qcow2_img *q, const struct rt_grow *g,
+			 uint64_t **rt_out)
+{
+	uint64_t blk0 = g->start + g->n_tab, ri_lo = g->start / q->rb_entries;
+	uint64_t n_new = g->n_tab + g->n_blk, i, k;
+	uint64_t *rt = calloc(g->entries, sizeof(*rt));
+	uint8_t *raw = calloc(g->n_tab, q->cs);
+	size_t at, len;
+	int ret = 0;
+
+	if (!rt || !raw) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(rt, q->rt, q->rt_entries * sizeof(*rt));
+	q->rb_off = 0; /* q->rb is a scratch block below */
+	for (i = 0; i < g->n_blk && !ret; i++) {
+		uint64_t first = (ri_lo + i) * q->rb_entries;
+
+		memset(q->rb, 0, q->cs);
+		for (k = 0; k < n_new; k++)
+			if (g->start + k >= first &&
+			    g->start + k - first < q->rb_entries)
+				rb_put(q, g->start + k - first, 1, &at, &len);
+		rt[ri_lo + i] = (blk0 + i) << q->cluster_bits;
+		ret = qcow2_pwrite(q->fd, q->rb, q->cs, rt[ri_lo + i]);
+	}
+	for (i = 0; i < g->entries; i++)
+		qcow2_put_be64(raw + i * 8, rt[i]);
+	if (!ret)
+		ret = qcow2_pwrite(q->fd, raw, g->n_tab * q->cs,
+				   g->start << q->cluster_bits);
+	if (!ret)
+		ret = qcow2_sync(q);
+out:
+	free(raw);
+	if (ret)
+		free(rt);
+	else
+		*rt_out = rt;
+	return ret;
+}
+
+static int grow_rt(struct qcow2_img *q, uint64_t need)
+{
+	uint64_t old_off = q->rt_off, old_n = q->rt_clusters, i, rc, *rt;
+	uint8_t h[12];
+	struct rt_grow g;
+	int ret = rt_grow_plan(q, need, &g);
+
+	if (!ret) {
+		for (i = 0; i < g.n_blk && !ret; i++)
+			ret = meta_add(q, g.start + g.n_tab + i);
+	}
+	if (!ret)
+		ret = rt_grow_write(q, &g, &rt);
+	if (ret) {
+		qcow2_warn(q,
+			   "%s: cannot grow the refcount table to cover "
+			   "cluster %" PRIu64 ": %s",
+			   q->name, need, strerror(-ret));
+		return ret;
+	}
+	/* rt_offset and rt_clusters are adjacent: one write */
+	qcow2_put_be64(h, g.start << q->cluster_bits);
+	h[8] = (uint8_t)(g.n_tab >> 24);
+	h[9] = (uint8_t)(g.n_tab >> 16);
+	h[10] = (uint8_t)(g.n_tab >> 8);
+	h[11] = (uint8_t)g.n_tab;
+	ret = qcow2_pwrite(q->fd, h, sizeof(h), 48);
+	if (!ret)
+		ret = qcow2_sync(q);
+	if (ret) {
+		free(rt);
+		return ret;
+	}
+	free(q->rt);
+	q->rt = rt;
+	q->rt_entries = g.entries;
+	q->rt_off = g.start << q->cluster_bits;
+	q->rt_clusters = (uint32_t)g.n_tab;
+	if ((g.start + g.n_tab + g.n_blk) << q->cluster_bits > q->file_end)
+		q->file_end = (g.start + g.n_tab + g.n_blk) << q->cluster_bits;
+	/* the header no longer points at the old table: it may go */
+	for (i = 0; i < old_n && !ret; i++) {
+		uint64_t c = (old_off >> q->cluster_bits) + i;
+
+		ret = get_refcount(q, c, &rc);
+		if (!ret && rc)
+			ret = set_refcount(q, c, rc - 1);
+		if (!ret && rc == 1 && c < q->free_hint)
+			q->free_hint = c;
+	}
+	return ret;
+}
+
 /* A free cluster, its refcount set to 1; its offset in *off. */
 static int alloc_cluster(struct qcow2_img *q, uint64_t *off)
 {
-	uint64_t limit = q->rt_entries * q->rb_entries, c, rc;
+	uint64_t lim = 1ull << (56 - q->cluster_bits), c, rc;
 	int ret;
 
-	if (limit > 1ull << (56 - q->cluster_bits))
-		limit = 1ull << (56 - q->cluster_bits);
-	for (c = q->free_hint ? q->free_hint : 1; c < limit; c++) {
+	for (c = q->free_hint ? q->free_hint : 1; c < lim; c++) {
+		if (c / q->rb_entries >= q->rt_entries) {
+			ret = grow_rt(q, c);
+			if (ret)
+				return ret;
+		}
 		if (is_meta(q, c))
 			continue;
 		ret = get_refcount(q, c, &rc);
@@ -266,11 +419,8 @@ static int alloc_cluster(struct qcow2_img *q, uint64_t *off)
 		if (!rc)
 			break;
 	}
-	if (c >= limit) {
-		qcow2_warn(q,
-			   "%s: no free cluster the refcount table covers "
-			   "(lkvm does not grow it)",
-			   q->name);
+	if (c >= lim) {
+		qcow2_warn(q, "%s: no free cluster below 2^56 bytes", q->name);
 		return -ENOSPC;
 	}
 	ret = set_refcount(q, c, 1);
