@@ -61,7 +61,7 @@ static bool meta_find(const struct qcow2_img *q, uint64_t c, size_t *pos)
 	return lo < q->nr_meta && q->meta[lo] == c;
 }
 
-static int meta_add(struct qcow2_img *q, uint64_t c)
+int qcow2_meta_add(struct qcow2_img *q, uint64_t c)
 {
 	size_t pos;
 
@@ -164,6 +164,13 @@ static void rb_put(struct qcow2_img *q, uint64_t i, uint64_t v, size_t *at,
 	*len = w;
 }
 
+void qcow2_rb_set(struct qcow2_img *q, uint64_t i, uint64_t v)
+{
+	size_t at, len;
+
+	rb_put(q, i, v, &at, &len);
+}
+
 static int get_refcount(struct qcow2_img *q, uint64_t c, uint64_t *rc)
 {
 	uint64_t ri = c / q->rb_entries;
@@ -196,7 +203,7 @@ static int new_refblock(struct qcow2_img *q, uint64_t ri, uint64_t exclude)
 	q->rb_off = 0;
 	memset(q->rb, 0, q->cs);
 	rb_put(q, b - first, 1, &at, &len);
-	ret = meta_add(q, b);
+	ret = qcow2_meta_add(q, b);
 	if (!ret)
 		ret = qcow2_pwrite(q->fd, q->rb, q->cs, off);
 	/* the block is on disk before the table points at it */
@@ -355,7 +362,7 @@ static int grow_rt(struct qcow2_img *q, uint64_t need)
 
 	if (!ret) {
 		for (i = 0; i < g.n_blk && !ret; i++)
-			ret = meta_add(q, g.start + g.n_tab + i);
+			ret = qcow2_meta_add(q, g.start + g.n_tab + i);
 	}
 	if (!ret)
 		ret = rt_grow_write(q, &g, &rt);
@@ -616,7 +623,7 @@ static int get_l2(struct qcow2_img *q, uint32_t idx, bool alloc,
 	} else {
 		ret = alloc_cluster(q, &off);
 		if (!ret)
-			ret = meta_add(q, off >> q->cluster_bits);
+			ret = qcow2_meta_add(q, off >> q->cluster_bits);
 		if (!ret) {
 			memset(s->tbl, 0, q->cs);
 			s->dirty = true;
@@ -644,13 +651,7 @@ static int get_l2(struct qcow2_img *q, uint32_t idx, bool alloc,
 
 /* --- mapping --- */
 
-struct qcow2_map {
-	enum qcow2_kind kind;
-	uint64_t e; /* the L2 entry */
-	uint64_t host, clen; /* NORMAL: cluster; COMPRESSED: stream */
-};
-
-static int classify(struct qcow2_img *q, uint64_t e, struct qcow2_map *m)
+int qcow2_classify(struct qcow2_img *q, uint64_t e, struct qcow2_map *m)
 {
 	unsigned int x = 62 - (q->cluster_bits - 8);
 
@@ -705,7 +706,7 @@ static int lookup(struct qcow2_img *q, uint64_t off, bool alloc,
 		m->e = m->host = m->clen = 0;
 		return 0;
 	}
-	return classify(q, qcow2_be64(&(*slot)->tbl[*l2i]), m);
+	return qcow2_classify(q, qcow2_be64(&(*slot)->tbl[*l2i]), m);
 }
 
 /* The cluster a compressed entry holds, inflated into q->zout. */
@@ -948,7 +949,7 @@ static int load_l1(struct qcow2_img *q, char *err, size_t errlen)
 				       "%s: L1 entry %u (%#" PRIx64
 				       ") is not a cluster inside the file",
 				       q->name, i, e);
-		else if (off && meta_add(q, off >> q->cluster_bits))
+		else if (off && qcow2_meta_add(q, off >> q->cluster_bits))
 			ret = err_line(err, errlen, -ENOMEM,
 				       "%s: out of memory", q->name);
 		else if (!off && e)
@@ -994,7 +995,7 @@ static int load_rt(struct qcow2_img *q, char *err, size_t errlen)
 				       " (%#" PRIx64
 				       ") is not a cluster inside the file",
 				       q->name, i, e);
-		else if (meta_add(q, e >> q->cluster_bits))
+		else if (qcow2_meta_add(q, e >> q->cluster_bits))
 			ret = err_line(err, errlen, -ENOMEM,
 				       "%s: out of memory", q->name);
 		else if (q->nr_meta == before)

@@ -54,6 +54,13 @@ enum qcow2_kind {
 	QCOW2_COMPRESSED, /* deflate stream at host, clen bytes */
 };
 
+/* A guest cluster's mapping, from its L2 entry e. */
+struct qcow2_map {
+	enum qcow2_kind kind;
+	uint64_t e; /* the L2 entry */
+	uint64_t host, clen; /* NORMAL: cluster; COMPRESSED: stream */
+};
+
 struct qcow2_l2slot {
 	uint64_t off; /* host offset of the table; 0: empty */
 	uint32_t l1_idx;
@@ -111,6 +118,9 @@ struct qcow2_img {
 	uint64_t zkey; /* ...whose L2 entry this was; 0: none */
 	uint8_t *zeroes; /* a cluster of them */
 
+	bool dirty; /* the header's dirty bit (lazy refcounts) is set */
+	uint32_t nb_snap; /* internal snapshots */
+
 	struct ratelimit rl;
 };
 
@@ -154,6 +164,21 @@ int qcow2_sync(struct qcow2_img *q);
 int qcow2_map_init(struct qcow2_img *q, uint64_t l2_cache_bytes, char *err,
 		   size_t errlen);
 void qcow2_map_free(struct qcow2_img *q);
+
+/* The mapping an L2 entry gives; -EIO (and a warning) when it is bad. */
+int qcow2_classify(struct qcow2_img *q, uint64_t e, struct qcow2_map *m);
+/* Host cluster c holds a table: never data, never handed out. */
+int qcow2_meta_add(struct qcow2_img *q, uint64_t c);
+/* Entry i of the refcount block in q->rb (the caller owns q->rb then and
+ * has set q->rb_off to 0) becomes v (<= rc_max). */
+void qcow2_rb_set(struct qcow2_img *q, uint64_t i, uint64_t v);
+
+/* A dirty image (refcounts not written back by a lazy-refcounts writer)
+ * opened read-write: rebuild every refcount from the header, the tables
+ * and the L2 entries, write them, then clear the dirty bit. Images whose
+ * clusters are referenced more than once, or that need more refcount
+ * table than they have, are refused: one line in err. */
+int qcow2_repair(struct qcow2_img *q, char *err, size_t errlen);
 
 /* Read len bytes at guest offset off of any image of a chain into buf;
  * bytes past the image's size read as zeroes. */

@@ -212,13 +212,6 @@ static int check_features(const uint8_t *c, struct hdr *h, bool ro,
 			    "%s: the image is marked corrupt: open it with ,ro "
 			    "or repair it with qemu-img check -r all",
 			    name);
-	if (!ro && (h->incompat & QCOW2_INCOMPAT_DIRTY))
-		return qerr(
-			err, errlen, -EROFS,
-			"%s: the image is dirty (lazy refcounts not written "
-			"back): repair it with qemu-img check -r all, or "
-			"open it with ,ro",
-			name);
 	if (!ro && h->nb_snap)
 		return qerr(err, errlen, -EROFS,
 			    "%s: the image has %u internal snapshots: lkvm "
@@ -503,6 +496,8 @@ static int img_open_qcow2(struct qcow2_img *q, struct chain_ids *ids,
 	q->l1_size = h.l1_size;
 	q->rt_off = h.rt_off;
 	q->rt_clusters = h.rt_clusters;
+	q->dirty = h.incompat & QCOW2_INCOMPAT_DIRTY;
+	q->nb_snap = h.nb_snap;
 	ret = qcow2_map_init(q, cache, err, errlen);
 	if (!ret && h.backing_off)
 		ret = open_backing(q, &h, ids, o, err, errlen);
@@ -513,6 +508,9 @@ static int img_open_qcow2(struct qcow2_img *q, struct chain_ids *ids,
 			     "%s: cannot write the header: %s", q->name,
 			     strerror(-ret));
 	}
+	/* read-only, a dirty image reads as well as a clean one */
+	if (!ret && q->dirty && !q->ro)
+		ret = qcow2_repair(q, err, errlen);
 	return ret;
 }
 

@@ -710,7 +710,6 @@ static void test_bad_images(void)
 	bad("", 72, 1ull << 10, 8, true, "unknown incompatible");
 	bad("", 72, 1ull << 4, 8, true, "extended L2");
 	bad("", 72, 1ull << 1, 8, false, "corrupt");
-	bad("", 72, 1ull << 0, 8, false, "dirty");
 	bad("", 96, 7, 4, true, "refcount_order 7");
 	bad("", 100, 100, 4, true, "header length");
 	/* the L1 table placed over the refcount table */
@@ -736,6 +735,85 @@ static void test_bad_images(void)
 	CHECK(!sh("qemu-img create -f qcow2 -b gone.raw -F raw -u "
 		  "m.qcow2 1M"));
 	refused("m.qcow2", false, "cannot open its backing file");
+}
+
+/* A dirty image (qemu-io with lazy refcounts, killed before it wrote its
+ * refcounts back) opened read-write: the refcounts are rebuilt, the dirty
+ * bit cleared, and after more writes qemu-img check is clean. */
+static void dirty_one(const char *create)
+{
+	const uint64_t size = 4 * MiB;
+	uint8_t *want = calloc(1, size);
+	struct disk *d;
+
+	CHECK(!sh("qemu-img create -f qcow2 -o lazy_refcounts=on%s d.qcow2 "
+		  "4M",
+		  create));
+	/* the inner shell reports the kill, to /dev/null */
+	sh("sh -c \"qemu-io -c 'write -P 0x11 0 300k' -c 'write -P 0x22 "
+	   "2M 64k' -c 'sigraise 9' d.qcow2; true\" 2>/dev/null");
+	memset(want, 0x11, 300 * 1024);
+	memset(want + 2 * MiB, 0x22, 64 * 1024);
+	CHECK_EQ(peek32("d.qcow2", 76) & 1, 1); /* dirty */
+	CHECK_EQ(sh("qemu-img check d.qcow2"), 2);
+	d = open_img("d.qcow2", true); /* read-only: as it is */
+	if (CHECK(d)) {
+		CHECK(read_matches(d, want, size));
+		disk_close(d);
+	}
+	CHECK_EQ(peek32("d.qcow2", 76) & 1, 1);
+	d = open_img("d.qcow2", false);
+	if (!CHECK(d))
+		goto out;
+	CHECK_EQ(peek32("d.qcow2", 76) & 1, 0);
+	write_pattern(d, want, size, 31);
+	CHECK(read_matches(d, want, size));
+	disk_close(d);
+	judge("d.qcow2", want, size);
+out:
+	free(want);
+}
+
+static void test_dirty(void)
+{
+	if (!setup())
+		return;
+	dirty_one("");
+	dirty_one(",cluster_size=512"); /* several refcount blocks */
+	dirty_one(",cluster_size=512,refcount_bits=1");
+	/* a cluster two L2 entries share: not repaired, refused */
+	CHECK(!sh("qemu-img create -f qcow2 -o lazy_refcounts=on x.qcow2 1M "
+		  "&& qemu-io -c 'write 0 128k' x.qcow2"));
+	/* v3 default layout: L2 at 0x40000, data at 0x50000, 0x60000 */
+	CHECK(!poke("x.qcow2", 0x40008, 0x8000000000050000ull, 8));
+	CHECK(!poke("x.qcow2", 72, 1, 8));
+	refused("x.qcow2", false, "used twice");
+}
+
+/* Internal snapshots share clusters (refcount 2): lkvm, which writes in
+ * place, refuses them read-write and reads them read-only. */
+static void test_snapshots(void)
+{
+	const uint64_t size = 1 * MiB;
+	uint8_t *want = calloc(1, size);
+	struct disk *d;
+
+	if (!setup())
+		goto out;
+	CHECK(!sh("qemu-img create -f qcow2 s.qcow2 1M && qemu-io -c "
+		  "'write -P 0x44 0 64k' s.qcow2 && qemu-img snapshot -c one "
+		  "s.qcow2 && qemu-io -c 'write -P 0x55 0 4k' s.qcow2"));
+	memset(want, 0x44, 64 * 1024);
+	memset(want, 0x55, 4096);
+	refused("s.qcow2", false, "internal snapshots");
+	d = open_img("s.qcow2", true);
+	if (CHECK(d)) {
+		CHECK(read_matches(d, want, size));
+		disk_close(d);
+	}
+	CHECK_EQ(sh("qemu-img check s.qcow2"), 0);
+out:
+	free(want);
 }
 
 /* disk_open() picks the format from the magic, never the name. */
@@ -784,4 +862,5 @@ UNIT_SUITE(qcow2, UNIT_TEST(test_read_formats), UNIT_TEST(test_write_formats),
 	   UNIT_TEST(test_small_l2_cache), UNIT_TEST(test_refcount_growth),
 	   UNIT_TEST(test_kill_loop), UNIT_TEST(test_write_compressed),
 	   UNIT_TEST(test_zeroes_discard), UNIT_TEST(test_backing),
-	   UNIT_TEST(test_bad_images), UNIT_TEST(test_detect));
+	   UNIT_TEST(test_bad_images), UNIT_TEST(test_dirty),
+	   UNIT_TEST(test_snapshots), UNIT_TEST(test_detect));
