@@ -15,9 +15,11 @@
 #include "disk/qcow2-priv.h"
 
 /*
- * Crash safety. A write that needs a new cluster writes the data, then the
- * refcount (write-through), and changes the L2 entry in the cache only.
- * qcow2_writeback() syncs (data and refcounts durable), writes the dirty
+ * Crash safety. A write that needs a new cluster writes the data, and
+ * changes its refcount and the L2 entry in the caches only (one refcount
+ * block is cached, written back when another is needed).
+ * qcow2_writeback() writes the refcount block back, syncs (data and
+ * refcounts durable), writes the dirty
  * L2 tables, syncs, writes the dirty L1 entries, syncs, and only then drops
  * the references that the new tables no longer hold. So whatever a crash
  * interrupts, a table on disk never points at a cluster whose refcount is
@@ -109,12 +111,30 @@ static bool host_ok(const struct qcow2_img *q, uint64_t off)
 
 /* --- refcounts --- */
 
+int qcow2_rb_flush(struct qcow2_img *q)
+{
+	int ret;
+
+	if (q->rb_dlo >= q->rb_dhi)
+		return 0;
+	ret = qcow2_pwrite(q->fd, q->rb + q->rb_dlo, q->rb_dhi - q->rb_dlo,
+			   q->rb_off + q->rb_dlo);
+	if (ret)
+		return ret;
+	q->rb_dlo = q->rb_dhi = 0;
+	q->need_sync = true;
+	return 0;
+}
+
 static int rb_load(struct qcow2_img *q, uint64_t off)
 {
 	int ret;
 
 	if (q->rb_off == off)
 		return 0;
+	ret = qcow2_rb_flush(q);
+	if (ret)
+		return ret;
 	q->rb_off = 0;
 	ret = qcow2_pread(q->fd, q->rb, q->cs, off);
 	if (!ret)
@@ -200,6 +220,9 @@ static int new_refblock(struct qcow2_img *q, uint64_t ri, uint64_t exclude)
 	if (b - first >= q->rb_entries || b >> (56 - q->cluster_bits))
 		return -ENOSPC;
 	off = b << q->cluster_bits;
+	ret = qcow2_rb_flush(q);
+	if (ret)
+		return ret;
 	q->rb_off = 0;
 	memset(q->rb, 0, q->cs);
 	rb_put(q, b - first, 1, &at, &len);
@@ -252,8 +275,17 @@ static int set_refcount(struct qcow2_img *q, uint64_t c, uint64_t v)
 	if (ret)
 		return ret;
 	rb_put(q, c % q->rb_entries, v, &at, &len);
-	q->need_sync = true;
-	return qcow2_pwrite(q->fd, q->rb + at, len, q->rt[ri] + at);
+	/* written back before the tables that need it (qcow2_writeback) */
+	if (q->rb_dlo >= q->rb_dhi) {
+		q->rb_dlo = at;
+		q->rb_dhi = at + len;
+	} else {
+		if (at < q->rb_dlo)
+			q->rb_dlo = at;
+		if (at + len > q->rb_dhi)
+			q->rb_dhi = at + len;
+	}
+	return 0;
 }
 
 /*
@@ -325,6 +357,9 @@ static int rt_grow_write(struct qcow2_img *q, const struct rt_grow *g,
 		goto out;
 	}
 	memcpy(rt, q->rt, q->rt_entries * sizeof(*rt));
+	ret = qcow2_rb_flush(q);
+	if (ret)
+		goto out;
 	q->rb_off = 0; /* q->rb is a scratch block below */
 	for (i = 0; i < g->n_blk && !ret; i++) {
 		uint64_t first = (ri_lo + i) * q->rb_entries;
@@ -440,6 +475,29 @@ static int alloc_cluster(struct qcow2_img *q, uint64_t *off)
 	return 0;
 }
 
+/* Cluster c too, when it is free and covered: true in *got. */
+static int alloc_next(struct qcow2_img *q, uint64_t c, bool *got)
+{
+	uint64_t rc;
+	int ret;
+
+	*got = false;
+	if (c / q->rb_entries >= q->rt_entries || is_meta(q, c) ||
+	    c >> (56 - q->cluster_bits))
+		return 0;
+	ret = get_refcount(q, c, &rc);
+	if (ret || rc)
+		return ret;
+	ret = set_refcount(q, c, 1);
+	if (ret)
+		return ret;
+	q->free_hint = c + 1;
+	if ((c + 1) << q->cluster_bits > q->file_end)
+		q->file_end = (c + 1) << q->cluster_bits;
+	*got = true;
+	return 0;
+}
+
 /* Drop one reference to each host cluster of [off, off + len) once the
  * tables that no longer point there are on disk. */
 static int pfree_add(struct qcow2_img *q, uint64_t off, uint64_t len)
@@ -523,6 +581,9 @@ static int qcow2_writeback(struct qcow2_img *q)
 		l2_dirty |= q->l2c[i].dirty;
 	if (!l2_dirty && q->l1_dirty_lo >= q->l1_dirty_hi && !q->nr_pfree)
 		return 0;
+	ret = qcow2_rb_flush(q);
+	if (ret)
+		return ret;
 	if (q->need_sync) {
 		ret = qcow2_sync(q); /* data and refcounts before tables */
 		if (ret)
@@ -555,6 +616,8 @@ int qcow2_flush_img(struct qcow2_img *q)
 {
 	int ret = qcow2_writeback(q);
 
+	if (!ret)
+		ret = qcow2_rb_flush(q); /* frees, or no table changed */
 	if (!ret && q->need_sync)
 		ret = qcow2_sync(q);
 	return ret;
@@ -881,6 +944,134 @@ int qcow2_write_piece(struct qcow2_img *q, const uint8_t *buf, uint64_t off,
 		return ret;
 	set_entry(slot, l2i, host | QCOW2_OFLAG_COPIED);
 	return 0;
+}
+
+/* --- runs: many clusters in one preadv or pwritev --- */
+
+int qcow2_read_run(struct qcow2_img *q, uint64_t off, uint64_t len, int *fd,
+		   uint64_t *host, uint64_t *n)
+{
+	uint64_t in = off & (q->cs - 1), want, lim = len;
+	uint32_t per = 1u << q->l2_bits, l2i;
+	struct qcow2_l2slot *slot;
+	struct qcow2_map m;
+	bool raw_under;
+	int ret;
+
+	*n = 0;
+	ret = lookup(q, off, false, &slot, &l2i, &m);
+	raw_under = q->backing && !q->backing->qcow2 && off < q->backing->size;
+	if (!ret && !slot && raw_under) {
+		/* no L2 table: the backing file's, to the table's span end */
+		uint64_t span = q->cs << q->l2_bits;
+
+		*fd = q->backing->fd;
+		*host = off;
+		*n = min64(min64(len, q->backing->size - off),
+			   span - (off & (span - 1)));
+		return 0;
+	}
+	if (ret || !slot)
+		return ret;
+	if (m.kind == QCOW2_NORMAL) {
+		*fd = q->fd;
+		*host = m.host + in;
+	} else if (m.kind == QCOW2_UNALLOC && raw_under) {
+		*fd = q->backing->fd;
+		*host = off;
+		lim = min64(len, q->backing->size - off);
+	} else {
+		return 0;
+	}
+	want = m.host;
+	*n = min64(lim, q->cs - in);
+	while (*n < lim && ++l2i < per) {
+		if (qcow2_classify(q, qcow2_be64(&slot->tbl[l2i]), &m) ||
+		    m.kind != (want ? QCOW2_NORMAL : QCOW2_UNALLOC) ||
+		    (want && m.host != want + q->cs))
+			break;
+		want = m.host;
+		*n += min64(lim - *n, q->cs);
+	}
+	return 0;
+}
+
+int qcow2_write_run(struct qcow2_img *q, uint64_t off, uint64_t len,
+		    uint64_t *host, uint64_t *n, bool *fresh)
+{
+	uint64_t in = off & (q->cs - 1), k, want, c0;
+	uint32_t per = 1u << q->l2_bits, l2i, i;
+	struct qcow2_l2slot *slot;
+	struct qcow2_map m;
+	bool got = true;
+	int ret;
+
+	*n = 0;
+	*fresh = false;
+	ret = lookup(q, off, true, &slot, &l2i, &m);
+	if (ret)
+		return ret;
+	if (m.kind == QCOW2_NORMAL) {
+		c0 = m.host;
+		want = m.host;
+		*n = min64(len, q->cs - in);
+		for (i = l2i + 1; *n < len && i < per; i++) {
+			if (qcow2_classify(q, qcow2_be64(&slot->tbl[i]), &m) ||
+			    m.kind != QCOW2_NORMAL || m.host != want + q->cs)
+				break;
+			want = m.host;
+			*n += min64(len - *n, q->cs);
+		}
+		/* never data over a table, whatever the L2 entries say:
+		 * qcow2_write_piece() refuses such a cluster */
+		for (k = c0; k <= want; k += q->cs)
+			if (is_meta(q, k >> q->cluster_bits)) {
+				*n = 0;
+				return 0;
+			}
+		*host = c0 + in;
+		q->need_sync = true;
+		return 0;
+	}
+	if (in || len < q->cs)
+		return 0;
+	/* whole clusters that need new ones */
+	for (k = 1, i = l2i + 1; (k + 1) * q->cs <= len && i < per; k++, i++)
+		if (qcow2_classify(q, qcow2_be64(&slot->tbl[i]), &m) ||
+		    m.kind == QCOW2_NORMAL)
+			break;
+	ret = alloc_cluster(q, host);
+	c0 = *host >> q->cluster_bits;
+	for (i = 1; !ret && got && i < k; i++) {
+		ret = alloc_next(q, c0 + i, &got);
+		if (!ret && got)
+			*n += q->cs;
+	}
+	if (ret)
+		return ret;
+	*n += q->cs;
+	*fresh = true;
+	q->need_sync = true;
+	return 0;
+}
+
+int qcow2_write_run_done(struct qcow2_img *q, uint64_t off, uint64_t n,
+			 uint64_t host)
+{
+	struct qcow2_l2slot *slot;
+	struct qcow2_map m;
+	uint32_t l2i;
+	uint64_t k;
+	int ret = 0;
+
+	for (k = 0; k < n && !ret; k += q->cs) {
+		ret = lookup(q, off + k, true, &slot, &l2i, &m);
+		if (!ret)
+			ret = release_old(q, &m);
+		if (!ret)
+			set_entry(slot, l2i, (host + k) | QCOW2_OFLAG_COPIED);
+	}
+	return ret;
 }
 
 /* A whole cluster reads as zeroes (or, for a DISCARD, may). */

@@ -104,8 +104,9 @@ struct qcow2_img {
 	int32_t *l1_slot; /* l1 index -> l2c slot, or -1 */
 	uint64_t l2c_clock;
 
-	uint8_t *rb; /* one refcount block, write-through */
+	uint8_t *rb; /* one refcount block, written back */
 	uint64_t rb_off; /* 0: nothing cached */
+	size_t rb_dlo, rb_dhi; /* bytes of it to write back: [lo, hi) */
 
 	uint64_t free_hint; /* cluster index to start the free search at */
 	uint64_t *pfree; /* host clusters to unreference after writeback */
@@ -173,6 +174,9 @@ int qcow2_meta_add(struct qcow2_img *q, uint64_t c);
  * has set q->rb_off to 0) becomes v (<= rc_max). */
 void qcow2_rb_set(struct qcow2_img *q, uint64_t i, uint64_t v);
 
+/* Write the cached refcount block's changes to the file (no sync). */
+int qcow2_rb_flush(struct qcow2_img *q);
+
 /* A dirty image (refcounts not written back by a lazy-refcounts writer)
  * opened read-write: rebuild every refcount from the header, the tables
  * and the L2 entries, write them, then clear the dirty bit. Images whose
@@ -187,6 +191,23 @@ int qcow2_img_read(struct qcow2_img *q, uint8_t *buf, uint64_t off,
 /* Write inside one guest cluster of the top image. */
 int qcow2_write_piece(struct qcow2_img *q, const uint8_t *buf, uint64_t off,
 		      uint64_t len);
+/*
+ * Runs of clusters one preadv or pwritev can serve, found from guest
+ * offset off of the top image (at most len bytes, one L2 table's span).
+ * Reads: NORMAL clusters at contiguous host offsets (this image's fd), or
+ * unallocated ones over a raw backing file (its fd, at off): *fd, *host,
+ * *n. Writes: NORMAL clusters at contiguous host offsets, written in
+ * place; or, from a cluster boundary, whole clusters that need new ones,
+ * allocated here contiguously (*fresh): the caller writes the data, then
+ * qcow2_write_run_done() maps them. *n == 0: nothing to batch, use
+ * qcow2_img_read() or qcow2_write_piece() for the first cluster's piece.
+ */
+int qcow2_read_run(struct qcow2_img *q, uint64_t off, uint64_t len, int *fd,
+		   uint64_t *host, uint64_t *n);
+int qcow2_write_run(struct qcow2_img *q, uint64_t off, uint64_t len,
+		    uint64_t *host, uint64_t *n, bool *fresh);
+int qcow2_write_run_done(struct qcow2_img *q, uint64_t off, uint64_t n,
+			 uint64_t host);
 /* DISCARD or WRITE_ZEROES of [off, off + len) of the top image. */
 int qcow2_zero_range(struct qcow2_img *q, uint64_t off, uint64_t len,
 		     bool discard);

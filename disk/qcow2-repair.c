@@ -77,12 +77,11 @@ static int ref_l2(struct repair *r, const uint64_t *tbl)
 		if (qcow2_classify(q, qcow2_be64(&tbl[i]), &m))
 			return rerr(r, -EINVAL, "bad L2 entry %#" PRIx64,
 				    qcow2_be64(&tbl[i]));
-		if (m.kind == QCOW2_NORMAL ||
-		    (m.kind == QCOW2_ZERO && m.host))
+		if (m.kind == QCOW2_NORMAL || (m.kind == QCOW2_ZERO && m.host))
 			ret = ref(r, m.host, q->cs, "a data cluster");
 		else if (m.kind == QCOW2_COMPRESSED)
-			ret = ref(r, m.host & ~511ull,
-				  m.clen + (m.host & 511), "compressed data");
+			ret = ref(r, m.host & ~511ull, m.clen + (m.host & 511),
+				  "compressed data");
 	}
 	return ret;
 }
@@ -138,7 +137,8 @@ static int add_blocks(struct repair *r)
 		if (!used)
 			continue;
 		if (ri >= q->rt_entries)
-			return rerr(r, -ENOSPC, "the refcount table is too small");
+			return rerr(r, -ENOSPC,
+				    "the refcount table is too small");
 		if (r->n == r->cap)
 			return rerr(r, -ENOSPC, "too many clusters");
 		q->rt[ri] = r->n << q->cluster_bits;
@@ -159,6 +159,8 @@ static int write_all(struct repair *r)
 	uint64_t ri, c, first;
 	int ret = raw ? 0 : -ENOMEM;
 
+	if (!ret)
+		ret = qcow2_rb_flush(q);
 	q->rb_off = 0; /* q->rb is scratch here */
 	for (ri = 0; ri < q->rt_entries && !ret; ri++) {
 		if (!q->rt[ri])
