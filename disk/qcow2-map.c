@@ -948,50 +948,65 @@ int qcow2_write_piece(struct qcow2_img *q, const uint8_t *buf, uint64_t off,
 
 /* --- runs: many clusters in one preadv or pwritev --- */
 
+/* Bytes from off (at most len) of clusters that are unallocated here, in
+ * the L2 table of slot (NULL: none, the whole span is). */
+static uint64_t unalloc_run(struct qcow2_img *q, uint64_t off, uint64_t len,
+			    const struct qcow2_l2slot *slot, uint32_t l2i)
+{
+	uint64_t span = q->cs << q->l2_bits, n;
+	uint32_t per = 1u << q->l2_bits;
+	struct qcow2_map m;
+
+	if (!slot)
+		return min64(len, span - (off & (span - 1)));
+	n = min64(len, q->cs - (off & (q->cs - 1)));
+	while (n < len && ++l2i < per) {
+		if (qcow2_classify(q, qcow2_be64(&slot->tbl[l2i]), &m) ||
+		    m.kind != QCOW2_UNALLOC)
+			break;
+		n += min64(len - n, q->cs);
+	}
+	return n;
+}
+
 int qcow2_read_run(struct qcow2_img *q, uint64_t off, uint64_t len, int *fd,
 		   uint64_t *host, uint64_t *n)
 {
-	uint64_t in = off & (q->cs - 1), want, lim = len;
+	uint64_t in = off & (q->cs - 1), want;
 	uint32_t per = 1u << q->l2_bits, l2i;
 	struct qcow2_l2slot *slot;
 	struct qcow2_map m;
-	bool raw_under;
 	int ret;
 
 	*n = 0;
 	ret = lookup(q, off, false, &slot, &l2i, &m);
-	raw_under = q->backing && !q->backing->qcow2 && off < q->backing->size;
-	if (!ret && !slot && raw_under) {
-		/* no L2 table: the backing file's, to the table's span end */
-		uint64_t span = q->cs << q->l2_bits;
-
-		*fd = q->backing->fd;
-		*host = off;
-		*n = min64(min64(len, q->backing->size - off),
-			   span - (off & (span - 1)));
-		return 0;
-	}
-	if (ret || !slot)
+	if (ret)
 		return ret;
-	if (m.kind == QCOW2_NORMAL) {
-		*fd = q->fd;
-		*host = m.host + in;
-	} else if (m.kind == QCOW2_UNALLOC && raw_under) {
+	if ((!slot || m.kind == QCOW2_UNALLOC) && q->backing &&
+	    off < q->backing->size) {
+		/* the backing file's: a raw one's at off, a qcow2's runs */
+		uint64_t u = min64(unalloc_run(q, off, len, slot, l2i),
+				   q->backing->size - off);
+
+		if (q->backing->qcow2)
+			return qcow2_read_run(q->backing, off, u, fd, host, n);
 		*fd = q->backing->fd;
 		*host = off;
-		lim = min64(len, q->backing->size - off);
-	} else {
+		*n = u;
 		return 0;
 	}
+	if (!slot || m.kind != QCOW2_NORMAL)
+		return 0;
+	*fd = q->fd;
+	*host = m.host + in;
 	want = m.host;
-	*n = min64(lim, q->cs - in);
-	while (*n < lim && ++l2i < per) {
+	*n = min64(len, q->cs - in);
+	while (*n < len && ++l2i < per) {
 		if (qcow2_classify(q, qcow2_be64(&slot->tbl[l2i]), &m) ||
-		    m.kind != (want ? QCOW2_NORMAL : QCOW2_UNALLOC) ||
-		    (want && m.host != want + q->cs))
+		    m.kind != QCOW2_NORMAL || m.host != want + q->cs)
 			break;
 		want = m.host;
-		*n += min64(lim - *n, q->cs);
+		*n += min64(len - *n, q->cs);
 	}
 	return 0;
 }

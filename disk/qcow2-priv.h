@@ -195,8 +195,8 @@ int qcow2_write_piece(struct qcow2_img *q, const uint8_t *buf, uint64_t off,
  * Runs of clusters one preadv or pwritev can serve, found from guest
  * offset off of the top image (at most len bytes, one L2 table's span).
  * Reads: NORMAL clusters at contiguous host offsets (this image's fd), or
- * unallocated ones over a raw backing file (its fd, at off): *fd, *host,
- * *n. Writes: NORMAL clusters at contiguous host offsets, written in
+ * unallocated ones over a raw backing file (its fd, at off) or over a
+ * qcow2 one (that image's runs, recursively): *fd, *host, *n. Writes: NORMAL clusters at contiguous host offsets, written in
  * place; or, from a cluster boundary, whole clusters that need new ones,
  * allocated here contiguously (*fresh): the caller writes the data, then
  * qcow2_write_run_done() maps them. *n == 0: nothing to batch, use
