@@ -15,9 +15,11 @@
 #include "disk/qcow2-priv.h"
 
 /*
- * Crash safety. A write that needs a new cluster writes the data, then the
- * refcount (write-through), and changes the L2 entry in the cache only.
- * qcow2_writeback() syncs (data and refcounts durable), writes the dirty
+ * Crash safety. A write that needs a new cluster writes the data, and
+ * changes its refcount and the L2 entry in the caches only (one refcount
+ * block is cached, written back when another is needed).
+ * qcow2_writeback() writes the refcount block back, syncs (data and
+ * refcounts durable), writes the dirty
  * L2 tables, syncs, writes the dirty L1 entries, syncs, and only then drops
  * the references that the new tables no longer hold. So whatever a crash
  * interrupts, a table on disk never points at a cluster whose refcount is
@@ -61,7 +63,7 @@ static bool meta_find(const struct qcow2_img *q, uint64_t c, size_t *pos)
 	return lo < q->nr_meta && q->meta[lo] == c;
 }
 
-static int meta_add(struct qcow2_img *q, uint64_t c)
+int qcow2_meta_add(struct qcow2_img *q, uint64_t c)
 {
 	size_t pos;
 
@@ -109,12 +111,30 @@ static bool host_ok(const struct qcow2_img *q, uint64_t off)
 
 /* --- refcounts --- */
 
+int qcow2_rb_flush(struct qcow2_img *q)
+{
+	int ret;
+
+	if (q->rb_dlo >= q->rb_dhi)
+		return 0;
+	ret = qcow2_pwrite(q->fd, q->rb + q->rb_dlo, q->rb_dhi - q->rb_dlo,
+			   q->rb_off + q->rb_dlo);
+	if (ret)
+		return ret;
+	q->rb_dlo = q->rb_dhi = 0;
+	q->need_sync = true;
+	return 0;
+}
+
 static int rb_load(struct qcow2_img *q, uint64_t off)
 {
 	int ret;
 
 	if (q->rb_off == off)
 		return 0;
+	ret = qcow2_rb_flush(q);
+	if (ret)
+		return ret;
 	q->rb_off = 0;
 	ret = qcow2_pread(q->fd, q->rb, q->cs, off);
 	if (!ret)
@@ -164,6 +184,13 @@ static void rb_put(struct qcow2_img *q, uint64_t i, uint64_t v, size_t *at,
 	*len = w;
 }
 
+void qcow2_rb_set(struct qcow2_img *q, uint64_t i, uint64_t v)
+{
+	size_t at, len;
+
+	rb_put(q, i, v, &at, &len);
+}
+
 static int get_refcount(struct qcow2_img *q, uint64_t c, uint64_t *rc)
 {
 	uint64_t ri = c / q->rb_entries;
@@ -193,10 +220,13 @@ static int new_refblock(struct qcow2_img *q, uint64_t ri, uint64_t exclude)
 	if (b - first >= q->rb_entries || b >> (56 - q->cluster_bits))
 		return -ENOSPC;
 	off = b << q->cluster_bits;
+	ret = qcow2_rb_flush(q);
+	if (ret)
+		return ret;
 	q->rb_off = 0;
 	memset(q->rb, 0, q->cs);
 	rb_put(q, b - first, 1, &at, &len);
-	ret = meta_add(q, b);
+	ret = qcow2_meta_add(q, b);
 	if (!ret)
 		ret = qcow2_pwrite(q->fd, q->rb, q->cs, off);
 	/* the block is on disk before the table points at it */
@@ -231,9 +261,9 @@ static int set_refcount(struct qcow2_img *q, uint64_t c, uint64_t v)
 	}
 	if (ri >= q->rt_entries) {
 		qcow2_warn(q,
-			   "%s: the refcount table is full (lkvm does not "
-			   "grow it)",
-			   q->name);
+			   "%s: cluster %" PRIu64 " is beyond the refcount "
+			   "table",
+			   q->name, c);
 		return -ENOSPC;
 	}
 	if (!q->rt[ri]) {
@@ -245,19 +275,184 @@ static int set_refcount(struct qcow2_img *q, uint64_t c, uint64_t v)
 	if (ret)
 		return ret;
 	rb_put(q, c % q->rb_entries, v, &at, &len);
-	q->need_sync = true;
-	return qcow2_pwrite(q->fd, q->rb + at, len, q->rt[ri] + at);
+	/* written back before the tables that need it (qcow2_writeback) */
+	if (q->rb_dlo >= q->rb_dhi) {
+		q->rb_dlo = at;
+		q->rb_dhi = at + len;
+	} else {
+		if (at < q->rb_dlo)
+			q->rb_dlo = at;
+		if (at + len > q->rb_dhi)
+			q->rb_dhi = at + len;
+	}
+	return 0;
+}
+
+/*
+ * Refcount table growth, the order QEMU uses: a bigger table and the
+ * refcount blocks that count it (and themselves) go after everything the
+ * old table covers or the file holds; they are written and synced before
+ * the header points at them, and the old table's clusters are unreferenced
+ * only after the header is on disk. A crash at any point leaves the old
+ * table in force and the new clusters uncounted beyond it (qemu-img check:
+ * clean) or the old table leaked.
+ */
+struct rt_grow {
+	uint64_t start; /* first new cluster: the table, then the blocks */
+	uint64_t n_tab, n_blk; /* clusters of each */
+	uint64_t entries; /* of the new table */
+};
+
+/* The smallest layout whose table reaches cluster need and covers itself. */
+static int rt_grow_plan(const struct qcow2_img *q, uint64_t need,
+			struct rt_grow *g)
+{
+	uint64_t per = q->cs / 8, max_tab = QCOW2_MAX_RT_BYTES / q->cs;
+	uint64_t lim = 1ull << (56 - q->cluster_bits), end, ri_lo, ri_hi;
+
+	g->start = q->rt_entries * q->rb_entries;
+	end = (q->file_end + q->cs - 1) >> q->cluster_bits;
+	if (end > g->start)
+		g->start = end;
+	g->n_tab = min64(2 * (uint64_t)q->rt_clusters, max_tab);
+	g->n_blk = 1;
+	for (;;) {
+		if (g->n_tab > max_tab || g->start >= lim ||
+		    g->n_tab + g->n_blk > lim - g->start)
+			return -ENOSPC;
+		end = g->start + g->n_tab + g->n_blk; /* exclusive */
+		if (need >= end)
+			end = need + 1;
+		ri_lo = g->start / q->rb_entries;
+		ri_hi = (g->start + g->n_tab + g->n_blk - 1) / q->rb_entries;
+		if (ri_hi - ri_lo + 1 > g->n_blk) {
+			g->n_blk = ri_hi - ri_lo + 1;
+			continue;
+		}
+		if ((end - 1) / q->rb_entries >= g->n_tab * per) {
+			g->n_tab = g->n_tab * 2 > max_tab && g->n_tab < max_tab
+					   ? max_tab
+					   : g->n_tab * 2;
+			continue;
+		}
+		g->entries = g->n_tab * per;
+		return 0;
+	}
+}
+
+/* The new blocks (each counting the new clusters it covers) and the new
+ * table, written and synced; the new table in *rt_out. */
+static int rt_grow_write(struct qcow2_img *q, const struct rt_grow *g,
+			 uint64_t **rt_out)
+{
+	uint64_t blk0 = g->start + g->n_tab, ri_lo = g->start / q->rb_entries;
+	uint64_t n_new = g->n_tab + g->n_blk, i, k;
+	uint64_t *rt = calloc(g->entries, sizeof(*rt));
+	uint8_t *raw = calloc(g->n_tab, q->cs);
+	size_t at, len;
+	int ret = 0;
+
+	if (!rt || !raw) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(rt, q->rt, q->rt_entries * sizeof(*rt));
+	ret = qcow2_rb_flush(q);
+	if (ret)
+		goto out;
+	q->rb_off = 0; /* q->rb is a scratch block below */
+	for (i = 0; i < g->n_blk && !ret; i++) {
+		uint64_t first = (ri_lo + i) * q->rb_entries;
+
+		memset(q->rb, 0, q->cs);
+		for (k = 0; k < n_new; k++)
+			if (g->start + k >= first &&
+			    g->start + k - first < q->rb_entries)
+				rb_put(q, g->start + k - first, 1, &at, &len);
+		rt[ri_lo + i] = (blk0 + i) << q->cluster_bits;
+		ret = qcow2_pwrite(q->fd, q->rb, q->cs, rt[ri_lo + i]);
+	}
+	for (i = 0; i < g->entries; i++)
+		qcow2_put_be64(raw + i * 8, rt[i]);
+	if (!ret)
+		ret = qcow2_pwrite(q->fd, raw, g->n_tab * q->cs,
+				   g->start << q->cluster_bits);
+	if (!ret)
+		ret = qcow2_sync(q);
+out:
+	free(raw);
+	if (ret)
+		free(rt);
+	else
+		*rt_out = rt;
+	return ret;
+}
+
+static int grow_rt(struct qcow2_img *q, uint64_t need)
+{
+	uint64_t old_off = q->rt_off, old_n = q->rt_clusters, i, rc, *rt;
+	uint8_t h[12];
+	struct rt_grow g;
+	int ret = rt_grow_plan(q, need, &g);
+
+	if (!ret) {
+		for (i = 0; i < g.n_blk && !ret; i++)
+			ret = qcow2_meta_add(q, g.start + g.n_tab + i);
+	}
+	if (!ret)
+		ret = rt_grow_write(q, &g, &rt);
+	if (ret) {
+		qcow2_warn(q,
+			   "%s: cannot grow the refcount table to cover "
+			   "cluster %" PRIu64 ": %s",
+			   q->name, need, strerror(-ret));
+		return ret;
+	}
+	/* rt_offset and rt_clusters are adjacent: one write */
+	qcow2_put_be64(h, g.start << q->cluster_bits);
+	h[8] = (uint8_t)(g.n_tab >> 24);
+	h[9] = (uint8_t)(g.n_tab >> 16);
+	h[10] = (uint8_t)(g.n_tab >> 8);
+	h[11] = (uint8_t)g.n_tab;
+	ret = qcow2_pwrite(q->fd, h, sizeof(h), 48);
+	if (!ret)
+		ret = qcow2_sync(q);
+	if (ret) {
+		free(rt);
+		return ret;
+	}
+	free(q->rt);
+	q->rt = rt;
+	q->rt_entries = g.entries;
+	q->rt_off = g.start << q->cluster_bits;
+	q->rt_clusters = (uint32_t)g.n_tab;
+	if ((g.start + g.n_tab + g.n_blk) << q->cluster_bits > q->file_end)
+		q->file_end = (g.start + g.n_tab + g.n_blk) << q->cluster_bits;
+	/* the header no longer points at the old table: it may go */
+	for (i = 0; i < old_n && !ret; i++) {
+		uint64_t c = (old_off >> q->cluster_bits) + i;
+
+		ret = get_refcount(q, c, &rc);
+		if (!ret && rc)
+			ret = set_refcount(q, c, rc - 1);
+		if (!ret && rc == 1 && c < q->free_hint)
+			q->free_hint = c;
+	}
+	return ret;
 }
 
 /* A free cluster, its refcount set to 1; its offset in *off. */
 static int alloc_cluster(struct qcow2_img *q, uint64_t *off)
 {
-	uint64_t limit = q->rt_entries * q->rb_entries, c, rc;
+	uint64_t lim = 1ull << (56 - q->cluster_bits), c, rc;
 	int ret;
 
-	if (limit > 1ull << (56 - q->cluster_bits))
-		limit = 1ull << (56 - q->cluster_bits);
-	for (c = q->free_hint ? q->free_hint : 1; c < limit; c++) {
+	for (c = q->free_hint ? q->free_hint : 1; c < lim; c++) {
+		if (c / q->rb_entries >= q->rt_entries) {
+			ret = grow_rt(q, c);
+			if (ret)
+				return ret;
+		}
 		if (is_meta(q, c))
 			continue;
 		ret = get_refcount(q, c, &rc);
@@ -266,11 +461,8 @@ static int alloc_cluster(struct qcow2_img *q, uint64_t *off)
 		if (!rc)
 			break;
 	}
-	if (c >= limit) {
-		qcow2_warn(q,
-			   "%s: no free cluster the refcount table covers "
-			   "(lkvm does not grow it)",
-			   q->name);
+	if (c >= lim) {
+		qcow2_warn(q, "%s: no free cluster below 2^56 bytes", q->name);
 		return -ENOSPC;
 	}
 	ret = set_refcount(q, c, 1);
@@ -280,6 +472,29 @@ static int alloc_cluster(struct qcow2_img *q, uint64_t *off)
 	*off = c << q->cluster_bits;
 	if (*off + q->cs > q->file_end)
 		q->file_end = *off + q->cs;
+	return 0;
+}
+
+/* Cluster c too, when it is free and covered: true in *got. */
+static int alloc_next(struct qcow2_img *q, uint64_t c, bool *got)
+{
+	uint64_t rc;
+	int ret;
+
+	*got = false;
+	if (c / q->rb_entries >= q->rt_entries || is_meta(q, c) ||
+	    c >> (56 - q->cluster_bits))
+		return 0;
+	ret = get_refcount(q, c, &rc);
+	if (ret || rc)
+		return ret;
+	ret = set_refcount(q, c, 1);
+	if (ret)
+		return ret;
+	q->free_hint = c + 1;
+	if ((c + 1) << q->cluster_bits > q->file_end)
+		q->file_end = (c + 1) << q->cluster_bits;
+	*got = true;
 	return 0;
 }
 
@@ -366,6 +581,9 @@ static int qcow2_writeback(struct qcow2_img *q)
 		l2_dirty |= q->l2c[i].dirty;
 	if (!l2_dirty && q->l1_dirty_lo >= q->l1_dirty_hi && !q->nr_pfree)
 		return 0;
+	ret = qcow2_rb_flush(q);
+	if (ret)
+		return ret;
 	if (q->need_sync) {
 		ret = qcow2_sync(q); /* data and refcounts before tables */
 		if (ret)
@@ -398,6 +616,8 @@ int qcow2_flush_img(struct qcow2_img *q)
 {
 	int ret = qcow2_writeback(q);
 
+	if (!ret)
+		ret = qcow2_rb_flush(q); /* frees, or no table changed */
 	if (!ret && q->need_sync)
 		ret = qcow2_sync(q);
 	return ret;
@@ -466,7 +686,7 @@ static int get_l2(struct qcow2_img *q, uint32_t idx, bool alloc,
 	} else {
 		ret = alloc_cluster(q, &off);
 		if (!ret)
-			ret = meta_add(q, off >> q->cluster_bits);
+			ret = qcow2_meta_add(q, off >> q->cluster_bits);
 		if (!ret) {
 			memset(s->tbl, 0, q->cs);
 			s->dirty = true;
@@ -494,13 +714,7 @@ static int get_l2(struct qcow2_img *q, uint32_t idx, bool alloc,
 
 /* --- mapping --- */
 
-struct qcow2_map {
-	enum qcow2_kind kind;
-	uint64_t e; /* the L2 entry */
-	uint64_t host, clen; /* NORMAL: cluster; COMPRESSED: stream */
-};
-
-static int classify(struct qcow2_img *q, uint64_t e, struct qcow2_map *m)
+int qcow2_classify(struct qcow2_img *q, uint64_t e, struct qcow2_map *m)
 {
 	unsigned int x = 62 - (q->cluster_bits - 8);
 
@@ -555,7 +769,7 @@ static int lookup(struct qcow2_img *q, uint64_t off, bool alloc,
 		m->e = m->host = m->clen = 0;
 		return 0;
 	}
-	return classify(q, qcow2_be64(&(*slot)->tbl[*l2i]), m);
+	return qcow2_classify(q, qcow2_be64(&(*slot)->tbl[*l2i]), m);
 }
 
 /* The cluster a compressed entry holds, inflated into q->zout. */
@@ -732,6 +946,149 @@ int qcow2_write_piece(struct qcow2_img *q, const uint8_t *buf, uint64_t off,
 	return 0;
 }
 
+/* --- runs: many clusters in one preadv or pwritev --- */
+
+/* Bytes from off (at most len) of clusters that are unallocated here, in
+ * the L2 table of slot (NULL: none, the whole span is). */
+static uint64_t unalloc_run(struct qcow2_img *q, uint64_t off, uint64_t len,
+			    const struct qcow2_l2slot *slot, uint32_t l2i)
+{
+	uint64_t span = q->cs << q->l2_bits, n;
+	uint32_t per = 1u << q->l2_bits;
+	struct qcow2_map m;
+
+	if (!slot)
+		return min64(len, span - (off & (span - 1)));
+	n = min64(len, q->cs - (off & (q->cs - 1)));
+	while (n < len && ++l2i < per) {
+		if (qcow2_classify(q, qcow2_be64(&slot->tbl[l2i]), &m) ||
+		    m.kind != QCOW2_UNALLOC)
+			break;
+		n += min64(len - n, q->cs);
+	}
+	return n;
+}
+
+int qcow2_read_run(struct qcow2_img *q, uint64_t off, uint64_t len, int *fd,
+		   uint64_t *host, uint64_t *n)
+{
+	uint64_t in = off & (q->cs - 1), want;
+	uint32_t per = 1u << q->l2_bits, l2i;
+	struct qcow2_l2slot *slot;
+	struct qcow2_map m;
+	int ret;
+
+	*n = 0;
+	ret = lookup(q, off, false, &slot, &l2i, &m);
+	if (ret)
+		return ret;
+	if ((!slot || m.kind == QCOW2_UNALLOC) && q->backing &&
+	    off < q->backing->size) {
+		/* the backing file's: a raw one's at off, a qcow2's runs */
+		uint64_t u = min64(unalloc_run(q, off, len, slot, l2i),
+				   q->backing->size - off);
+
+		if (q->backing->qcow2)
+			return qcow2_read_run(q->backing, off, u, fd, host, n);
+		*fd = q->backing->fd;
+		*host = off;
+		*n = u;
+		return 0;
+	}
+	if (!slot || m.kind != QCOW2_NORMAL)
+		return 0;
+	*fd = q->fd;
+	*host = m.host + in;
+	want = m.host;
+	*n = min64(len, q->cs - in);
+	while (*n < len && ++l2i < per) {
+		if (qcow2_classify(q, qcow2_be64(&slot->tbl[l2i]), &m) ||
+		    m.kind != QCOW2_NORMAL || m.host != want + q->cs)
+			break;
+		want = m.host;
+		*n += min64(len - *n, q->cs);
+	}
+	return 0;
+}
+
+int qcow2_write_run(struct qcow2_img *q, uint64_t off, uint64_t len,
+		    uint64_t *host, uint64_t *n, bool *fresh)
+{
+	uint64_t in = off & (q->cs - 1), k, want, c0;
+	uint32_t per = 1u << q->l2_bits, l2i, i;
+	struct qcow2_l2slot *slot;
+	struct qcow2_map m;
+	bool got = true;
+	int ret;
+
+	*n = 0;
+	*fresh = false;
+	ret = lookup(q, off, true, &slot, &l2i, &m);
+	if (ret)
+		return ret;
+	if (m.kind == QCOW2_NORMAL) {
+		c0 = m.host;
+		want = m.host;
+		*n = min64(len, q->cs - in);
+		for (i = l2i + 1; *n < len && i < per; i++) {
+			if (qcow2_classify(q, qcow2_be64(&slot->tbl[i]), &m) ||
+			    m.kind != QCOW2_NORMAL || m.host != want + q->cs)
+				break;
+			want = m.host;
+			*n += min64(len - *n, q->cs);
+		}
+		/* never data over a table, whatever the L2 entries say:
+		 * qcow2_write_piece() refuses such a cluster */
+		for (k = c0; k <= want; k += q->cs)
+			if (is_meta(q, k >> q->cluster_bits)) {
+				*n = 0;
+				return 0;
+			}
+		*host = c0 + in;
+		q->need_sync = true;
+		return 0;
+	}
+	if (in || len < q->cs)
+		return 0;
+	/* whole clusters that need new ones */
+	for (k = 1, i = l2i + 1; (k + 1) * q->cs <= len && i < per; k++, i++)
+		if (qcow2_classify(q, qcow2_be64(&slot->tbl[i]), &m) ||
+		    m.kind == QCOW2_NORMAL)
+			break;
+	ret = alloc_cluster(q, host);
+	c0 = *host >> q->cluster_bits;
+	for (i = 1; !ret && got && i < k; i++) {
+		ret = alloc_next(q, c0 + i, &got);
+		if (!ret && got)
+			*n += q->cs;
+	}
+	if (ret)
+		return ret;
+	*n += q->cs;
+	*fresh = true;
+	q->need_sync = true;
+	return 0;
+}
+
+int qcow2_write_run_done(struct qcow2_img *q, uint64_t off, uint64_t n,
+			 uint64_t host)
+{
+	struct qcow2_l2slot *slot;
+	struct qcow2_map m;
+	uint32_t l2i;
+	uint64_t k;
+	int ret = 0;
+
+	for (k = 0; k < n && !ret; k += q->cs) {
+		ret = lookup(q, off + k, true, &slot, &l2i, &m);
+		if (!ret)
+			ret = release_old(q, &m);
+		if (!ret)
+			set_entry(slot, l2i, (host + k) | QCOW2_OFLAG_COPIED);
+	}
+	return ret;
+}
+
 /* A whole cluster reads as zeroes (or, for a DISCARD, may). */
 static int zero_cluster(struct qcow2_img *q, uint64_t cl, bool discard)
 {
@@ -798,7 +1155,7 @@ static int load_l1(struct qcow2_img *q, char *err, size_t errlen)
 				       "%s: L1 entry %u (%#" PRIx64
 				       ") is not a cluster inside the file",
 				       q->name, i, e);
-		else if (off && meta_add(q, off >> q->cluster_bits))
+		else if (off && qcow2_meta_add(q, off >> q->cluster_bits))
 			ret = err_line(err, errlen, -ENOMEM,
 				       "%s: out of memory", q->name);
 		else if (!off && e)
@@ -844,7 +1201,7 @@ static int load_rt(struct qcow2_img *q, char *err, size_t errlen)
 				       " (%#" PRIx64
 				       ") is not a cluster inside the file",
 				       q->name, i, e);
-		else if (meta_add(q, e >> q->cluster_bits))
+		else if (qcow2_meta_add(q, e >> q->cluster_bits))
 			ret = err_line(err, errlen, -ENOMEM,
 				       "%s: out of memory", q->name);
 		else if (q->nr_meta == before)

@@ -54,6 +54,13 @@ enum qcow2_kind {
 	QCOW2_COMPRESSED, /* deflate stream at host, clen bytes */
 };
 
+/* A guest cluster's mapping, from its L2 entry e. */
+struct qcow2_map {
+	enum qcow2_kind kind;
+	uint64_t e; /* the L2 entry */
+	uint64_t host, clen; /* NORMAL: cluster; COMPRESSED: stream */
+};
+
 struct qcow2_l2slot {
 	uint64_t off; /* host offset of the table; 0: empty */
 	uint32_t l1_idx;
@@ -97,8 +104,9 @@ struct qcow2_img {
 	int32_t *l1_slot; /* l1 index -> l2c slot, or -1 */
 	uint64_t l2c_clock;
 
-	uint8_t *rb; /* one refcount block, write-through */
+	uint8_t *rb; /* one refcount block, written back */
 	uint64_t rb_off; /* 0: nothing cached */
+	size_t rb_dlo, rb_dhi; /* bytes of it to write back: [lo, hi) */
 
 	uint64_t free_hint; /* cluster index to start the free search at */
 	uint64_t *pfree; /* host clusters to unreference after writeback */
@@ -110,6 +118,9 @@ struct qcow2_img {
 	uint8_t *zout; /* the last inflated cluster... */
 	uint64_t zkey; /* ...whose L2 entry this was; 0: none */
 	uint8_t *zeroes; /* a cluster of them */
+
+	bool dirty; /* the header's dirty bit (lazy refcounts) is set */
+	uint32_t nb_snap; /* internal snapshots */
 
 	struct ratelimit rl;
 };
@@ -155,6 +166,24 @@ int qcow2_map_init(struct qcow2_img *q, uint64_t l2_cache_bytes, char *err,
 		   size_t errlen);
 void qcow2_map_free(struct qcow2_img *q);
 
+/* The mapping an L2 entry gives; -EIO (and a warning) when it is bad. */
+int qcow2_classify(struct qcow2_img *q, uint64_t e, struct qcow2_map *m);
+/* Host cluster c holds a table: never data, never handed out. */
+int qcow2_meta_add(struct qcow2_img *q, uint64_t c);
+/* Entry i of the refcount block in q->rb (the caller owns q->rb then and
+ * has set q->rb_off to 0) becomes v (<= rc_max). */
+void qcow2_rb_set(struct qcow2_img *q, uint64_t i, uint64_t v);
+
+/* Write the cached refcount block's changes to the file (no sync). */
+int qcow2_rb_flush(struct qcow2_img *q);
+
+/* A dirty image (refcounts not written back by a lazy-refcounts writer)
+ * opened read-write: rebuild every refcount from the header, the tables
+ * and the L2 entries, write them, then clear the dirty bit. Images whose
+ * clusters are referenced more than once, or that need more refcount
+ * table than they have, are refused: one line in err. */
+int qcow2_repair(struct qcow2_img *q, char *err, size_t errlen);
+
 /* Read len bytes at guest offset off of any image of a chain into buf;
  * bytes past the image's size read as zeroes. */
 int qcow2_img_read(struct qcow2_img *q, uint8_t *buf, uint64_t off,
@@ -162,6 +191,23 @@ int qcow2_img_read(struct qcow2_img *q, uint8_t *buf, uint64_t off,
 /* Write inside one guest cluster of the top image. */
 int qcow2_write_piece(struct qcow2_img *q, const uint8_t *buf, uint64_t off,
 		      uint64_t len);
+/*
+ * Runs of clusters one preadv or pwritev can serve, found from guest
+ * offset off of the top image (at most len bytes, one L2 table's span).
+ * Reads: NORMAL clusters at contiguous host offsets (this image's fd), or
+ * unallocated ones over a raw backing file (its fd, at off) or over a
+ * qcow2 one (that image's runs, recursively): *fd, *host, *n. Writes: NORMAL clusters at contiguous host offsets, written in
+ * place; or, from a cluster boundary, whole clusters that need new ones,
+ * allocated here contiguously (*fresh): the caller writes the data, then
+ * qcow2_write_run_done() maps them. *n == 0: nothing to batch, use
+ * qcow2_img_read() or qcow2_write_piece() for the first cluster's piece.
+ */
+int qcow2_read_run(struct qcow2_img *q, uint64_t off, uint64_t len, int *fd,
+		   uint64_t *host, uint64_t *n);
+int qcow2_write_run(struct qcow2_img *q, uint64_t off, uint64_t len,
+		    uint64_t *host, uint64_t *n, bool *fresh);
+int qcow2_write_run_done(struct qcow2_img *q, uint64_t off, uint64_t n,
+			 uint64_t host);
 /* DISCARD or WRITE_ZEROES of [off, off + len) of the top image. */
 int qcow2_zero_range(struct qcow2_img *q, uint64_t off, uint64_t len,
 		     bool discard);

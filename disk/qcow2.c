@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "disk/qcow2-priv.h"
@@ -29,6 +31,7 @@ struct qcow2_disk {
 	bool have_thread;
 	struct disk_stats st;
 	uint8_t *buf; /* a cluster: a request's bytes */
+	struct iovec *iov; /* IOV_MAX: a slice of a request's buffers */
 };
 
 /* An image's identity, for the backing chain's loop check. */
@@ -212,13 +215,6 @@ static int check_features(const uint8_t *c, struct hdr *h, bool ro,
 			    "%s: the image is marked corrupt: open it with ,ro "
 			    "or repair it with qemu-img check -r all",
 			    name);
-	if (!ro && (h->incompat & QCOW2_INCOMPAT_DIRTY))
-		return qerr(
-			err, errlen, -EROFS,
-			"%s: the image is dirty (lazy refcounts not written "
-			"back): repair it with qemu-img check -r all, or "
-			"open it with ,ro",
-			name);
 	if (!ro && h->nb_snap)
 		return qerr(err, errlen, -EROFS,
 			    "%s: the image has %u internal snapshots: lkvm "
@@ -503,6 +499,8 @@ static int img_open_qcow2(struct qcow2_img *q, struct chain_ids *ids,
 	q->l1_size = h.l1_size;
 	q->rt_off = h.rt_off;
 	q->rt_clusters = h.rt_clusters;
+	q->dirty = h.incompat & QCOW2_INCOMPAT_DIRTY;
+	q->nb_snap = h.nb_snap;
 	ret = qcow2_map_init(q, cache, err, errlen);
 	if (!ret && h.backing_off)
 		ret = open_backing(q, &h, ids, o, err, errlen);
@@ -513,6 +511,9 @@ static int img_open_qcow2(struct qcow2_img *q, struct chain_ids *ids,
 			     "%s: cannot write the header: %s", q->name,
 			     strerror(-ret));
 	}
+	/* read-only, a dirty image reads as well as a clean one */
+	if (!ret && q->dirty && !q->ro)
+		ret = qcow2_repair(q, err, errlen);
 	return ret;
 }
 
@@ -576,25 +577,93 @@ static void iov_xfer(const struct disk_req *r, uint64_t skip, uint8_t *buf,
 	}
 }
 
+/* n bytes at iov offset skip of r, to or from fd at off: one preadv or
+ * pwritev (more when short), straight from the guest's buffers. */
+static int iov_io(struct qcow2_disk *qd, const struct disk_req *r,
+		  uint64_t skip, uint64_t n, int fd, uint64_t off, bool write)
+{
+	struct iovec *v = qd->iov;
+	int i, cnt = 0;
+	ssize_t k;
+
+	for (i = 0; i < r->iovcnt && n; i++) {
+		uint64_t l = r->iov[i].iov_len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		v[cnt].iov_base = (uint8_t *)r->iov[i].iov_base + skip;
+		v[cnt].iov_len = l - skip < n ? l - skip : n;
+		n -= v[cnt++].iov_len;
+		skip = 0;
+	}
+	while (cnt) {
+		k = write ? pwritev(fd, v, cnt, (off_t)off)
+			  : preadv(fd, v, cnt, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k ? -errno : -EIO;
+		off += (uint64_t)k;
+		while (cnt && (size_t)k >= v->iov_len) {
+			k -= (ssize_t)v->iov_len;
+			v++;
+			cnt--;
+		}
+		if (cnt) {
+			v->iov_base = (uint8_t *)v->iov_base + k;
+			v->iov_len -= (size_t)k;
+		}
+	}
+	return 0;
+}
+
+/* One cluster's piece at most, through qd->buf. */
+static int qd_piece(struct qcow2_disk *qd, struct disk_req *r, uint64_t done,
+		    uint64_t *n)
+{
+	struct qcow2_img *q = qd->top;
+	uint64_t off = r->offset + done;
+	int ret;
+
+	*n = q->cs - (off & (q->cs - 1));
+	if (*n > r->len - done)
+		*n = r->len - done;
+	if (r->op == DISK_OP_READ) {
+		ret = qcow2_img_read(q, qd->buf, off, *n);
+		if (!ret)
+			iov_xfer(r, done, qd->buf, *n, false);
+		return ret;
+	}
+	iov_xfer(r, done, qd->buf, *n, true);
+	return qcow2_write_piece(q, qd->buf, off, *n);
+}
+
 static int qd_rw(struct qcow2_disk *qd, struct disk_req *r)
 {
 	struct qcow2_img *q = qd->top;
-	uint64_t done = 0, n, off;
-	int ret = 0;
+	uint64_t done = 0, n, off, host;
+	bool fresh;
+	int ret = 0, fd;
 
 	while (done < r->len && !ret) {
 		off = r->offset + done;
-		n = q->cs - (off & (q->cs - 1));
-		if (n > r->len - done)
-			n = r->len - done;
 		if (r->op == DISK_OP_READ) {
-			ret = qcow2_img_read(q, qd->buf, off, n);
-			if (!ret)
-				iov_xfer(r, done, qd->buf, n, false);
+			ret = qcow2_read_run(q, off, r->len - done, &fd, &host,
+					     &n);
+			if (!ret && n)
+				ret = iov_io(qd, r, done, n, fd, host, false);
 		} else {
-			iov_xfer(r, done, qd->buf, n, true);
-			ret = qcow2_write_piece(q, qd->buf, off, n);
+			ret = qcow2_write_run(q, off, r->len - done, &host, &n,
+					      &fresh);
+			if (!ret && n)
+				ret = iov_io(qd, r, done, n, q->fd, host, true);
+			if (!ret && n && fresh)
+				ret = qcow2_write_run_done(q, off, n, host);
 		}
+		if (!ret && !n)
+			ret = qd_piece(qd, r, done, &n);
 		done += n;
 	}
 	return ret;
@@ -771,6 +840,7 @@ static void qd_free(struct qcow2_disk *qd)
 	pthread_cond_destroy(&qd->cond);
 	pthread_mutex_destroy(&qd->lock);
 	free(qd->buf);
+	free(qd->iov);
 	free(qd);
 }
 
@@ -825,7 +895,8 @@ int disk_qcow2_open_fd(struct disk **out, int fd, const char *name,
 	if (ret)
 		goto out_free;
 	qd->buf = malloc(qd->top->cs);
-	if (!qd->buf) {
+	qd->iov = calloc(IOV_MAX, sizeof(*qd->iov));
+	if (!qd->buf || !qd->iov) {
 		ret = qerr(err, errlen, -ENOMEM, "%s: out of memory", name);
 		goto out_free;
 	}

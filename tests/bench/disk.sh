@@ -3,7 +3,8 @@
 # Disk benchmark: virtio-blk in L2 (sequential 1 MiB O_DIRECT read/write,
 # 4 KiB random reads at queue depth 1 and 16, 4 KiB write+fdatasync), for
 # libaio vs worker threads and ioeventfd vs MMIO-exit notification, medians
-# over the rounds, plus the same on the image in L1 as the ceiling. TCG
+# over the rounds, plus the same on the image in L1 as the ceiling; qcow2
+# rows (fresh, allocated, overlay over raw) with ratios over raw. TCG
 # numbers are only meaningful as ratios within one run: compare by the
 # paired ratios (same round, same load).
 # Usage: disk.sh [REF=COMMIT] [PEER=PATH] [RUNS=N] [ONLY=V1,V2]

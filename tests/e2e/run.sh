@@ -112,6 +112,12 @@ rm -f "$work"/images/*.qcow2
 if command -v qemu-img >/dev/null; then
 	qemu-img convert -q -c -O qcow2 "$images/l2-disk.ext4" "$work/images/l2-base.qcow2"
 	(cd "$work/images" && qemu-img create -q -f qcow2 -b l2-base.qcow2 -F qcow2 l2-overlay.qcow2)
+	# an overlay over the raw L2 disk (qcow2), an empty disk (qcow2-kill)
+	(cd "$work/images" && qemu-img create -q -f qcow2 -b l2-disk.ext4 -F raw raw-overlay.qcow2)
+	qemu-img create -q -f qcow2 -o cluster_size=512,refcount_bits=64 "$work/images/kill.qcow2" 4M
+	# the disk benchmark's qcow2 rows (tests/bench/cases/disk.sh)
+	qemu-img create -q -f qcow2 "$work/images/bench-fresh.qcow2" 256M
+	(cd "$work/images" && qemu-img create -q -f qcow2 -b bench.img -F raw -u bench-ov.qcow2 256M)
 fi
 if [ -n "$debian_guest" ]; then
 	mkdir -p "$work/images/debian"
@@ -229,10 +235,14 @@ for g in "${groups[@]}"; do
 done
 # A case that leaves qcow2 images in results/ (NAME.judge.qcow2) has them
 # judged here by qemu-img check: no corruption, no leaks beyond what QEMU
-# itself accepts (exit 0 or 3, "leaked clusters").
+# itself accepts (exit 0 or 3, "leaked clusters"); and by qemu-img compare
+# when it also leaves the expected content (NAME.expect.raw).
+# (overlays on the raw L2 disk name it relative to themselves)
+ln -sfn ../images/l2-disk.ext4 "$work/results/l2-disk.ext4"
 for q in "$work"/results/*.judge.qcow2; do
 	[ -e "$q" ] || continue
-	id=qemu-img-check:$(basename "$q" .judge.qcow2)
+	name=$(basename "$q" .judge.qcow2)
+	id=qemu-img-check:$name
 	rc=0
 	out=$(cd "$work/results" && qemu-img check "$(basename "$q")" 2>&1) || rc=$?
 	if [ "$rc" = 0 ] || [ "$rc" = 3 ]; then
@@ -242,6 +252,15 @@ for q in "$work"/results/*.judge.qcow2; do
 		failc=$((failc + 1))
 		echo "FAIL $id: qemu-img check exit $rc"
 		echo "$out" | tail -n 20
+	fi
+	[ -e "$work/results/$name.expect.raw" ] || continue
+	id=qemu-img-compare:$name
+	if out=$(cd "$work/results" && qemu-img compare -f qcow2 -F raw "$name.judge.qcow2" "$name.expect.raw" 2>&1); then
+		pass=$((pass + 1))
+		echo "PASS $id"
+	else
+		failc=$((failc + 1))
+		echo "FAIL $id: $out"
 	fi
 done
 echo "e2e: $pass passed, $failc failed"

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -330,6 +331,189 @@ out:
 	free(want);
 }
 
+/* Sequential writes of n bytes in odd-sized requests from off, so that
+ * request boundaries fall everywhere relative to cluster and refcount
+ * block boundaries. */
+static void write_seq(struct disk *d, uint8_t *want, uint64_t off, uint64_t n,
+		      unsigned int seed)
+{
+	const uint64_t chunk = 7 * 512 * 9;
+	uint8_t *buf = malloc(chunk);
+	uint64_t k;
+
+	for (; n; off += k, n -= k) {
+		k = n < chunk ? n : chunk;
+		fill(buf, k, seed++);
+		buf[0] = 0xa5; /* never a whole zero cluster */
+		if (!CHECK(!io(d, DISK_OP_WRITE, off, buf, k)))
+			break;
+		memcpy(want + off, buf, k);
+	}
+	free(buf);
+}
+
+/* A big-endian 32-bit field of name's header. */
+static uint32_t peek32(const char *name, uint64_t off)
+{
+	uint8_t b[4] = { 0 };
+	int fd = open(path_of(name), O_RDONLY);
+
+	if (fd >= 0 && pread(fd, b, 4, (off_t)off) != 4)
+		memset(b, 0, 4);
+	if (fd >= 0)
+		close(fd);
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	       (uint32_t)b[2] << 8 | b[3];
+}
+
+/* Allocation beyond what the refcount table covers: the table grows
+ * (repeatedly with 64-bit refcounts, which cover 2 MiB per table cluster
+ * of 512 bytes), across reopening, with a small L2 cache, and the result
+ * is clean with no leaks (the old tables freed). */
+static void grow_one(const char *create, uint64_t size, uint64_t cache)
+{
+	struct disk_qcow2_opts o = { .l2_cache_bytes = cache };
+	uint8_t *want = calloc(1, size);
+	struct disk *d = NULL;
+	char err[256];
+
+	CHECK(!sh("qemu-img create -f qcow2 -o %s t.qcow2 %llu", create,
+		  (unsigned long long)size));
+	if (!CHECK(!disk_qcow2_open(&d, path_of("t.qcow2"), &o, err,
+				    sizeof(err))))
+		goto out;
+	write_seq(d, want, 0, size / 2, 1);
+	CHECK(!disk_flush(d));
+	disk_close(d);
+	judge("t.qcow2", want, size);
+	if (!CHECK(!disk_qcow2_open(&d, path_of("t.qcow2"), &o, err,
+				    sizeof(err))))
+		goto out;
+	write_seq(d, want, size / 2, size / 2, 3);
+	write_seq(d, want, size / 4, size / 8, 5); /* in place */
+	CHECK(read_matches(d, want, size));
+	disk_close(d);
+	judge("t.qcow2", want, size);
+	CHECK(peek32("t.qcow2", 56) > 1); /* refcount_table_clusters */
+	printf("  grew the refcount table of %s to %u clusters\n", create,
+	       peek32("t.qcow2", 56));
+out:
+	free(want);
+}
+
+static void test_refcount_growth(void)
+{
+	if (!setup())
+		return;
+	/* 16-bit refcounts: one table cluster covers 8 MiB */
+	grow_one("cluster_size=512", 20 * MiB, 0);
+	grow_one("cluster_size=512,compat=0.10", 12 * MiB, 1);
+	/* 64-bit: 2 MiB per table cluster; grows 1 -> 2 -> 4 -> 8 -> 16 */
+	grow_one("cluster_size=512,refcount_bits=64", 24 * MiB, 0);
+	/* 32-bit: 4 MiB, the tables and blocks straddle block boundaries */
+	grow_one("cluster_size=512,refcount_bits=32", 16 * MiB, 4096);
+}
+
+/* The child of test_kill_loop: writes chunk after chunk from chunk i,
+ * flushing after each and reporting its number on fd once flushed. */
+static void __attribute__((noreturn))
+kill_child(int fd, uint64_t size, uint64_t chunk, uint64_t i)
+{
+	struct disk_qcow2_opts o = { .inline_io = true, .l2_cache_bytes = 1 };
+	uint8_t *buf = malloc(chunk);
+	struct disk *d = NULL;
+	char err[256];
+
+	if (!buf ||
+	    disk_qcow2_open(&d, path_of("k.qcow2"), &o, err, sizeof(err)))
+		_exit(2);
+	for (;; i = (i + 1) % (size / chunk)) {
+		fill(buf, chunk, (unsigned int)i);
+		buf[0] = 0xa5;
+		if (io(d, DISK_OP_WRITE, i * chunk, buf, chunk) ||
+		    disk_flush(d) || write(fd, &i, sizeof(i)) != sizeof(i))
+			_exit(3);
+	}
+}
+
+/* The child's kill loop's check: qemu-img check finds no corruption
+ * (leaks allowed) and the disk reads as want, except chunk skip (being
+ * written when the child died), which is taken as it reads. */
+static void kill_check(uint8_t *want, uint64_t size, uint64_t chunk,
+		       uint64_t skip, int gen)
+{
+	uint8_t *got = malloc(chunk);
+	struct disk *d;
+	uint64_t i;
+	int st = sh("qemu-img check k.qcow2");
+
+	if (!CHECK(st == 0 || st == 3))
+		printf("  kill %d: qemu-img check says %d\n", gen, st);
+	d = open_img("k.qcow2", true);
+	if (!CHECK(d))
+		goto out;
+	for (i = 0; i < size / chunk; i++) {
+		CHECK(!io(d, DISK_OP_READ, i * chunk, got, chunk));
+		if (i == skip)
+			memcpy(want + i * chunk, got, chunk);
+		else if (!CHECK(!memcmp(got, want + i * chunk, chunk)))
+			printf("  kill %d: chunk %llu lost\n", gen,
+			       (unsigned long long)i);
+	}
+	disk_close(d);
+out:
+	free(got);
+}
+
+/*
+ * SIGKILL at random moments while a process writes, flushes and grows the
+ * refcount table (512-byte clusters, 64-bit refcounts, a two-table L2
+ * cache): each time qemu-img check finds no corruption (leaks allowed)
+ * and every chunk reported flushed reads back.
+ */
+static void test_kill_loop(void)
+{
+	const uint64_t size = 6 * MiB, chunk = 40 * 1024;
+	uint8_t *want = calloc(1, size);
+	uint64_t next = 0, i, n = 0;
+	int gen, fds[2], st;
+	pid_t pid;
+
+	if (!setup())
+		goto out;
+	srand(1234);
+	CHECK(!sh("qemu-img create -f qcow2 -o cluster_size=512,"
+		  "refcount_bits=64 k.qcow2 6M"));
+	for (gen = 0; gen < 16; gen++) {
+		REQUIRE(!pipe(fds));
+		pid = fork();
+		REQUIRE(pid >= 0);
+		if (!pid) {
+			close(fds[0]);
+			kill_child(fds[1], size, chunk, next);
+		}
+		close(fds[1]);
+		usleep((useconds_t)(20000 + rand() % 300000));
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		CHECK(WIFSIGNALED(st));
+		/* what was reported flushed is what the file must hold */
+		while (read(fds[0], &i, sizeof(i)) == sizeof(i)) {
+			fill(want + i * chunk, chunk, (unsigned int)i);
+			want[i * chunk] = 0xa5;
+			next = (i + 1) % (size / chunk);
+			n++;
+		}
+		close(fds[0]);
+		kill_check(want, size, chunk, next, gen);
+	}
+	printf("  16 kills, %llu chunks flushed, refcount table %u clusters\n",
+	       (unsigned long long)n, peek32("k.qcow2", 56));
+	CHECK(peek32("k.qcow2", 56) > 1);
+out:
+	free(want);
+}
+
 /* Partial writes over compressed clusters: copy-on-write from inflated
  * data, the compressed clusters' references dropped. */
 static void test_write_compressed(void)
@@ -526,7 +710,6 @@ static void test_bad_images(void)
 	bad("", 72, 1ull << 10, 8, true, "unknown incompatible");
 	bad("", 72, 1ull << 4, 8, true, "extended L2");
 	bad("", 72, 1ull << 1, 8, false, "corrupt");
-	bad("", 72, 1ull << 0, 8, false, "dirty");
 	bad("", 96, 7, 4, true, "refcount_order 7");
 	bad("", 100, 100, 4, true, "header length");
 	/* the L1 table placed over the refcount table */
@@ -552,6 +735,85 @@ static void test_bad_images(void)
 	CHECK(!sh("qemu-img create -f qcow2 -b gone.raw -F raw -u "
 		  "m.qcow2 1M"));
 	refused("m.qcow2", false, "cannot open its backing file");
+}
+
+/* A dirty image (qemu-io with lazy refcounts, killed before it wrote its
+ * refcounts back) opened read-write: the refcounts are rebuilt, the dirty
+ * bit cleared, and after more writes qemu-img check is clean. */
+static void dirty_one(const char *create)
+{
+	const uint64_t size = 4 * MiB;
+	uint8_t *want = calloc(1, size);
+	struct disk *d;
+
+	CHECK(!sh("qemu-img create -f qcow2 -o lazy_refcounts=on%s d.qcow2 "
+		  "4M",
+		  create));
+	/* the inner shell reports the kill, to /dev/null */
+	sh("sh -c \"qemu-io -c 'write -P 0x11 0 300k' -c 'write -P 0x22 "
+	   "2M 64k' -c 'sigraise 9' d.qcow2; true\" 2>/dev/null");
+	memset(want, 0x11, 300 * 1024);
+	memset(want + 2 * MiB, 0x22, 64 * 1024);
+	CHECK_EQ(peek32("d.qcow2", 76) & 1, 1); /* dirty */
+	CHECK_EQ(sh("qemu-img check d.qcow2"), 2);
+	d = open_img("d.qcow2", true); /* read-only: as it is */
+	if (CHECK(d)) {
+		CHECK(read_matches(d, want, size));
+		disk_close(d);
+	}
+	CHECK_EQ(peek32("d.qcow2", 76) & 1, 1);
+	d = open_img("d.qcow2", false);
+	if (!CHECK(d))
+		goto out;
+	CHECK_EQ(peek32("d.qcow2", 76) & 1, 0);
+	write_pattern(d, want, size, 31);
+	CHECK(read_matches(d, want, size));
+	disk_close(d);
+	judge("d.qcow2", want, size);
+out:
+	free(want);
+}
+
+static void test_dirty(void)
+{
+	if (!setup())
+		return;
+	dirty_one("");
+	dirty_one(",cluster_size=512"); /* several refcount blocks */
+	dirty_one(",cluster_size=512,refcount_bits=1");
+	/* a cluster two L2 entries share: not repaired, refused */
+	CHECK(!sh("qemu-img create -f qcow2 -o lazy_refcounts=on x.qcow2 1M "
+		  "&& qemu-io -c 'write 0 128k' x.qcow2"));
+	/* v3 default layout: L2 at 0x40000, data at 0x50000, 0x60000 */
+	CHECK(!poke("x.qcow2", 0x40008, 0x8000000000050000ull, 8));
+	CHECK(!poke("x.qcow2", 72, 1, 8));
+	refused("x.qcow2", false, "used twice");
+}
+
+/* Internal snapshots share clusters (refcount 2): lkvm, which writes in
+ * place, refuses them read-write and reads them read-only. */
+static void test_snapshots(void)
+{
+	const uint64_t size = 1 * MiB;
+	uint8_t *want = calloc(1, size);
+	struct disk *d;
+
+	if (!setup())
+		goto out;
+	CHECK(!sh("qemu-img create -f qcow2 s.qcow2 1M && qemu-io -c "
+		  "'write -P 0x44 0 64k' s.qcow2 && qemu-img snapshot -c one "
+		  "s.qcow2 && qemu-io -c 'write -P 0x55 0 4k' s.qcow2"));
+	memset(want, 0x44, 64 * 1024);
+	memset(want, 0x55, 4096);
+	refused("s.qcow2", false, "internal snapshots");
+	d = open_img("s.qcow2", true);
+	if (CHECK(d)) {
+		CHECK(read_matches(d, want, size));
+		disk_close(d);
+	}
+	CHECK_EQ(sh("qemu-img check s.qcow2"), 0);
+out:
+	free(want);
 }
 
 /* disk_open() picks the format from the magic, never the name. */
@@ -597,6 +859,8 @@ static void test_detect(void)
 }
 
 UNIT_SUITE(qcow2, UNIT_TEST(test_read_formats), UNIT_TEST(test_write_formats),
-	   UNIT_TEST(test_small_l2_cache), UNIT_TEST(test_write_compressed),
+	   UNIT_TEST(test_small_l2_cache), UNIT_TEST(test_refcount_growth),
+	   UNIT_TEST(test_kill_loop), UNIT_TEST(test_write_compressed),
 	   UNIT_TEST(test_zeroes_discard), UNIT_TEST(test_backing),
-	   UNIT_TEST(test_bad_images), UNIT_TEST(test_detect));
+	   UNIT_TEST(test_bad_images), UNIT_TEST(test_dirty),
+	   UNIT_TEST(test_snapshots), UNIT_TEST(test_detect));

@@ -16,28 +16,50 @@ truncate -s 256M /tmp/bench.img
 dd if=/dev/zero of=/tmp/bench.img bs=1M count=256 conv=notrunc 2>/dev/null
 once='diskbench /dev/vda seqread; diskbench /dev/vda seqwrite; diskbench /dev/vda randread 1; diskbench /dev/vda randread 16; diskbench /dev/vda fsync'
 
-# NAME|BINARY|OPTIONS (a REF may predate --io-engine: it runs its defaults;
-# kvmtool adds a user-mode NIC unless told not to)
+# NAME|BINARY|OPTIONS|DISK (a REF may predate --io-engine: it runs its
+# defaults; kvmtool adds a user-mode NIC unless told not to). DISK: the raw
+# image, or qcow2 (this lkvm's defaults): "fresh" an empty qcow2 of the
+# same size (the run's seqwrite allocates it all), "alloc" that image
+# again in the next boot (allocated), "overlay" an empty qcow2 over the
+# raw image. run.sh stages the qcow2 files when the host has qemu-img.
 cat >/tmp/variants <<EOF
-aio+ioeventfd|lkvm|--io-engine aio
-aio+ioeventfd+no-seccomp|lkvm|--io-engine aio --no-seccomp
-aio+mmio-exit|lkvm|--io-engine aio --no-ioeventfd
-threads+ioeventfd|lkvm|--io-engine threads
-threads+mmio-exit|lkvm|--io-engine threads --no-ioeventfd
+aio+ioeventfd|lkvm|--io-engine aio|raw
+aio+ioeventfd+no-seccomp|lkvm|--io-engine aio --no-seccomp|raw
+aio+mmio-exit|lkvm|--io-engine aio --no-ioeventfd|raw
+threads+ioeventfd|lkvm|--io-engine threads|raw
+threads+mmio-exit|lkvm|--io-engine threads --no-ioeventfd|raw
 EOF
+if [ -f $IMAGES/bench-fresh.qcow2 ]; then
+	for q in fresh alloc overlay; do
+		echo "qcow2-$q|lkvm||$q" >>/tmp/variants
+	done
+fi
 if [ -x /host/bin/lkvm-ref ]; then
 	cp /host/bin/lkvm-ref /tmp/l1/ref
-	echo "ref|ref|" >>/tmp/variants
+	echo "ref|ref||raw" >>/tmp/variants
 fi
 if [ -x /host/bin/peer ]; then
 	cp /host/bin/peer /tmp/l1/peer
-	echo "peer|peer|--console serial -n mode=none" >>/tmp/variants
+	echo "peer|peer|--console serial -n mode=none|raw" >>/tmp/variants
 fi
 # ONLY=V1,V2 (disk.sh): just those variants
 if [ -n "${BENCH_ONLY:-}" ]; then
 	awk -F'|' -v only=",$BENCH_ONLY," 'index(only, "," $1 ",")' /tmp/variants >/tmp/variants.only
 	mv /tmp/variants.only /tmp/variants
 fi
+
+# disk_for DISK : the image file for a variant's disk (see above)
+disk_for() {
+	case $1 in
+	fresh) cp $IMAGES/bench-fresh.qcow2 /tmp/bench-q.qcow2 ;;
+	overlay) cp $IMAGES/bench-ov.qcow2 /tmp/bench-ov.qcow2 ;;
+	esac
+	case $1 in
+	fresh | alloc) echo /tmp/bench-q.qcow2 ;;
+	overlay) echo /tmp/bench-ov.qcow2 ;;
+	*) echo /tmp/bench.img ;;
+	esac
+}
 
 # value FILE METRIC : the number FILE has for METRIC, or 0
 value() {
@@ -51,13 +73,15 @@ bench() {
 	name=$1
 	keep=$LKVM
 	LKVM=/tmp/l1/$2
-	shift 2
+	img=$(disk_for $3)
+	shift 3
 	GSH_BOOT="-i $INITRD"
 	GSH_TIMEOUT=300
 	# in a subshell: a guest that never powers off costs its round only
-	(guest_sh /tmp/bench.out "$once" -m 512 -d /tmp/bench.img "$@") >/tmp/gsh.log 2>&1 ||
+	(guest_sh /tmp/bench.out "$once" -m 512 -d $img "$@") >/tmp/gsh.log 2>&1 ||
 		{ echo "BENCH disk $name round $round: $(grep '^FAIL' /tmp/gsh.log)"; cp /tmp/gsh.log /host/results/disk-$name.r$round.gsh; }
 	LKVM=$keep
+	case $name in qcow2-alloc | qcow2-overlay) rm -f $img ;; esac
 	for m in $METRICS; do
 		value /tmp/bench.out $m >>/tmp/m.$name.$m
 	done
@@ -76,17 +100,26 @@ unit() {
 echo "BENCH setup: L1 $(nproc) cpus linux $(uname -r); L2 512 MiB, 1 vCPU; $RUNS rounds of: $(cut -d'|' -f1 /tmp/variants | tr '\n' ' ')"
 round=1
 while [ $round -le $RUNS ]; do
-	while IFS='|' read -r name bin opts; do
+	while IFS='|' read -r name bin opts disk; do
 		[ $round -gt 1 ] || for m in $METRICS; do : >/tmp/m.$name.$m; done
-		bench $name $bin $opts
+		bench $name $bin $disk $opts
 	done </tmp/variants
 	round=$((round + 1))
 done
-while IFS='|' read -r name bin opts; do
+while IFS='|' read -r name bin opts disk; do
 	for m in $METRICS; do
 		echo "BENCH disk $name $m: $(median </tmp/m.$name.$m) $(unit $m) (rounds: $(echo $(cat /tmp/m.$name.$m)))"
 	done
 done </tmp/variants
+# qcow2 over raw, both this lkvm's defaults (higher: qcow2 faster)
+for q in qcow2-fresh qcow2-alloc qcow2-overlay; do
+	[ -s /tmp/m.$q.fsync ] || continue
+	for m in $METRICS; do
+		r=$(paste /tmp/m.$q.$m /tmp/m.aio+ioeventfd.$m |
+			awk '$1 > 0 && $2 > 0 { printf "%.2f\n", $1 / $2 }')
+		echo "BENCH paired disk $q / raw $m: median $(echo "$r" | median) (rounds: $(echo $r))"
+	done
+done
 for other in ref peer; do
 	[ -s /tmp/m.$other.fsync ] || continue
 	for m in $METRICS; do

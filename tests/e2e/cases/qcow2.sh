@@ -3,7 +3,9 @@
 # named relative to the overlay; what it writes lands in the overlay
 # (clusters allocated, copy-on-write from compressed clusters), survives
 # the next boot, and leaves the base byte-identical; ,ro refuses writes.
-# Afterwards the host judges both images with qemu-img check (run.sh).
+# The same over a raw base (an overlay on the L2 disk itself): the raw file
+# stays byte-identical. Afterwards the host judges the overlays with
+# qemu-img check (run.sh).
 # machine: virt
 # timeout: 300
 [ -f $IMAGES/l2-overlay.qcow2 ] || fail "no qcow2 images staged: qemu-img (qemu-utils) is missing on the host"
@@ -34,3 +36,18 @@ expect_grep 'dd-rc=1' out
 cp /tmp/q/l2-base.qcow2 /host/results/l2-base.qcow2
 cp /tmp/q/l2-overlay.qcow2 /host/results/qcow2-overlay.judge.qcow2
 rm -rf /tmp/q
+# over a raw base
+mkdir -p /tmp/r
+cp $IMAGES/l2-disk.ext4 $IMAGES/raw-overlay.qcow2 /tmp/r/
+base=$(md5sum </tmp/r/l2-disk.ext4)
+GSH_BOOT=
+guest_sh out 'dd if=/dev/urandom of=/r.bin bs=64k count=32 2>/dev/null; md5sum /r.bin >/r.md5; sync; echo written' -d /tmp/r/raw-overlay.qcow2
+expect_rc 0
+expect_grep '^written' out
+guest_sh out 'md5sum -c /r.md5' -d /tmp/r/raw-overlay.qcow2
+expect_rc 0
+expect_grep '^/r.bin: OK' out
+[ "$(md5sum </tmp/r/l2-disk.ext4)" = "$base" ] || fail "the raw backing file changed"
+# run.sh gives results/ the (unchanged) raw base to judge it against
+cp /tmp/r/raw-overlay.qcow2 /host/results/qcow2-raw-overlay.judge.qcow2
+rm -rf /tmp/r
