@@ -89,9 +89,12 @@ static int vm_create_vcpus(struct machine *m)
 	for (i = 0; i < n; i++) {
 		m->vcpus[i].fd = -1;
 		m->vcpus[i].stats_fd = -1;
-		if (vcpu_create(m, &m->vcpus[i], i))
+		int ret = vcpu_create(m, &m->vcpus[i], i);
+
+		if (m->vcpus[i].fd >= 0)
+			m->nr_vcpus++; /* torn down with the others */
+		if (ret)
 			return -1;
-		m->nr_vcpus++;
 	}
 	kvm_caps_fill(m->kvm_fd, m->vcpus[0].fd, &m->caps);
 	return 0;

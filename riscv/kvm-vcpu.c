@@ -39,14 +39,11 @@ int vcpu_create(struct machine *m, struct vcpu *v, unsigned int id)
 		v->fd = -1;
 		return -1;
 	}
-	/* DBCN is off until enabled, and must be before the first run;
-	 * kernels before 6.7 (no DBCN) or 6.4 (no SBI_EXT regs) refuse. */
 	/* now: the ioctl waits for the vCPU's mutex, which KVM_RUN holds */
 	if (m->cfg->stats)
 		v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
-	v->dbcn = !riscv_set_reg(v->fd,
-				 RISCV_SBI_EXT_REG(KVM_RISCV_SBI_EXT_DBCN), 1);
-	return 0;
+	/* the ISA, SBI and ids asked for, and DBCN, before the first run */
+	return vcpu_configure(v);
 }
 
 void vcpu_destroy(struct vcpu *v)

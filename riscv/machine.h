@@ -153,6 +153,12 @@ void machine_stop(struct machine *m, int code);
 
 /* Create vCPU id (fd, kvm_run mapping). Returns 0 or -1 (error printed). */
 int vcpu_create(struct machine *m, struct vcpu *v, unsigned int id);
+/*
+ * kvm-cpu-config.c: --cpu-type, --disable-EXT, --disable-sbi-EXT and
+ * --custom-m*id on a vCPU that has never run, and the SBI debug console
+ * unless hidden (v->dbcn). 0, or -1 after one error line.
+ */
+int vcpu_configure(struct vcpu *v);
 /* Set the boot registers: pc, a0 = hartid, a1 = FDT (boot hart only). */
 int vcpu_boot_regs(struct vcpu *v, uint64_t pc, uint64_t fdt);
 /* Start the vCPU's thread. Returns 0 or -1. */
