@@ -776,6 +776,6 @@ out:
 UNIT_SUITE(fdt, UNIT_TEST(test_one_cpu), UNIT_TEST(test_two_cpus),
 	   UNIT_TEST(test_four_cpus), UNIT_TEST(test_no_initrd_no_mmu),
 	   UNIT_TEST(test_too_small), UNIT_TEST(test_isa_disabled),
-	   UNIT_TEST(test_plic_variant),
-	   UNIT_TEST(test_aia), UNIT_TEST(test_pci_plic),
-	   UNIT_TEST(test_pci_aia), UNIT_TEST(test_aia_pci_many_cpus));
+	   UNIT_TEST(test_plic_variant), UNIT_TEST(test_aia),
+	   UNIT_TEST(test_pci_plic), UNIT_TEST(test_pci_aia),
+	   UNIT_TEST(test_aia_pci_many_cpus));

@@ -227,7 +227,7 @@ static void test_usage_lists_every_option(void)
 
 UNIT_SUITE(options, UNIT_TEST(test_long_and_short_forms),
 	   UNIT_TEST(test_combined_short_and_negation),
-	   UNIT_TEST(test_double_dash_ends_options), UNIT_TEST(test_help), UNIT_TEST(test_prefix),
-	   UNIT_TEST(test_errors_name_the_problem),
+	   UNIT_TEST(test_double_dash_ends_options), UNIT_TEST(test_help),
+	   UNIT_TEST(test_prefix), UNIT_TEST(test_errors_name_the_problem),
 	   UNIT_TEST(test_callback_error_is_prefixed), UNIT_TEST(test_size_mib),
 	   UNIT_TEST(test_usage_lists_every_option));
