@@ -124,9 +124,10 @@ static int add_ext_off(const struct option *o, const char *arg, char *err,
 
 	if (!n || n >= VM_EXT_NAME_MAX ||
 	    strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789") != n) {
-		snprintf(err, errlen,
-			 "'%.32s' is not an extension name (lower case letters and digits, at most %d)",
-			 arg, VM_EXT_NAME_MAX - 1);
+		snprintf(
+			err, errlen,
+			"'%.32s' is not an extension name (lower case letters and digits, at most %d)",
+			arg, VM_EXT_NAME_MAX - 1);
 		return -EINVAL;
 	}
 	if (vm_ext_listed(list, arg))
@@ -247,7 +248,8 @@ static int check_config(struct vm_config *cfg)
 static void print_exit_statuses(void)
 {
 	printf("\nExit status: %d guest powered off (SBI SRST or the test finisher's pass),\n"
-	       "  %d lkvm's error, %d guest asked to reboot, %d SBI SRST with reason\n"
+	       "  %d lkvm's error, %d guest asked to reboot with --no-reboot (without it\n"
+	       "  the guest boots again) or the finisher's reset, %d SBI SRST with reason\n"
 	       "  SYSTEM_FAILURE, %d guest kernel panic (pvpanic), %d --timeout ran out,\n"
 	       "  N the test finisher's fail with code N (1-255; 255 above, %d for 0),\n"
 	       "  128+N stopped by signal N, 159 a syscall the seccomp filter denies.\n"
@@ -338,7 +340,8 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 			"disable-", &cfg->isa_off, add_ext_off, "EXT",
 			"turn ISA extension EXT off (e.g. svpbmt, zicboz, v, f); `lkvm info` lists those KVM can"),
 		OPT_CB(0, "custom-mvendorid", &cfg->mvendorid, set_custom_id,
-		       "N", "the mvendorid the guest reads (not in Linux 6.1's KVM)"),
+		       "N",
+		       "the mvendorid the guest reads (not in Linux 6.1's KVM)"),
 		OPT_CB(0, "custom-marchid", &cfg->marchid, set_custom_id, "N",
 		       "the marchid the guest reads"),
 		OPT_CB(0, "custom-mimpid", &cfg->mimpid, set_custom_id, "N",
@@ -351,6 +354,9 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		OPT_ONE_OF(
 			0, "panic", &cfg->panic, panic_names, "stop|continue",
 			"a guest panic (pvpanic): exit 4 (default), or say so and keep running"),
+		OPT_BOOLEAN(
+			0, "no-reboot", &cfg->no_reboot,
+			"a guest's reboot (SBI SRST) exits 2 instead of booting it again"),
 		OPT_GROUP("Debug options:"),
 		OPT_ONE_OF(
 			0, "loglevel", &cfg->log_level, log_level_names,

@@ -159,12 +159,16 @@ static void vcpu_system_event(struct vcpu *v)
 	switch (r->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
 	case KVM_SYSTEM_EVENT_RESET:
-		if (code == LKVM_EXIT_SYSFAIL)
+		if (code == LKVM_EXIT_SYSFAIL) {
 			pr_info("guest reported a system failure (SBI SRST %s): exiting with status %d",
 				reboot ? "reboot" : "shutdown", code);
-		else if (reboot)
-			pr_info("guest asked for a reboot: exiting with status %d",
+		} else if (reboot && v->m->cfg->no_reboot) {
+			pr_info("guest asked for a reboot: exiting with status %d (--no-reboot)",
 				code);
+		} else if (reboot) {
+			pr_info("guest asked for a reboot: rebooting");
+			code = VM_REBOOT;
+		}
 		machine_stop(v->m, code);
 		break;
 	default:

@@ -148,6 +148,13 @@ struct machine {
 	struct ratelimit rl;
 };
 
+/* machine_stop()'s code for a guest's reboot that lkvm gives it (no
+ * --no-reboot): vm_run() builds the VM again; never an exit status. */
+#define VM_REBOOT (-2)
+
+/* Clear the fields a boot set up, after they were freed (kvm-machine.c). */
+void machine_forget_boot(struct machine *m);
+
 /* Stop the VM with exit status code; the first call wins. Any thread. */
 void machine_stop(struct machine *m, int code);
 

@@ -23,7 +23,7 @@
  */
 #define LKVM_EXIT_SHUTDOWN 0 /* the guest powered off */
 #define LKVM_EXIT_ERROR 1 /* bad options, set-up or a fatal VM error */
-#define LKVM_EXIT_REBOOT 2 /* the guest asked for a reboot */
+#define LKVM_EXIT_REBOOT 2 /* a reboot with --no-reboot; the finisher's */
 #define LKVM_EXIT_SYSFAIL 3 /* SBI SRST with reason SYSTEM_FAILURE */
 #define LKVM_EXIT_PANIC 4 /* the guest kernel panicked (pvpanic) */
 #define LKVM_EXIT_TIMEOUT 124 /* --timeout ran out, as timeout(1) */
@@ -97,6 +97,7 @@ struct vm_config {
 	int log_level; /* --loglevel: enum log_level, -1 when not given */
 	unsigned int timeout_s; /* --timeout: 0 for none */
 	int panic; /* enum panic_action */
+	bool no_reboot; /* a guest's reboot ends lkvm (LKVM_EXIT_REBOOT) */
 	int cpu_type; /* enum cpu_type_kind */
 	struct vm_ext_list isa_off; /* --disable-NAME */
 	struct vm_ext_list sbi_off; /* --disable-sbi-NAME */
