@@ -5,7 +5,7 @@
 # images) while the disk stays open and locked: a second lkvm cannot open
 # it meanwhile. lkvm's open fds and threads are the same after every
 # reboot (--stats prints them).
-# machine: virt
+# machine: virt aia
 # timeout: 420
 cp $IMAGES/l2-disk.ext4 /tmp/rb.img
 $LKVM run -k $KERNEL -d /tmp/rb.img -c 2 -p "quiet l2=reboots" --stats \
