@@ -1,18 +1,23 @@
-# ISA and SBI control per vCPU (issue 15, item 3): on an L1 CPU with many
-# extensions (-cpu max), --disable-EXT takes EXT out of the L2 guest's
+# ISA and SBI control per vCPU (issue 15, item 3): on QEMU's rv64 L1 CPU
+# (it has zicbom and zicboz, which 6.12's KVM lets userspace turn off; the
+# -cpu max L1 has more but boots an L2 Linux too slowly under TCG to be a
+# test here), --disable-EXT takes EXT out of the L2 guest's
 # /proc/cpuinfo on every hart, --cpu-type min keeps rv64imafdc and what KVM
 # cannot turn off, --custom-m*id reach the guest, an extension KVM cannot
 # turn off is one error line, and `lkvm info` lists those it can.
 # --disable-sbi-EXT is seen by a bare-metal guest's SBI probe. On 6.1
-# (no SBI_EXT or m*id registers) those options fail with one line.
-# machine: max
+# (no SBI_EXT or m*id registers) those options fail with one line: that
+# branch is written but has not run yet (the 6.1 kernel with the new
+# config was still building): add virt@6.1 to the machines to run it.
+# machine: virt
 # timeout: 300
 
 # cpuinfo OUT [lkvm options] : boot L2 with l2=cpuinfo, 2 vCPUs
 cpuinfo() {
 	o=$1
 	shift
-	run $o $LKVM run -k $KERNEL -i $INITRD -c 2 -p "quiet l2=cpuinfo" "$@"
+	run $o $LKVM run -k $KERNEL -i $INITRD -c 2 -p "l2=cpuinfo" \
+		--timeout $((150 * E2E_SLOW)) "$@"
 }
 
 if [ "$(l1_kernel)" = 6.1 ]; then
@@ -36,34 +41,36 @@ fi
 run info $LKVM info
 expect_rc 0
 expect_grep '^  can be turned off   d f ' info
+# (what the guest has without options: lkvm info's ISA line)
+expect_grep '^ISA +rv64imafdc_.*zicbom_zicboz' info
 run json $LKVM info --json
 expect_grep '"isa_can_disable":\[[^]]*"zicboz"' json
-expect_grep '"isa_can_disable":\[[^]]*"svpbmt"' json
+expect_grep '"isa_can_disable":\[[^]]*"zicbom"' json
 expect_grep '"sbi_can_disable":\[[^]]*"hsm"' json
 
-# (what the guest has without options: lkvm info's ISA line above)
-expect_grep '^ISA +rv64imafdcv_.*zicboz.*svpbmt' info
-
-cpuinfo out --disable-zicboz --disable-svpbmt --disable-v \
-	--custom-mvendorid 0x5b7 --custom-marchid 0x42 --custom-mimpid 7 \
-	--dump-dtb /tmp/cpu-ext.dtb
+cpuinfo out --disable-zicboz --disable-zicbom --dump-dtb /tmp/cpu-ext.dtb
 expect_rc 0
 # both harts, the isa and hart isa lines
 [ "$(tr -d '\r' <out | grep -Ec '^@@ cpuinfo: (hart )?isa')" -ge 2 ] ||
 	fail "no isa lines"
-expect_no_grep '^@@ cpuinfo: (hart )?isa.*(zicboz|svpbmt)' out
-expect_grep '^@@ cpuinfo: isa[[:space:]]*: rv64imafdc_' out
-expect_grep '^@@ cpuinfo: mvendorid[[:space:]]*: 0x5b7' out
+expect_no_grep '^@@ cpuinfo: (hart )?isa.*zicbo' out
+expect_grep '^@@ cpuinfo: isa[[:space:]]*: rv64imafdc_.*sstc' out
+# the device tree said the same
+tr '\0' '\n' </tmp/cpu-ext.dtb | grep -q zicbo && fail "zicbo* in the DT"
+tr '\0' '\n' </tmp/cpu-ext.dtb | grep -q cbom-block-size &&
+	fail "cbom-block-size in the DT"
+tr '\0' '\n' </tmp/cpu-ext.dtb | grep -q zihintpause ||
+	fail "zihintpause not in the DT"
+
+# (not a real vendor's id: Linux applies a vendor's errata by it)
+run out $LKVM run -k $KERNEL -i $INITRD -p "l2=cpuinfo" --cpu-type min \
+	--custom-mvendorid 0x123 --custom-marchid 0x42 --custom-mimpid 7 \
+	--timeout $((150 * E2E_SLOW))
+expect_rc 0
+expect_grep '^@@ cpuinfo: mvendorid[[:space:]]*: 0x123' out
 expect_grep '^@@ cpuinfo: marchid[[:space:]]*: 0x42' out
 expect_grep '^@@ cpuinfo: mimpid[[:space:]]*: 0x7' out
-# the device tree said the same
-tr '\0' '\n' </tmp/cpu-ext.dtb | grep -q zicboz && fail "zicboz in the DT"
-tr '\0' '\n' </tmp/cpu-ext.dtb | grep -q zicbom || fail "zicbom not in the DT"
-
-run out $LKVM run -k $KERNEL -i $INITRD -p "quiet l2=cpuinfo" --cpu-type min
-expect_rc 0
-expect_no_grep '^@@ cpuinfo: (hart )?isa.*(zicboz|svpbmt|zicbom)' out
-expect_grep '^@@ cpuinfo: isa[[:space:]]*: rv64imafdc_' out
+expect_no_grep '^@@ cpuinfo: (hart )?isa.*zicbo' out
 # what KVM cannot turn off stays, and the guest is told so
 expect_grep '^@@ cpuinfo: isa[[:space:]]*: rv64imafdc_.*sstc' out
 
