@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +29,8 @@ static const char *const log_level_names[] = { "error", "warning", "info",
 					       "debug", NULL };
 /* in enum panic_action order */
 static const char *const panic_names[] = { "stop", "continue", NULL };
+/* in enum cpu_type_kind order */
+static const char *const cpu_type_names[] = { "max", "min", NULL };
 
 /* A file the user named must be a readable regular file. */
 static int check_file(const char *what, const char *path)
@@ -99,6 +102,62 @@ static int add_disk(const struct option *o, const char *arg, char *err,
 	if (run_parse_disk(arg, &cfg->disks[cfg->nr_disks], err, errlen))
 		return -EINVAL;
 	cfg->nr_disks++;
+	return 0;
+}
+
+bool vm_ext_listed(const struct vm_ext_list *list, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < list->n; i++)
+		if (!strcmp(list->name[i], name))
+			return true;
+	return false;
+}
+
+/* --disable-NAME and --disable-sbi-NAME: a name KVM may know, kept once. */
+static int add_ext_off(const struct option *o, const char *arg, char *err,
+		       size_t errlen)
+{
+	struct vm_ext_list *list = o->value;
+	size_t n = strlen(arg);
+
+	if (!n || n >= VM_EXT_NAME_MAX ||
+	    strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789") != n) {
+		snprintf(
+			err, errlen,
+			"'%.32s' is not an extension name (lower case letters and digits, at most %d)",
+			arg, VM_EXT_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	if (vm_ext_listed(list, arg))
+		return 0;
+	if (list->n >= VM_MAX_EXT_OFF) {
+		snprintf(err, errlen, "at most %d extensions", VM_MAX_EXT_OFF);
+		return -E2BIG;
+	}
+	memcpy(list->name[list->n++], arg, n + 1);
+	return 0;
+}
+
+/* --custom-mvendorid and friends: a 64-bit number, decimal or 0x hex. */
+static int set_custom_id(const struct option *o, const char *arg, char *err,
+			 size_t errlen)
+{
+	struct vm_custom_id *id = o->value;
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 0);
+	if (!*arg || *end || errno || arg[0] == '-' || arg[0] == '+') {
+		snprintf(err, errlen,
+			 "'%.32s' is not a 64-bit number (decimal or 0x hex)",
+			 arg);
+		return -EINVAL;
+	}
+	id->set = true;
+	id->val = v;
 	return 0;
 }
 
@@ -206,7 +265,8 @@ static int check_config(struct vm_config *cfg)
 static void print_exit_statuses(void)
 {
 	printf("\nExit status: %d guest powered off (SBI SRST or the test finisher's pass),\n"
-	       "  %d lkvm's error, %d guest asked to reboot, %d SBI SRST with reason\n"
+	       "  %d lkvm's error, %d guest asked to reboot with --no-reboot (without it\n"
+	       "  the guest boots again) or the finisher's reset, %d SBI SRST with reason\n"
 	       "  SYSTEM_FAILURE, %d guest kernel panic (pvpanic), %d --timeout ran out,\n"
 	       "  N the test finisher's fail with code N (1-255; 255 above, %d for 0),\n"
 	       "  128+N stopped by signal N, 159 a syscall the seccomp filter denies.\n"
@@ -287,6 +347,25 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		OPT_BOOLEAN(
 			0, "no-seccomp", &cfg->no_seccomp,
 			"run without the seccomp syscall filter (on by default once set-up is done)"),
+		OPT_GROUP("CPU options (as KVM allows, per vCPU):"),
+		OPT_ONE_OF(
+			0, "cpu-type", &cfg->cpu_type, cpu_type_names,
+			"max|min",
+			"max: every extension KVM offers (default); min: rv64imafdc, plus what KVM cannot turn off"),
+		/* before --disable-: the longest prefix wins anyway */
+		OPT_PREFIX_CB(
+			"disable-sbi-", &cfg->sbi_off, add_ext_off, "EXT",
+			"hide SBI extension EXT (e.g. dbcn, hsm, srst) from the guest"),
+		OPT_PREFIX_CB(
+			"disable-", &cfg->isa_off, add_ext_off, "EXT",
+			"turn ISA extension EXT off (e.g. svpbmt, zicboz, v, f); `lkvm info` lists those KVM can"),
+		OPT_CB(0, "custom-mvendorid", &cfg->mvendorid, set_custom_id,
+		       "N",
+		       "the mvendorid the guest reads (not in Linux 6.1's KVM)"),
+		OPT_CB(0, "custom-marchid", &cfg->marchid, set_custom_id, "N",
+		       "the marchid the guest reads"),
+		OPT_CB(0, "custom-mimpid", &cfg->mimpid, set_custom_id, "N",
+		       "the mimpid the guest reads"),
 		OPT_GROUP("Test options:"),
 		OPT_UNSIGNED(
 			0, "timeout", &cfg->timeout_s, 0, 86400 * 365,
@@ -295,6 +374,9 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 		OPT_ONE_OF(
 			0, "panic", &cfg->panic, panic_names, "stop|continue",
 			"a guest panic (pvpanic): exit 4 (default), or say so and keep running"),
+		OPT_BOOLEAN(
+			0, "no-reboot", &cfg->no_reboot,
+			"a guest's reboot (SBI SRST) exits 2 instead of booting it again"),
 		OPT_GROUP("Debug options:"),
 		OPT_ONE_OF(
 			0, "loglevel", &cfg->log_level, log_level_names,

@@ -88,6 +88,17 @@ int caps_isa_string(const struct kvm_caps *caps, char *buf, size_t len)
 	return (int)pos;
 }
 
+bool caps_isa_ext_on(const struct kvm_caps *caps, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < caps->nr_isa_ext && i < CAPS_MAX_EXTS; i++)
+		if (caps->isa_ext[i].enabled &&
+		    !strcmp(caps->isa_ext[i].name, name))
+			return true;
+	return false;
+}
+
 /* The H flag of one "isa" value; -1 when it is not an ISA string. */
 static int isa_value_has_h(const char *v, size_t n)
 {
@@ -150,6 +161,69 @@ static void report_exts(FILE *f, const char *title, const struct caps_ext *e,
 	fprintf(f, "%s\n", shown ? "" : " none");
 }
 
+/* The extensions KVM lets `lkvm run --disable-NAME` turn off: the single
+ * letters, then the multi-letter ones in KVM's order. */
+static unsigned int can_disable_names(const struct kvm_caps *c,
+				      const struct caps_ext *e, unsigned int n,
+				      bool letters, const char **out,
+				      char one[26][2])
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; letters && i < 26; i++) {
+		if (!((c->isa_can_disable >> i) & 1))
+			continue;
+		one[k][0] = (char)('a' + i);
+		one[k][1] = '\0';
+		out[k] = one[k];
+		k++;
+	}
+	for (i = 0; i < n && k < CAPS_MAX_EXTS + 26; i++)
+		if (e[i].can_disable)
+			out[k++] = e[i].name;
+	return k;
+}
+
+static void report_can_disable(FILE *f, const char *title,
+			       const struct kvm_caps *c,
+			       const struct caps_ext *e, unsigned int n,
+			       bool letters)
+{
+	const char *names[CAPS_MAX_EXTS + 26];
+	char one[26][2];
+	unsigned int i, k, col = 22;
+
+	k = can_disable_names(c, e, n, letters, names, one);
+	fprintf(f, "%-21s", title);
+	for (i = 0; i < k; i++) {
+		size_t w = strlen(names[i]) + 1;
+
+		if (col + w > 79) {
+			fprintf(f, "\n%-21s", "");
+			col = 22;
+		}
+		fprintf(f, " %s", names[i]);
+		col += w;
+	}
+	fprintf(f, "%s\n", k ? "" : " none");
+}
+
+static void json_can_disable(struct json *j, const char *key,
+			     const struct kvm_caps *c,
+			     const struct caps_ext *e, unsigned int n,
+			     bool letters)
+{
+	const char *names[CAPS_MAX_EXTS + 26];
+	char one[26][2];
+	unsigned int i, k;
+
+	k = can_disable_names(c, e, n, letters, names, one);
+	json_arr_begin(j, key);
+	for (i = 0; i < k; i++)
+		json_str(j, NULL, names[i]);
+	json_arr_end(j);
+}
+
 /* The in-kernel AIA is usable when lkvm's set-up reached INIT. */
 static bool aia_usable(const struct kvm_caps *c)
 {
@@ -195,11 +269,15 @@ static void report_text(FILE *f, const struct kvm_caps *c)
 	fprintf(f, "%-21s %s\n", "ISA", isa);
 	report_exts(f, "ISA extensions", c->isa_ext, c->nr_isa_ext, true);
 	report_exts(f, "  available, off", c->isa_ext, c->nr_isa_ext, false);
+	report_can_disable(f, "  can be turned off", c, c->isa_ext,
+			   c->nr_isa_ext, true);
 	if (c->nr_sbi_ext) {
 		report_exts(f, "SBI extensions", c->sbi_ext, c->nr_sbi_ext,
 			    true);
 		report_exts(f, "  available, off", c->sbi_ext, c->nr_sbi_ext,
 			    false);
+		report_can_disable(f, "  can be turned off", c, c->sbi_ext,
+				   c->nr_sbi_ext, false);
 	} else {
 		/* the SBI_EXT register class came with Linux 6.4 */
 		fprintf(f, "%-21s fixed by this KVM (no SBI_EXT registers)\n",
@@ -271,7 +349,11 @@ static void report_json(FILE *f, const struct kvm_caps *c)
 	else
 		json_null(&j, "isa");
 	json_exts(&j, "isa_extensions", c->isa_ext, c->nr_isa_ext);
+	json_can_disable(&j, "isa_can_disable", c, c->isa_ext, c->nr_isa_ext,
+			 true);
 	json_exts(&j, "sbi_extensions", c->sbi_ext, c->nr_sbi_ext);
+	json_can_disable(&j, "sbi_can_disable", c, c->sbi_ext, c->nr_sbi_ext,
+			 false);
 	if (c->mmu)
 		json_str(&j, "mmu", c->mmu);
 	else

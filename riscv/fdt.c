@@ -85,10 +85,11 @@ static int cpu_node(void *fdt, const struct board *b, unsigned int id)
 		snprintf(mmu, sizeof(mmu), "riscv,%s", c->mmu);
 		T(fdt_property_string(fdt, "mmu-type", mmu));
 	}
-	if (c->zicbom_block_size)
+	/* only for extensions the guest has (--disable-zicbom) */
+	if (c->zicbom_block_size && caps_isa_ext_on(c, "zicbom"))
 		T(fdt_property_cell(fdt, "riscv,cbom-block-size",
 				    (uint32_t)c->zicbom_block_size));
-	if (c->zicboz_block_size)
+	if (c->zicboz_block_size && caps_isa_ext_on(c, "zicboz"))
 		T(fdt_property_cell(fdt, "riscv,cboz-block-size",
 				    (uint32_t)c->zicboz_block_size));
 	T(fdt_begin_node(fdt, "interrupt-controller"));

@@ -414,10 +414,6 @@ int machine_setup_devices(struct machine *m)
 	int ret;
 
 	board_init(&m->board, &m->bus, m->nr_vcpus, m->ram_size, &m->caps);
-	console_init(&m->con, STDOUT_FILENO);
-	/* a write(2) per line, not per byte: the 8250 sends a byte per exit */
-	if (console_buffer_output(&m->con))
-		pr_warn("console output unbuffered: cannot start its thread");
 	sbi_init(&m->sbi, &m->mem, &machine_sbi_console, m);
 	ret = add_irqchip(m);
 	if (ret) {

@@ -88,6 +88,43 @@ static const char *const sbi_ext_names[] = {
 	[KVM_RISCV_SBI_EXT_STA] = "sta",
 };
 
+/* The single letters KVM has an ISA_EXT register for. */
+static const struct {
+	char letter;
+	unsigned int id;
+} isa_letters[] = {
+	{ 'a', KVM_RISCV_ISA_EXT_A }, { 'c', KVM_RISCV_ISA_EXT_C },
+	{ 'd', KVM_RISCV_ISA_EXT_D }, { 'f', KVM_RISCV_ISA_EXT_F },
+	{ 'h', KVM_RISCV_ISA_EXT_H }, { 'i', KVM_RISCV_ISA_EXT_I },
+	{ 'm', KVM_RISCV_ISA_EXT_M }, { 'v', KVM_RISCV_ISA_EXT_V },
+};
+
+int kvm_isa_ext_id(const char *name)
+{
+	unsigned int i;
+
+	if (name[0] && !name[1]) {
+		for (i = 0; i < ARRAY_SIZE(isa_letters); i++)
+			if (isa_letters[i].letter == name[0])
+				return (int)isa_letters[i].id;
+		return -1;
+	}
+	for (i = 0; i < ARRAY_SIZE(isa_ext_names); i++)
+		if (isa_ext_names[i] && !strcmp(isa_ext_names[i], name))
+			return (int)i;
+	return -1;
+}
+
+int kvm_sbi_ext_id(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sbi_ext_names); i++)
+		if (sbi_ext_names[i] && !strcmp(sbi_ext_names[i], name))
+			return (int)i;
+	return -1;
+}
+
 /* A name for an extension id this build may not know. */
 static const char *ext_name(const char *const *table, size_t n, uint64_t id,
 			    const char *kind)
@@ -126,6 +163,7 @@ static void add_isa_ext(struct kvm_caps *c, uint64_t id, bool on)
 		return;
 	c->isa_ext[c->nr_isa_ext].name =
 		ext_name(isa_ext_names, ARRAY_SIZE(isa_ext_names), id, "isa");
+	c->isa_ext[c->nr_isa_ext].id = (unsigned int)id;
 	c->isa_ext[c->nr_isa_ext++].enabled = on;
 }
 
@@ -135,6 +173,7 @@ static void add_sbi_ext(struct kvm_caps *c, uint64_t id, bool on)
 		return;
 	c->sbi_ext[c->nr_sbi_ext].name =
 		ext_name(sbi_ext_names, ARRAY_SIZE(sbi_ext_names), id, "sbi");
+	c->sbi_ext[c->nr_sbi_ext].id = (unsigned int)id;
 	c->sbi_ext[c->nr_sbi_ext++].enabled = on;
 }
 
@@ -279,6 +318,41 @@ void kvm_caps_fill(int kvm, int vcpu, struct kvm_caps *c)
 		probe_one_by_one(vcpu, c);
 }
 
+/* Whether KVM lets userspace turn reg off: try it on the probe vCPU
+ * (never run) and put it back on. */
+static bool can_turn_off(int vcpu, uint64_t reg)
+{
+	if (riscv_set_reg(vcpu, reg, 0))
+		return false;
+	riscv_set_reg(vcpu, reg, 1);
+	return true;
+}
+
+/* Which of the extensions a new vCPU has KVM lets userspace turn off: it
+ * depends on the kernel (6.1 allows svpbmt and zicbom, 6.12 also zicboz,
+ * smstateen, ssaia with Smstateen, v; single letters d and f in both) and
+ * on the host, so ask it. */
+static void probe_can_disable(int vcpu, struct kvm_caps *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nr_isa_ext; i++)
+		if (c->isa_ext[i].enabled)
+			c->isa_ext[i].can_disable = can_turn_off(
+				vcpu, RISCV_ISA_EXT_REG(c->isa_ext[i].id));
+	for (i = 0; i < c->nr_sbi_ext; i++)
+		if (c->sbi_ext[i].enabled)
+			c->sbi_ext[i].can_disable = can_turn_off(
+				vcpu, RISCV_SBI_EXT_REG(c->sbi_ext[i].id));
+	for (i = 0; i < ARRAY_SIZE(isa_letters); i++) {
+		uint64_t bit = 1ULL << (isa_letters[i].letter - 'a');
+
+		if ((c->isa & bit) &&
+		    can_turn_off(vcpu, RISCV_ISA_EXT_REG(isa_letters[i].id)))
+			c->isa_can_disable |= bit;
+	}
+}
+
 int kvm_caps_probe(const char *dev, struct kvm_caps *c)
 {
 	int kvm, vm = -1, vcpu = -1, ret = -1;
@@ -305,6 +379,7 @@ int kvm_caps_probe(const char *dev, struct kvm_caps *c)
 		goto out;
 	}
 	kvm_caps_fill(kvm, vcpu, c);
+	probe_can_disable(vcpu, c);
 	probe_aia(vm, c);
 	ret = 0;
 out:

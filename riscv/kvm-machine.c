@@ -10,10 +10,12 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "lkvm/disk.h"
 #include "lkvm/plic.h"
+#include "lkvm/procfs.h"
 #include "lkvm/seccomp.h"
 #include "lkvm/term.h"
 #include "lkvm/uart.h"
@@ -47,7 +49,9 @@ static int vm_create(struct machine *m)
 {
 	int api, size;
 
-	m->kvm_fd = kvm_open_dev(m->cfg->kvm_dev);
+	/* a reboot keeps /dev/kvm open: the VM is made again on it */
+	if (m->kvm_fd < 0)
+		m->kvm_fd = kvm_open_dev(m->cfg->kvm_dev);
 	if (m->kvm_fd < 0)
 		return -1;
 	api = ioctl(m->kvm_fd, KVM_GET_API_VERSION, 0);
@@ -89,9 +93,12 @@ static int vm_create_vcpus(struct machine *m)
 	for (i = 0; i < n; i++) {
 		m->vcpus[i].fd = -1;
 		m->vcpus[i].stats_fd = -1;
-		if (vcpu_create(m, &m->vcpus[i], i))
+		int ret = vcpu_create(m, &m->vcpus[i], i);
+
+		if (m->vcpus[i].fd >= 0)
+			m->nr_vcpus++; /* torn down with the others */
+		if (ret)
 			return -1;
-		m->nr_vcpus++;
 	}
 	kvm_caps_fill(m->kvm_fd, m->vcpus[0].fd, &m->caps);
 	return 0;
@@ -118,19 +125,17 @@ static int timeout_left_ms(const struct machine *m, const struct timespec *t0)
  * Wait for the guest to stop, for SIGINT/SIGTERM or for --timeout (counted
  * from the vCPUs' start); the exit status.
  */
-static int vm_wait(struct machine *m, int sfd)
+static int vm_wait(struct machine *m, int sfd, const struct timespec *t0)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = m->stop_fd, .events = POLLIN },
 		{ .fd = sfd, .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
-	struct timespec t0;
 	int n;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		n = poll(pfd, 2, timeout_left_ms(m, &t0));
+		n = poll(pfd, 2, timeout_left_ms(m, t0));
 	} while (n < 0 && errno == EINTR);
 	if (!n) {
 		pr_warn("--timeout: the guest ran for %u s: stopping it (exit status %d)",
@@ -186,32 +191,36 @@ static void vm_stop_vcpus(struct machine *m)
 }
 
 /*
- * Free the machine. The vCPUs and the I/O thread have stopped; the devices
- * drain first (a disk completion may still interrupt through the PCI
- * function, the irqchip and a vCPU's fd), then what they signal goes.
+ * Free one boot's machine: everything but the disks (open and locked
+ * until lkvm exits), the NICs' backends, guest RAM and /dev/kvm, which a reboot keeps. The
+ * vCPUs and the I/O thread have stopped; the devices drain first (a disk
+ * completion may still interrupt through the PCI function, the irqchip
+ * and a vCPU's fd), then what they signal goes. Leaves m ready for
+ * vm_setup() again.
  */
-static void vm_teardown(struct machine *m)
+static void vm_teardown_boot(struct machine *m)
 {
 	unsigned int i;
 
+	pthread_mutex_lock(&m->con.lock);
+	m->con.uart = NULL;
+	pthread_mutex_unlock(&m->con.lock);
 	if (m->uart)
 		uart_destroy(m->uart);
 	if (m->uart_page_size)
 		munmap(m->uart_page, m->uart_page_size);
 	virtio_rng_destroy(m->rng);
-	/* each NIC's thread stops first, then its backend closes (passt
-	 * sees the socket close and exits) */
+	/* each NIC's thread stops; its backend stays open across reboots */
 	for (i = 0; i < m->nr_nics; i++) {
 		virtio_net_destroy(m->nets[i]);
 		net_vhost_close(m->net_vh[i]);
-		net_close(m->net_be[i]);
+		m->nets[i] = NULL;
+		m->net_vh[i] = NULL;
 	}
 	virtio_console_destroy(m->vcon);
-	for (i = 0; i < m->nr_disks; i++) {
+	for (i = 0; i < m->nr_disks; i++)
 		if (m->blks[i])
 			virtio_blk_destroy(m->blks[i]);
-		disk_close(m->disks[i]);
-	}
 	for (i = 0; i < m->nr_vdev; i++) {
 		struct vdev_slot *s = &m->vdev[i];
 		unsigned int v;
@@ -232,12 +241,27 @@ static void vm_teardown(struct machine *m)
 	for (i = 0; i < m->nr_vcpus; i++)
 		vcpu_destroy(&m->vcpus[i]);
 	free(m->vcpus);
-	if (m->ram)
-		munmap(m->ram, m->ram_size);
 	if (m->aia_fd >= 0)
 		close(m->aia_fd);
 	if (m->vm_fd >= 0)
 		close(m->vm_fd);
+	machine_forget_boot(m);
+}
+
+/* What only the last teardown frees: disks, NIC backends, RAM,
+ * /dev/kvm. */
+static void vm_teardown(struct machine *m)
+{
+	unsigned int i;
+
+	vm_teardown_boot(m);
+	for (i = 0; i < m->nr_disks; i++)
+		disk_close(m->disks[i]);
+	/* passt sees its socket close and exits */
+	for (i = 0; i < m->nr_nics; i++)
+		net_close(m->net_be[i]);
+	if (m->ram)
+		munmap(m->ram, m->ram_size);
 	if (m->kvm_fd >= 0)
 		close(m->kvm_fd);
 }
@@ -250,10 +274,9 @@ static int vm_setup(struct machine *m, struct kernel_info *ki)
 		pr_err("cannot set up the I/O thread: %s", strerror(-ret));
 		return -1;
 	}
-	if (machine_open_disks(m) || machine_open_nics(m) || vm_create(m) || machine_setup_ram(m) ||
-	    vm_create_vcpus(m) || machine_setup_irqchip(m) ||
-	    machine_setup_devices(m) || machine_load_images(m, ki) ||
-	    machine_setup_fdt(m))
+	if (vm_create(m) || machine_setup_ram(m) || vm_create_vcpus(m) ||
+	    machine_setup_irqchip(m) || machine_setup_devices(m) ||
+	    machine_load_images(m, ki) || machine_setup_fdt(m))
 		return -1;
 	machine_setup_coalesced(m);
 	machine_setup_uart_image(m);
@@ -267,44 +290,95 @@ static int vm_setup(struct machine *m, struct kernel_info *ki)
 	return 0;
 }
 
-int vm_run(const struct vm_config *cfg)
+/*
+ * The fields of m one boot sets up, cleared after vm_teardown_boot() has
+ * freed what they held, so that vm_setup() starts again from nothing. The
+ * rest lives as long as lkvm: cfg, /dev/kvm, RAM (m->ram, m->mem), the
+ * disks, the console, the event fds, the rate limit, the locks.
+ */
+void machine_forget_boot(struct machine *m)
 {
-	struct machine *m = calloc(1, sizeof(*m));
+	unsigned int i;
+
+	m->vm_fd = m->aia_fd = -1;
+	memset(&m->caps, 0, sizeof(m->caps));
+	memset(&m->bus, 0, sizeof(m->bus));
+	m->plic = NULL;
+	m->aia = false;
+	m->aia_ids = 0;
+	m->aia_mode = NULL;
+	memset(&m->routes, 0, sizeof(m->routes));
+	m->routes_ready = false;
+	m->pci = NULL;
+	m->cring = NULL;
+	m->cring_max = 0;
+	m->zone_on = false;
+	m->uart = NULL;
+	m->uart_page = NULL;
+	m->uart_page_size = 0;
+	m->uart_page_mapped = m->uart_page_broken = false;
+	memset(&m->sbi, 0, sizeof(m->sbi));
+	memset(&m->board, 0, sizeof(m->board));
+	memset(m->vdev, 0, sizeof(m->vdev));
+	m->nr_vdev = 0;
+	m->rng = m->vcon = NULL;
+	for (i = 0; i < VM_MAX_DISKS; i++)
+		m->blks[i] = NULL;
+	m->worker = NULL;
+	m->io_started = false;
+	m->vcpus = NULL;
+	m->nr_vcpus = 0;
+	memset(&m->plan, 0, sizeof(m->plan));
+	atomic_store(&m->first_run, 0);
+}
+
+/* Open file descriptors and threads of lkvm (--stats): a reboot must
+ * leave as many as the one before it. */
+static void vm_report_reboot(unsigned int reboots)
+{
+	unsigned long long fds = 0;
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/fd");
+
+	if (d) {
+		while ((e = readdir(d)))
+			fds += e->d_name[0] != '.';
+		closedir(d);
+		fds--; /* the directory's own */
+	}
+	pr_info("reboot %u: %llu fds open, %llu threads, %llu KiB resident",
+		reboots, fds,
+		(unsigned long long)proc_kib("/proc/self/status", "Threads"),
+		(unsigned long long)proc_kib("/proc/self/status", "VmRSS"));
+}
+
+/*
+ * One boot: set up the VM (the disks are open already), start its threads
+ * and vCPUs, wait for the end, stop and free it. Returns the exit status,
+ * or VM_REBOOT when the guest asked for a reboot and lkvm may give it one.
+ */
+static int vm_run_boot(struct machine *m, int sfd, unsigned int boot,
+		       const struct timespec *t0)
+{
+	const struct vm_config *cfg = m->cfg;
 	struct kernel_info ki;
 	pthread_t input;
 	bool input_started = false;
-	sigset_t set;
-	int sfd, code = LKVM_EXIT_ERROR;
+	int code = LKVM_EXIT_ERROR;
 
-	if (!m)
-		return LKVM_EXIT_ERROR;
-	m->t_start = cfg->t_start;
-	if (!m->t_start.tv_sec && !m->t_start.tv_nsec)
-		clock_gettime(CLOCK_MONOTONIC, &m->t_start);
-	m->cfg = cfg;
-	m->kvm_fd = m->vm_fd = m->aia_fd = -1;
-	pthread_mutex_init(&m->cring_lock, NULL);
-	pthread_mutex_init(&m->zone_lock, NULL);
-	m->rl = (struct ratelimit){ .interval = 5, .burst = 10 };
-	/* SIGINT/SIGTERM go to the signalfd; the kick signal is unblocked
-	 * only in vCPU threads. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigdelset(&set, SIGUSR1);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	atomic_store(&m->stopping, 0);
+	atomic_store(&m->exit_code, LKVM_EXIT_ERROR);
 	m->stop_fd = eventfd(0, EFD_CLOEXEC);
-	m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (sfd < 0 || m->stop_fd < 0 || m->wake_fd < 0) {
-		pr_err("cannot create event fds: %s", strerror(errno));
-		goto out;
+	if (m->stop_fd < 0) {
+		pr_err("cannot create an event fd: %s", strerror(errno));
+		return LKVM_EXIT_ERROR;
 	}
 	if (vm_setup(m, &ki) ||
-	    seccomp_run_setup(!cfg->no_seccomp, cfg->stats || cfg->debug))
+	    (boot == 1 &&
+	     seccomp_run_setup(!cfg->no_seccomp, cfg->stats || cfg->debug)))
 		goto out;
-	term_raw_enable(STDIN_FILENO);
+	if (boot == 1)
+		term_raw_enable(STDIN_FILENO);
 	if (!pthread_create(&input, NULL, machine_input_thread, m))
 		input_started = true;
 	if (pthread_create(&m->io_thread, NULL, virtio_worker_thread,
@@ -316,9 +390,14 @@ int vm_run(const struct vm_config *cfg)
 	}
 	if (!m->stopping && vm_boot(m, &ki))
 		machine_stop(m, LKVM_EXIT_ERROR);
-	/* every thread has started: they would have inherited its filter */
-	seccomp_thread_start(SECCOMP_THREAD_MAIN, "main");
-	code = vm_wait(m, sfd);
+	/*
+	 * Every thread has started: they would have inherited its filter.
+	 * A guest may reboot unless --no-reboot: then this thread builds the
+	 * VM again and keeps the process filter, which allows set-up.
+	 */
+	if (cfg->no_reboot)
+		seccomp_thread_start(SECCOMP_THREAD_MAIN, "main");
+	code = vm_wait(m, sfd, t0);
 	console_drain(&m->con);
 	if (cfg->stats) {
 		machine_print_stats(m);
@@ -335,10 +414,66 @@ out:
 		virtio_worker_stop(m->worker);
 		pthread_join(m->io_thread, NULL);
 	}
+	vm_teardown_boot(m);
+	close(m->stop_fd);
+	m->stop_fd = -1;
+	return code;
+}
+
+int vm_run(const struct vm_config *cfg)
+{
+	struct machine *m = calloc(1, sizeof(*m));
+	struct timespec t0;
+	unsigned int boot;
+	sigset_t set;
+	int sfd, code = LKVM_EXIT_ERROR;
+
+	if (!m)
+		return LKVM_EXIT_ERROR;
+	m->t_start = cfg->t_start;
+	if (!m->t_start.tv_sec && !m->t_start.tv_nsec)
+		clock_gettime(CLOCK_MONOTONIC, &m->t_start);
+	m->cfg = cfg;
+	m->kvm_fd = m->vm_fd = m->aia_fd = m->stop_fd = -1;
+	pthread_mutex_init(&m->cring_lock, NULL);
+	pthread_mutex_init(&m->zone_lock, NULL);
+	m->rl = (struct ratelimit){ .interval = 5, .burst = 10 };
+	/* SIGINT/SIGTERM go to the signalfd; the kick signal is unblocked
+	 * only in vCPU threads. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigdelset(&set, SIGUSR1);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	/* the console outlives reboots: output stays in order */
+	console_init(&m->con, STDOUT_FILENO);
+	if (sfd < 0 || m->wake_fd < 0) {
+		pr_err("cannot create event fds: %s", strerror(errno));
+		goto out;
+	}
+	/* a write(2) per line, not per byte: the 8250 sends a byte per exit */
+	if (console_buffer_output(&m->con))
+		pr_warn("console output unbuffered: cannot start its thread");
+	/* the disks stay open (and locked) across reboots, and so do the
+	 * NICs' backends (a tap device, a passt process) */
+	if (machine_open_disks(m) || machine_open_nics(m))
+		goto out;
+	/* --timeout counts from the first boot, reboots included */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (boot = 1;; boot++) {
+		code = vm_run_boot(m, sfd, boot, &t0);
+		if (code != VM_REBOOT)
+			break;
+		if (cfg->stats || cfg->debug)
+			vm_report_reboot(boot);
+	}
+out:
 	vm_teardown(m);
 	term_restore();
 	console_destroy(&m->con);
-	close(m->stop_fd);
 	close(m->wake_fd);
 	close(sfd);
 	free(m);

@@ -54,14 +54,30 @@ static int vm_map_ram(struct machine *m)
 	return -1;
 }
 
+/*
+ * A reboot keeps the mapping and gives the new VM fresh RAM: all zero, as
+ * at the first boot (the image loader skips the zero pages of a file).
+ * Dropping the pages is what makes them zero, and frees them.
+ */
+static void vm_clear_ram(struct machine *m)
+{
+	if (madvise(m->ram, m->ram_size, MADV_DONTNEED))
+		memset(m->ram, 0, m->ram_size);
+}
+
 int machine_setup_ram(struct machine *m)
 {
 	struct kvm_userspace_memory_region region = { .slot = MEMSLOT_RAM };
+	bool again = m->ram != NULL;
 
-	if (vm_map_ram(m))
-		return -1;
-	madvise(m->ram, m->ram_size, MADV_HUGEPAGE);
-	madvise(m->ram, m->ram_size, MADV_MERGEABLE);
+	if (again) {
+		vm_clear_ram(m);
+	} else {
+		if (vm_map_ram(m))
+			return -1;
+		madvise(m->ram, m->ram_size, MADV_HUGEPAGE);
+		madvise(m->ram, m->ram_size, MADV_MERGEABLE);
+	}
 	region.guest_phys_addr = MEMMAP_RAM_BASE;
 	region.memory_size = m->ram_size;
 	region.userspace_addr = (uint64_t)(unsigned long)m->ram;
@@ -71,5 +87,6 @@ int machine_setup_ram(struct machine *m)
 		       (unsigned long long)MEMMAP_RAM_BASE, strerror(errno));
 		return -1;
 	}
-	return gmem_add(&m->mem, MEMMAP_RAM_BASE, m->ram_size, m->ram);
+	return again ? 0
+		     : gmem_add(&m->mem, MEMMAP_RAM_BASE, m->ram_size, m->ram);
 }

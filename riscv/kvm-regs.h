@@ -48,6 +48,14 @@ struct kvm_caps;
 void kvm_caps_fill(int kvm_fd, int vcpu_fd, struct kvm_caps *caps);
 
 /*
+ * KVM's number for an ISA extension named as in the ISA string ("v",
+ * "zicboz"; single letters too) or for an SBI extension as `lkvm info`
+ * names it ("dbcn", "hsm"). -1 when this build knows no such name.
+ */
+int kvm_isa_ext_id(const char *name);
+int kvm_sbi_ext_id(const char *name);
+
+/*
  * Open the KVM device at path. On failure print one line saying why (no
  * such device and whether the CPU lacks the H extension, no permission, ...)
  * and return -1.

@@ -39,14 +39,11 @@ int vcpu_create(struct machine *m, struct vcpu *v, unsigned int id)
 		v->fd = -1;
 		return -1;
 	}
-	/* DBCN is off until enabled, and must be before the first run;
-	 * kernels before 6.7 (no DBCN) or 6.4 (no SBI_EXT regs) refuse. */
 	/* now: the ioctl waits for the vCPU's mutex, which KVM_RUN holds */
 	if (m->cfg->stats)
 		v->stats_fd = ioctl(v->fd, KVM_GET_STATS_FD, NULL);
-	v->dbcn = !riscv_set_reg(v->fd,
-				 RISCV_SBI_EXT_REG(KVM_RISCV_SBI_EXT_DBCN), 1);
-	return 0;
+	/* the ISA, SBI and ids asked for, and DBCN, before the first run */
+	return vcpu_configure(v);
 }
 
 void vcpu_destroy(struct vcpu *v)
@@ -162,12 +159,16 @@ static void vcpu_system_event(struct vcpu *v)
 	switch (r->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
 	case KVM_SYSTEM_EVENT_RESET:
-		if (code == LKVM_EXIT_SYSFAIL)
+		if (code == LKVM_EXIT_SYSFAIL) {
 			pr_info("guest reported a system failure (SBI SRST %s): exiting with status %d",
 				reboot ? "reboot" : "shutdown", code);
-		else if (reboot)
-			pr_info("guest asked for a reboot: exiting with status %d",
+		} else if (reboot && v->m->cfg->no_reboot) {
+			pr_info("guest asked for a reboot: exiting with status %d (--no-reboot)",
 				code);
+		} else if (reboot) {
+			pr_info("guest asked for a reboot: rebooting");
+			code = VM_REBOOT;
+		}
 		machine_stop(v->m, code);
 		break;
 	default:

@@ -154,11 +154,24 @@ struct machine {
 	struct ratelimit rl;
 };
 
+/* machine_stop()'s code for a guest's reboot that lkvm gives it (no
+ * --no-reboot): vm_run() builds the VM again; never an exit status. */
+#define VM_REBOOT (-2)
+
+/* Clear the fields a boot set up, after they were freed (kvm-machine.c). */
+void machine_forget_boot(struct machine *m);
+
 /* Stop the VM with exit status code; the first call wins. Any thread. */
 void machine_stop(struct machine *m, int code);
 
 /* Create vCPU id (fd, kvm_run mapping). Returns 0 or -1 (error printed). */
 int vcpu_create(struct machine *m, struct vcpu *v, unsigned int id);
+/*
+ * kvm-cpu-config.c: --cpu-type, --disable-EXT, --disable-sbi-EXT and
+ * --custom-m*id on a vCPU that has never run, and the SBI debug console
+ * unless hidden (v->dbcn). 0, or -1 after one error line.
+ */
+int vcpu_configure(struct vcpu *v);
 /* Set the boot registers: pc, a0 = hartid, a1 = FDT (boot hart only). */
 int vcpu_boot_regs(struct vcpu *v, uint64_t pc, uint64_t fdt);
 /* Start the vCPU's thread. Returns 0 or -1. */

@@ -28,7 +28,10 @@ static int opt_error(char *err, size_t errlen, const char *fmt, ...)
 /* "--name" or "-n", for messages. */
 static const char *opt_name(const struct option *o, char *buf, size_t len)
 {
-	if (o->long_name)
+	if (o->type == OPT_PREFIX)
+		snprintf(buf, len, "--%s%s", o->long_name,
+			 o->argh ? o->argh : "WORD");
+	else if (o->long_name)
 		snprintf(buf, len, "--%s", o->long_name);
 	else
 		snprintf(buf, len, "-%c", o->short_name);
@@ -37,7 +40,7 @@ static const char *opt_name(const struct option *o, char *buf, size_t len)
 
 static bool opt_takes_arg(const struct option *o)
 {
-	return o->type != OPT_BOOL;
+	return o->type != OPT_BOOL && o->type != OPT_PREFIX;
 }
 
 static int parse_ull(const char *s, unsigned long long *v, const char **end)
@@ -183,6 +186,7 @@ static int opt_apply(const struct option *o, const char *arg, bool negate,
 	case OPT_CHOICE:
 		return set_choice(o, arg, err, errlen);
 	case OPT_CALLBACK:
+	case OPT_PREFIX:
 		ret = o->cb(o, arg, err, errlen);
 		if (ret && errlen) {
 			char msg[256];
@@ -201,10 +205,29 @@ static const struct option *find_long(const struct option *opts,
 				      const char *name, size_t len)
 {
 	for (; opts->type != OPT_END; opts++)
-		if (opts->long_name && strlen(opts->long_name) == len &&
+		if (opts->long_name && opts->type != OPT_PREFIX &&
+		    strlen(opts->long_name) == len &&
 		    !strncmp(opts->long_name, name, len))
 			return opts;
 	return NULL;
+}
+
+/* The OPT_PREFIX option with the longest prefix of name[0..len). */
+static const struct option *find_prefix(const struct option *opts,
+					const char *name, size_t len)
+{
+	const struct option *best = NULL;
+	size_t n;
+
+	for (; opts->type != OPT_END; opts++) {
+		if (opts->type != OPT_PREFIX)
+			continue;
+		n = strlen(opts->long_name);
+		if (n < len && !strncmp(opts->long_name, name, n) &&
+		    (!best || n > strlen(best->long_name)))
+			best = opts;
+	}
+	return best;
 }
 
 static const struct option *find_short(const struct option *opts, int c)
@@ -229,6 +252,24 @@ static int parse_long(const struct option *opts, const char *word, int *i,
 		if (o && o->type != OPT_BOOL)
 			o = NULL;
 		negate = o != NULL;
+	}
+	if (!o) {
+		o = find_prefix(opts, name, len);
+		if (o && eq)
+			return opt_error(err, errlen, "--%.*s takes no value",
+					 (int)(len > 64 ? 64 : len), name);
+		if (o) {
+			size_t plen = strlen(o->long_name);
+			char rest[64];
+
+			if (len - plen >= sizeof(rest))
+				return opt_error(err, errlen,
+						 "--%s%.16s...: name too long",
+						 o->long_name, name + plen);
+			snprintf(rest, sizeof(rest), "%.*s", (int)(len - plen),
+				 name + plen);
+			return opt_apply(o, rest, false, err, errlen);
+		}
 	}
 	if (!o)
 		return opt_error(err, errlen, "unknown option '--%.*s'",
@@ -329,6 +370,9 @@ void options_usage(FILE *f, const char *usage, const struct option *opts)
 		if (opts->long_name && n < (int)sizeof(left))
 			n += snprintf(left + n, sizeof(left) - n, "--%s",
 				      opts->long_name);
+		if (opts->type == OPT_PREFIX && n < (int)sizeof(left))
+			snprintf(left + n, sizeof(left) - n, "%s",
+				 opts->argh ? opts->argh : "WORD");
 		if (opt_takes_arg(opts) && n < (int)sizeof(left))
 			snprintf(left + n, sizeof(left) - n, " %s",
 				 opts->argh ? opts->argh : "ARG");

@@ -234,6 +234,26 @@ static const struct sc_rule sc_rules[] = {
 	RULE("mincore", T_MAIN, "--stats counts guest RAM resident"),
 	RULE("io_destroy", T_MAIN, "teardown of a disk's AIO context"),
 
+	/* A reboot: the main thread builds the VM again (no --no-reboot, so
+	 * it has no filter of its own). Only in the process filter, under
+	 * the other threads' own filters, which lack them. */
+	RULE_IOCTL(KVM_GET_API_VERSION, T_START, "reboot: checks /dev/kvm"),
+	RULE_IOCTL(KVM_CHECK_EXTENSION, T_START, "reboot: KVM's capabilities"),
+	RULE_IOCTL(KVM_GET_VCPU_MMAP_SIZE, T_START,
+		   "reboot: the size of a vCPU's kvm_run"),
+	RULE_IOCTL(KVM_CREATE_VM, T_START, "reboot: the new VM"),
+	RULE_IOCTL(KVM_CREATE_VCPU, T_START, "reboot: its vCPUs"),
+	RULE_IOCTL(KVM_GET_REG_LIST, T_START,
+		   "reboot: the new vCPU's ISA and SBI extensions"),
+	RULE_IOCTL(KVM_GET_STATS_FD, T_START, "reboot: --stats counters"),
+	RULE_IOCTL(KVM_CREATE_DEVICE, T_START, "reboot: the in-kernel AIA"),
+	RULE_IOCTL(KVM_SET_DEVICE_ATTR, T_START, "reboot: AIA configuration"),
+	RULE_IOCTL(KVM_GET_DEVICE_ATTR, T_START, "reboot: AIA defaults"),
+	RULE_IOCTL(KVM_IRQFD, T_START, "reboot: MSI-X vectors' irqfds"),
+	RULE("eventfd2", T_START, "reboot: irqfds, doorbells, the stop fd"),
+	RULE("getdents64", T_START,
+	     "reboot: --stats counts the fds in /proc/self/fd"),
+
 	/* thread start-up: only in the process filter */
 	RULE_ARG("clone", T_START, SC_MASK(0, CLONE_THREAD, CLONE_THREAD),
 		 "pthread_create: threads only, no new processes"),

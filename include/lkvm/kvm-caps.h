@@ -18,6 +18,9 @@
 struct caps_ext {
 	const char *name;
 	bool enabled;
+	/* KVM lets userspace turn it off (probed by `lkvm info` only) */
+	bool can_disable;
+	unsigned int id; /* KVM's number for it */
 };
 
 struct kvm_caps {
@@ -25,6 +28,8 @@ struct kvm_caps {
 	unsigned int max_vcpus;
 	unsigned int nr_vcpus; /* recommended */
 	uint64_t isa; /* CONFIG isa: bit n is letter 'a' + n */
+	/* letters of isa KVM lets userspace turn off (`lkvm info` only) */
+	uint64_t isa_can_disable;
 	unsigned int xlen; /* 64 on riscv64 */
 	const char *mmu; /* "sv39".."sv57", NULL when not reported */
 	uint64_t mvendorid, marchid, mimpid;
@@ -67,6 +72,9 @@ int kvm_caps_probe(const char *dev, struct kvm_caps *caps);
  * Returns the length, or -1 when buf is too small.
  */
 int caps_isa_string(const struct kvm_caps *caps, char *buf, size_t len);
+
+/* Whether a new vCPU has the multi-letter ISA extension name on. */
+bool caps_isa_ext_on(const struct kvm_caps *caps, const char *name);
 
 /* Print caps as text (json false) or as one JSON object to f. */
 void caps_report(FILE *f, const struct kvm_caps *caps, bool json);

@@ -17,6 +17,9 @@ enum opt_type {
 	OPT_SIZE_MIB, /* uint64_t * in MiB: "512", "512M", "2G", "1T" */
 	OPT_CHOICE, /* int *: index of the argument in choices[] */
 	OPT_CALLBACK, /* cb() sees every occurrence (repeatable options) */
+	/* --PREFIXWORD, no value: long_name is the prefix (ending in '-'),
+	 * cb() gets WORD as its argument; the longest prefix wins */
+	OPT_PREFIX,
 };
 
 struct option;
@@ -75,6 +78,11 @@ struct option {
 	{                                                                  \
 		.type = OPT_CALLBACK, .short_name = (s), .long_name = (l), \
 		.value = (v), .cb = (f), .argh = (a), .help = (h)          \
+	}
+#define OPT_PREFIX_CB(l, v, f, a, h)                                   \
+	{                                                             \
+		.type = OPT_PREFIX, .long_name = (l), .value = (v),   \
+		.cb = (f), .argh = (a), .help = (h)                   \
 	}
 #define OPT_END()               \
 	{                       \

@@ -25,7 +25,7 @@
  */
 #define LKVM_EXIT_SHUTDOWN 0 /* the guest powered off */
 #define LKVM_EXIT_ERROR 1 /* bad options, set-up or a fatal VM error */
-#define LKVM_EXIT_REBOOT 2 /* the guest asked for a reboot */
+#define LKVM_EXIT_REBOOT 2 /* a reboot with --no-reboot; the finisher's */
 #define LKVM_EXIT_SYSFAIL 3 /* SBI SRST with reason SYSTEM_FAILURE */
 #define LKVM_EXIT_PANIC 4 /* the guest kernel panicked (pvpanic) */
 #define LKVM_EXIT_TIMEOUT 124 /* --timeout ran out, as timeout(1) */
@@ -53,6 +53,26 @@ enum aia_mode_kind {
 
 /* --panic: what a guest panic (pvpanic) does */
 enum panic_action { PANIC_STOP, PANIC_CONTINUE };
+
+/* --cpu-type: every extension KVM offers (max), or rv64imafdc and what
+ * KVM cannot turn off (min) */
+enum cpu_type_kind { CPU_TYPE_MAX, CPU_TYPE_MIN };
+
+/* Extension names given to --disable-NAME or --disable-sbi-NAME: lower
+ * case letters and digits, checked against KVM's names when the vCPUs are
+ * made. Repeats are kept once. */
+#define VM_EXT_NAME_MAX 24
+#define VM_MAX_EXT_OFF 64
+struct vm_ext_list {
+	char name[VM_MAX_EXT_OFF][VM_EXT_NAME_MAX];
+	unsigned int n;
+};
+
+/* --custom-mvendorid and friends: a CONFIG register's value, when set */
+struct vm_custom_id {
+	bool set;
+	uint64_t val;
+};
 
 struct vm_config {
 	const char *kernel;
@@ -83,6 +103,11 @@ struct vm_config {
 	int log_level; /* --loglevel: enum log_level, -1 when not given */
 	unsigned int timeout_s; /* --timeout: 0 for none */
 	int panic; /* enum panic_action */
+	bool no_reboot; /* a guest's reboot ends lkvm (LKVM_EXIT_REBOOT) */
+	int cpu_type; /* enum cpu_type_kind */
+	struct vm_ext_list isa_off; /* --disable-NAME */
+	struct vm_ext_list sbi_off; /* --disable-sbi-NAME */
+	struct vm_custom_id mvendorid, marchid, mimpid;
 	bool debug;
 	bool stats; /* print start-up time and memory use */
 	struct timespec t_start; /* CLOCK_MONOTONIC when `lkvm run` began */
@@ -130,6 +155,9 @@ static inline int vm_exit_status_reset(bool reboot, uint64_t reason)
 		return LKVM_EXIT_SYSFAIL;
 	return reboot ? LKVM_EXIT_REBOOT : LKVM_EXIT_SHUTDOWN;
 }
+
+/* Whether list holds name. */
+bool vm_ext_listed(const struct vm_ext_list *list, const char *name);
 
 /* Parse one -d argument into spec. Returns 0 or -EINVAL with a message. */
 int run_parse_disk(const char *arg, struct disk_spec *spec, char *err,

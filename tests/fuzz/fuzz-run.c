@@ -79,6 +79,27 @@ static bool in_range(int v, int n)
 	return v >= 0 && v < n;
 }
 
+/* --disable-EXT names: at most VM_MAX_EXT_OFF, each a non-empty
+ * NUL-terminated word of lower case letters and digits, none twice. */
+static void check_ext_list(const struct vm_ext_list *l)
+{
+	unsigned int i, j;
+	size_t n;
+
+	if (l->n > VM_MAX_EXT_OFF)
+		abort();
+	for (i = 0; i < l->n; i++) {
+		n = strnlen(l->name[i], VM_EXT_NAME_MAX);
+		if (!n || n == VM_EXT_NAME_MAX ||
+		    strspn(l->name[i],
+			   "abcdefghijklmnopqrstuvwxyz0123456789") != n)
+			abort();
+		for (j = 0; j < i; j++)
+			if (!strcmp(l->name[i], l->name[j]))
+				abort();
+	}
+}
+
 /* The limits a successful parse promises (include/lkvm/vm.h). */
 static void check_config(const struct vm_config *c)
 {
@@ -92,6 +113,10 @@ static void check_config(const struct vm_config *c)
 	    !c->kvm_dev || !in_range(c->panic, 2) ||
 	    (c->log_level != -1 && !in_range(c->log_level, 4)))
 		abort();
+	if (!in_range(c->cpu_type, 2))
+		abort();
+	check_ext_list(&c->isa_off);
+	check_ext_list(&c->sbi_off);
 	for (i = 0; i < c->nr_disks; i++)
 		if (!c->disks[i].path[0] ||
 		    !memchr(c->disks[i].path, 0, sizeof(c->disks[i].path)))

@@ -150,6 +150,34 @@ static void test_report_json(void)
 	free(t);
 }
 
+/* `lkvm info` lists what KVM lets `lkvm run --disable-EXT` turn off. */
+static void test_report_can_disable(void)
+{
+	struct kvm_caps c;
+	char *t;
+
+	sample_caps(&c);
+	t = report(&c, false);
+	CHECK(strstr(t, "  can be turned off   none\n") != NULL);
+	free(t);
+	c.isa_can_disable = LETTER('d') | LETTER('f');
+	c.isa_ext[1].can_disable = true; /* zicbom */
+	c.sbi_ext[0] = (struct caps_ext){ "hsm", true, true, 5 };
+	c.sbi_ext[1] = (struct caps_ext){ "dbcn", false, false, 9 };
+	c.nr_sbi_ext = 2;
+	t = report(&c, false);
+	CHECK(strstr(t, "  available, off      ssaia\n"
+			"  can be turned off   d f zicbom\n") != NULL);
+	CHECK(strstr(t, "SBI extensions        hsm\n"
+			"  available, off      dbcn\n"
+			"  can be turned off   hsm\n") != NULL);
+	free(t);
+	t = report(&c, true);
+	CHECK(strstr(t, "\"isa_can_disable\":[\"d\",\"f\",\"zicbom\"]"));
+	CHECK(strstr(t, "\"sbi_can_disable\":[\"hsm\"]") != NULL);
+	free(t);
+}
+
 /* A device KVM makes but lkvm's set-up cannot INIT is not offered. */
 static void test_report_aia_init_failed(void)
 {
@@ -188,4 +216,5 @@ static void test_report_aia_init_failed(void)
 UNIT_SUITE(caps, UNIT_TEST(test_isa_string_order),
 	   UNIT_TEST(test_isa_string_too_small), UNIT_TEST(test_cpuinfo_h),
 	   UNIT_TEST(test_report_text), UNIT_TEST(test_report_json),
-	   UNIT_TEST(test_report_aia_init_failed));
+	   UNIT_TEST(test_report_aia_init_failed),
+	   UNIT_TEST(test_report_can_disable));

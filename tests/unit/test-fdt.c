@@ -380,6 +380,55 @@ out:
 	free(c);
 }
 
+/* What a vCPU has with --disable-d --disable-f --disable-zicbom (KVM
+ * reports it off): the device tree says so everywhere. */
+static void test_isa_disabled(void)
+{
+	struct kvm_caps *c = malloc(sizeof(*c));
+	struct sample *s = malloc(sizeof(*s));
+	struct board *p = s ? &s->b : NULL;
+	void *buf = malloc(FDT_BUF);
+	const void *prop;
+	int off, len;
+
+	if (!CHECK(c && s && buf))
+		goto out;
+	sample_caps(c);
+	c->isa &= ~(LETTER('d') | LETTER('f'));
+	c->isa_ext[1].enabled = false; /* zicbom */
+	c->zicboz_block_size = 64; /* zicboz is not in the list at all */
+	sample_board(s, c, 2, false, false);
+	if (!CHECK(fdt_build(buf, FDT_BUF, p) > 0))
+		goto out;
+	off = fdt_path_offset(buf, "/cpus/cpu@1");
+	REQUIRE(CHECK(off >= 0));
+	CHECK_STR(fdt_getprop(buf, off, "riscv,isa", NULL),
+		  "rv64imac_zba_sstc");
+	CHECK_STR(fdt_getprop(buf, off, "riscv,isa-base", NULL), "rv64i");
+	prop = fdt_getprop(buf, off, "riscv,isa-extensions", &len);
+	REQUIRE(CHECK(prop && len > 0));
+	CHECK_EQ(len, (int)sizeof("i\0m\0a\0c\0sstc\0zba"));
+	CHECK(!memcmp(prop, "i\0m\0a\0c\0sstc\0zba",
+		      sizeof("i\0m\0a\0c\0sstc\0zba")));
+	CHECK(fdt_getprop(buf, off, "riscv,cbom-block-size", NULL) == NULL);
+	CHECK(fdt_getprop(buf, off, "riscv,cboz-block-size", NULL) == NULL);
+	/* on again: both letters and the block size come back */
+	sample_caps(c);
+	sample_board(s, c, 1, false, false);
+	if (!CHECK(fdt_build(buf, FDT_BUF, p) > 0))
+		goto out;
+	off = fdt_path_offset(buf, "/cpus/cpu@0");
+	prop = fdt_getprop(buf, off, "riscv,cbom-block-size", &len);
+	CHECK(prop && len == 4 && fdt32_to_cpu(*(const fdt32_t *)prop) == 64);
+	prop = fdt_getprop(buf, off, "riscv,isa-extensions", &len);
+	CHECK(prop && strlist_has(prop, len, "d") &&
+	      strlist_has(prop, len, "f"));
+out:
+	free(buf);
+	free(s);
+	free(c);
+}
+
 static void test_too_small(void)
 {
 	struct kvm_caps *c = malloc(sizeof(*c));
@@ -726,6 +775,7 @@ out:
 
 UNIT_SUITE(fdt, UNIT_TEST(test_one_cpu), UNIT_TEST(test_two_cpus),
 	   UNIT_TEST(test_four_cpus), UNIT_TEST(test_no_initrd_no_mmu),
-	   UNIT_TEST(test_too_small), UNIT_TEST(test_plic_variant),
-	   UNIT_TEST(test_aia), UNIT_TEST(test_pci_plic),
-	   UNIT_TEST(test_pci_aia), UNIT_TEST(test_aia_pci_many_cpus));
+	   UNIT_TEST(test_too_small), UNIT_TEST(test_isa_disabled),
+	   UNIT_TEST(test_plic_variant), UNIT_TEST(test_aia),
+	   UNIT_TEST(test_pci_plic), UNIT_TEST(test_pci_aia),
+	   UNIT_TEST(test_aia_pci_many_cpus));

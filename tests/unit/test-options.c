@@ -2,7 +2,9 @@
 /* Unit tests for util/options.c: option forms, values, errors, sizes. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lkvm/compiler.h"
 #include "lkvm/options.h"
@@ -102,6 +104,50 @@ static void test_help(void)
 	CHECK_EQ(parse(err, sizeof(err), 1, a2), OPTIONS_HELP);
 }
 
+static int record_word(const struct option *o, const char *arg, char *err,
+		       size_t errlen)
+{
+	char *out = o->value;
+
+	(void)err;
+	(void)errlen;
+	snprintf(out, 32, "%s", arg);
+	return 0;
+}
+
+/* --PREFIXWORD: the longest prefix wins; exact names before prefixes. */
+static void test_prefix(void)
+{
+	char a[32] = "", b[32] = "", err[128], *help = NULL;
+	bool exact = false;
+	const struct option popts[] = {
+		OPT_BOOLEAN(0, "off-all", &exact, "an exact name"),
+		OPT_PREFIX_CB("off-", a, record_word, "X", "turn X off"),
+		OPT_PREFIX_CB("off-sbi-", b, record_word, "Y", "hide Y"),
+		OPT_END(),
+	};
+	const char *argv[] = { "--off-zba", "--off-sbi-hsm", "--off-all" };
+	const char *val[] = { "--off-zba=1" };
+	size_t len = 0;
+	FILE *f;
+	int argc = 3;
+
+	CHECK_EQ(options_parse(popts, &argc, argv, err, sizeof(err)), 0);
+	CHECK_STR(a, "zba");
+	CHECK_STR(b, "hsm");
+	CHECK(exact);
+	argc = 1;
+	CHECK_EQ(options_parse(popts, &argc, val, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "--off-zba takes no value") != NULL);
+	f = open_memstream(&help, &len);
+	REQUIRE(f);
+	options_usage(f, "u", popts);
+	fclose(f);
+	CHECK(strstr(help, "--off-X ") != NULL);
+	CHECK(strstr(help, "--off-sbi-Y ") != NULL);
+	free(help);
+}
+
 static void expect_error(const char *a, const char *b, const char *needle)
 {
 	const char *argv[] = { a, b };
@@ -182,6 +228,6 @@ static void test_usage_lists_every_option(void)
 UNIT_SUITE(options, UNIT_TEST(test_long_and_short_forms),
 	   UNIT_TEST(test_combined_short_and_negation),
 	   UNIT_TEST(test_double_dash_ends_options), UNIT_TEST(test_help),
-	   UNIT_TEST(test_errors_name_the_problem),
+	   UNIT_TEST(test_prefix), UNIT_TEST(test_errors_name_the_problem),
 	   UNIT_TEST(test_callback_error_is_prefixed), UNIT_TEST(test_size_mib),
 	   UNIT_TEST(test_usage_lists_every_option));

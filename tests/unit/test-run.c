@@ -482,6 +482,87 @@ static void test_kvmtool_spellings(void)
 	unlink(k);
 }
 
+/* --cpu-type, --disable-EXT, --disable-sbi-EXT, --custom-m*id. */
+static void test_cpu_options(void)
+{
+	struct vm_config cfg;
+	char k[64], out[1024], many[VM_MAX_EXT_OFF + 1][32];
+	const char *argv[] = { "-k",
+			       k,
+			       "--cpu-type",
+			       "min",
+			       "--disable-svpbmt",
+			       "--disable-sbi-dbcn",
+			       "--disable-v",
+			       "--disable-svpbmt",
+			       "--disable-sbi-hsm",
+			       "--custom-mvendorid",
+			       "0x5b7",
+			       "--custom-marchid=18446744073709551615",
+			       "--custom-mimpid",
+			       "0" };
+	const char *bad_name[] = { "-k", k, "--disable-Zba" };
+	const char *empty[] = { "-k", k, "--disable-" };
+	const char *sbi_empty[] = { "-k", k, "--disable-sbi-" };
+	const char *value[] = { "-k", k, "--disable-zba=1" };
+	const char *long_name[] = {
+		"-k", k, "--disable-abcdefghijklmnopqrstuvwxyz0123456789"
+	};
+	const char *bad_type[] = { "-k", k, "--cpu-type", "host" };
+	const char *bad_id[] = { "-k", k, "--custom-mimpid", "12x" };
+	const char *neg_id[] = { "-k", k, "--custom-marchid", "-1" };
+	const char *big_id[] = { "-k", k, "--custom-marchid",
+				 "18446744073709551616" };
+	const char *too_many[VM_MAX_EXT_OFF + 3] = { "-k", k };
+	unsigned int i;
+
+	REQUIRE(temp_file(k, sizeof(k), 4096));
+	CHECK_EQ(parse(&cfg, 2, argv), 0);
+	CHECK_EQ(cfg.cpu_type, CPU_TYPE_MAX);
+	CHECK_EQ(cfg.isa_off.n, 0);
+	CHECK(!cfg.mvendorid.set && !cfg.marchid.set && !cfg.mimpid.set);
+	CHECK_EQ(parse(&cfg, ARRAY_SIZE(argv), argv), 0);
+	CHECK_EQ(cfg.cpu_type, CPU_TYPE_MIN);
+	CHECK_EQ(cfg.isa_off.n, 2);
+	CHECK_STR(cfg.isa_off.name[0], "svpbmt");
+	CHECK_STR(cfg.isa_off.name[1], "v");
+	CHECK_EQ(cfg.sbi_off.n, 2);
+	CHECK_STR(cfg.sbi_off.name[0], "dbcn");
+	CHECK(vm_ext_listed(&cfg.sbi_off, "hsm"));
+	CHECK(!vm_ext_listed(&cfg.sbi_off, "svpbmt"));
+	CHECK(vm_ext_listed(&cfg.isa_off, "v"));
+	CHECK(cfg.mvendorid.set && cfg.mvendorid.val == 0x5b7);
+	CHECK(cfg.marchid.set && cfg.marchid.val == UINT64_MAX);
+	CHECK(cfg.mimpid.set && cfg.mimpid.val == 0);
+	CHECK_EQ(parse_capture(&cfg, 3, bad_name, out, sizeof(out)), -1);
+	CHECK_EQ(count_lines(out), 1);
+	CHECK(strstr(out, "--disable-EXT: 'Zba' is not an extension name"));
+	CHECK_EQ(parse(&cfg, 3, empty), -1);
+	CHECK_EQ(parse_capture(&cfg, 3, sbi_empty, out, sizeof(out)), -1);
+	CHECK(strstr(out, "'sbi-' is not an extension name"));
+	CHECK_EQ(parse_capture(&cfg, 3, value, out, sizeof(out)), -1);
+	CHECK(strstr(out, "--disable-zba takes no value"));
+	CHECK_EQ(parse_capture(&cfg, 3, long_name, out, sizeof(out)), -1);
+	CHECK_EQ(count_lines(out), 1);
+	CHECK_EQ(parse_capture(&cfg, 4, bad_type, out, sizeof(out)), -1);
+	CHECK(strstr(out, "'host' is not one of: max, min"));
+	CHECK_EQ(parse_capture(&cfg, 4, bad_id, out, sizeof(out)), -1);
+	CHECK(strstr(out, "--custom-mimpid: '12x' is not a 64-bit number"));
+	CHECK_EQ(parse(&cfg, 4, neg_id), -1);
+	CHECK_EQ(parse(&cfg, 4, big_id), -1);
+	for (i = 0; i <= VM_MAX_EXT_OFF; i++) {
+		snprintf(many[i], sizeof(many[i]), "--disable-x%u", i);
+		too_many[2 + i] = many[i];
+	}
+	CHECK_EQ(parse(&cfg, VM_MAX_EXT_OFF + 2, too_many), 0);
+	CHECK_EQ(cfg.isa_off.n, VM_MAX_EXT_OFF);
+	CHECK_EQ(parse_capture(&cfg, VM_MAX_EXT_OFF + 3, too_many, out,
+			       sizeof(out)),
+		 -1);
+	CHECK(strstr(out, "at most 64 extensions"));
+	unlink(k);
+}
+
 /* -c above lkvm's limit is clamped with a warning; above KVM's at run time. */
 static void test_cpus_clamp(void)
 {
@@ -546,4 +627,5 @@ UNIT_SUITE(run, UNIT_TEST(test_parse_disk), UNIT_TEST(test_defaults),
 	   UNIT_TEST(test_bootargs_earlycon), UNIT_TEST(test_bootargs_length),
 	   UNIT_TEST(test_bootargs_too_long), UNIT_TEST(test_error_is_one_line),
 	   UNIT_TEST(test_kut_probe), UNIT_TEST(test_kut_command),
-	   UNIT_TEST(test_kvmtool_spellings), UNIT_TEST(test_cpus_clamp));
+	   UNIT_TEST(test_kvmtool_spellings), UNIT_TEST(test_cpus_clamp),
+	   UNIT_TEST(test_cpu_options));

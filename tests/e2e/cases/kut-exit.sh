@@ -1,7 +1,7 @@
 # Exit statuses a CI can trust (issue 15): a flat test program
 # (guests/testexit.c) leaves through SBI SRST, the test finisher
 # ("sifive,test0" at 0x100000) with several codes, the pvpanic register
-# (a bare-metal write: the L2 kernel config has no PVPANIC_MMIO), or never
+# (a bare-metal write; pvpanic-linux has a Linux guest panic), or never
 # (--timeout).
 # machine: virt
 # timeout: 120

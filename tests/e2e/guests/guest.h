@@ -54,6 +54,7 @@ static inline void put_dec(long v)
 static inline void __attribute__((noreturn)) shutdown(void)
 {
 	sbi_call(0x53525354, 0, 0, 0, 0); /* SRST: shutdown, no reason */
+	sbi_call(0x8, 0, 0, 0, 0); /* legacy shutdown (--disable-sbi-srst) */
 	for (;;)
 		asm volatile("wfi");
 }

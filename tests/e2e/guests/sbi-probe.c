@@ -27,11 +27,21 @@ static void expect(const char *what, long got, long want)
 
 static const char msg[] = "sbi-probe: hello through DBCN\n";
 
+static const struct {
+	const char *name;
+	long id;
+} probes[] = {
+	{ "time", 0x54494D45 },	  { "ipi", 0x735049 },
+	{ "rfence", 0x52464E43 }, { "hsm", 0x48534D },
+	{ "srst", 0x53525354 },	  { "pmu", 0x504D55 },
+};
+
 int main(long hartid, long fdt);
 
 int main(long hartid, long fdt)
 {
 	struct sbiret r;
+	unsigned long i;
 	int dbcn;
 
 	(void)hartid;
@@ -62,6 +72,16 @@ int main(long hartid, long fdt)
 		expect("DBCN read wrapping", r.error, SBI_ERR_INVALID_PARAM);
 		r = sbi_call(SBI_EXT_DBCN, 9, 0, 0, 0);
 		expect("DBCN function 9", r.error, SBI_ERR_NOT_SUPPORTED);
+	}
+	/* what BASE probe_extension says of KVM's own extensions: lkvm
+	 * run --disable-sbi-EXT hides them */
+	for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		r = sbi_call(0x10, 3, probes[i].id, 0, 0);
+		puts_legacy("sbi-probe: probe ");
+		puts_legacy(probes[i].name);
+		puts_legacy(" -> ");
+		put_dec(r.error ? -1 : r.value);
+		putc_legacy('\n');
 	}
 	puts_legacy(failures ? "sbi-probe: FAILED\n" : "sbi-probe: PASSED\n");
 	shutdown();
