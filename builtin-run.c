@@ -265,8 +265,8 @@ static int check_config(struct vm_config *cfg)
 static void print_exit_statuses(void)
 {
 	printf("\nExit status: %d guest powered off (SBI SRST or the test finisher's pass),\n"
-	       "  %d lkvm's error, %d guest asked to reboot with --no-reboot (without it\n"
-	       "  the guest boots again) or the finisher's reset, %d SBI SRST with reason\n"
+	       "  %d lkvm's error, %d guest asked to reboot (SBI SRST or the finisher's\n"
+	       "  reset) with --no-reboot (without it the guest boots again), %d SBI SRST with reason\n"
 	       "  SYSTEM_FAILURE, %d guest kernel panic (pvpanic), %d --timeout ran out,\n"
 	       "  N the test finisher's fail with code N (1-255; 255 above, %d for 0),\n"
 	       "  128+N stopped by signal N, 159 a syscall the seccomp filter denies.\n"

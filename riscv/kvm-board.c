@@ -96,11 +96,19 @@ static int add_uart(struct machine *m)
 	return ret;
 }
 
-/* The finisher's pass, fail or reset: lkvm exits with its status. */
+/* The finisher's pass, fail or reset: lkvm exits with its status, or a
+ * reset reboots in place as an SBI reboot does (unless --no-reboot). */
 static void finisher_exit(void *opaque, uint32_t value, int status)
 {
 	struct machine *m = opaque;
 
+	if (status == LKVM_EXIT_REBOOT && !m->cfg->no_reboot) {
+		if (ratelimit_ok(&m->rl))
+			pr_info("test finisher: 0x%x (reset): rebooting",
+				value);
+		machine_stop(m, VM_REBOOT);
+		return;
+	}
 	const char *what = (value & 0xffff) == FINISHER_PASS	? "pass"
 			   : (value & 0xffff) == FINISHER_RESET ? "reset"
 								: "fail";

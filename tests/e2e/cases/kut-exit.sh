@@ -27,8 +27,13 @@ expect_grep 'test finisher: 0x73333 \(fail\): exiting with status 7' out
 leave fail:1 1
 leave fail:0 3
 leave fail:300 255
-leave reset 2
+leave reset 2 --no-reboot
 expect_grep 'test finisher: 0x7777 \(reset\): exiting with status 2' out
+# without --no-reboot a reset reboots in place: the program starts again
+leave reset 124 --timeout 3
+expect_grep 'test finisher: 0x7777 \(reset\): rebooting' out
+[ "$(grep -c '^testexit: finisher 0x7777' out)" -ge 2 ] ||
+	fail "the finisher's reset did not boot the program again"
 # rc 4 also proves the register read 3 (the guest checks)
 leave panic 4
 expect_grep 'pvpanic events 0x3' out
