@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lkvm/9p.h"
 #include "lkvm/disk-open.h"
 #include "lkvm/fdt.h"
 #include "lkvm/plic.h"
@@ -296,11 +297,21 @@ int machine_open_disks(struct machine *m)
 		}
 		m->nr_disks++;
 	}
+	for (i = 0; i < cfg->nr_shares; i++) {
+		const struct p9_options o = { .ro = cfg->shares[i].ro };
+
+		if (p9_server_create(cfg->shares[i].path, &o, &m->p9srv[i],
+				     err, sizeof(err))) {
+			pr_err("%s", err);
+			return -1;
+		}
+		m->nr_9p++;
+	}
 	return 0;
 }
 
-/* The virtio devices: the disks (vda, vdb... in -d order), the console,
- * the RNG. The transport gives each its interrupt. */
+/* The virtio devices: the disks (vda, vdb... in -d order), the 9p
+ * shares, the console, the RNG. The transport gives each its interrupt. */
 static int add_virtio_devices(struct machine *m)
 {
 	const struct irq_line none = { 0 };
@@ -312,6 +323,12 @@ static int add_virtio_devices(struct machine *m)
 					&m->blks[i]);
 		ret = add_virtio(m, ret, m->blks[i], "virtio-blk",
 				 m->cfg->disks[i].path);
+	}
+	for (i = 0; i < m->nr_9p && !ret; i++) {
+		ret = virtio_9p_create(&m->mem, none, m->p9srv[i],
+				       m->cfg->shares[i].tag, &m->p9[i]);
+		ret = add_virtio(m, ret, m->p9[i], "virtio-9p",
+				 m->cfg->shares[i].path);
 	}
 	if (m->cfg->console == CONSOLE_VIRTIO && !ret) {
 		ret = virtio_console_create(&m->mem, none, &m->con, &m->vcon);

@@ -12,6 +12,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "lkvm/9p.h"
 #include "lkvm/disk.h"
 #include "lkvm/plic.h"
 #include "lkvm/seccomp.h"
@@ -168,6 +169,9 @@ static void vm_stop_vcpus(struct machine *m)
 	for (i = 0; i < m->nr_disks; i++)
 		if (m->blks[i])
 			virtio_dev_shutdown(m->blks[i]);
+	for (i = 0; i < m->nr_9p; i++)
+		if (m->p9[i])
+			virtio_dev_shutdown(m->p9[i]);
 	if (m->vcon)
 		virtio_dev_shutdown(m->vcon);
 	if (m->rng)
@@ -197,6 +201,10 @@ static void vm_teardown(struct machine *m)
 		munmap(m->uart_page, m->uart_page_size);
 	virtio_rng_destroy(m->rng);
 	virtio_console_destroy(m->vcon);
+	for (i = 0; i < m->nr_9p; i++) {
+		virtio_9p_destroy(m->p9[i]);
+		p9_server_destroy(m->p9srv[i]);
+	}
 	for (i = 0; i < m->nr_disks; i++) {
 		if (m->blks[i])
 			virtio_blk_destroy(m->blks[i]);
@@ -291,8 +299,12 @@ int vm_run(const struct vm_config *cfg)
 		pr_err("cannot create event fds: %s", strerror(errno));
 		goto out;
 	}
-	if (vm_setup(m, &ki) ||
-	    seccomp_run_setup(!cfg->no_seccomp, cfg->stats || cfg->debug))
+	if (vm_setup(m, &ki))
+		goto out;
+	/* the 9p servers' calls join the process filter only with a share */
+	if (m->nr_9p)
+		seccomp_thread_kind_enable(SECCOMP_THREAD_FS);
+	if (seccomp_run_setup(!cfg->no_seccomp, cfg->stats || cfg->debug))
 		goto out;
 	term_raw_enable(STDIN_FILENO);
 	if (!pthread_create(&input, NULL, machine_input_thread, m))

@@ -29,6 +29,7 @@
 #include "riscv/memmap.h"
 
 struct machine;
+struct p9_server;
 struct virtio_pci;
 
 /* A virtio device as the machine serves it: its transport, its doorbells
@@ -132,6 +133,9 @@ struct machine {
 	struct disk *disks[VM_MAX_DISKS]; /* the backends, raw for now */
 	struct virtio_dev *blks[VM_MAX_DISKS];
 	unsigned int nr_disks;
+	struct p9_server *p9srv[VM_MAX_9P]; /* --9p, in order */
+	struct virtio_dev *p9[VM_MAX_9P];
+	unsigned int nr_9p;
 	/* the I/O thread: every virtio queue's work, in fair turns */
 	struct virtio_worker *worker;
 	pthread_t io_thread;

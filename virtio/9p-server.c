@@ -1023,7 +1023,8 @@ static int t_readdir(struct p9_req *r)
 		return -errno;
 	last = f->dir_pos;
 	for (i = 0; i < (size_t)n;) {
-		struct dirent64 *d = (struct dirent64 *)(s->dbuf + i);
+		/* getdents64 keeps records 8-aligned in the malloc()ed buffer */
+		struct dirent64 *d = (void *)(s->dbuf + i);
 		size_t nl = strlen(d->d_name), need = 13 + 8 + 1 + 2 + nl;
 		uint8_t qt = d->d_type == DT_DIR   ? P9_QTDIR
 			     : d->d_type == DT_LNK ? P9_QTSYMLINK

@@ -15,8 +15,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/virtio_9p.h>
+#include <linux/virtio_config.h>
+
+#include "drvq.h"
+#include "guest.h"
 #include "lkvm/9p.h"
+#include "lkvm/virtio-devs.h"
+#include "lkvm/vm.h"
+#include "riscv/board.h"
 #include "unit.h"
+#include "vdrv.h"
 
 #define RCAP 65536
 
@@ -876,9 +885,169 @@ static void test_pseudo_fs(void)
 	p9_server_destroy(e.s);
 }
 
+#define DEV_RING (GUEST_RAM_BASE + 0x10000)
+#define DEV_BUF (GUEST_RAM_BASE + 0x40000)
+
+/* Wait (up to 5 s) for the device's thread to use one more chain. */
+static bool dev_wait_used(struct drvq *q, uint32_t *len)
+{
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		if (drvq_pop_used(q, NULL, len))
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/* The device over the fake driver: the tag in the configuration, a
+ * Tversion/Tattach/Twalk/Tlopen/Tread whose reply spans three buffers, and
+ * a chain too short for a reply (DEVICE_NEEDS_RESET). */
+static void test_device(void)
+{
+	struct env e;
+	struct guest g;
+	struct virtio_dev *d;
+	struct vdrv v;
+	struct drvq q;
+	struct msg m;
+	uint32_t len;
+	uint8_t *rep;
+	int err;
+
+	REQUIRE(env_init(&e, false, 0));
+	REQUIRE(!guest_init(&g, GUEST_RAM_BASE, GUEST_RAM_SIZE));
+	REQUIRE(!virtio_9p_create(&g.mem, (struct irq_line){ 0 }, e.s, "share",
+				  &d));
+	vdrv_init_core(&v, d);
+	drvq_init(&q, &g, 16, DEV_RING, DEV_RING + 0x1000, DEV_RING + 0x2000);
+	REQUIRE(!vdrv_setup(&v, ~0ULL, &q, 1));
+	REQUIRE(!vdrv_driver_ok(&v));
+	CHECK(vdrv_device_features(&v) & 1ULL << VIRTIO_9P_MOUNT_TAG);
+	CHECK_EQ(vdrv_config_read(&v, 0, 2), 5);
+	CHECK_EQ(vdrv_config_read(&v, 2, 4), 0x72616873); /* "shar" */
+	CHECK_EQ(vdrv_config_read(&v, 6, 1), 'e');
+	CHECK_EQ(vdrv_config_read(&v, 7, 1), 0);
+	CHECK_EQ(vdrv_config_read(&v, 1000, 4), 0);
+
+	/* each request: the message in one buffer, the reply in three */
+	{
+		static const uint8_t types[] = { 100, 104, 110, 12, 116 };
+		unsigned int k;
+
+		for (k = 0; k < sizeof(types); k++) {
+			struct drvq_buf b[4] = {
+				{ DEV_BUF, 0, false },
+				{ DEV_BUF + 0x1000, 5, true },
+				{ DEV_BUF + 0x2000, 6, true },
+				{ DEV_BUF + 0x3000, 0x1000, true },
+			};
+
+			m_start(&m, types[k]);
+			if (types[k] == 100) {
+				m32(&m, 65536);
+				m_str(&m, "9P2000.L");
+			} else if (types[k] == 104) {
+				m32(&m, 1);
+				m32(&m, ~0u);
+				m_str(&m, "");
+				m_str(&m, "");
+				m32(&m, 0);
+			} else if (types[k] == 110) {
+				m32(&m, 1);
+				m32(&m, 2);
+				m16(&m, 1);
+				m_str(&m, "file");
+			} else if (types[k] == 12) {
+				m32(&m, 2);
+				m32(&m, 0);
+			} else {
+				m32(&m, 2);
+				m64(&m, 0);
+				m32(&m, 100);
+			}
+			m_end(&m);
+			b[0].len = (uint32_t)m.n;
+			guest_write(&g, DEV_BUF, m.b, m.n);
+			drvq_post_chain(&q, 0, b, 4);
+			vdrv_notify(&v, 0);
+			REQUIRE(dev_wait_used(&q, &len));
+			rep = guest_ptr(&g, DEV_BUF + 0x1000, 5);
+			CHECK_EQ(rep[4], types[k] + 1);
+		}
+		/* Rread: 11 header bytes over 5 + 6, the data in the third */
+		CHECK_EQ(len, 11 + 5);
+		CHECK(!memcmp(guest_ptr(&g, DEV_BUF + 0x3000, 5), "hello", 5));
+	}
+	/* a reply buffer too short for any reply */
+	{
+		struct drvq_buf b[2] = { { DEV_BUF, 0, false },
+					 { DEV_BUF + 0x1000, 4, true } };
+
+		m_start(&m, 120);
+		m32(&m, 2);
+		m_end(&m);
+		b[0].len = (uint32_t)m.n;
+		guest_write(&g, DEV_BUF, m.b, m.n);
+		drvq_post_chain(&q, 0, b, 2);
+		vdrv_notify(&v, 0);
+		REQUIRE(dev_wait_used(&q, &len));
+		CHECK_EQ(len, 0);
+		CHECK(vdrv_status(&v) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	}
+	/* a reset forgets the fids */
+	vdrv_reset(&v);
+	CHECK_EQ(p9_server_nr_fids(e.s), 0);
+	(void)err;
+	virtio_9p_destroy(d);
+	guest_destroy(&g);
+	env_fini(&e);
+}
+
+/* --9p DIR[,TAG][,ro], and the 9p root's kernel command line. */
+static void test_options(void)
+{
+	static struct vm_config cfg;
+	struct p9_spec sp;
+	char err[256], line[512];
+
+	CHECK_EQ(run_parse_9p("/tmp", &sp, err, sizeof(err)), 0);
+	CHECK_STR(sp.tag, "kvm_9p");
+	CHECK(!sp.ro);
+	CHECK_EQ(run_parse_9p("/tmp,host,ro", &sp, err, sizeof(err)), 0);
+	CHECK_STR(sp.tag, "host");
+	CHECK(sp.ro);
+	CHECK_EQ(run_parse_9p("/tmp,ro", &sp, err, sizeof(err)), 0);
+	CHECK_STR(sp.tag, "kvm_9p");
+	CHECK(sp.ro);
+	CHECK_EQ(run_parse_9p("/tmp,a,b", &sp, err, sizeof(err)), -EINVAL);
+	CHECK(strstr(err, "second tag"));
+	CHECK_EQ(run_parse_9p("/nonexistent-dir", &sp, err, sizeof(err)),
+		 -EINVAL);
+	CHECK(strstr(err, "not a directory"));
+	CHECK_EQ(run_parse_9p("", &sp, err, sizeof(err)), -EINVAL);
+	CHECK_EQ(run_parse_9p("/tmp,,", &sp, err, sizeof(err)), -EINVAL);
+
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK_EQ(run_parse_9p("/tmp,/dev/root,ro", &cfg.shares[0], err,
+			      sizeof(err)),
+		 0);
+	cfg.nr_shares = 1;
+	board_bootargs(&cfg, false, line, sizeof(line));
+	CHECK(strstr(
+		line,
+		"root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L"));
+	CHECK(strstr(line, " ro"));
+	cfg.params = "root=/dev/vdb";
+	board_bootargs(&cfg, false, line, sizeof(line));
+	CHECK(!strstr(line, "rootfstype"));
+}
+
 UNIT_SUITE(p9, UNIT_TEST(test_version), UNIT_TEST(test_walk_dotdot),
 	   UNIT_TEST(test_walk_symlinks), UNIT_TEST(test_swap_race),
 	   UNIT_TEST(test_io), UNIT_TEST(test_entries),
 	   UNIT_TEST(test_xattr_lock), UNIT_TEST(test_readdir),
 	   UNIT_TEST(test_ro), UNIT_TEST(test_fid_limit),
-	   UNIT_TEST(test_lengths), UNIT_TEST(test_pseudo_fs));
+	   UNIT_TEST(test_lengths), UNIT_TEST(test_pseudo_fs),
+	   UNIT_TEST(test_device), UNIT_TEST(test_options));
