@@ -36,7 +36,7 @@
 #define VM_9P_DEFAULT_TAG "kvm_9p"
 #define VM_9P_ROOT_TAG "/dev/root"
 /* rootflags= of a 9p root (and what `lkvm sandbox` mounts with) */
-#define VM_9P_MOUNT_OPTS "trans=virtio,version=9p2000.L,msize=524288"
+#define VM_9P_MOUNT_OPTS "trans=virtio,version=9p2000.L,msize=512000"
 
 enum console_kind { CONSOLE_SERIAL, CONSOLE_HV, CONSOLE_VIRTIO };
 enum io_engine_kind { IO_ENGINE_AIO, IO_ENGINE_THREADS };

@@ -15,7 +15,7 @@ bigsum=$(md5sum </tmp/share/big | cut -d' ' -f1)
 ln -s / /tmp/share/esc
 ln -s .. /tmp/share/sub/up
 ln -s /tmp/outside/secret /tmp/share/abs
-MNT='mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288'
+MNT='mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000'
 for tr in pci mmio; do
 	rm -f /tmp/share/guestfile /tmp/share/copy
 	guest_sh out "$MNT host /mnt && echo mounted; cat /mnt/hostfile; echo from-guest-$tr >/mnt/guestfile; echo big \$(md5sum </mnt/big); cp /mnt/big /mnt/copy; ls /mnt/esc/ | tr '\n' ' '; echo; cat /mnt/abs; cat /mnt/sub/up/../../tmp/outside/secret; cat /mnt/esc/tmp/outside/secret; cat /mnt/../../../tmp/outside/secret; echo via-up \$(cat /mnt/sub/up/sub/up/hostfile); mkdir /mnt/d && rmdir /mnt/d && echo dir-ok; ln -s x /mnt/l && readlink /mnt/l && rm /mnt/l; umount /mnt && echo unmounted" \
