@@ -623,6 +623,24 @@ static int t_lopen(struct p9_req *r)
 	return 0;
 }
 
+/* Tlcreate of a name that exists: a regular file only, re-opened. */
+static int open_existing(struct p9_server *s, int dirfd, const char *name,
+			 int flags)
+{
+	struct stat dst, st;
+	int pfd, fd;
+
+	if (fd_stat(dirfd, &dst) || lookup(s, dirfd, &dst, name, &pfd, &st))
+		return -EEXIST; /* gone again, or a mount we refuse */
+	if (!S_ISREG(st.st_mode)) {
+		close(pfd);
+		return S_ISLNK(st.st_mode) ? -ELOOP : -EEXIST;
+	}
+	fd = reopen(s, pfd, flags);
+	close(pfd);
+	return fd;
+}
+
 static int t_lcreate(struct p9_req *r)
 {
 	struct p9_server *s = r->s;
@@ -630,6 +648,7 @@ static int t_lcreate(struct p9_req *r)
 	struct p9_fid *f = req_path_fid(r, &err);
 	char name[256];
 	uint32_t fl, mode, gid;
+	bool created;
 	struct open_how how = { 0 };
 	struct stat st;
 
@@ -648,24 +667,28 @@ static int t_lcreate(struct p9_req *r)
 	ret = open_flags(s, fl & ~P9_DOTL_DIRECTORY, &flags);
 	if (ret)
 		return ret;
-	how.flags = (uint64_t)(flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
-			       (fl & P9_DOTL_EXCL ? O_EXCL : 0));
+	/* created here, or opened through the existing entry's own inode
+	 * once it is known to be a regular file: never a fifo (a hang) or
+	 * a device node (the host's device) by its name */
+	how.flags =
+		(uint64_t)(flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC);
 	how.mode = mode & 07777;
 	how.resolve =
 		RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 	fd = (int)syscall(SYS_openat2, f->fd, name, &how, sizeof(how));
+	created = fd >= 0;
+	if (fd < 0 && errno == EEXIST && !(fl & P9_DOTL_EXCL))
+		fd = open_existing(s, f->fd, name, flags);
+	else if (fd < 0)
+		fd = -errno;
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EACCES;
-	}
-	pfd = reopen(s, fd, O_PATH);
+		return fd;
+	pfd = fstat(fd, &st) ? -errno : reopen(s, fd, O_PATH);
 	if (pfd < 0) {
 		close(fd);
 		return pfd;
 	}
-	if (s->as_root && fchown(fd, f->uid, gid)) {
+	if (created && s->as_root && fchown(fd, f->uid, gid)) {
 		/* kept: owned by root */
 	}
 	close(f->fd);
@@ -1581,6 +1604,14 @@ int p9_server_create(const char *dir, const struct p9_options *o,
 		ret = -errno;
 		snprintf(err, errlen, "9p: cannot open directory %s: %s", dir,
 			 strerror(errno));
+		goto out_free;
+	}
+	if (fs_refused(s->root)) {
+		ret = -EACCES;
+		snprintf(
+			err, errlen,
+			"9p: %s is on a pseudo file system (proc, sysfs...): not shared",
+			dir);
 		goto out_free;
 	}
 	s->root_dev = st.st_dev;

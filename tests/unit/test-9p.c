@@ -559,6 +559,16 @@ static void test_entries(void)
 	m32(&m, 0);
 	CHECK_EQ(send(&e, &m, &err), 7);
 	CHECK_EQ(err, EPERM);
+	/* Tlcreate of an existing name: a regular file is opened (not
+	 * truncated), O_EXCL refused, a fifo refused without blocking */
+	CHECK_EQ(lcreate(&e, 1, "file", 0, &err), 15);
+	CHECK_EQ(fid_op(&e, 120, 1, &err), 121);
+	REQUIRE(attach(&e, 1, &err) == 105);
+	CHECK_EQ(lcreate(&e, 1, "file", 2 | 0200, &err), 7);
+	CHECK_EQ(err, EEXIST);
+	CHECK_EQ(lcreate(&e, 1, "fifo", 0, &err), 7);
+	CHECK_EQ(err, EEXIST);
+	CHECK(host_exists(e.share, "file"));
 	/* a fifo's fid is not opened (it would block, or be a device) */
 	CHECK_EQ(walk(&e, 1, 5, (const char *const[]){ "fifo", NULL }, &err),
 		 111);
