@@ -122,6 +122,16 @@ static void check_outside(void)
 		__builtin_trap(); /* the server touched a path outside */
 }
 
+/* At exit: the scratch directory goes. */
+static void scratch_remove(void)
+{
+	int fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0)
+		clear_dir(fd);
+	rmdir(top);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -135,6 +145,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	mkdir(share, 0755);
 	mkdir(outside, 0755);
 	write_file(outside, "secret", "secret");
+	atexit(scratch_remove);
 	return 0;
 }
 
