@@ -10,7 +10,8 @@
  * it; the guest's kernel runs it from the shared root (init=). The
  * directory is also shared read-write (tag lkvm_sandbox) for the command's
  * status, which the script writes before it powers the guest off
- * (sysrq o, else poweroff -f). The directory is removed at the end.
+ * (sysrq o, else poweroff -f). The VM runs in a child process (under its
+ * seccomp filter); this one removes the directory at the end.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lkvm/builtin.h"
@@ -191,6 +194,44 @@ static int sandbox_config(struct vm_config *cfg, const char *dir,
 	return 0;
 }
 
+static pid_t child_pid;
+
+/* A signal to lkvm sandbox goes to the VM's process, which stops. */
+static void forward(int sig)
+{
+	if (child_pid > 0)
+		kill(child_pid, sig);
+}
+
+/*
+ * The VM runs in a child process: its seccomp filter (no unlink, no
+ * rmdir) stays there, and this process removes the private directory
+ * once it is done. Returns the child's exit status (128 + N for signal N).
+ */
+static int run_child(const struct vm_config *cfg)
+{
+	struct sigaction sa = { .sa_handler = forward };
+	int ws;
+
+	fflush(NULL);
+	child_pid = fork();
+	if (child_pid < 0) {
+		pr_err("sandbox: cannot fork: %s", strerror(errno));
+		return LKVM_EXIT_ERROR;
+	}
+	if (!child_pid)
+		_exit(vm_run(cfg));
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	while (waitpid(child_pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			return LKVM_EXIT_ERROR;
+	if (WIFSIGNALED(ws))
+		return 128 + WTERMSIG(ws);
+	return WEXITSTATUS(ws);
+}
+
 int cmd_sandbox(int argc, const char **argv)
 {
 	static struct vm_config cfg;
@@ -239,7 +280,7 @@ int cmd_sandbox(int argc, const char **argv)
 		remove_dir(dir);
 		return LKVM_EXIT_ERROR;
 	}
-	ret = vm_run(&cfg);
+	ret = run_child(&cfg);
 	st = read_status(dir);
 	remove_dir(dir);
 	if (st >= 0)

@@ -104,6 +104,9 @@ struct p9_fid {
 	int ofd; /* after Tlopen/Tlcreate, else -1 */
 	uint32_t uid; /* the attaching user */
 	bool isdir;
+	/* the root of a pseudo file system mounted in the share (/proc):
+	 * an empty directory to the guest, which it may mount over */
+	bool pseudo;
 	off_t dir_pos; /* where ofd's directory stream stands */
 	/* xattr fids */
 	uint8_t *xbuf;
@@ -352,10 +355,12 @@ static bool fs_refused(int fd)
 
 /*
  * One walk step from dirfd (whose stat is dst) to name: an O_PATH
- * descriptor in *out and its stat in st. Never follows a symlink.
+ * descriptor in *out and its stat in st. Never follows a symlink. *pseudo
+ * says whether dirfd is the root of a refused file system (only ".." and
+ * "." lead anywhere from it) and then whether the result is.
  */
 static int lookup(struct p9_server *s, int dirfd, const struct stat *dst,
-		  const char *name, int *out, struct stat *st)
+		  const char *name, int *out, struct stat *st, bool *pseudo)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
@@ -368,6 +373,10 @@ static int lookup(struct p9_server *s, int dirfd, const struct stat *dst,
 		return -ENOENT;
 	if (!S_ISDIR(dst->st_mode))
 		return -ENOTDIR;
+	if (*pseudo && strcmp(name, ".") && strcmp(name, ".."))
+		return -EACCES;
+	if (strcmp(name, "."))
+		*pseudo = false;
 	if (!strcmp(name, ".") ||
 	    (!strcmp(name, "..") && dst->st_dev == s->root_dev &&
 	     dst->st_ino == s->root_ino)) {
@@ -384,7 +393,7 @@ static int lookup(struct p9_server *s, int dirfd, const struct stat *dst,
 		return -errno;
 	ret = fd_stat(fd, st);
 	if (!ret && st->st_dev != dst->st_dev && fs_refused(fd))
-		ret = -EACCES;
+		*pseudo = true;
 	if (ret) {
 		close(fd);
 		return ret;
@@ -455,6 +464,18 @@ static struct p9_fid *req_path_fid(struct p9_req *r, int *err)
 	return f;
 }
 
+/* A fid that may be changed, listed or named from: not a pseudo root. */
+static struct p9_fid *req_plain_fid(struct p9_req *r, int *err)
+{
+	struct p9_fid *f = req_path_fid(r, err);
+
+	if (f && f->pseudo) {
+		*err = -EACCES;
+		return NULL;
+	}
+	return f;
+}
+
 static int t_version(struct p9_req *r)
 {
 	struct p9_server *s = r->s;
@@ -512,11 +533,14 @@ static int t_walk(struct p9_req *r)
 	uint32_t newnum = get32(&r->in);
 	uint16_t n = get16(&r->in), i;
 	char names[P9_MAXWELEM][256];
+	struct p9_fid *nf;
 	struct stat st, nst;
 	size_t count_pos;
+	bool pseudo;
 
 	if (!f)
 		return err;
+	pseudo = f->pseudo;
 	if (r->in.bad || n > P9_MAXWELEM)
 		return -EINVAL;
 	/* the whole message first: a cut one walks nowhere */
@@ -535,7 +559,7 @@ static int t_walk(struct p9_req *r)
 	count_pos = r->out.pos;
 	put16(&r->out, 0);
 	for (i = 0; i < n; i++) {
-		ret = lookup(s, cur, &st, names[i], &next, &nst);
+		ret = lookup(s, cur, &st, names[i], &next, &nst, &pseudo);
 		if (ret)
 			break;
 		close(cur);
@@ -560,9 +584,13 @@ static int t_walk(struct p9_req *r)
 		close(f->fd);
 		f->fd = cur;
 		f->isdir = S_ISDIR(st.st_mode);
+		f->pseudo = pseudo;
 		return 0;
 	}
-	return fid_new(s, newnum, cur, f->uid, S_ISDIR(st.st_mode), NULL);
+	ret = fid_new(s, newnum, cur, f->uid, S_ISDIR(st.st_mode), &nf);
+	if (!ret)
+		nf->pseudo = pseudo;
+	return ret;
 }
 
 /* 9P2000.L open flags to host flags; ro refuses writing ones. */
@@ -628,11 +656,13 @@ static int open_existing(struct p9_server *s, int dirfd, const char *name,
 			 int flags)
 {
 	struct stat dst, st;
+	bool pseudo = false;
 	int pfd, fd;
 
-	if (fd_stat(dirfd, &dst) || lookup(s, dirfd, &dst, name, &pfd, &st))
-		return -EEXIST; /* gone again, or a mount we refuse */
-	if (!S_ISREG(st.st_mode)) {
+	if (fd_stat(dirfd, &dst) ||
+	    lookup(s, dirfd, &dst, name, &pfd, &st, &pseudo))
+		return -EEXIST; /* gone again */
+	if (!S_ISREG(st.st_mode) || pseudo) {
 		close(pfd);
 		return S_ISLNK(st.st_mode) ? -ELOOP : -EEXIST;
 	}
@@ -645,7 +675,7 @@ static int t_lcreate(struct p9_req *r)
 {
 	struct p9_server *s = r->s;
 	int err = 0, flags, fd, pfd, ret;
-	struct p9_fid *f = req_path_fid(r, &err);
+	struct p9_fid *f = req_plain_fid(r, &err);
 	char name[256];
 	uint32_t fl, mode, gid;
 	bool created;
@@ -714,7 +744,7 @@ static int reply_entry_qid(struct p9_req *r, int dirfd, const char *name)
 /* Parse "dfid name" of a request that makes or removes an entry. */
 static struct p9_fid *dir_and_name(struct p9_req *r, char *name, int *err)
 {
-	struct p9_fid *f = req_path_fid(r, err);
+	struct p9_fid *f = req_plain_fid(r, err);
 
 	get_str(&r->in, name, 256);
 	if (!f)
@@ -798,8 +828,8 @@ static int t_mknod(struct p9_req *r)
 static int t_link(struct p9_req *r)
 {
 	int err = 0;
-	struct p9_fid *d = req_path_fid(r, &err);
-	struct p9_fid *f = d ? req_path_fid(r, &err) : NULL;
+	struct p9_fid *d = req_plain_fid(r, &err);
+	struct p9_fid *f = d ? req_plain_fid(r, &err) : NULL;
 	char name[256], src[16];
 
 	get_str(&r->in, name, sizeof(name));
@@ -930,7 +960,7 @@ static int t_setattr(struct p9_req *r)
 {
 	struct p9_server *s = r->s;
 	int err = 0, ret;
-	struct p9_fid *f = req_path_fid(r, &err);
+	struct p9_fid *f = req_plain_fid(r, &err);
 	uint32_t valid = get32(&r->in), mode = get32(&r->in);
 	uint32_t uid = get32(&r->in), gid = get32(&r->in);
 	uint64_t size = get64(&r->in);
@@ -1032,6 +1062,8 @@ static int t_readdir(struct p9_req *r)
 		return -EBADF;
 	start = r->out.pos;
 	put32(&r->out, 0);
+	if (f->pseudo)
+		return 0; /* empty: nothing of it is shared */
 	room = r->out.len - r->out.pos;
 	if (count < room)
 		room = count;
@@ -1219,7 +1251,7 @@ static bool xattr_settable(const char *name)
 static int t_xattrwalk(struct p9_req *r)
 {
 	int err = 0, fd, ret;
-	struct p9_fid *f = req_path_fid(r, &err), *nf;
+	struct p9_fid *f = req_plain_fid(r, &err), *nf;
 	uint32_t newnum = get32(&r->in);
 	char name[256], path[32];
 	uint8_t *buf;
@@ -1257,7 +1289,7 @@ static int t_xattrwalk(struct p9_req *r)
 static int t_xattrcreate(struct p9_req *r)
 {
 	int err = 0;
-	struct p9_fid *f = req_path_fid(r, &err);
+	struct p9_fid *f = req_plain_fid(r, &err);
 	char name[256];
 	uint64_t size;
 	uint32_t flags;

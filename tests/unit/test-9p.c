@@ -888,10 +888,34 @@ static void test_pseudo_fs(void)
 	REQUIRE(!p9_server_create("/", &o, &e.s, err, sizeof(err)));
 	version(&e, 65536);
 	REQUIRE(attach(&e, 1, &r) == 105);
-	CHECK_EQ(walk(&e, 1, 2, (const char *const[]){ "proc", NULL }, &r), 7);
+	/* /proc is an empty directory the guest can mount over */
+	CHECK_EQ(walk(&e, 1, 2, (const char *const[]){ "proc", NULL }, &r),
+		 111);
+	CHECK_EQ(lopen(&e, 2, 0, &r), 13);
+	{
+		struct msg m;
+
+		m_start(&m, 40);
+		m32(&m, 2);
+		m64(&m, 0);
+		m32(&m, 8000);
+		CHECK_EQ(send(&e, &m, NULL), 41);
+		CHECK_EQ(r_num(&e, 7, 4), 0);
+	}
+	CHECK_EQ(walk(&e, 1, 3, (const char *const[]){ "proc", "self", NULL },
+		      &r),
+		 111);
+	CHECK_EQ(r_num(&e, 7, 2), 1);
+	CHECK_EQ(walk(&e, 2, 3, (const char *const[]){ "1", NULL }, &r), 7);
 	CHECK_EQ(r, EACCES);
-	CHECK_EQ(walk(&e, 1, 2, (const char *const[]){ "sys", NULL }, &r), 7);
-	CHECK_EQ(walk(&e, 1, 2, (const char *const[]){ "etc", NULL }, &r), 111);
+	CHECK_EQ(walk(&e, 2, 3, (const char *const[]){ "..", "etc", NULL }, &r),
+		 111);
+	CHECK_EQ(r_num(&e, 7, 2), 2);
+	CHECK_EQ(walk(&e, 1, 4, (const char *const[]){ "sys", "kernel", NULL },
+		      &r),
+		 111);
+	CHECK_EQ(r_num(&e, 7, 2), 1);
+	CHECK_EQ(walk(&e, 1, 5, (const char *const[]){ "etc", NULL }, &r), 111);
 	p9_server_destroy(e.s);
 }
 
