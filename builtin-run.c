@@ -115,11 +115,12 @@ int run_parse_9p(const char *arg, struct p9_spec *spec, char *err,
 			spec->tag[len] = 0;
 			tagged = true;
 		} else {
-			snprintf(err, errlen,
-				 "'%.64s': %s '%.*s' (DIR[,TAG][,ro], a tag of 1-%d bytes)",
-				 arg, tagged ? "a second tag" : "a bad tag",
-				 (int)(len > 32 ? 32 : len), opt + 1,
-				 VM_9P_TAG_MAX);
+			snprintf(
+				err, errlen,
+				"'%.64s': %s '%.*s' (DIR[,TAG][,ro], a tag of 1-%d bytes)",
+				arg, tagged ? "a second tag" : "a bad tag",
+				(int)(len > 32 ? 32 : len), opt + 1,
+				VM_9P_TAG_MAX);
 			return -EINVAL;
 		}
 	}

@@ -300,8 +300,8 @@ int machine_open_disks(struct machine *m)
 	for (i = 0; i < cfg->nr_shares; i++) {
 		const struct p9_options o = { .ro = cfg->shares[i].ro };
 
-		if (p9_server_create(cfg->shares[i].path, &o, &m->p9srv[i],
-				     err, sizeof(err))) {
+		if (p9_server_create(cfg->shares[i].path, &o, &m->p9srv[i], err,
+				     sizeof(err))) {
 			pr_err("%s", err);
 			return -1;
 		}
