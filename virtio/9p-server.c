@@ -904,8 +904,11 @@ static int t_getattr(struct p9_req *r)
 	struct p9_fid *f = req_path_fid(r, &err);
 	struct stat st;
 
+	skip(&r->in, 8); /* request_mask: the basic set is always there */
 	if (!f)
 		return err;
+	if (r->in.bad)
+		return -EINVAL;
 	ret = fd_stat(f->fd, &st);
 	if (ret)
 		return ret;
@@ -1035,6 +1038,8 @@ static int t_fsync(struct p9_req *r)
 
 	if (!f)
 		return err;
+	if (r->in.bad)
+		return -EINVAL;
 	if (f->ofd < 0)
 		return -EBADF;
 	if (datasync ? fdatasync(f->ofd) : fsync(f->ofd))

@@ -803,7 +803,7 @@ static void test_fid_limit(void)
 static void test_lengths(void)
 {
 	struct env e;
-	struct msg all[6], *m;
+	struct msg all[20], *m;
 	uint8_t cut[8192];
 	size_t i, len;
 	long r;
@@ -850,10 +850,90 @@ static void test_lengths(void)
 	m32(m, 1);
 	m_str(m, "b");
 	m = &all[5];
+	m_start(m, 40); /* Treaddir */
+	m32(m, 1);
+	m64(m, 0);
+	m32(m, 100);
+	m = &all[6];
+	m_start(m, 116); /* Tread */
+	m32(m, 1);
+	m64(m, 0);
+	m32(m, 100);
+	m = &all[7];
+	m_start(m, 118); /* Twrite */
+	m32(m, 1);
+	m64(m, 0);
+	m32(m, 3);
+	m_str(m, "x");
+	m = &all[8];
+	m_start(m, 30); /* Txattrwalk */
+	m32(m, 1);
+	m32(m, 9);
+	m_str(m, "user.x");
+	m = &all[9];
+	m_start(m, 32); /* Txattrcreate */
+	m32(m, 1);
+	m_str(m, "user.x");
+	m64(m, 1);
+	m32(m, 0);
+	m = &all[10];
+	m_start(m, 54); /* Tgetlock */
+	m32(m, 1);
+	m8(m, 0);
+	m64(m, 0);
+	m64(m, 0);
+	m32(m, 0);
+	m_str(m, "id");
+	m = &all[11];
+	m_start(m, 70); /* Tlink */
+	m32(m, 1);
+	m32(m, 1);
+	m_str(m, "l");
+	m = &all[12];
+	m_start(m, 72); /* Tmkdir */
+	m32(m, 1);
+	m_str(m, "d");
+	m32(m, 0755);
+	m32(m, 0);
+	m = &all[13];
+	m_start(m, 16); /* Tsymlink */
+	m32(m, 1);
+	m_str(m, "s");
+	m_str(m, "t");
+	m32(m, 0);
+	m = &all[14];
+	m_start(m, 18); /* Tmknod */
+	m32(m, 1);
+	m_str(m, "f");
+	m32(m, S_IFIFO | 0644);
+	m32(m, 0);
+	m32(m, 0);
+	m32(m, 0);
+	m = &all[15];
+	m_start(m, 76); /* Tunlinkat */
+	m32(m, 1);
+	m_str(m, "file");
+	m32(m, 0);
+	m = &all[16];
+	m_start(m, 12); /* Tlopen */
+	m32(m, 1);
+	m32(m, 0);
+	m = &all[17];
+	m_start(m, 24); /* Tgetattr */
+	m32(m, 1);
+	m64(m, 0x7ff);
+	m = &all[18];
+	m_start(m, 104); /* Tattach */
+	m32(m, 7);
+	m32(m, ~0u);
+	m_str(m, "u");
+	m_str(m, "");
+	m32(m, 0);
+	m = &all[19];
 	m_start(m, 100);
 	m32(m, 8192);
 	m_str(m, "9P2000.L");
-	for (m = all; m < all + 6; m++) {
+	for (m = all; m < all + 20; m++) {
 		for (len = 0; len < m->n; len++) {
 			memcpy(cut, m->b, m->n);
 			memcpy(cut, &(uint32_t){ (uint32_t)len }, 4);
