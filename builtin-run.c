@@ -90,10 +90,110 @@ int run_parse_disk(const char *arg, struct disk_spec *spec, char *err,
 	return 0;
 }
 
+int run_parse_9p(const char *arg, struct p9_spec *spec, char *err,
+		 size_t errlen)
+{
+	const char *comma = strchr(arg, ','), *opt;
+	size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
+	bool tagged = false;
+	struct stat st;
+
+	memset(spec, 0, sizeof(*spec));
+	if (!n || n >= sizeof(spec->path)) {
+		snprintf(err, errlen, "'%s': no directory", arg);
+		return -EINVAL;
+	}
+	memcpy(spec->path, arg, n);
+	strcpy(spec->tag, VM_9P_DEFAULT_TAG);
+	for (opt = comma; opt; opt = strchr(opt + 1, ',')) {
+		const char *end = strchr(opt + 1, ',');
+		size_t len = end ? (size_t)(end - opt - 1) : strlen(opt + 1);
+
+		if (len == 2 && !strncmp(opt + 1, "ro", 2)) {
+			spec->ro = true;
+		} else if (len == 2 && !strncmp(opt + 1, "rw", 2)) {
+			spec->ro = false;
+		} else if (!tagged && len && len <= VM_9P_TAG_MAX) {
+			memcpy(spec->tag, opt + 1, len);
+			spec->tag[len] = 0;
+			tagged = true;
+		} else {
+			snprintf(
+				err, errlen,
+				"'%.64s': %s '%.*s' (DIR[,TAG][,ro], a tag of 1-%d bytes)",
+				arg, tagged ? "a second tag" : "a bad tag",
+				(int)(len > 32 ? 32 : len), opt + 1,
+				VM_9P_TAG_MAX);
+			return -EINVAL;
+		}
+	}
+	if (stat(spec->path, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "'%.64s': %s is not a directory", arg,
+			 spec->path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const struct p9_spec *vm_9p_root(const struct vm_config *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_shares; i++)
+		if (!strcmp(cfg->shares[i].tag, VM_9P_ROOT_TAG))
+			return &cfg->shares[i];
+	return NULL;
+}
+
+static int add_9p(const struct option *o, const char *arg, char *err,
+		  size_t errlen)
+{
+	struct vm_config *cfg = o->value;
+	unsigned int i;
+
+	if (cfg->nr_shares >= VM_MAX_9P) {
+		snprintf(err, errlen, "at most %d 9p shares", VM_MAX_9P);
+		return -E2BIG;
+	}
+	if (run_parse_9p(arg, &cfg->shares[cfg->nr_shares], err, errlen))
+		return -EINVAL;
+	for (i = 0; i < cfg->nr_shares; i++)
+		if (!strcmp(cfg->shares[i].tag,
+			    cfg->shares[cfg->nr_shares].tag)) {
+			snprintf(err, errlen, "'%.64s': tag %s is taken", arg,
+				 cfg->shares[i].tag);
+			return -EINVAL;
+		}
+	cfg->nr_shares++;
+	return 0;
+}
+
+/* kvmtool's -d DIR: the directory is the guest's root, over 9p. */
+static int add_disk_dir(struct vm_config *cfg, const char *arg, char *err,
+			size_t errlen)
+{
+	const char *comma = strchr(arg, ',');
+	char spec[4200];
+	struct option o = { .value = cfg };
+
+	snprintf(spec, sizeof(spec), "%.*s,%s%s",
+		 (int)(comma ? (size_t)(comma - arg) : strlen(arg)), arg,
+		 VM_9P_ROOT_TAG, comma ? comma : "");
+	return add_9p(&o, spec, err, errlen);
+}
+
 static int add_disk(const struct option *o, const char *arg, char *err,
 		    size_t errlen)
 {
 	struct vm_config *cfg = o->value;
+	const char *comma = strchr(arg, ',');
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%.*s",
+		 (int)(comma ? (size_t)(comma - arg) : strlen(arg)), arg);
+	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		return add_disk_dir(cfg, arg, err, errlen);
 
 	if (cfg->nr_disks >= VM_MAX_DISKS) {
 		snprintf(err, errlen, "at most %d disks", VM_MAX_DISKS);
@@ -296,7 +396,9 @@ int run_parse_args(int argc, const char **argv, struct vm_config *cfg)
 			"serial|hv|virtio",
 			"guest console: 8250, SBI (hvc0) or virtio-console (default serial)"),
 		OPT_CB('d', "disk", cfg, add_disk, "PATH[,ro][,direct]",
-		       "a virtio-blk disk (raw image or block device); up to 16"),
+		       "a virtio-blk disk (raw, qcow2 or block device; a directory: a 9p root); up to 16"),
+		OPT_CB(0, "9p", cfg, add_9p, "DIR[,TAG][,ro]",
+		       "share DIR over virtio-9p (tag kvm_9p; /dev/root: the guest's root; ro: EROFS); up to 8"),
 		OPT_BOOLEAN(0, "rng", &cfg->rng,
 			    "a virtio-rng device fed from getrandom()"),
 		OPT_CB('n', "network", cfg, add_network,

@@ -25,6 +25,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "boot a guest: lkvm run -k Image [-i initrd]" },
+	{ "sandbox", cmd_sandbox,
+	  "run a command in a guest with this host's / as its root: lkvm sandbox -k Image -- COMMAND" },
 	{ "info", cmd_info, "show what this host's KVM offers a RISC-V guest" },
 	{ "version", cmd_version, "print lkvm's version" },
 	{ "help", cmd_help, "show this help, or a command's (help COMMAND)" },

@@ -130,6 +130,15 @@ size_t board_bootargs(const struct vm_config *cfg, bool sbi_dbcn, char *buf,
 		add_word(buf, len, &used,
 			 cfg->disks[0].ro ? "root=/dev/vda ro"
 					  : "root=/dev/vda rw");
+	else if (vm_9p_root(cfg) && !has_param(p, "root="))
+		add_word(buf, len, &used,
+			 vm_9p_root(cfg)->ro
+				 ? "root=" VM_9P_ROOT_TAG
+				   " rootfstype=9p rootflags=" VM_9P_MOUNT_OPTS
+				   " ro"
+				 : "root=" VM_9P_ROOT_TAG
+				   " rootfstype=9p rootflags=" VM_9P_MOUNT_OPTS
+				   " rw");
 	add_word(buf, len, &used, p);
 	return used;
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lkvm/9p.h"
 #include "lkvm/disk-open.h"
 #include "lkvm/fdt.h"
 #include "lkvm/net.h"
@@ -307,6 +308,16 @@ int machine_open_disks(struct machine *m)
 		}
 		m->nr_disks++;
 	}
+	for (i = 0; i < cfg->nr_shares; i++) {
+		const struct p9_options o = { .ro = cfg->shares[i].ro };
+
+		if (p9_server_create(cfg->shares[i].path, &o, &m->p9srv[i], err,
+				     sizeof(err))) {
+			pr_err("%s", err);
+			return -1;
+		}
+		m->nr_9p++;
+	}
 	return 0;
 }
 
@@ -389,8 +400,8 @@ static int add_nics(struct machine *m)
 	return ret;
 }
 
-/* The virtio devices: the disks (vda, vdb... in -d order), the NICs, the
- * console, the RNG. The transport gives each its interrupt. */
+/* The virtio devices: the disks (vda, vdb... in -d order), the 9p
+ * shares, the NICs, the console, the RNG. The transport gives each its interrupt. */
 static int add_virtio_devices(struct machine *m)
 {
 	const struct irq_line none = { 0 };
@@ -402,6 +413,12 @@ static int add_virtio_devices(struct machine *m)
 					&m->blks[i]);
 		ret = add_virtio(m, ret, m->blks[i], "virtio-blk",
 				 m->cfg->disks[i].path);
+	}
+	for (i = 0; i < m->nr_9p && !ret; i++) {
+		ret = virtio_9p_create(&m->mem, none, m->p9srv[i],
+				       m->cfg->shares[i].tag, &m->p9[i]);
+		ret = add_virtio(m, ret, m->p9[i], "virtio-9p",
+				 m->cfg->shares[i].path);
 	}
 	if (!ret)
 		ret = add_nics(m);

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "lkvm/9p.h"
 #include "lkvm/disk.h"
 #include "lkvm/plic.h"
 #include "lkvm/procfs.h"
@@ -173,6 +174,9 @@ static void vm_stop_vcpus(struct machine *m)
 	for (i = 0; i < m->nr_disks; i++)
 		if (m->blks[i])
 			virtio_dev_shutdown(m->blks[i]);
+	for (i = 0; i < m->nr_9p; i++)
+		if (m->p9[i])
+			virtio_dev_shutdown(m->p9[i]);
 	if (m->vcon)
 		virtio_dev_shutdown(m->vcon);
 	if (m->rng)
@@ -218,6 +222,10 @@ static void vm_teardown_boot(struct machine *m)
 		m->net_vh[i] = NULL;
 	}
 	virtio_console_destroy(m->vcon);
+	for (i = 0; i < m->nr_9p; i++) {
+		virtio_9p_destroy(m->p9[i]);
+		m->p9[i] = NULL;
+	}
 	for (i = 0; i < m->nr_disks; i++)
 		if (m->blks[i])
 			virtio_blk_destroy(m->blks[i]);
@@ -248,8 +256,8 @@ static void vm_teardown_boot(struct machine *m)
 	machine_forget_boot(m);
 }
 
-/* What only the last teardown frees: disks, NIC backends, RAM,
- * /dev/kvm. */
+/* What only the last teardown frees: disks, 9p servers, NIC backends,
+ * RAM, /dev/kvm. */
 static void vm_teardown(struct machine *m)
 {
 	unsigned int i;
@@ -257,6 +265,8 @@ static void vm_teardown(struct machine *m)
 	vm_teardown_boot(m);
 	for (i = 0; i < m->nr_disks; i++)
 		disk_close(m->disks[i]);
+	for (i = 0; i < m->nr_9p; i++)
+		p9_server_destroy(m->p9srv[i]);
 	/* passt sees its socket close and exits */
 	for (i = 0; i < m->nr_nics; i++)
 		net_close(m->net_be[i]);
@@ -373,9 +383,13 @@ static int vm_run_boot(struct machine *m, int sfd, unsigned int boot,
 		pr_err("cannot create an event fd: %s", strerror(errno));
 		return LKVM_EXIT_ERROR;
 	}
-	if (vm_setup(m, &ki) ||
-	    (boot == 1 &&
-	     seccomp_run_setup(!cfg->no_seccomp, cfg->stats || cfg->debug)))
+	if (vm_setup(m, &ki))
+		goto out;
+	/* the 9p servers' calls join the process filter only with a share */
+	if (boot == 1 && m->nr_9p)
+		seccomp_thread_kind_enable(SECCOMP_THREAD_FS);
+	if (boot == 1 &&
+	    seccomp_run_setup(!cfg->no_seccomp, cfg->stats || cfg->debug))
 		goto out;
 	if (boot == 1)
 		term_raw_enable(STDIN_FILENO);

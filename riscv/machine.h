@@ -29,6 +29,7 @@
 #include "riscv/memmap.h"
 
 struct machine;
+struct p9_server;
 struct virtio_pci;
 
 /* A virtio device as the machine serves it: its transport, its doorbells
@@ -138,6 +139,9 @@ struct machine {
 	struct net_vhost *net_vh[VM_MAX_NICS]; /* vhost=1 */
 	int passt_pid[VM_MAX_NICS];
 	unsigned int nr_nics;
+	struct p9_server *p9srv[VM_MAX_9P]; /* --9p, in order */
+	struct virtio_dev *p9[VM_MAX_9P];
+	unsigned int nr_9p;
 	/* the I/O thread: every virtio queue's work, in fair turns */
 	struct virtio_worker *worker;
 	pthread_t io_thread;

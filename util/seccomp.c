@@ -43,9 +43,10 @@
 #define T_CONSOLE (1u << SECCOMP_THREAD_CONSOLE)
 #define T_DISK (1u << SECCOMP_THREAD_DISK)
 #define T_NET (1u << SECCOMP_THREAD_NET)
+#define T_FS (1u << SECCOMP_THREAD_FS)
 #define T_ALL ((1u << SECCOMP_THREAD_NR) - 1)
 /* threads that run device code, which raises interrupts */
-#define T_DEV (T_MAIN | T_VCPU | T_IO | T_INPUT | T_DISK | T_NET)
+#define T_DEV (T_MAIN | T_VCPU | T_IO | T_INPUT | T_DISK | T_NET | T_FS)
 /* threads that change the 8250's state: its register image and the
  * coalesced zone of THR follow it (teardown drains the ring: main) */
 #define T_UART (T_MAIN | T_VCPU | T_INPUT)
@@ -212,6 +213,43 @@ static const struct sc_rule sc_rules[] = {
 	RULE("io_getevents", T_DISK, "AIO completions"),
 	RULE("io_pgetevents", T_DISK, "AIO completions (newer libaio)"),
 
+	/* virtio-9p's server (only with a share, seccomp_thread_kind_enable):
+	 * each call on descriptors beneath a share, see virtio/9p-server.c */
+	RULE("openat", T_FS,
+	     "9p: files re-opened through /proc/self/fd/N (their own inode)"),
+	RULE("openat2", T_FS,
+	     "9p: walks and creates, one component beneath a directory fid"),
+	RULE("close", T_FS, "9p: clunked fids"),
+	RULE("fcntl", T_FS, "9p: fids duplicated, open flags, OFD locks"),
+	RULE("newfstatat", T_FS, "9p: getattr and qids (fstatat, fstat)"),
+	RULE("fstat", T_FS, "9p: a created file's qid"),
+	RULE("statx", T_FS, "9p: fstatat where glibc uses statx"),
+	RULE("fstatfs", T_FS,
+	     "9p: statfs, and the file system type a walk enters"),
+	RULE("getdents64", T_FS, "9p: readdir, many entries a call"),
+	RULE("lseek", T_FS, "9p: readdir at an offset"),
+	RULE("preadv", T_FS, "9p: reads straight into guest buffers"),
+	RULE("pwritev", T_FS, "9p: writes straight from guest buffers"),
+	RULE("ftruncate", T_FS, "9p: setattr size"),
+	RULE("fsync", T_FS, "9p: fsync"),
+	RULE("fdatasync", T_FS, "9p: fsync with datasync"),
+	RULE("mkdirat", T_FS, "9p: mkdir"),
+	RULE("mknodat", T_FS, "9p: mknod (fifos and sockets only)"),
+	RULE("symlinkat", T_FS, "9p: symlink"),
+	RULE("linkat", T_FS, "9p: link"),
+	RULE("renameat", T_FS, "9p: renameat (x86_64)"),
+	RULE("renameat2", T_FS, "9p: renameat (riscv64 has only renameat2)"),
+	RULE("unlinkat", T_FS, "9p: unlinkat"),
+	RULE("readlinkat", T_FS, "9p: readlink"),
+	RULE("fchownat", T_FS, "9p: setattr uid/gid, new files' owner"),
+	RULE("fchown", T_FS, "9p: a created file's owner (lkvm as root)"),
+	RULE("fchmodat", T_FS, "9p: setattr mode"),
+	RULE("utimensat", T_FS, "9p: setattr times"),
+	RULE("getxattr", T_FS, "9p: xattrwalk"),
+	RULE("listxattr", T_FS, "9p: xattrwalk of every name"),
+	RULE("setxattr", T_FS, "9p: xattrcreate committed at clunk"),
+	RULE("removexattr", T_FS, "9p: xattrcreate of an empty value"),
+
 	/* the main thread once the vCPUs run */
 	RULE_ARG("openat", T_MAIN, READ_ONLY,
 		 "--stats reads /proc/self/status at exit: read-only"),
@@ -220,7 +258,7 @@ static const struct sc_rule sc_rules[] = {
 	 * when it cannot: any other thread's open fails (the process filter
 	 * still stops an open for writing) */
 	{ .name = "openat",
-	  .threads = T_ALL & ~T_MAIN,
+	  .threads = T_ALL & ~T_MAIN & ~T_FS,
 	  .err = EACCES,
 	  .thread_only = true,
 	  .why = "fails: glibc's malloc probes a /proc file once, on any thread" },
@@ -285,6 +323,9 @@ static unsigned int sc_count[SECCOMP_THREAD_NR];
 static atomic_bool sc_installed;
 static char sc_selftest[16];
 
+/* thread kinds that will run (T_FS only with a 9p share) */
+static unsigned int sc_enabled = T_ALL & ~T_FS;
+
 static __thread char sc_thread_name[16];
 static __thread int sc_thread_kind = -1;
 static __thread bool sc_thread_on;
@@ -292,6 +333,11 @@ static __thread bool sc_thread_on;
 bool seccomp_available(void)
 {
 	return true;
+}
+
+void seccomp_thread_kind_enable(enum seccomp_thread kind)
+{
+	sc_enabled |= 1u << kind;
 }
 
 const char *seccomp_syscall_name(int nr)
@@ -395,7 +441,9 @@ static scmp_filter_ctx sc_build(unsigned int mask, bool start,
 		return NULL;
 	*err = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
 	for (i = 0; i < ARRAY_SIZE(sc_rules) && !*err; i++)
-		if (start ? !sc_rules[i].thread_only
+		if (start ? !sc_rules[i].thread_only &&
+				    (sc_rules[i].threads == T_START ||
+				     sc_rules[i].threads & sc_enabled)
 			  : (sc_rules[i].threads & mask) != 0)
 			*err = sc_add(ctx, &sc_rules[i], added);
 	for (i = 0; also && also[i] && !*err; i++) {
@@ -537,6 +585,7 @@ static void sc_report(unsigned int total)
 		[SECCOMP_THREAD_CONSOLE] = "console",
 		[SECCOMP_THREAD_DISK] = "disk",
 		[SECCOMP_THREAD_NET] = "net",
+		[SECCOMP_THREAD_FS] = "9p",
 	};
 	char line[256];
 	size_t n = 0;
@@ -623,6 +672,11 @@ int seccomp_check_rules(char *bad, size_t len)
 bool seccomp_available(void)
 {
 	return false;
+}
+
+void seccomp_thread_kind_enable(enum seccomp_thread kind)
+{
+	(void)kind;
 }
 
 int seccomp_install(bool verbose)

@@ -5,6 +5,7 @@
 #define LKVM_BUILTIN_H
 
 int cmd_run(int argc, const char **argv);
+int cmd_sandbox(int argc, const char **argv);
 int cmd_info(int argc, const char **argv);
 int cmd_version(int argc, const char **argv);
 int cmd_help(int argc, const char **argv);

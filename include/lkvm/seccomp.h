@@ -22,6 +22,9 @@ enum seccomp_thread {
 	SECCOMP_THREAD_CONSOLE, /* guest console output to stdout */
 	SECCOMP_THREAD_DISK, /* disk I/O: worker threads, AIO completions */
 	SECCOMP_THREAD_NET, /* a NIC's queues and its backend (tap, passt) */
+	/* virtio-9p's server: file system calls inside its shares. Its rules
+	 * join the process filter only after seccomp_thread_kind_enable() */
+	SECCOMP_THREAD_FS,
 	SECCOMP_THREAD_NR
 };
 
@@ -31,6 +34,13 @@ enum seccomp_thread {
 
 /* The environment variable of the test hook: see seccomp_install(). */
 #define SECCOMP_SELFTEST_ENV "LKVM_SECCOMP_SELFTEST"
+
+/*
+ * Before seccomp_install(): threads of kind will run (SECCOMP_THREAD_FS
+ * is off until enabled, so that without a 9p share the process filter
+ * still denies opening files for writing).
+ */
+void seccomp_thread_kind_enable(enum seccomp_thread kind);
 
 /* True when lkvm was built with libseccomp. */
 bool seccomp_available(void);

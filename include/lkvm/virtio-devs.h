@@ -141,5 +141,25 @@ struct virtio_net_stats {
 	uint64_t ctrl_ok, ctrl_err; /* control commands answered */
 };
 void virtio_net_get_stats(struct virtio_dev *d, struct virtio_net_stats *s);
+struct p9_server;
+
+/* The longest virtio-9p mount tag (Linux reads tag_len bytes). */
+#define P9_TAG_MAX 64
+
+/*
+ * virtio-9p (device 9): one request queue of 128 entries served by srv
+ * (lkvm/9p.h) on a thread of the device's own ("9p", seccomp kind
+ * SECCOMP_THREAD_FS), which a notify wakes; the configuration is the mount
+ * tag (VIRTIO_9P_MOUNT_TAG). A chain that cannot carry a request and its
+ * reply's header sets DEVICE_NEEDS_RESET; a device reset forgets every
+ * fid. srv must outlive the device. Returns 0 with the device in *out,
+ * -EINVAL for an empty tag or one over P9_TAG_MAX bytes, or -errno.
+ */
+int virtio_9p_create(const struct gmem *mem, struct irq_line irq,
+		     struct p9_server *srv, const char *tag,
+		     struct virtio_dev **out);
+/* Stop the device's thread (after its current request) and free d, not
+ * the server. NULL is ignored. */
+void virtio_9p_destroy(struct virtio_dev *d);
 
 #endif

@@ -32,6 +32,14 @@
 
 #define VM_MAX_DISKS 16
 #define VM_MAX_NICS 8
+#define VM_MAX_9P 8
+/* The longest virtio-9p mount tag, as virtio-devs.h's P9_TAG_MAX. */
+#define VM_9P_TAG_MAX 64
+/* kvmtool's default tag for --9p DIR, and the tag of a 9p root. */
+#define VM_9P_DEFAULT_TAG "kvm_9p"
+#define VM_9P_ROOT_TAG "/dev/root"
+/* rootflags= of a 9p root (and what `lkvm sandbox` mounts with) */
+#define VM_9P_MOUNT_OPTS "trans=virtio,version=9p2000.L,msize=512000"
 
 enum console_kind { CONSOLE_SERIAL, CONSOLE_HV, CONSOLE_VIRTIO };
 enum io_engine_kind { IO_ENGINE_AIO, IO_ENGINE_THREADS };
@@ -41,6 +49,13 @@ struct disk_spec {
 	char path[4096];
 	bool ro, direct;
 };
+/* --9p DIR[,TAG][,ro] */
+struct p9_spec {
+	char path[4096];
+	char tag[VM_9P_TAG_MAX + 1];
+	bool ro;
+};
+
 enum irqchip_kind { IRQCHIP_PLIC, IRQCHIP_AIA, IRQCHIP_AUTO };
 enum virtio_transport_kind { VIRTIO_TRANSPORT_PCI, VIRTIO_TRANSPORT_MMIO };
 /* --aia-mode: KVM's default, or its EMUL / HWACCEL / AUTO mode */
@@ -93,6 +108,8 @@ struct vm_config {
 	struct net_spec nics[VM_MAX_NICS]; /* -n, in order; mode none skipped */
 	unsigned int nr_nics;
 	const char *passt; /* --passt: passt's path, NULL to search PATH */
+	struct p9_spec shares[VM_MAX_9P]; /* --9p, and -d DIR */
+	unsigned int nr_shares;
 	bool no_ioeventfd; /* virtio notifications as MMIO exits */
 	bool no_coalesced; /* every UART THR write exits */
 	bool no_uart_image; /* every UART register read exits */
@@ -158,6 +175,15 @@ static inline int vm_exit_status_reset(bool reboot, uint64_t reason)
 
 /* Whether list holds name. */
 bool vm_ext_listed(const struct vm_ext_list *list, const char *name);
+/*
+ * Parse one --9p argument, DIR[,TAG][,ro] (a word "ro" or "rw" is the
+ * flag, another the tag; VM_9P_DEFAULT_TAG without one), into spec. DIR
+ * must be a directory. Returns 0 or -EINVAL with a message.
+ */
+int run_parse_9p(const char *arg, struct p9_spec *spec, char *err,
+		 size_t errlen);
+/* The share whose tag is VM_9P_ROOT_TAG (the guest's root), or NULL. */
+const struct p9_spec *vm_9p_root(const struct vm_config *cfg);
 
 /* Parse one -d argument into spec. Returns 0 or -EINVAL with a message. */
 int run_parse_disk(const char *arg, struct disk_spec *spec, char *err,

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# virtio-9p benchmark: sequential 64 MiB reads and writes through a 9p
+# share against virtio-blk over a file on the same L1 file system, and
+# listing a 10,000-entry shared directory in L2 (ls and ls -l); medians of
+# 3 boots. TCG numbers are only meaningful as ratios within one run.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+LKVM_E2E_CASES=$top/tests/bench/cases "$top/tests/e2e/run.sh" 9p-bench >/dev/null 2>&1 || true
+res=$top/.build/e2e/results/9p-bench@virt@6.12.log
+grep '^BENCH' "$res" || { tail -n 30 "$res"; exit 1; }

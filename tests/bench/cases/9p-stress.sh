@@ -1,0 +1,27 @@
+# Fidelity, not speed: real file-system exercisers in L2 on a 9p share of
+# L1's /tmp: stress-ng's filesystem class, every stressor in turn for a
+# few seconds with --verify, and dbench (2 clients). The Debian riscv64
+# tools come from the debian-tools disk (tools.ext4, attached read-only).
+# The case passes when both ran to the end; the per-stressor results
+# (passed, failed, skipped, with the failures' lines) are printed as
+# STRESS lines for the report.
+# machine: virt
+# needs: debian-tools
+# timeout: 3000
+T=$IMAGES/debian-tools
+[ -f $T/tools.ext4 ] || fail "no debian-tools staged in $T"
+rm -rf /tmp/st
+mkdir -p /tmp/st
+MNT='mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 st /mnt'
+SECS=${STRESS_SECS:-2}
+GSH_TIMEOUT=2400
+GSH_BOOT="-i $INITRD"
+guest_sh out "set -o pipefail; mkdir -p /tools && mount -o ro /dev/vda /tools && $MNT && echo mounted; cd /mnt && /tools/run stress-ng --class filesystem --sequential 1 --timeout $SECS --verify --temp-path /mnt --oom-avoid 2>&1 | sed 's/^/SN /'; echo stress-ng-rc=\$?; /tools/run dbench -c /tools/root/usr/share/dbench/client.txt -D /mnt -t 10 2 2>&1 | tail -n 25 | sed 's/^/DB /'; echo dbench-done; cd /; umount /mnt" \
+	-m 512 -d $T/tools.ext4,ro --9p /tmp/st,st
+expect_grep '^mounted' out
+expect_grep 'stress-ng-rc=' out
+expect_grep '^dbench-done' out
+tr -d '\r' <out | grep -E '^SN .*(passed|failed|skipped|untrustworthy):' | sed 's/^SN .*\] */STRESS /'
+tr -d '\r' <out | grep -E '^SN .*(fail|FAIL|error|verif)' | grep -v ' passed:' | sed 's/^SN /STRESS-LINE /' | head -n 60
+tr -d '\r' <out | grep -E '^DB .*(Throughput|Operation|ERROR|failed)' | sed 's/^DB /DBENCH /'
+rm -rf /tmp/st
