@@ -14,17 +14,54 @@ EOF
 chmod +x /tmp/passt
 /tmp/passt --version >/dev/null 2>&1 || fail "passt does not run in L1"
 
+# L1's root is the initramfs (rootfs), and passt's sandbox pivot_root()s into
+# an empty tmpfs: the kernel refuses that with EINVAL when the current root
+# is rootfs, which has no parent mount ("Failed to pivot_root() into empty
+# tmpfs: Invalid argument", passt exits). A chroot is no way out: a chrooted
+# process may not create the user namespace passt needs (EPERM). So, as an
+# initramfs's switch_root does: in a private mount namespace, a tmpfs moved
+# onto / with L1's tree bound into it, and lkvm (and passt, its child) run
+# with that as root. busybox unshare and chroot exec: $! stays lkvm's pid.
+cat >/tmp/realroot <<'EOF2'
+#!/bin/sh
+exec unshare -m /bin/sh -c '
+set -e
+mount --make-rprivate /
+mkdir -p /.nr
+mount -t tmpfs realroot /.nr
+for d in /*; do
+	[ "$d" = /.nr ] && continue
+	if [ -d "$d" ] && [ ! -L "$d" ]; then
+		mkdir "/.nr$d"
+		mount --rbind "$d" "/.nr$d"
+	else
+		cp -a "$d" "/.nr$d"
+	fi
+done
+cd /.nr
+mount --move . /
+exec chroot . "$@"' realroot "$@"
+EOF2
+chmod +x /tmp/realroot
+
 mkdir -p /tmp/www
 dd if=/dev/urandom of=/tmp/www/blob bs=64k count=16 2>/dev/null
 blob_md5=$(md5sum </tmp/www/blob | cut -d' ' -f1)
 ip link set lo up
+# passt takes its template from an interface with a default route; L1 has
+# none, and without one passt runs in its "local mode" (link-local addresses,
+# ignoring --address/--gateway). A real host has one: so does L1, a dummy.
+ip link add uplink0 type dummy
+ip addr add 10.0.2.15/24 dev uplink0
+ip link set uplink0 up
+ip route add default via 10.0.2.2
 httpd -p 127.0.0.1:8000 -h /tmp/www
 
 rm -f /tmp/net.in
 mkfifo /tmp/net.in
 o=/tmp/user.out
 echo "+ lkvm run -n mode=user,hostfwd=tcp:2222:7777 --passt /tmp/passt"
-$LKVM run -k $KERNEL -i $INITRD -p "quiet l2=shell" --stats \
+/tmp/realroot $LKVM run -k $KERNEL -i $INITRD -p "quiet l2=shell" --stats \
 	-n mode=user,hostfwd=tcp:2222:7777 --passt /tmp/passt \
 	</tmp/net.in >$o 2>&1 &
 npid=$!
@@ -40,7 +77,7 @@ wait_for '^loop-md5' $o 60
 wait_for '^listening' $o 60
 sleep 2
 echo hello-through-passt | nc -w 10 127.0.0.1 2222 || echo "nc to 2222 failed"
-wait_for '^fwd-closed' $o 60
+wait_for 'fwd-closed' $o 60
 echo 'cat /tmp/fwd; cat /sys/class/net/eth0/carrier | sed "s/^/carrier-before /"' >&3
 wait_for '^carrier-before' $o 30
 
