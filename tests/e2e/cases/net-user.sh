@@ -1,8 +1,8 @@
 # User-mode networking through passt (Debian 13's riscv64 package): a DHCP
 # lease from passt (busybox udhcpc in the guest), a TCP connection from the
 # guest to a service on L1's loopback through host_ip, a hostfwd connection
-# from L1 into the guest, then passt killed: link down, lkvm alive, poweroff
-# exits 0. And passt missing: one line naming the package, exit 1.
+# from L1 into the guest, then passt killed during an endless stream from
+# L1's loopback: link down, lkvm alive, poweroff exits 0. And passt missing: one line naming the package, exit 1.
 # needs: debian-tools
 # machine: aia
 # timeout: 600
@@ -81,7 +81,13 @@ wait_for 'fwd-closed' $o 60
 echo 'cat /tmp/fwd; cat /sys/class/net/eth0/carrier | sed "s/^/carrier-before /"' >&3
 wait_for '^carrier-before' $o 30
 
-# passt goes away: the guest sees the link go down, lkvm runs on
+# passt goes away mid-transfer: the guest sees the link go down, lkvm runs on
+# an endless stream from L1's loopback: still flowing when passt is killed
+nc -l -p 8001 </dev/zero >/dev/null 2>&1 &
+sleep 1
+echo "(nc $H 8001 | wc -c | sed 's/^/stream-got /') & sleep 5; echo transfer-running" >&3
+wait_for '^transfer-running' $o 60
+tr -d '\r' <$o | grep -q '^stream-got' && fail "the stream ended before passt was killed: not mid-transfer"
 pkill -f 'passt --foreground' || fail "no passt process to kill"
 wait_for 'went away: link down' $o 30
 sleep 2
