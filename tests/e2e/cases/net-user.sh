@@ -2,7 +2,8 @@
 # lease from passt (busybox udhcpc in the guest), a TCP connection from the
 # guest to a service on L1's loopback through host_ip, a hostfwd connection
 # from L1 into the guest, then passt killed during an endless stream from
-# L1's loopback: link down, lkvm alive, poweroff exits 0. And passt missing: one line naming the package, exit 1.
+# L1's loopback: link down, lkvm alive, poweroff exits 0. And passt missing:
+# one line naming the package, exit 1.
 # needs: debian-tools
 # machine: aia
 # timeout: 600
