@@ -1,0 +1,120 @@
+# User-mode networking through passt (Debian 13's riscv64 package): a DHCP
+# lease from passt (busybox udhcpc in the guest), a TCP connection from the
+# guest to a service on L1's loopback through host_ip, a hostfwd connection
+# from L1 into the guest, then passt killed during an endless stream from
+# L1's loopback: link down, lkvm alive, poweroff exits 0. And passt missing:
+# one line naming the package, exit 1.
+# needs: debian-tools
+# machine: aia
+# timeout: 600
+H=192.168.33.1
+cat >/tmp/passt <<'EOF'
+#!/bin/sh
+exec /host/images/debian-tools/run passt "$@"
+EOF
+chmod +x /tmp/passt
+/tmp/passt --version >/dev/null 2>&1 || fail "passt does not run in L1"
+
+# L1's root is the initramfs (rootfs), and passt's sandbox pivot_root()s into
+# an empty tmpfs: the kernel refuses that with EINVAL when the current root
+# is rootfs, which has no parent mount ("Failed to pivot_root() into empty
+# tmpfs: Invalid argument", passt exits). A chroot is no way out: a chrooted
+# process may not create the user namespace passt needs (EPERM). So, as an
+# initramfs's switch_root does: in a private mount namespace, a tmpfs moved
+# onto / with L1's tree bound into it, and lkvm (and passt, its child) run
+# with that as root. busybox unshare and chroot exec: $! stays lkvm's pid.
+cat >/tmp/realroot <<'EOF2'
+#!/bin/sh
+exec unshare -m /bin/sh -c '
+set -e
+mount --make-rprivate /
+mkdir -p /.nr
+mount -t tmpfs realroot /.nr
+for d in /*; do
+	[ "$d" = /.nr ] && continue
+	if [ -d "$d" ] && [ ! -L "$d" ]; then
+		mkdir "/.nr$d"
+		mount --rbind "$d" "/.nr$d"
+	else
+		cp -a "$d" "/.nr$d"
+	fi
+done
+cd /.nr
+mount --move . /
+exec chroot . "$@"' realroot "$@"
+EOF2
+chmod +x /tmp/realroot
+
+mkdir -p /tmp/www
+dd if=/dev/urandom of=/tmp/www/blob bs=64k count=16 2>/dev/null
+blob_md5=$(md5sum </tmp/www/blob | cut -d' ' -f1)
+ip link set lo up
+# passt takes its template from an interface with a default route; L1 has
+# none, and without one passt runs in its "local mode" (link-local addresses,
+# ignoring --address/--gateway). A real host has one: so does L1, a dummy.
+ip link add uplink0 type dummy
+ip addr add 10.0.2.15/24 dev uplink0
+ip link set uplink0 up
+ip route add default via 10.0.2.2
+httpd -p 127.0.0.1:8000 -h /tmp/www
+
+rm -f /tmp/net.in
+mkfifo /tmp/net.in
+o=/tmp/user.out
+echo "+ lkvm run -n mode=user,hostfwd=tcp:2222:7777 --passt /tmp/passt"
+/tmp/realroot $LKVM run -k $KERNEL -i $INITRD -p "quiet l2=shell" --stats \
+	-n mode=user,hostfwd=tcp:2222:7777 --passt /tmp/passt \
+	</tmp/net.in >$o 2>&1 &
+npid=$!
+exec 3>/tmp/net.in
+wait_for '@@ L2 init' $o 60
+sleep 1
+# udhcpc's script: the lease's address and default route
+echo 'printf "#!/bin/sh\n[ \"\$1\" = bound ] || exit 0\nifconfig \$interface \$ip netmask \$subnet\nroute add default gw \$router\n" >/tmp/dh; chmod +x /tmp/dh' >&3
+echo "ip link set eth0 up; udhcpc -i eth0 -s /tmp/dh -n -q -t 20 && echo dhcp-ok; ip -4 addr show eth0 | sed -n 's/.*inet /lease /p'" >&3
+wait_for '^lease ' $o 40
+echo "wget -q -O - http://$H:8000/blob | md5sum | sed 's/^/loop-md5 /'; (nc -l -p 7777 >/tmp/fwd; echo fwd-closed) & echo listening" >&3
+wait_for '^loop-md5' $o 60
+wait_for '^listening' $o 60
+sleep 2
+echo hello-through-passt | nc -w 10 127.0.0.1 2222 || echo "nc to 2222 failed"
+wait_for 'fwd-closed' $o 60
+echo 'cat /tmp/fwd; cat /sys/class/net/eth0/carrier | sed "s/^/carrier-before /"' >&3
+wait_for '^carrier-before' $o 30
+
+# passt goes away mid-transfer: the guest sees the link go down, lkvm runs on
+# an endless stream from L1's loopback: still flowing when passt is killed
+nc -l -p 8001 </dev/zero >/dev/null 2>&1 &
+sleep 1
+echo "(nc $H 8001 | wc -c | sed 's/^/stream-got /') & sleep 5; echo transfer-running" >&3
+wait_for '^transfer-running' $o 60
+tr -d '\r' <$o | grep -q '^stream-got' && fail "the stream ended before passt was killed: not mid-transfer"
+pkill -f 'passt --foreground' || fail "no passt process to kill"
+wait_for 'went away: link down' $o 30
+sleep 2
+kill -0 $npid || fail "lkvm died with passt"
+echo 'cat /sys/class/net/eth0/carrier | sed "s/^/carrier-after /"; poweroff -f' >&3
+i=0
+while kill -0 $npid 2>/dev/null && [ $i -lt $((30 * 10 * E2E_SLOW)) ]; do
+	usleep 100000
+	i=$((i + 1))
+done
+kill -0 $npid 2>/dev/null && { kill -9 $npid; fail "lkvm did not exit after poweroff"; }
+wait $npid
+rc=$?
+exec 3>&-
+tr -d '\r' <$o | sed 's/^/  | /' | tail -n 40
+expect_rc 0
+expect_grep '^dhcp-ok' $o
+expect_grep '^lease 192\.168\.33\.15/24' $o
+expect_grep "^loop-md5 $blob_md5" $o
+expect_grep '^hello-through-passt' $o
+expect_grep '^carrier-before 1' $o
+expect_grep '^carrier-after 0' $o
+expect_grep 'stats: net0 \(passt \(pid [0-9]+\)\): rx [1-9]' $o
+
+echo "== passt missing: one line, exit 1"
+run /tmp/err.out $LKVM run -k $KERNEL -n mode=user --passt /nonexistent/passt
+expect_rc 1
+expect_lines 1 /tmp/err.out
+expect_grep "Debian package 'passt'" /tmp/err.out
