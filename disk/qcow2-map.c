@@ -390,7 +390,7 @@ out:
 
 static int grow_rt(struct qcow2_img *q, uint64_t need)
 {
-	uint64_t old_off = q->rt_off, old_n = q->rt_clusters, i, rc, *rt;
+	uint64_t old_off = q->rt_off, old_n = q->rt_clusters, i, rc, *rt = NULL;
 	uint8_t h[12];
 	struct rt_grow g;
 	int ret = rt_grow_plan(q, need, &g);
