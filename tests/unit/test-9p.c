@@ -1380,6 +1380,29 @@ static void test_device_speed(void)
 	t_dir = now_us() - t0;
 	CHECK_EQ(entries, nent + 2);
 	CHECK_EQ(sp.missed, 0);
+	/* --stats: what the device and the server counted */
+	{
+		struct virtio_9p_stats ds;
+		struct p9_stats st;
+
+		virtio_9p_get_stats(d, &ds);
+		p9_server_get_stats(e.s, &st);
+		CHECK_EQ(ds.chains, 4 * nreq + rounds + 1);
+		CHECK(ds.wakeups >= 1 && ds.wakeups <= ds.chains);
+		CHECK(ds.wake_max_ns * ds.wakeups >= ds.wake_ns);
+		CHECK_EQ(st.reads, 2 * nreq);
+		CHECK_EQ(st.read_bytes, 2ULL * nreq * SPEED_COUNT);
+		CHECK_EQ(st.writes, 2 * nreq);
+		CHECK_EQ(st.write_bytes, 2ULL * nreq * SPEED_COUNT);
+		CHECK_EQ(st.readdirs, rounds + 1);
+		CHECK_EQ(st.walks, 2);
+		CHECK_EQ(st.errors, 0);
+		printf("    9p device: %llu wakeups, %.1f us after the notify on "
+		       "average, %.1f us at worst; %.1f ms serving\n",
+		       (unsigned long long)ds.wakeups,
+		       (double)ds.wake_ns / 1e3 / (double)ds.wakeups,
+		       (double)ds.wake_max_ns / 1e3, (double)ds.serve_ns / 1e6);
+	}
 	printf("    9p device: %u x %u B, us per request, 1 in flight: Tread %.0f, "
 	       "Twrite %.0f; %d in flight: Tread %.0f, Twrite %.0f; Treaddir of "
 	       "%u entries: %u requests, %.1f ms; %u kicks, %u interrupts, %u "
