@@ -1207,7 +1207,10 @@ static void speed_post(struct speed *sp, unsigned int slot, struct msg *m,
 	old = sp->q.avail_idx;
 	drvq_avail(&sp->q, (uint16_t)slot);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* Linux: virtio_mb */
-	ev = drvq_avail_event(&sp->q);
+	/* atomic: the device thread writes it meanwhile */
+	ev = __atomic_load_n(
+		(uint16_t *)guest_ptr(&sp->g, drvq_avail_event_gpa(&sp->q), 2),
+		__ATOMIC_RELAXED);
 	if ((uint16_t)(sp->q.avail_idx - ev - 1) <
 	    (uint16_t)(sp->q.avail_idx - old)) {
 		sp->kicks++;
@@ -1231,7 +1234,10 @@ static void speed_reap(struct speed *sp)
 			got = true;
 		}
 		/* virtqueue_get_buf: used_event = last used, then a barrier */
-		drvq_set_used_event(&sp->q, sp->q.used_seen);
+		__atomic_store_n(
+			(uint16_t *)guest_ptr(&sp->g,
+					      drvq_used_event_gpa(&sp->q), 2),
+			sp->q.used_seen, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (drvq_used_idx(&sp->q) != sp->q.used_seen)
 			continue;
@@ -1265,7 +1271,7 @@ static void test_device_speed(void)
 	static struct speed sp;
 	bool full = getenv("LKVM_9P_SPEED") != NULL;
 	unsigned int nreq = full ? 1000 : 200, nent = full ? 10000 : 2000;
-	unsigned int i, done, slot, entries = 0, rounds = 0;
+	unsigned int i, done, slot, entries = 0, rounds = 0, irqs;
 	struct virtio_worker *w;
 	struct virtio_dev *d;
 	pthread_t wt;
@@ -1403,12 +1409,15 @@ static void test_device_speed(void)
 		       (double)ds.wake_ns / 1e3 / (double)ds.wakeups,
 		       (double)ds.wake_max_ns / 1e3, (double)ds.serve_ns / 1e6);
 	}
+	pthread_mutex_lock(&sp.lock); /* irqs: the device thread's */
+	irqs = sp.irqs;
+	pthread_mutex_unlock(&sp.lock);
 	printf("    9p device: %u x %u B, us per request, 1 in flight: Tread %.0f, "
 	       "Twrite %.0f; %d in flight: Tread %.0f, Twrite %.0f; Treaddir of "
 	       "%u entries: %u requests, %.1f ms; %u kicks, %u interrupts, %u "
 	       "missed\n",
 	       nreq, SPEED_COUNT, t[0], t[1], SPEED_INFLIGHT, t[2], t[3], nent,
-	       rounds, t_dir / 1000, sp.kicks, sp.irqs, sp.missed);
+	       rounds, t_dir / 1000, sp.kicks, irqs, sp.missed);
 	virtio_9p_destroy(d);
 	virtio_worker_stop(w);
 	pthread_join(wt, NULL);
