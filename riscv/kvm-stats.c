@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "lkvm/9p.h"
 #include "lkvm/virtio-devs.h"
 #include "lkvm/procfs.h"
 #include "riscv/machine.h"
@@ -52,6 +53,32 @@ void machine_print_stats(struct machine *m)
 			(unsigned long long)st.flushes,
 			(unsigned long long)st.syncs,
 			(unsigned long long)st.dsync_writes);
+	}
+	for (i = 0; i < m->nr_9p; i++) {
+		struct virtio_9p_stats ds;
+		struct p9_stats st;
+
+		if (!m->p9[i] || !m->p9srv[i])
+			continue;
+		virtio_9p_get_stats(m->p9[i], &ds);
+		p9_server_get_stats(m->p9srv[i], &st);
+		pr_info("stats: 9p %s (%s): %llu requests (%llu errors): %llu Tread %llu bytes, %llu Twrite %llu bytes, %llu Treaddir, %llu Twalk, %llu Tgetattr; %.1f ms serving; %llu wakeups, %.3f ms after the notify on average, %.3f ms at worst",
+			m->cfg->shares[i].tag, m->cfg->shares[i].path,
+			(unsigned long long)st.requests,
+			(unsigned long long)st.errors,
+			(unsigned long long)st.reads,
+			(unsigned long long)st.read_bytes,
+			(unsigned long long)st.writes,
+			(unsigned long long)st.write_bytes,
+			(unsigned long long)st.readdirs,
+			(unsigned long long)st.walks,
+			(unsigned long long)st.getattrs,
+			(double)ds.serve_ns / 1e6,
+			(unsigned long long)ds.wakeups,
+			ds.wakeups
+				? (double)ds.wake_ns / 1e6 / (double)ds.wakeups
+				: 0.0,
+			(double)ds.wake_max_ns / 1e6);
 	}
 	for (i = 0; i < m->nr_nics; i++) {
 		struct virtio_net_stats st;

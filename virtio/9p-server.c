@@ -127,6 +127,7 @@ struct p9_server {
 	uint8_t *tbuf; /* the request, copied once (P9_MSIZE_MAX) */
 	uint8_t *rbuf; /* the reply, built here (P9_MSIZE_MAX) */
 	uint8_t *dbuf; /* getdents64's (P9_MSIZE_MAX) */
+	struct p9_stats stats; /* the serving thread adds, atomically */
 };
 
 /* A message being parsed or built: errors stick. */
@@ -1546,6 +1547,53 @@ static size_t put_header(uint8_t *p, uint32_t size, uint8_t type, uint16_t tag)
 	return P9_HDR_SIZE;
 }
 
+static void stat_add(uint64_t *c, uint64_t n)
+{
+	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+
+/* Count a served request of type (its T-type, or RLERROR - 1 on error). */
+static void stats_count(struct p9_server *s, uint8_t type, int ret,
+			uint32_t data_len, uint32_t size)
+{
+	struct p9_stats *st = &s->stats;
+
+	stat_add(&st->requests, 1);
+	if (ret) {
+		stat_add(&st->errors, 1);
+		return;
+	}
+	switch (type) {
+	case P9_TREAD:
+		stat_add(&st->reads, 1);
+		stat_add(&st->read_bytes, data_len);
+		break;
+	case P9_TWRITE:
+		stat_add(&st->writes, 1);
+		stat_add(&st->write_bytes, size - P9_WRITE_HDR);
+		break;
+	case P9_TREADDIR:
+		stat_add(&st->readdirs, 1);
+		break;
+	case P9_TWALK:
+		stat_add(&st->walks, 1);
+		break;
+	case P9_TGETATTR:
+		stat_add(&st->getattrs, 1);
+		break;
+	}
+}
+
+void p9_server_get_stats(const struct p9_server *s, struct p9_stats *st)
+{
+	const uint64_t *src = (const uint64_t *)(const void *)&s->stats;
+	uint64_t *dst = (uint64_t *)(void *)st;
+	size_t i;
+
+	for (i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
 long p9_serve(struct p9_server *s, const struct iovec *req, unsigned int nreq,
 	      const struct iovec *rep, unsigned int nrep)
 {
@@ -1591,6 +1639,7 @@ long p9_serve(struct p9_server *s, const struct iovec *req, unsigned int nreq,
 		put32(&r.out, (uint32_t)-ret);
 		r.type = P9_RLERROR - 1;
 	}
+	stats_count(s, r.type, ret, r.data_len, size);
 	rlen = P9_HDR_SIZE + r.out.pos;
 	put_header(s->rbuf, (uint32_t)(rlen + r.data_len), r.type + 1, r.tag);
 	buf_to_iov(rep, nrep, s->rbuf, rlen);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/uio.h>
 
 #include <linux/virtio_9p.h>
@@ -33,6 +34,9 @@ struct p9_dev {
 	pthread_mutex_t lock; /* kicked, stop */
 	pthread_cond_t wake;
 	bool kicked, stop; /* stop: also read without lock (atomic) */
+	uint64_t kick_ns; /* when kicked was set */
+	/* the thread's counters (--stats); written by it, read atomically */
+	struct virtio_9p_stats stats;
 	/* the server: the thread while it serves, reset; never held by the
 	 * I/O thread, so a slow request does not stall its notify */
 	pthread_mutex_t srv_lock;
@@ -40,17 +44,34 @@ struct p9_dev {
 	uint16_t cfg_len;
 };
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void stat_add(uint64_t *c, uint64_t n)
+{
+	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+
 /* Serve every chain available; srv_lock held. */
 static void p9_drain(struct p9_dev *p)
 {
 	struct iovec iov[P9_MAX_IOV];
 	struct virtq_chain c;
+	uint64_t t;
 	long n;
 
 	while (!__atomic_load_n(&p->stop, __ATOMIC_RELAXED) &&
 	       virtio_queue_pop(p->vdev, 0, &c, iov, P9_MAX_IOV) > 0) {
+		t = now_ns();
 		n = p9_serve(p->srv, iov, c.nout, iov + c.nout,
 			     c.niov - c.nout);
+		stat_add(&p->stats.chains, 1);
+		stat_add(&p->stats.serve_ns, now_ns() - t);
 		if (n < 0) {
 			virtio_queue_push_broken(
 				p->vdev, 0, c.head,
@@ -64,6 +85,7 @@ static void p9_drain(struct p9_dev *p)
 static void *p9_thread(void *arg)
 {
 	struct p9_dev *p = arg;
+	uint64_t wait;
 
 	seccomp_thread_start(SECCOMP_THREAD_FS, "9p");
 	pthread_mutex_lock(&p->lock);
@@ -73,7 +95,14 @@ static void *p9_thread(void *arg)
 			continue;
 		}
 		p->kicked = false;
+		wait = now_ns() - p->kick_ns;
 		pthread_mutex_unlock(&p->lock);
+		stat_add(&p->stats.wakeups, 1);
+		stat_add(&p->stats.wake_ns, wait);
+		if (wait >
+		    __atomic_load_n(&p->stats.wake_max_ns, __ATOMIC_RELAXED))
+			__atomic_store_n(&p->stats.wake_max_ns, wait,
+					 __ATOMIC_RELAXED);
 		seccomp_thread_update();
 		pthread_mutex_lock(&p->srv_lock);
 		p9_drain(p);
@@ -91,6 +120,8 @@ static bool p9_notify(struct virtio_dev *d, unsigned int q, unsigned int budget)
 	(void)q;
 	(void)budget;
 	pthread_mutex_lock(&p->lock);
+	if (!p->kicked)
+		p->kick_ns = now_ns();
 	p->kicked = true;
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
@@ -183,6 +214,18 @@ out_mutex:
 out_free:
 	free(p);
 	return ret;
+}
+
+void virtio_9p_get_stats(struct virtio_dev *d, struct virtio_9p_stats *st)
+{
+	struct p9_dev *p = virtio_dev_priv(d);
+
+	st->wakeups = __atomic_load_n(&p->stats.wakeups, __ATOMIC_RELAXED);
+	st->wake_ns = __atomic_load_n(&p->stats.wake_ns, __ATOMIC_RELAXED);
+	st->wake_max_ns =
+		__atomic_load_n(&p->stats.wake_max_ns, __ATOMIC_RELAXED);
+	st->chains = __atomic_load_n(&p->stats.chains, __ATOMIC_RELAXED);
+	st->serve_ns = __atomic_load_n(&p->stats.serve_ns, __ATOMIC_RELAXED);
 }
 
 void virtio_9p_destroy(struct virtio_dev *d)

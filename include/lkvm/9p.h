@@ -65,6 +65,15 @@ void p9_server_reset(struct p9_server *s);
 /* Fids in use, for tests. */
 unsigned int p9_server_nr_fids(const struct p9_server *s);
 
+/* What the server was asked (--stats): counts since it was created, the
+ * data bytes Rread/Twrite moved, Rlerror replies. Any thread may read. */
+struct p9_stats {
+	uint64_t requests, errors;
+	uint64_t reads, read_bytes, writes, write_bytes;
+	uint64_t readdirs, walks, getattrs;
+};
+void p9_server_get_stats(const struct p9_server *s, struct p9_stats *st);
+
 /*
  * Serve one request. The message is the first size[4] bytes of the
  * device-readable buffers req[0..nreq); the reply goes into the

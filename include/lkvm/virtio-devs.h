@@ -161,5 +161,12 @@ int virtio_9p_create(const struct gmem *mem, struct irq_line irq,
 /* Stop the device's thread (after its current request) and free d, not
  * the server. NULL is ignored. */
 void virtio_9p_destroy(struct virtio_dev *d);
+/* The device thread's counters (--stats): wakeups, the time from a notify
+ * to the thread's wakeup (sum and worst), chains served and the time spent
+ * serving them (the server's file system calls included). */
+struct virtio_9p_stats {
+	uint64_t wakeups, wake_ns, wake_max_ns, chains, serve_ns;
+};
+void virtio_9p_get_stats(struct virtio_dev *d, struct virtio_9p_stats *st);
 
 #endif

@@ -3,7 +3,8 @@
 # blocks; the 9p mount with cache=none and msize 512 KiB, the disk with
 # O_DIRECT, so neither is served from L2's page cache), and listing a
 # 10,000-entry shared directory (ls, and ls -l: getattr of each). Medians
-# of 3 rounds.
+# of 3 rounds, and each round's --stats lines for the 9p share and the disk
+# (requests by kind and size, time serving, the 9p thread's wakeup delay).
 # machine: virt
 # timeout: 1500
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -21,8 +22,11 @@ runs="$T; $MNT; t seqread-9p dd if=/mnt/big of=/dev/null bs=1M; t seqread-blk dd
 for round in 1 2 3; do
 	GSH_BOOT="-i $INITRD"
 	GSH_TIMEOUT=600
-	guest_sh /tmp/b9p.out "$runs" -m 512 -d /tmp/bench.img --9p /tmp/b9p,b9p >/dev/null
+	guest_sh /tmp/b9p.out "$runs" -m 512 -d /tmp/bench.img --9p /tmp/b9p,b9p --stats >/dev/null
 	tr -d '\r' </tmp/b9p.out >>/tmp/b9p.all
+	# what the device saw: request counts and sizes, the time it spent
+	# serving them and waking up (the rest of a round is the guest's)
+	tr -d '\r' </tmp/b9p.out | sed -nE "s/.*(stats: (9p|disk) .*)/BENCH 9p round $round \1/p"
 	grep -E '^(10000|10001)$' /tmp/b9p.out >/dev/null || echo "BENCH 9p round $round: the listing did not count 10000 entries"
 done
 for m in seqread-9p seqread-blk seqwrite-9p seqwrite-blk ls-10000 ls-l-10000; do
