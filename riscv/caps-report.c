@@ -209,9 +209,8 @@ static void report_can_disable(FILE *f, const char *title,
 }
 
 static void json_can_disable(struct json *j, const char *key,
-			     const struct kvm_caps *c,
-			     const struct caps_ext *e, unsigned int n,
-			     bool letters)
+			     const struct kvm_caps *c, const struct caps_ext *e,
+			     unsigned int n, bool letters)
 {
 	const char *names[CAPS_MAX_EXTS + 26];
 	char one[26][2];

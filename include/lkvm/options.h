@@ -79,10 +79,10 @@ struct option {
 		.type = OPT_CALLBACK, .short_name = (s), .long_name = (l), \
 		.value = (v), .cb = (f), .argh = (a), .help = (h)          \
 	}
-#define OPT_PREFIX_CB(l, v, f, a, h)                                   \
-	{                                                             \
-		.type = OPT_PREFIX, .long_name = (l), .value = (v),   \
-		.cb = (f), .argh = (a), .help = (h)                   \
+#define OPT_PREFIX_CB(l, v, f, a, h)                                           \
+	{                                                                      \
+		.type = OPT_PREFIX, .long_name = (l), .value = (v), .cb = (f), \
+		.argh = (a), .help = (h)                                       \
 	}
 #define OPT_END()               \
 	{                       \
