@@ -9,5 +9,5 @@ expect_grep '@@ L2 init' out
 expect_grep 'guest asked for a reboot: exiting with status 2 \(--no-reboot\)' out
 run help $LKVM run --help
 expect_grep '^Exit status: 0 guest powered off' help
-expect_grep "1 lkvm's error, 2 guest asked to reboot with --no-reboot" help
+expect_grep "1 lkvm's error, 2 guest asked to reboot \\(SBI SRST or the finisher's" help
 expect_grep '--no-reboot +a guest.s reboot \(SBI SRST\) exits 2' help
