@@ -33,6 +33,7 @@ if [ -f $IMAGES/bench-fresh.qcow2 ]; then
 	for q in fresh alloc overlay; do
 		echo "qcow2-$q|lkvm||$q" >>/tmp/variants
 	done
+	echo "qcow2-pair|lkvm||pair" >>/tmp/variants
 fi
 if [ -x /host/bin/lkvm-ref ]; then
 	cp /host/bin/lkvm-ref /tmp/l1/ref
@@ -101,12 +102,14 @@ echo "BENCH setup: L1 $(nproc) cpus linux $(uname -r); L2 512 MiB, 1 vCPU; $RUNS
 round=1
 while [ $round -le $RUNS ]; do
 	while IFS='|' read -r name bin opts disk; do
+		[ "$disk" != pair ] || continue
 		[ $round -gt 1 ] || for m in $METRICS; do : >/tmp/m.$name.$m; done
 		bench $name $bin $disk $opts
 	done </tmp/variants
 	round=$((round + 1))
 done
 while IFS='|' read -r name bin opts disk; do
+	[ "$disk" != pair ] || continue
 	for m in $METRICS; do
 		echo "BENCH disk $name $m: $(median </tmp/m.$name.$m) $(unit $m) (rounds: $(echo $(cat /tmp/m.$name.$m)))"
 	done
@@ -128,6 +131,29 @@ for other in ref peer; do
 		echo "BENCH paired disk lkvm / $other $m: median $(echo "$r" | median) (rounds: $(echo $r))"
 	done
 done
+
+# qcow2 over raw in one boot (qcow2-pair): the boot-to-boot noise of the
+# rows above cancels out. One guest, two disks of the same size: vda the
+# raw image, vdb a qcow2 that the guest first writes through (allocated);
+# then RUNS repetitions of each measurement on vda and right after on vdb.
+if grep -q '^qcow2-pair|' /tmp/variants; then
+	cp $IMAGES/bench-fresh.qcow2 /tmp/bench-q.qcow2
+	pair='dd if=/dev/zero of=/dev/vdb bs=1M count=256 oflag=direct 2>/dev/null; i=0; while [ $i -lt '$RUNS' ]; do for m in seqread seqwrite "randread 1" "randread 16" fsync; do for d in vda vdb; do echo "== $d"; diskbench /dev/$d $m; done; done; i=$((i + 1)); done'
+	GSH_BOOT="-i $INITRD"
+	GSH_TIMEOUT=$((120 + 40 * RUNS))
+	(guest_sh /tmp/pair.out "$pair" -m 512 -d /tmp/bench.img -d /tmp/bench-q.qcow2) >/tmp/gsh.log 2>&1 ||
+		{ echo "BENCH disk qcow2-pair: $(grep '^FAIL' /tmp/gsh.log)"; cp /tmp/gsh.log /host/results/disk-pair.gsh; }
+	rm -f /tmp/bench-q.qcow2
+	# "== vda" then "METRIC: VALUE ...": METRIC DISK VALUE per line
+	tr -d '\r' </tmp/pair.out | awk '/^== vd[ab]$/ { d = $2; next }
+		d && /^[a-z0-9-]+: [0-9.]+/ { sub(":", "", $1); print $1, d, $2; d = "" }' >/tmp/pair.tab
+	for m in $METRICS; do
+		awk -v m=$m '$1 == m && $2 == "vda" { print $3 }' /tmp/pair.tab >/tmp/pair.a
+		awk -v m=$m '$1 == m && $2 == "vdb" { print $3 }' /tmp/pair.tab >/tmp/pair.b
+		r=$(paste /tmp/pair.b /tmp/pair.a | awk '$1 > 0 && $2 > 0 { printf "%.2f\n", $1 / $2 }')
+		echo "BENCH paired disk qcow2-alloc / raw, one boot, $m: median $(echo "$r" | median) (raw: $(echo $(cat /tmp/pair.a)); qcow2: $(echo $(cat /tmp/pair.b)))"
+	done
+fi
 
 # ceiling: the same tool in L1 on the image through a loop device
 mkdir -p /tmp/x && (cd /tmp/x && zcat $INITRD | cpio -id bin/diskbench 2>/dev/null)
