@@ -17,6 +17,7 @@
 #include "disk/qcow2-priv.h"
 #include "lkvm/compiler.h"
 #include "lkvm/disk-qcow2.h"
+#include "lkvm/iov.h"
 #include "lkvm/seccomp.h"
 
 struct qcow2_disk {
@@ -553,51 +554,16 @@ static int img_open(struct qcow2_img **out, int fd, const char *name, bool ro,
 
 /* --- requests --- */
 
-/* n bytes at iov offset skip into buf (to_buf) or out of it. */
-static void iov_xfer(const struct disk_req *r, uint64_t skip, uint8_t *buf,
-		     uint64_t n, bool to_buf)
-{
-	int i;
-
-	for (i = 0; i < r->iovcnt && n; i++) {
-		uint64_t l = r->iov[i].iov_len, k;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		k = l - skip < n ? l - skip : n;
-		if (to_buf)
-			memcpy(buf, (uint8_t *)r->iov[i].iov_base + skip, k);
-		else
-			memcpy((uint8_t *)r->iov[i].iov_base + skip, buf, k);
-		buf += k;
-		n -= k;
-		skip = 0;
-	}
-}
-
 /* n bytes at iov offset skip of r, to or from fd at off: one preadv or
  * pwritev (more when short), straight from the guest's buffers. */
 static int iov_io(struct qcow2_disk *qd, const struct disk_req *r,
 		  uint64_t skip, uint64_t n, int fd, uint64_t off, bool write)
 {
 	struct iovec *v = qd->iov;
-	int i, cnt = 0;
+	int cnt = (int)iov_slice(r->iov, (unsigned int)r->iovcnt, skip, n, v,
+				 IOV_MAX);
 	ssize_t k;
 
-	for (i = 0; i < r->iovcnt && n; i++) {
-		uint64_t l = r->iov[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		v[cnt].iov_base = (uint8_t *)r->iov[i].iov_base + skip;
-		v[cnt].iov_len = l - skip < n ? l - skip : n;
-		n -= v[cnt++].iov_len;
-		skip = 0;
-	}
 	while (cnt) {
 		k = write ? pwritev(fd, v, cnt, (off_t)off)
 			  : preadv(fd, v, cnt, (off_t)off);
@@ -633,10 +599,11 @@ static int qd_piece(struct qcow2_disk *qd, struct disk_req *r, uint64_t done,
 	if (r->op == DISK_OP_READ) {
 		ret = qcow2_img_read(q, qd->buf, off, *n);
 		if (!ret)
-			iov_xfer(r, done, qd->buf, *n, false);
+			iov_from_buf(r->iov, (unsigned int)r->iovcnt, done,
+				     qd->buf, *n);
 		return ret;
 	}
-	iov_xfer(r, done, qd->buf, *n, true);
+	iov_to_buf(r->iov, (unsigned int)r->iovcnt, done, qd->buf, *n);
 	return qcow2_write_piece(q, qd->buf, off, *n);
 }
 

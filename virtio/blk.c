@@ -11,6 +11,7 @@
 
 #include "lkvm/compiler.h"
 #include "lkvm/disk.h"
+#include "lkvm/iov.h"
 #include "lkvm/virtio-devs.h"
 
 #define BLK_QUEUE_SIZE 256
@@ -73,63 +74,6 @@ struct blk_req {
 	struct iovec iov[BLK_MAX_IOV];
 	struct iovec data_iov[BLK_MAX_IOV];
 };
-
-/* Copy n bytes starting off bytes into (iov, cnt) to dst; bytes copied. */
-static size_t iov_read(const struct iovec *iov, unsigned int cnt, uint64_t off,
-		       void *dst, size_t n)
-{
-	size_t done = 0, k;
-	unsigned int i;
-
-	for (i = 0; i < cnt && done < n; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		k = iov[i].iov_len - off;
-		k = k < n - done ? k : n - done;
-		memcpy((char *)dst + done, (char *)iov[i].iov_base + off, k);
-		done += k;
-		off = 0;
-	}
-	return done;
-}
-
-static void iov_write(const struct iovec *iov, unsigned int cnt,
-		      const void *src, size_t n)
-{
-	size_t done = 0, k;
-	unsigned int i;
-
-	for (i = 0; i < cnt && done < n; i++) {
-		k = iov[i].iov_len < n - done ? iov[i].iov_len : n - done;
-		memcpy(iov[i].iov_base, (const char *)src + done, k);
-		done += k;
-	}
-}
-
-/* The bytes [off, off+len) of (iov, cnt) as a new iovec array in out
- * (room for cnt entries); returns the number of entries. */
-static unsigned int iov_slice(const struct iovec *iov, unsigned int cnt,
-			      uint64_t off, uint64_t len, struct iovec *out)
-{
-	unsigned int i, n = 0;
-	size_t k;
-
-	for (i = 0; i < cnt && len; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		k = iov[i].iov_len - off;
-		k = k < len ? k : len;
-		out[n].iov_base = (char *)iov[i].iov_base + off;
-		out[n++].iov_len = k;
-		len -= k;
-		off = 0;
-	}
-	return n;
-}
 
 /* sector and len (bytes) inside the disk: the byte offset in *off. */
 static bool blk_range_ok(const struct blk_dev *b, uint64_t sector, uint64_t len,
@@ -261,8 +205,8 @@ static int blk_prepare_dwz(struct blk_req *req, bool wz, uint64_t len)
 	if (!n || len % BLK_SEG_SIZE || n > BLK_DWZ_MAX_SEG)
 		return VIRTIO_BLK_S_IOERR;
 	for (i = 0; i < n; i++) {
-		iov_read(req->data, req->ndata, i * BLK_SEG_SIZE, &seg,
-			 sizeof(seg));
+		iov_to_buf(req->data, req->ndata, i * BLK_SEG_SIZE, &seg,
+			   sizeof(seg));
 		if (seg.flags & bad_flags)
 			return VIRTIO_BLK_S_UNSUPP;
 		if (seg.num_sectors > BLK_DWZ_MAX_SECTORS ||
@@ -287,7 +231,7 @@ static int blk_get_id(struct blk_req *req, uint64_t len)
 	memcpy(id, serial, strnlen(serial, sizeof(id)));
 	if (len > sizeof(id))
 		len = sizeof(id);
-	iov_write(req->data, req->ndata, id, len);
+	iov_from_buf(req->data, req->ndata, 0, id, len);
 	req->written = (uint32_t)len + 1;
 	return VIRTIO_BLK_S_OK;
 }
@@ -305,7 +249,7 @@ static int blk_prepare(struct blk_req *req)
 
 	if (c->out_len < BLK_HDR_SIZE || !c->in_len)
 		return BLK_MALFORMED;
-	iov_read(req->iov, c->nout, 0, &hdr, sizeof(hdr));
+	iov_to_buf(req->iov, c->nout, 0, &hdr, sizeof(hdr));
 	req->status = (uint8_t *)last->iov_base + last->iov_len - 1;
 	req->written = 1;
 	out_data = c->out_len - BLK_HDR_SIZE;
@@ -315,10 +259,10 @@ static int blk_prepare(struct blk_req *req)
 	/* the data is on one side only: slice it out of that side */
 	if (out_data)
 		req->ndata = iov_slice(req->iov, c->nout, BLK_HDR_SIZE,
-				       out_data, req->data_iov);
+				       out_data, req->data_iov, BLK_MAX_IOV);
 	else
 		req->ndata = iov_slice(req->iov + c->nout, c->niov - c->nout, 0,
-				       in_data, req->data_iov);
+				       in_data, req->data_iov, BLK_MAX_IOV);
 	req->data = req->data_iov;
 
 	switch (hdr.type) {
