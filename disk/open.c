@@ -21,6 +21,7 @@ int disk_open(struct disk **out, const char *path,
 	struct disk_qcow2_opts qo = {
 		.ro = o->ro,
 		.l2_cache_bytes = o->l2_cache_bytes,
+		.engine = o->engine,
 	};
 	unsigned char head[4];
 	ssize_t n = 0;

@@ -1011,6 +1011,36 @@ int qcow2_read_run(struct qcow2_img *q, uint64_t off, uint64_t len, int *fd,
 	return 0;
 }
 
+int qcow2_cached_read_run(struct qcow2_img *q, uint64_t off, uint64_t len,
+			  uint64_t *host, uint64_t *n)
+{
+	uint32_t l1i = (uint32_t)(off >> (q->cluster_bits + q->l2_bits));
+	uint32_t per = 1u << q->l2_bits, l2i;
+	uint64_t in = off & (q->cs - 1), want;
+	struct qcow2_l2slot *slot;
+	struct qcow2_map m;
+
+	*n = 0;
+	if (l1i >= q->l1_size || q->l1_slot[l1i] < 0)
+		return 0;
+	slot = &q->l2c[q->l1_slot[l1i]];
+	l2i = (uint32_t)(off >> q->cluster_bits) & (per - 1);
+	if (qcow2_classify(q, qcow2_be64(&slot->tbl[l2i]), &m) ||
+	    m.kind != QCOW2_NORMAL)
+		return 0;
+	*host = m.host + in;
+	want = m.host;
+	*n = min64(len, q->cs - in);
+	while (*n < len && ++l2i < per) {
+		if (qcow2_classify(q, qcow2_be64(&slot->tbl[l2i]), &m) ||
+		    m.kind != QCOW2_NORMAL || m.host != want + q->cs)
+			break;
+		want = m.host;
+		*n += min64(len - *n, q->cs);
+	}
+	return 0;
+}
+
 int qcow2_write_run(struct qcow2_img *q, uint64_t off, uint64_t len,
 		    uint64_t *host, uint64_t *n, bool *fresh)
 {

@@ -204,6 +204,11 @@ int qcow2_write_piece(struct qcow2_img *q, const uint8_t *buf, uint64_t off,
  */
 int qcow2_read_run(struct qcow2_img *q, uint64_t off, uint64_t len, int *fd,
 		   uint64_t *host, uint64_t *n);
+/* The same for a read of q alone, from the L2 tables in the cache only
+ * (nothing is read from the file): NORMAL clusters at contiguous host
+ * offsets in q's fd, *n == 0 when the first cluster is not one. */
+int qcow2_cached_read_run(struct qcow2_img *q, uint64_t off, uint64_t len,
+			  uint64_t *host, uint64_t *n);
 int qcow2_write_run(struct qcow2_img *q, uint64_t off, uint64_t len,
 		    uint64_t *host, uint64_t *n, bool *fresh);
 int qcow2_write_run_done(struct qcow2_img *q, uint64_t off, uint64_t n,

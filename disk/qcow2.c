@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The qcow2 disk backend: header, backing chain, requests on one thread. */
+/*
+ * The qcow2 disk backend: header, backing chain, requests on one thread;
+ * reads of clusters the cached L2 tables map go straight to a block I/O
+ * engine on the image's file (the fast path), as a raw disk's do.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,17 +19,35 @@
 #include <unistd.h>
 
 #include "disk/qcow2-priv.h"
+#include "lkvm/blkio.h"
 #include "lkvm/compiler.h"
 #include "lkvm/disk-qcow2.h"
 #include "lkvm/iov.h"
 #include "lkvm/seccomp.h"
 
+/* Fast-path reads in flight at most (more go through the worker). */
+#define QD_FAST_MAX 128
+
+/* A fast-path read: the engine's request for a guest one. */
+struct qd_fast {
+	struct disk_req sub;
+	struct disk_req *orig;
+	struct qcow2_disk *qd;
+	struct qd_fast *next; /* on the free list */
+};
+
 struct qcow2_disk {
 	struct disk disk;
 	struct qcow2_img *top;
 	bool inline_io;
-	pthread_mutex_t lock; /* the queue, stop, st; inline: the chain */
+	/* the image's tables: the worker while it runs a request, the fast
+	 * path while it maps one (trylock: it never waits for the worker) */
+	pthread_mutex_t map_lock;
+	/* the queue, stop, st, the fast path's slots and count; inline: the
+	 * chain. Taken after map_lock, never before it. */
+	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t drained; /* fast_inflight reached 0 */
 	struct disk_req *head, *tail;
 	bool stop;
 	pthread_t thread;
@@ -33,6 +55,12 @@ struct qcow2_disk {
 	struct disk_stats st;
 	uint8_t *buf; /* a cluster: a request's bytes */
 	struct iovec *iov; /* IOV_MAX: a slice of a request's buffers */
+	struct blkio *fast; /* NULL: no fast path */
+	struct qd_fast slots[QD_FAST_MAX];
+	struct qd_fast *free_fast;
+	unsigned int fast_inflight;
+	void (*fast_mapped)(void *arg); /* tests (disk_qcow2_opts) */
+	void *fast_mapped_arg;
 };
 
 /* An image's identity, for the backing chain's loop check. */
@@ -649,6 +677,12 @@ static int qd_run(struct qcow2_disk *qd, struct disk_req *r)
 	case DISK_OP_FLUSH:
 		return qcow2_flush_img(qd->top);
 	default:
+		/* this may free clusters: not while a fast-path read of one
+		 * is in flight (new ones wait, map_lock is the worker's) */
+		pthread_mutex_lock(&qd->lock);
+		while (qd->fast_inflight)
+			pthread_cond_wait(&qd->drained, &qd->lock);
+		pthread_mutex_unlock(&qd->lock);
 		ret = qcow2_zero_range(qd->top, r->offset, r->len,
 				       r->op == DISK_OP_DISCARD);
 		break;
@@ -710,7 +744,9 @@ static void *qd_worker(void *arg)
 		pthread_mutex_unlock(&qd->lock);
 		/* started at set-up, before the filter: its own now */
 		seccomp_thread_update();
+		pthread_mutex_lock(&qd->map_lock);
 		status = qd_run(qd, r); /* only this thread runs the chain */
+		pthread_mutex_unlock(&qd->map_lock);
 		pthread_mutex_lock(&qd->lock);
 		qd_count(qd, r, status);
 		pthread_mutex_unlock(&qd->lock);
@@ -728,10 +764,67 @@ static struct qcow2_disk *to_qd(const struct disk *d)
 	return container_of(d, struct qcow2_disk, disk);
 }
 
+static void qd_fast_done(struct disk_req *sub, int status)
+{
+	struct qd_fast *f = sub->opaque;
+	struct qcow2_disk *qd = f->qd;
+	struct disk_req *r = f->orig;
+
+	pthread_mutex_lock(&qd->lock);
+	if (!status)
+		qd->st.reads++;
+	f->next = qd->free_fast;
+	qd->free_fast = f;
+	if (!--qd->fast_inflight)
+		pthread_cond_broadcast(&qd->drained);
+	pthread_mutex_unlock(&qd->lock);
+	r->done(r, status);
+}
+
+/* r to the engine when it is a read the cached tables map to one run of
+ * the top image's file; false: the worker's. */
+static bool qd_try_fast(struct qcow2_disk *qd, struct disk_req *r)
+{
+	struct qd_fast *f = NULL;
+	uint64_t host = 0, n = 0;
+
+	if (!qd->fast || r->op != DISK_OP_READ ||
+	    pthread_mutex_trylock(&qd->map_lock))
+		return false;
+	pthread_mutex_lock(&qd->lock);
+	if (qd->free_fast &&
+	    !qcow2_cached_read_run(qd->top, r->offset, r->len, &host, &n) &&
+	    n == r->len) {
+		f = qd->free_fast;
+		qd->free_fast = f->next;
+		qd->fast_inflight++;
+	}
+	pthread_mutex_unlock(&qd->lock);
+	pthread_mutex_unlock(&qd->map_lock);
+	if (!f)
+		return false;
+	if (qd->fast_mapped)
+		qd->fast_mapped(qd->fast_mapped_arg);
+	f->orig = r;
+	f->sub = (struct disk_req){ .op = DISK_OP_READ,
+				    .iov = r->iov,
+				    .iovcnt = r->iovcnt,
+				    .offset = host,
+				    .len = r->len,
+				    .done = qd_fast_done,
+				    .opaque = f };
+	if (blkio_submit(qd->fast, &f->sub))
+		qd_fast_done(&f->sub, -EIO); /* r was checked: cannot be */
+	return true;
+}
+
 static int qcow2_submit(struct disk *d, struct disk_req *r)
 {
 	struct qcow2_disk *qd = to_qd(d);
 	int status;
+
+	if (qd_try_fast(qd, r))
+		return 0;
 
 	pthread_mutex_lock(&qd->lock);
 	if (qd->inline_io) {
@@ -803,9 +896,12 @@ static void qcow2_get_stats(struct disk *d, struct disk_stats *st)
 
 static void qd_free(struct qcow2_disk *qd)
 {
+	blkio_destroy(qd->fast); /* waits for the reads in flight */
 	img_free(qd->top);
+	pthread_cond_destroy(&qd->drained);
 	pthread_cond_destroy(&qd->cond);
 	pthread_mutex_destroy(&qd->lock);
+	pthread_mutex_destroy(&qd->map_lock);
 	free(qd->buf);
 	free(qd->iov);
 	free(qd);
@@ -815,6 +911,8 @@ static void qcow2_close(struct disk *d)
 {
 	struct qcow2_disk *qd = to_qd(d);
 
+	blkio_destroy(qd->fast);
+	qd->fast = NULL;
 	if (qd->have_thread) {
 		pthread_mutex_lock(&qd->lock);
 		qd->stop = true;
@@ -835,6 +933,25 @@ static const struct disk_ops qcow2_ops = {
 	.close = qcow2_close,
 };
 
+/* The fast path's engine (Linux AIO only where the build has it);
+ * without one (it could not start) every request takes the worker. */
+static void qd_start_fast(struct qcow2_disk *qd, enum blkio_engine engine)
+{
+	unsigned int i;
+
+	if (engine == BLKIO_ENGINE_AIO && !blkio_have_aio())
+		engine = BLKIO_ENGINE_THREADS;
+	if (blkio_create(&qd->fast, qd->top->fd, engine, 0)) {
+		qd->fast = NULL;
+		return;
+	}
+	for (i = 0; i < QD_FAST_MAX; i++) {
+		qd->slots[i].qd = qd;
+		qd->slots[i].next = qd->free_fast;
+		qd->free_fast = &qd->slots[i];
+	}
+}
+
 int disk_qcow2_open_fd(struct disk **out, int fd, const char *name,
 		       const struct disk_qcow2_opts *o, char *err,
 		       size_t errlen)
@@ -850,9 +967,13 @@ int disk_qcow2_open_fd(struct disk **out, int fd, const char *name,
 		close(fd);
 		return qerr(err, errlen, -ENOMEM, "%s: out of memory", name);
 	}
+	pthread_mutex_init(&qd->map_lock, NULL);
 	pthread_mutex_init(&qd->lock, NULL);
 	pthread_cond_init(&qd->cond, NULL);
+	pthread_cond_init(&qd->drained, NULL);
 	qd->inline_io = o->inline_io;
+	qd->fast_mapped = o->fast_mapped;
+	qd->fast_mapped_arg = o->fast_mapped_arg;
 	if (!fstat(fd, &st)) {
 		ids.dev[0] = st.st_dev;
 		ids.ino[0] = st.st_ino;
@@ -885,6 +1006,7 @@ int disk_qcow2_open_fd(struct disk **out, int fd, const char *name,
 			goto out_free;
 		}
 		qd->have_thread = true;
+		qd_start_fast(qd, o->engine);
 	}
 	*out = &qd->disk;
 	return 0;

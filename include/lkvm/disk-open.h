@@ -17,7 +17,7 @@
 struct disk_open_opts {
 	bool ro;
 	bool direct; /* raw only: a qcow2 image with it is refused */
-	enum blkio_engine engine; /* raw only */
+	enum blkio_engine engine; /* raw, and qcow2's fast-path reads */
 	uint64_t l2_cache_bytes; /* qcow2 only; 0: the default */
 };
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lkvm/blkio.h"
 #include "lkvm/disk.h"
 
 /* The default L2 cache per image: enough to map the whole disk, at most
@@ -26,6 +27,14 @@ struct disk_qcow2_opts {
 	bool inline_io;
 	/* refuse an image that names a backing file (fuzzing) */
 	bool no_backing;
+	/* the engine of the fast path: reads of clusters the cached L2
+	 * tables map go to it directly, not through the backend's thread
+	 * (AIO falls back to threads in a build without libaio) */
+	enum blkio_engine engine;
+	/* tests: called on the fast path between mapping a read and handing
+	 * it to the engine (the window a freed cluster must not fall in) */
+	void (*fast_mapped)(void *arg);
+	void *fast_mapped_arg;
 };
 
 /* True when the first len bytes of a file start with the qcow2 magic. */
@@ -48,7 +57,10 @@ bool disk_qcow2_probe(const void *head, size_t len);
  * cluster becomes unallocated, or a v3 zero cluster over a backing file;
  * DISCARD of a partial cluster, or on a v2 image with a backing file, is
  * ignored; WRITE_ZEROES then writes zeroes). Requests run one at a time on
- * the backend's thread. FLUSH (and DISK_REQ_DSYNC) writes the cached
+ * the backend's thread, but for reads of clusters of the top image that
+ * the cached tables map, which go to a block I/O engine (lkvm/blkio.h)
+ * straight from disk_submit(); a DISCARD or WRITE_ZEROES waits until no
+ * such read is in flight, so no cluster is freed under one. FLUSH (and DISK_REQ_DSYNC) writes the cached
  * tables back in crash-safe order and fdatasync()s. Read-write open clears
  * the autoclear feature bits, as the format asks of a writer that does not
  * know them.

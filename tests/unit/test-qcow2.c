@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lkvm/disk-open.h"
@@ -586,6 +587,107 @@ static void test_zeroes_discard(void)
 	zero_ops("-o cluster_size=4096", true);
 }
 
+/*
+ * A fast-path read (a cluster the cached tables map, read by the engine,
+ * not the worker) mapped to cluster 0's host cluster, held in the window
+ * between mapping and the engine while the test DISCARDs cluster 0,
+ * FLUSHes (which frees it) and writes cluster 1, which would take the
+ * freed cluster: the DISCARD must wait for the read, so the read returns
+ * cluster 0's data, never cluster 1's. The hook holds the read at most
+ * 300 ms (the DISCARD, waiting, cannot say it is done).
+ */
+struct fast_hold {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool armed, held, released;
+};
+
+static void fast_hold_hook(void *arg)
+{
+	struct fast_hold *h = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->armed && !h->held) {
+		h->held = true;
+		pthread_cond_broadcast(&h->cond);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 300 * 1000 * 1000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		while (!h->released &&
+		       !pthread_cond_timedwait(&h->cond, &h->lock, &until))
+			;
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+struct fast_read {
+	struct disk *d;
+	uint8_t buf[4096];
+	int status;
+};
+
+static void *fast_read_thread(void *arg)
+{
+	struct fast_read *fr = arg;
+
+	fr->status = io(fr->d, DISK_OP_READ, 0, fr->buf, sizeof(fr->buf));
+	return NULL;
+}
+
+static void test_fast_read_vs_discard(void)
+{
+	struct fast_hold h = { PTHREAD_MUTEX_INITIALIZER,
+			       PTHREAD_COND_INITIALIZER, false, false, false };
+	struct disk_qcow2_opts o = { .engine = BLKIO_ENGINE_THREADS,
+				     .fast_mapped = fast_hold_hook,
+				     .fast_mapped_arg = &h };
+	struct fast_read fr = { .status = -1 };
+	uint8_t buf[4096];
+	char err[256];
+	pthread_t t;
+	unsigned int i;
+
+	if (!setup())
+		return;
+	CHECK(!sh("qemu-img create -q -f qcow2 -o cluster_size=4096 t.qcow2 "
+		  "1M"));
+	if (!CHECK(!disk_qcow2_open(&fr.d, path_of("t.qcow2"), &o, err,
+				    sizeof(err))))
+		return;
+	memset(buf, 0x11, sizeof(buf));
+	CHECK(!io(fr.d, DISK_OP_WRITE, 0, buf, sizeof(buf)));
+	pthread_mutex_lock(&h.lock);
+	h.armed = true;
+	pthread_mutex_unlock(&h.lock);
+	CHECK(!pthread_create(&t, NULL, fast_read_thread, &fr));
+	pthread_mutex_lock(&h.lock);
+	while (!h.held)
+		pthread_cond_wait(&h.cond, &h.lock);
+	pthread_mutex_unlock(&h.lock);
+	/* the read is mapped and held: free its cluster, take it again */
+	CHECK(!io(fr.d, DISK_OP_DISCARD, 0, NULL, 4096));
+	CHECK(!io(fr.d, DISK_OP_FLUSH, 0, NULL, 0));
+	memset(buf, 0x22, sizeof(buf));
+	CHECK(!io(fr.d, DISK_OP_WRITE, 4096, buf, sizeof(buf)));
+	pthread_mutex_lock(&h.lock);
+	h.released = true;
+	pthread_cond_broadcast(&h.cond);
+	pthread_mutex_unlock(&h.lock);
+	pthread_join(t, NULL);
+	CHECK_EQ(fr.status, 0);
+	for (i = 0; i < sizeof(fr.buf) && fr.buf[i] == 0x11; i++)
+		;
+	CHECK_EQ(i, sizeof(fr.buf));
+	/* and the read did go the fast way (the hook ran) */
+	CHECK(h.held);
+	disk_close(fr.d);
+	CHECK_EQ(sh("qemu-img check -q t.qcow2"), 0);
+}
+
 /* An overlay over a raw base and a qcow2 chain, relative names. */
 static void test_backing(void)
 {
@@ -858,7 +960,8 @@ static void test_detect(void)
 	dir[0] = '\0';
 }
 
-UNIT_SUITE(qcow2, UNIT_TEST(test_read_formats), UNIT_TEST(test_write_formats),
+UNIT_SUITE(qcow2, UNIT_TEST(test_read_formats),
+	   UNIT_TEST(test_fast_read_vs_discard), UNIT_TEST(test_write_formats),
 	   UNIT_TEST(test_small_l2_cache), UNIT_TEST(test_refcount_growth),
 	   UNIT_TEST(test_kill_loop), UNIT_TEST(test_write_compressed),
 	   UNIT_TEST(test_zeroes_discard), UNIT_TEST(test_backing),
