@@ -35,6 +35,7 @@ if [ -f $IMAGES/bench-fresh.qcow2 ]; then
 	done
 	echo "qcow2-pair|lkvm||pair" >>/tmp/variants
 fi
+echo "raw-pair|lkvm||pair" >>/tmp/variants
 if [ -x /host/bin/lkvm-ref ]; then
 	cp /host/bin/lkvm-ref /tmp/l1/ref
 	echo "ref|ref||raw" >>/tmp/variants
@@ -136,14 +137,17 @@ done
 # rows above cancels out. One guest, two disks of the same size: vda the
 # raw image, vdb a qcow2 that the guest first writes through (allocated);
 # then RUNS repetitions of each measurement on vda and right after on vdb.
-if grep -q '^qcow2-pair|' /tmp/variants; then
-	cp $IMAGES/bench-fresh.qcow2 /tmp/bench-q.qcow2
-	pair='dd if=/dev/zero of=/dev/vdb bs=1M count=256 oflag=direct 2>/dev/null; i=0; while [ $i -lt '$RUNS' ]; do for m in seqread seqwrite "randread 1" "randread 16" fsync; do for d in vda vdb; do echo "== $d"; diskbench /dev/$d $m; done; done; i=$((i + 1)); done'
+# raw-pair is the same with a raw vdb: the control (what the second disk's
+# place alone makes of the ratio; 1.00 when there is no bias).
+pair_boot() {
+	name=$1
+	second=$2
+	pair='dd if=/dev/urandom of=/dev/vdb bs=1M count=256 oflag=direct 2>/dev/null; i=0; while [ $i -lt '$RUNS' ]; do for m in seqread seqwrite "randread 1" "randread 16" fsync; do for d in vda vdb; do echo "== $d"; diskbench /dev/$d $m; done; done; i=$((i + 1)); done'
 	GSH_BOOT="-i $INITRD"
 	GSH_TIMEOUT=$((120 + 40 * RUNS))
-	(guest_sh /tmp/pair.out "$pair" -m 512 -d /tmp/bench.img -d /tmp/bench-q.qcow2) >/tmp/gsh.log 2>&1 ||
-		{ echo "BENCH disk qcow2-pair: $(grep '^FAIL' /tmp/gsh.log)"; cp /tmp/gsh.log /host/results/disk-pair.gsh; }
-	rm -f /tmp/bench-q.qcow2
+	(guest_sh /tmp/pair.out "$pair" -m 512 -d /tmp/bench.img -d $second) >/tmp/gsh.log 2>&1 ||
+		{ echo "BENCH disk $name: $(grep '^FAIL' /tmp/gsh.log)"; cp /tmp/gsh.log /host/results/disk-$name.gsh; }
+	rm -f $second
 	# "== vda" then "METRIC: VALUE ...": METRIC DISK VALUE per line
 	tr -d '\r' </tmp/pair.out | awk '/^== vd[ab]$/ { d = $2; next }
 		d && /^[a-z0-9-]+: [0-9.]+/ { sub(":", "", $1); print $1, d, $2; d = "" }' >/tmp/pair.tab
@@ -151,8 +155,16 @@ if grep -q '^qcow2-pair|' /tmp/variants; then
 		awk -v m=$m '$1 == m && $2 == "vda" { print $3 }' /tmp/pair.tab >/tmp/pair.a
 		awk -v m=$m '$1 == m && $2 == "vdb" { print $3 }' /tmp/pair.tab >/tmp/pair.b
 		r=$(paste /tmp/pair.b /tmp/pair.a | awk '$1 > 0 && $2 > 0 { printf "%.2f\n", $1 / $2 }')
-		echo "BENCH paired disk qcow2-alloc / raw, one boot, $m: median $(echo "$r" | median) (raw: $(echo $(cat /tmp/pair.a)); qcow2: $(echo $(cat /tmp/pair.b)))"
+		echo "BENCH paired disk $name vdb / raw vda, one boot, $m: median $(echo "$r" | median) (vda: $(echo $(cat /tmp/pair.a)); vdb: $(echo $(cat /tmp/pair.b)))"
 	done
+}
+if grep -q '^qcow2-pair|' /tmp/variants; then
+	cp $IMAGES/bench-fresh.qcow2 /tmp/bench-q.qcow2
+	pair_boot qcow2-pair /tmp/bench-q.qcow2
+fi
+if grep -q '^raw-pair|' /tmp/variants; then
+	truncate -s 256M /tmp/bench-2.img
+	pair_boot raw-pair /tmp/bench-2.img
 fi
 
 # ceiling: the same tool in L1 on the image through a loop device
