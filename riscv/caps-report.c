@@ -78,7 +78,8 @@ int caps_isa_string(const struct kvm_caps *caps, char *buf, size_t len)
 	if (append(buf, len, &pos, prefix) || isa_letters(caps, buf, len, &pos))
 		return -1;
 	for (i = 0; i < caps->nr_isa_ext && i < CAPS_MAX_EXTS; i++)
-		if (caps->isa_ext[i].enabled)
+		if (caps->isa_ext[i].enabled &&
+		    caps_ext_known(caps->isa_ext[i].name))
 			names[n++] = caps->isa_ext[i].name;
 	qsort(names, n, sizeof(names[0]), ext_cmp);
 	for (i = 0; i < n; i++)

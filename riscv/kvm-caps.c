@@ -72,6 +72,23 @@ static const char *const isa_ext_names[] = {
 	[KVM_RISCV_ISA_EXT_ZCF] = "zcf",
 	[KVM_RISCV_ISA_EXT_ZCMOP] = "zcmop",
 	[KVM_RISCV_ISA_EXT_ZAWRS] = "zawrs",
+	/* Linux 6.13..7.2 */
+	[LKVM_ISA_EXT_SMNPM] = "smnpm",
+	[LKVM_ISA_EXT_SSNPM] = "ssnpm",
+	[LKVM_ISA_EXT_SVADE] = "svade",
+	[LKVM_ISA_EXT_SVADU] = "svadu",
+	[LKVM_ISA_EXT_SVVPTC] = "svvptc",
+	[LKVM_ISA_EXT_ZABHA] = "zabha",
+	[LKVM_ISA_EXT_ZICCRSE] = "ziccrse",
+	[LKVM_ISA_EXT_ZAAMO] = "zaamo",
+	[LKVM_ISA_EXT_ZALRSC] = "zalrsc",
+	[LKVM_ISA_EXT_ZICBOP] = "zicbop",
+	[LKVM_ISA_EXT_ZFBFMIN] = "zfbfmin",
+	[LKVM_ISA_EXT_ZVFBFMIN] = "zvfbfmin",
+	[LKVM_ISA_EXT_ZVFBFWMA] = "zvfbfwma",
+	[LKVM_ISA_EXT_ZCLSD] = "zclsd",
+	[LKVM_ISA_EXT_ZILSD] = "zilsd",
+	[LKVM_ISA_EXT_ZALASR] = "zalasr",
 };
 
 static const char *const sbi_ext_names[] = {
@@ -86,6 +103,10 @@ static const char *const sbi_ext_names[] = {
 	[KVM_RISCV_SBI_EXT_VENDOR] = "vendor",
 	[KVM_RISCV_SBI_EXT_DBCN] = "dbcn",
 	[KVM_RISCV_SBI_EXT_STA] = "sta",
+	/* Linux 6.13..7.2 */
+	[LKVM_SBI_EXT_SUSP] = "susp",
+	[LKVM_SBI_EXT_FWFT] = "fwft",
+	[LKVM_SBI_EXT_MPXY] = "mpxy",
 };
 
 /* The single letters KVM has an ISA_EXT register for. */
@@ -222,10 +243,10 @@ static void probe_one_by_one(int vcpu, struct kvm_caps *c)
 {
 	uint64_t id, val;
 
-	for (id = 0; id < KVM_RISCV_ISA_EXT_MAX; id++)
+	for (id = 0; id < LKVM_ISA_EXT_MAX; id++)
 		if (!riscv_get_reg(vcpu, RISCV_ISA_EXT_REG(id), &val))
 			add_isa_ext(c, id, val);
-	for (id = 0; id < KVM_RISCV_SBI_EXT_MAX; id++)
+	for (id = 0; id < LKVM_SBI_EXT_MAX; id++)
 		if (!riscv_get_reg(vcpu, RISCV_SBI_EXT_REG(id), &val))
 			add_sbi_ext(c, id, val);
 }

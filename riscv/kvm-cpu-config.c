@@ -67,7 +67,7 @@ static void cpu_type_min(struct vcpu *v)
 {
 	unsigned int id;
 
-	for (id = 0; id < KVM_RISCV_ISA_EXT_MAX; id++)
+	for (id = 0; id < LKVM_ISA_EXT_MAX; id++)
 		if (!min_keeps(id))
 			isa_off(v->fd, id);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define CAPS_MAX_EXTS 128
 
@@ -72,6 +73,18 @@ int kvm_caps_probe(const char *dev, struct kvm_caps *caps);
  * Returns the length, or -1 when buf is too small.
  */
 int caps_isa_string(const struct kvm_caps *caps, char *buf, size_t len);
+
+/*
+ * Whether an extension name may be shown to a guest: lkvm names an id it
+ * does not know (a kernel newer than its table) "isa#N"; such an
+ * extension stays out of the device tree's riscv,isa and
+ * riscv,isa-extensions (a guest would not parse it) but shows in `lkvm
+ * info`.
+ */
+static inline bool caps_ext_known(const char *name)
+{
+	return name && !strchr(name, '#');
+}
 
 /* Whether a new vCPU has the multi-letter ISA extension name on. */
 bool caps_isa_ext_on(const struct kvm_caps *caps, const char *name);
