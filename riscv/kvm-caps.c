@@ -13,6 +13,7 @@
 #include "lkvm/compiler.h"
 #include "lkvm/kvm-caps.h"
 #include "lkvm/log.h"
+#include "lkvm/uapi-compat.h"
 #include "lkvm/vm.h"
 #include "riscv/kvm-aia.h"
 #include "riscv/kvm-regs.h"
@@ -376,6 +377,9 @@ static void probe_can_disable(int vcpu, struct kvm_caps *c)
 
 int kvm_caps_probe(const char *dev, struct kvm_caps *c)
 {
+	struct kvm_enable_cap reset_cap = {
+		.cap = KVM_CAP_RISCV_MP_STATE_RESET,
+	};
 	int kvm, vm = -1, vcpu = -1, ret = -1;
 
 	memset(c, 0, sizeof(*c));
@@ -400,6 +404,8 @@ int kvm_caps_probe(const char *dev, struct kvm_caps *c)
 		goto out;
 	}
 	kvm_caps_fill(kvm, vcpu, c);
+	/* not reported by KVM_CHECK_EXTENSION: enabling it is the probe */
+	c->vcpu_reset = ioctl(vm, KVM_ENABLE_CAP, &reset_cap) == 0;
 	probe_can_disable(vcpu, c);
 	probe_aia(vm, c);
 	ret = 0;

@@ -37,6 +37,7 @@
 
 #include "lkvm/uapi-compat.h"
 #include "riscv/kvm-aia.h"
+#include "riscv/kvm-regs.h"
 #include "riscv/machine.h"
 
 bool machine_vcpu_reset_enable(struct machine *m)
@@ -124,6 +125,27 @@ static int aia_reset(struct machine *m)
 	return 0;
 }
 
+/* The guest's ISA and SBI extensions are what they were at the first boot
+ * (the device tree says so): KVM keeps them, and this checks it. */
+static bool vcpu_config_kept(struct machine *m)
+{
+	struct kvm_caps now; /* a few KiB */
+	unsigned int i;
+
+	kvm_caps_fill(m->kvm_fd, m->vcpus[0].fd, &now);
+	if (now.isa != m->caps.isa || now.nr_isa_ext != m->caps.nr_isa_ext ||
+	    now.nr_sbi_ext != m->caps.nr_sbi_ext ||
+	    now.mvendorid != m->caps.mvendorid)
+		return false;
+	for (i = 0; i < now.nr_isa_ext; i++)
+		if (now.isa_ext[i].enabled != m->caps.isa_ext[i].enabled)
+			return false;
+	for (i = 0; i < now.nr_sbi_ext; i++)
+		if (now.sbi_ext[i].enabled != m->caps.sbi_ext[i].enabled)
+			return false;
+	return true;
+}
+
 int machine_reset_vm(struct machine *m)
 {
 	unsigned int i;
@@ -134,5 +156,9 @@ int machine_reset_vm(struct machine *m)
 	for (i = 0; i < m->nr_vcpus; i++)
 		if (vcpu_reset(&m->vcpus[i]))
 			return -1;
+	if (!vcpu_config_kept(m)) {
+		pr_err("reboot: KVM's vCPU reset changed vCPU 0's ISA or SBI extensions");
+		return -1;
+	}
 	return m->aia ? aia_reset(m) : 0;
 }

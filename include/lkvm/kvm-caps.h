@@ -48,6 +48,9 @@ struct kvm_caps {
 	unsigned int nr_regs; /* registers it lists */
 	bool one_reg, ioeventfd, irqfd, irq_routing, user_memory;
 	bool irqchip; /* KVM_CAP_IRQCHIP: in-kernel irqchip */
+	/* KVM resets a vCPU on request (KVM_CAP_RISCV_MP_STATE_RESET, Linux
+	 * 6.16+): a reboot keeps the VM (probed by `lkvm info` only) */
+	bool vcpu_reset;
 	bool aia; /* a KVM_DEV_TYPE_RISCV_AIA device can be made */
 	bool aia_hwaccel; /* ...in HWACCEL mode (IMSIC guest files) */
 	const char *aia_mode; /* its default mode: "emul" or "auto" */

@@ -9,7 +9,7 @@
 # (no SBI_EXT or m*id registers) those options fail with one line: that
 # branch is written but has not run yet (the 6.1 kernel with the new
 # config was still building): add virt@6.1 to the machines to run it.
-# machine: virt
+# machine: virt virt@6.1
 # timeout: 300
 
 # cpuinfo OUT [lkvm options] : boot L2 with l2=cpuinfo, 2 vCPUs

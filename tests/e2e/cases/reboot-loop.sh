@@ -35,6 +35,11 @@ case $(l1_kernel) in
 *) path='reboot: KVM resets the vCPUs in place \(KVM_CAP_RISCV_MP_STATE_RESET\)' ;;
 esac
 expect_grep "$path" out
+run info $LKVM info
+case $(l1_kernel) in
+6.1 | 6.12) expect_grep '^Reboot +the VM is built again' info ;;
+*) expect_grep '^Reboot +KVM resets the vCPUs, the VM stays' info ;;
+esac
 [ "$(tr -d '\r' <out | grep -Ec 'reboot: (this KVM cannot|KVM resets)')" = 1 ] ||
 	fail "the reboot path not said exactly once"
 # nothing leaks from one boot to the next
