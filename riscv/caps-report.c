@@ -78,7 +78,8 @@ int caps_isa_string(const struct kvm_caps *caps, char *buf, size_t len)
 	if (append(buf, len, &pos, prefix) || isa_letters(caps, buf, len, &pos))
 		return -1;
 	for (i = 0; i < caps->nr_isa_ext && i < CAPS_MAX_EXTS; i++)
-		if (caps->isa_ext[i].enabled)
+		if (caps->isa_ext[i].enabled &&
+		    caps_ext_known(caps->isa_ext[i].name))
 			names[n++] = caps->isa_ext[i].name;
 	qsort(names, n, sizeof(names[0]), ext_cmp);
 	for (i = 0; i < n; i++)
@@ -291,10 +292,15 @@ static void report_text(FILE *f, const struct kvm_caps *c)
 			c->nr_regs);
 	else
 		fprintf(f, "%-21s no\n", "KVM_GET_REG_LIST");
-	fprintf(f, "%-21s%s%s%s%s%s\n", "Features",
+	fprintf(f, "%-21s%s%s%s%s%s%s\n", "Features",
 		c->one_reg ? " one_reg" : "", c->ioeventfd ? " ioeventfd" : "",
 		c->irqfd ? " irqfd" : "", c->irq_routing ? " irq_routing" : "",
-		c->user_memory ? " user_memory" : "");
+		c->user_memory ? " user_memory" : "",
+		c->vcpu_reset ? " vcpu_reset" : "");
+	fprintf(f, "%-21s %s\n", "Reboot",
+		c->vcpu_reset
+			? "KVM resets the vCPUs, the VM stays"
+			: "the VM is built again (no vCPU reset before Linux 6.16)");
 }
 
 static void json_exts(struct json *j, const char *key, const struct caps_ext *e,
@@ -370,6 +376,7 @@ static void report_json(FILE *f, const struct kvm_caps *c)
 	json_bool(&j, "irqfd", c->irqfd);
 	json_bool(&j, "irq_routing", c->irq_routing);
 	json_bool(&j, "irqchip", c->irqchip);
+	json_bool(&j, "vcpu_reset", c->vcpu_reset);
 	json_obj_end(&j);
 	json_obj_end(&j);
 }

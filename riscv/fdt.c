@@ -51,7 +51,8 @@ static int isa_ext_list(const struct kvm_caps *c, char *buf, size_t len)
 		buf[pos++] = '\0';
 	}
 	for (i = 0; i < c->nr_isa_ext; i++) {
-		if (!c->isa_ext[i].enabled)
+		if (!c->isa_ext[i].enabled ||
+		    !caps_ext_known(c->isa_ext[i].name))
 			continue;
 		n = strlen(c->isa_ext[i].name) + 1;
 		if (pos + n > len)

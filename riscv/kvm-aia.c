@@ -216,3 +216,52 @@ int kvm_aia_set_irq(int vm_fd, unsigned int irq, int level)
 
 	return ioctl(vm_fd, KVM_IRQ_LINE, &il) < 0 ? -errno : 0;
 }
+
+/* APLIC register offsets (the AIA specification's, which KVM's
+ * KVM_DEV_RISCV_AIA_GRP_APLIC attributes name registers by). */
+#define APLIC_DOMAINCFG 0x0000
+#define APLIC_SOURCECFG_BASE 0x0004
+#define APLIC_CLRIP_BASE 0x1d00
+#define APLIC_CLRIE_BASE 0x1f00
+#define APLIC_TARGET_BASE 0x3004
+
+int kvm_aia_reset(int vm_fd, int aia_fd, unsigned int nr_sources)
+{
+	uint32_t zero = 0, ones = ~0U;
+	unsigned int i, words = (nr_sources + 1 + 31) / 32;
+	int ret = 0, r;
+
+	/* the lines first: a level the old devices left high would stay
+	 * pending for the new ones, which start low */
+	for (i = 1; i <= nr_sources; i++) {
+		r = kvm_aia_set_irq(vm_fd, i, 0);
+		ret = ret ?: r;
+	}
+	/* nothing delivered while the rest is cleared (domaincfg.IE) */
+	r = aia_attr(aia_fd, KVM_SET_DEVICE_ATTR, KVM_DEV_RISCV_AIA_GRP_APLIC,
+		     APLIC_DOMAINCFG, &zero);
+	ret = ret ?: r;
+	for (i = 0; i < words; i++) {
+		r = aia_attr(aia_fd, KVM_SET_DEVICE_ATTR,
+			     KVM_DEV_RISCV_AIA_GRP_APLIC,
+			     APLIC_CLRIE_BASE + 4 * i, &ones);
+		ret = ret ?: r;
+	}
+	for (i = 1; i <= nr_sources; i++) {
+		r = aia_attr(aia_fd, KVM_SET_DEVICE_ATTR,
+			     KVM_DEV_RISCV_AIA_GRP_APLIC,
+			     APLIC_SOURCECFG_BASE + 4 * (i - 1), &zero);
+		ret = ret ?: r;
+		r = aia_attr(aia_fd, KVM_SET_DEVICE_ATTR,
+			     KVM_DEV_RISCV_AIA_GRP_APLIC,
+			     APLIC_TARGET_BASE + 4 * (i - 1), &zero);
+		ret = ret ?: r;
+	}
+	for (i = 0; i < words; i++) {
+		r = aia_attr(aia_fd, KVM_SET_DEVICE_ATTR,
+			     KVM_DEV_RISCV_AIA_GRP_APLIC,
+			     APLIC_CLRIP_BASE + 4 * i, &ones);
+		ret = ret ?: r;
+	}
+	return ret;
+}

@@ -102,6 +102,20 @@ int kvm_aia_setup(int vm_fd, const struct kvm_aia_params *p,
  */
 int kvm_aia_set_irq(int vm_fd, unsigned int irq, int level);
 
+/*
+ * Put the APLIC of the initialised AIA aia_fd (on the VM vm_fd, with
+ * wired sources 1..nr_sources) back to its reset state for a reboot that
+ * keeps the VM: every line low, domaincfg 0 (no delivery), every source
+ * disabled, inactive, not pending and targeting hart 0. KVM has no reset
+ * for the AIA device and destroys it only with the VM, but lets userspace
+ * write the APLIC's registers (KVM_DEV_RISCV_AIA_GRP_APLIC, aia_aplic.c:
+ * aplic_mmio_write_offset()); genmsi is left alone (a write sends an MSI).
+ * The IMSICs are per vCPU: KVM's vCPU reset clears them (aia_device.c:
+ * kvm_riscv_vcpu_aia_reset()). Returns 0, or the first -errno (the rest
+ * is still tried).
+ */
+int kvm_aia_reset(int vm_fd, int aia_fd, unsigned int nr_sources);
+
 /* The name of a KVM_DEV_RISCV_AIA_MODE_* value: "emul", "hwaccel", ... */
 const char *kvm_aia_mode_name(uint32_t mode);
 

@@ -13,6 +13,7 @@
 #include "lkvm/compiler.h"
 #include "lkvm/kvm-caps.h"
 #include "lkvm/log.h"
+#include "lkvm/uapi-compat.h"
 #include "lkvm/vm.h"
 #include "riscv/kvm-aia.h"
 #include "riscv/kvm-regs.h"
@@ -72,6 +73,23 @@ static const char *const isa_ext_names[] = {
 	[KVM_RISCV_ISA_EXT_ZCF] = "zcf",
 	[KVM_RISCV_ISA_EXT_ZCMOP] = "zcmop",
 	[KVM_RISCV_ISA_EXT_ZAWRS] = "zawrs",
+	/* Linux 6.13..7.2 */
+	[LKVM_ISA_EXT_SMNPM] = "smnpm",
+	[LKVM_ISA_EXT_SSNPM] = "ssnpm",
+	[LKVM_ISA_EXT_SVADE] = "svade",
+	[LKVM_ISA_EXT_SVADU] = "svadu",
+	[LKVM_ISA_EXT_SVVPTC] = "svvptc",
+	[LKVM_ISA_EXT_ZABHA] = "zabha",
+	[LKVM_ISA_EXT_ZICCRSE] = "ziccrse",
+	[LKVM_ISA_EXT_ZAAMO] = "zaamo",
+	[LKVM_ISA_EXT_ZALRSC] = "zalrsc",
+	[LKVM_ISA_EXT_ZICBOP] = "zicbop",
+	[LKVM_ISA_EXT_ZFBFMIN] = "zfbfmin",
+	[LKVM_ISA_EXT_ZVFBFMIN] = "zvfbfmin",
+	[LKVM_ISA_EXT_ZVFBFWMA] = "zvfbfwma",
+	[LKVM_ISA_EXT_ZCLSD] = "zclsd",
+	[LKVM_ISA_EXT_ZILSD] = "zilsd",
+	[LKVM_ISA_EXT_ZALASR] = "zalasr",
 };
 
 static const char *const sbi_ext_names[] = {
@@ -86,6 +104,10 @@ static const char *const sbi_ext_names[] = {
 	[KVM_RISCV_SBI_EXT_VENDOR] = "vendor",
 	[KVM_RISCV_SBI_EXT_DBCN] = "dbcn",
 	[KVM_RISCV_SBI_EXT_STA] = "sta",
+	/* Linux 6.13..7.2 */
+	[LKVM_SBI_EXT_SUSP] = "susp",
+	[LKVM_SBI_EXT_FWFT] = "fwft",
+	[LKVM_SBI_EXT_MPXY] = "mpxy",
 };
 
 /* The single letters KVM has an ISA_EXT register for. */
@@ -222,10 +244,10 @@ static void probe_one_by_one(int vcpu, struct kvm_caps *c)
 {
 	uint64_t id, val;
 
-	for (id = 0; id < KVM_RISCV_ISA_EXT_MAX; id++)
+	for (id = 0; id < LKVM_ISA_EXT_MAX; id++)
 		if (!riscv_get_reg(vcpu, RISCV_ISA_EXT_REG(id), &val))
 			add_isa_ext(c, id, val);
-	for (id = 0; id < KVM_RISCV_SBI_EXT_MAX; id++)
+	for (id = 0; id < LKVM_SBI_EXT_MAX; id++)
 		if (!riscv_get_reg(vcpu, RISCV_SBI_EXT_REG(id), &val))
 			add_sbi_ext(c, id, val);
 }
@@ -355,6 +377,9 @@ static void probe_can_disable(int vcpu, struct kvm_caps *c)
 
 int kvm_caps_probe(const char *dev, struct kvm_caps *c)
 {
+	struct kvm_enable_cap reset_cap = {
+		.cap = KVM_CAP_RISCV_MP_STATE_RESET,
+	};
 	int kvm, vm = -1, vcpu = -1, ret = -1;
 
 	memset(c, 0, sizeof(*c));
@@ -379,6 +404,8 @@ int kvm_caps_probe(const char *dev, struct kvm_caps *c)
 		goto out;
 	}
 	kvm_caps_fill(kvm, vcpu, c);
+	/* not reported by KVM_CHECK_EXTENSION: enabling it is the probe */
+	c->vcpu_reset = ioctl(vm, KVM_ENABLE_CAP, &reset_cap) == 0;
 	probe_can_disable(vcpu, c);
 	probe_aia(vm, c);
 	ret = 0;

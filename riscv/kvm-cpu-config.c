@@ -35,7 +35,7 @@ static int disable_isa(struct vcpu *v, const char *name)
 	if (!strcmp(name, "f"))
 		isa_off(v->fd, (unsigned int)kvm_isa_ext_id("d"));
 	ret = isa_off(v->fd, (unsigned int)id);
-	if (ret == 1 && v->id == 0)
+	if (ret == 1 && v->id == 0 && v->m->boot <= 1)
 		pr_warn("--disable-%s: the guest does not have %s on this host: nothing to turn off",
 			name, name);
 	if (ret < 0) {
@@ -67,7 +67,7 @@ static void cpu_type_min(struct vcpu *v)
 {
 	unsigned int id;
 
-	for (id = 0; id < KVM_RISCV_ISA_EXT_MAX; id++)
+	for (id = 0; id < LKVM_ISA_EXT_MAX; id++)
 		if (!min_keeps(id))
 			isa_off(v->fd, id);
 }
@@ -96,7 +96,7 @@ static int disable_sbi(struct vcpu *v, const char *name)
 		return -1;
 	}
 	if (ret == -ENOENT) {
-		if (v->id == 0)
+		if (v->id == 0 && v->m->boot <= 1)
 			pr_warn("--disable-sbi-%s: this KVM does not offer %s: nothing to hide",
 				name, name);
 		return 0;

@@ -77,6 +77,9 @@ static int vm_create(struct machine *m)
 		pr_err("cannot create a VM: %s", strerror(errno));
 		return -1;
 	}
+	/* a reboot then resets the vCPUs instead of building a new VM */
+	if (!m->cfg->no_reboot)
+		m->vcpu_reset = machine_vcpu_reset_enable(m);
 	return 0;
 }
 
@@ -85,7 +88,7 @@ static int vm_create_vcpus(struct machine *m)
 	unsigned int i, n = vm_cpus_clamp(m->cfg->nr_cpus, m->caps.max_vcpus);
 
 	/* kvmtool's way: scripts ask for the host's CPU count */
-	if (n < m->cfg->nr_cpus)
+	if (n < m->cfg->nr_cpus && m->boot <= 1)
 		pr_warn("-c %u: this KVM allows at most %u vCPUs: using %u",
 			m->cfg->nr_cpus, n, n);
 	m->vcpus = calloc(n, sizeof(*m->vcpus));
@@ -194,21 +197,44 @@ static void vm_stop_vcpus(struct machine *m)
 	m->cring = NULL;
 }
 
+/* A virtio slot's irqfds: KVM stops injecting from them, then they close
+ * (keep_vm: the VM outlives them, and its GSIs are reused). */
+static void vm_release_irqfds(struct machine *m, struct vdev_slot *s,
+			      bool keep_vm)
+{
+	struct kvm_irqfd irqfd = { .flags = KVM_IRQFD_FLAG_DEASSIGN };
+	unsigned int v;
+
+	for (v = 0; v < MSIX_MAX_VECTORS; v++) {
+		if (s->irqfd[v] < 0)
+			continue;
+		irqfd.fd = (uint32_t)s->irqfd[v];
+		irqfd.gsi = s->gsi + v;
+		if (keep_vm && v < s->nr_vec &&
+		    ioctl(m->vm_fd, KVM_IRQFD, &irqfd) < 0)
+			pr_warn("reboot: irqfd of GSI %u stays: %s", irqfd.gsi,
+				strerror(errno));
+		close(s->irqfd[v]);
+	}
+}
+
 /*
- * Free one boot's machine: everything but the disks (open and locked
- * until lkvm exits), the NICs' backends, guest RAM and /dev/kvm, which a reboot keeps. The
- * vCPUs and the I/O thread have stopped; the devices drain first (a disk
- * completion may still interrupt through the PCI function, the irqchip
- * and a vCPU's fd), then what they signal goes. Leaves m ready for
- * vm_setup() again.
+ * Free one boot's devices: the vCPUs and the I/O thread have stopped; the
+ * devices drain first (a disk completion may still interrupt through the
+ * PCI function, the irqchip and a vCPU's fd), then what they signal goes.
+ * keep_vm: the VM, its vCPUs and the in-kernel AIA stay for the next boot
+ * (kvm-reset.c), so what the devices registered with KVM is taken back
+ * too: the UART's memslot and coalesced zone, ioeventfds, irqfds.
  */
-static void vm_teardown_boot(struct machine *m)
+static void vm_release_devices(struct machine *m, bool keep_vm)
 {
 	unsigned int i;
 
 	pthread_mutex_lock(&m->con.lock);
 	m->con.uart = NULL;
 	pthread_mutex_unlock(&m->con.lock);
+	if (keep_vm)
+		machine_uart_release(m);
 	if (m->uart)
 		uart_destroy(m->uart);
 	if (m->uart_page_size)
@@ -231,13 +257,13 @@ static void vm_teardown_boot(struct machine *m)
 			virtio_blk_destroy(m->blks[i]);
 	for (i = 0; i < m->nr_vdev; i++) {
 		struct vdev_slot *s = &m->vdev[i];
-		unsigned int v;
 
+		/* its doorbells' ioeventfds, before the worker's fds close */
+		if (keep_vm && s->db_on)
+			machine_doorbells(s, s->d, NULL);
 		if (s->vp)
 			virtio_pci_destroy(s->vp);
-		for (v = 0; v < MSIX_MAX_VECTORS; v++)
-			if (s->irqfd[v] >= 0)
-				close(s->irqfd[v]);
+		vm_release_irqfds(m, s, keep_vm);
 	}
 	if (m->pci)
 		pci_host_destroy(m->pci);
@@ -246,6 +272,18 @@ static void vm_teardown_boot(struct machine *m)
 	virtio_worker_destroy(m->worker);
 	if (m->plic)
 		plic_destroy(m->plic);
+}
+
+/*
+ * Free one boot's machine: everything but the disks (open and locked
+ * until lkvm exits), the NICs' backends, guest RAM and /dev/kvm, which a
+ * reboot keeps. Leaves m ready for vm_setup() again.
+ */
+static void vm_teardown_boot(struct machine *m)
+{
+	unsigned int i;
+
+	vm_release_devices(m, false);
 	for (i = 0; i < m->nr_vcpus; i++)
 		vcpu_destroy(&m->vcpus[i]);
 	free(m->vcpus);
@@ -284,9 +322,12 @@ static int vm_setup(struct machine *m, struct kernel_info *ki)
 		pr_err("cannot set up the I/O thread: %s", strerror(-ret));
 		return -1;
 	}
-	if (vm_create(m) || machine_setup_ram(m) || vm_create_vcpus(m) ||
-	    machine_setup_irqchip(m) || machine_setup_devices(m) ||
-	    machine_load_images(m, ki) || machine_setup_fdt(m))
+	if (m->kept ? machine_reset_vm(m)
+		    : (vm_create(m) || machine_setup_ram(m) ||
+		       vm_create_vcpus(m) || machine_setup_irqchip(m)))
+		return -1;
+	if (machine_setup_devices(m) || machine_load_images(m, ki) ||
+	    machine_setup_fdt(m))
 		return -1;
 	machine_setup_coalesced(m);
 	machine_setup_uart_image(m);
@@ -340,6 +381,46 @@ void machine_forget_boot(struct machine *m)
 	m->nr_vcpus = 0;
 	memset(&m->plan, 0, sizeof(m->plan));
 	atomic_store(&m->first_run, 0);
+	m->vcpu_reset = m->kept = false;
+}
+
+/*
+ * After vm_release_devices(m, true): clear what the devices held, keep
+ * the VM, its vCPUs, the AIA and what was probed on them, and mark the
+ * next boot as one on this VM.
+ */
+static void machine_forget_devices(struct machine *m)
+{
+	const struct kvm_caps caps = m->caps; /* a few KiB, on the stack */
+	int vm_fd = m->vm_fd, aia_fd = m->aia_fd;
+	bool aia = m->aia;
+	unsigned int aia_ids = m->aia_ids, nr_vcpus = m->nr_vcpus;
+	const char *aia_mode = m->aia_mode;
+	struct vcpu *vcpus = m->vcpus;
+
+	machine_forget_boot(m);
+	m->vm_fd = vm_fd;
+	m->aia_fd = aia_fd;
+	m->aia = aia;
+	m->aia_ids = aia_ids;
+	m->aia_mode = aia_mode;
+	m->vcpus = vcpus;
+	m->nr_vcpus = nr_vcpus;
+	m->caps = caps;
+	m->vcpu_reset = true;
+	m->kept = true;
+}
+
+/* Say once which reboot this KVM gives the guest. */
+static void vm_say_reboot(struct machine *m)
+{
+	if (m->reboot_said)
+		return;
+	m->reboot_said = true;
+	if (m->vcpu_reset)
+		pr_info("reboot: KVM resets the vCPUs in place (KVM_CAP_RISCV_MP_STATE_RESET): the VM, its RAM, vCPUs and in-kernel AIA are kept, the devices made again");
+	else
+		pr_info("reboot: this KVM cannot reset a vCPU (KVM_CAP_RISCV_MP_STATE_RESET, Linux 6.16+): the VM is built again");
 }
 
 /* Open file descriptors and threads of lkvm (--stats): a reboot must
@@ -376,6 +457,7 @@ static int vm_run_boot(struct machine *m, int sfd, unsigned int boot,
 	bool input_started = false;
 	int code = LKVM_EXIT_ERROR;
 
+	m->boot = boot;
 	atomic_store(&m->stopping, 0);
 	atomic_store(&m->exit_code, LKVM_EXIT_ERROR);
 	m->stop_fd = eventfd(0, EFD_CLOEXEC);
@@ -428,7 +510,14 @@ out:
 		virtio_worker_stop(m->worker);
 		pthread_join(m->io_thread, NULL);
 	}
-	vm_teardown_boot(m);
+	if (code == VM_REBOOT)
+		vm_say_reboot(m);
+	if (code == VM_REBOOT && m->vcpu_reset) {
+		vm_release_devices(m, true);
+		machine_forget_devices(m);
+	} else {
+		vm_teardown_boot(m);
+	}
 	close(m->stop_fd);
 	m->stop_fd = -1;
 	return code;

@@ -26,6 +26,35 @@
 #define RISCV_SBI_EXT_REG(id) \
 	RISCV_REG_UL(KVM_REG_RISCV_SBI_EXT | KVM_REG_RISCV_SBI_SINGLE | (id))
 
+/*
+ * ISA and SBI extension ids Linux added after 6.12 (up to 7.2), whose
+ * headers lkvm builds against: they follow 6.12's last ones (ZAWRS, STA)
+ * in the kernel's enums, numbers fixed by its ABI
+ * (arch/riscv/include/uapi/asm/kvm.h). LKVM_*_EXT_MAX bound the ids lkvm
+ * knows by name.
+ */
+#define LKVM_ISA_EXT_SMNPM (KVM_RISCV_ISA_EXT_ZAWRS + 1)
+#define LKVM_ISA_EXT_SSNPM (KVM_RISCV_ISA_EXT_ZAWRS + 2)
+#define LKVM_ISA_EXT_SVADE (KVM_RISCV_ISA_EXT_ZAWRS + 3)
+#define LKVM_ISA_EXT_SVADU (KVM_RISCV_ISA_EXT_ZAWRS + 4)
+#define LKVM_ISA_EXT_SVVPTC (KVM_RISCV_ISA_EXT_ZAWRS + 5)
+#define LKVM_ISA_EXT_ZABHA (KVM_RISCV_ISA_EXT_ZAWRS + 6)
+#define LKVM_ISA_EXT_ZICCRSE (KVM_RISCV_ISA_EXT_ZAWRS + 7)
+#define LKVM_ISA_EXT_ZAAMO (KVM_RISCV_ISA_EXT_ZAWRS + 8)
+#define LKVM_ISA_EXT_ZALRSC (KVM_RISCV_ISA_EXT_ZAWRS + 9)
+#define LKVM_ISA_EXT_ZICBOP (KVM_RISCV_ISA_EXT_ZAWRS + 10)
+#define LKVM_ISA_EXT_ZFBFMIN (KVM_RISCV_ISA_EXT_ZAWRS + 11)
+#define LKVM_ISA_EXT_ZVFBFMIN (KVM_RISCV_ISA_EXT_ZAWRS + 12)
+#define LKVM_ISA_EXT_ZVFBFWMA (KVM_RISCV_ISA_EXT_ZAWRS + 13)
+#define LKVM_ISA_EXT_ZCLSD (KVM_RISCV_ISA_EXT_ZAWRS + 14)
+#define LKVM_ISA_EXT_ZILSD (KVM_RISCV_ISA_EXT_ZAWRS + 15)
+#define LKVM_ISA_EXT_ZALASR (KVM_RISCV_ISA_EXT_ZAWRS + 16)
+#define LKVM_ISA_EXT_MAX (KVM_RISCV_ISA_EXT_ZAWRS + 17)
+#define LKVM_SBI_EXT_SUSP (KVM_RISCV_SBI_EXT_STA + 1)
+#define LKVM_SBI_EXT_FWFT (KVM_RISCV_SBI_EXT_STA + 2)
+#define LKVM_SBI_EXT_MPXY (KVM_RISCV_SBI_EXT_STA + 3)
+#define LKVM_SBI_EXT_MAX (KVM_RISCV_SBI_EXT_STA + 4)
+
 /* The register number inside its type and subtype. */
 static inline uint64_t riscv_reg_index(uint64_t id)
 {

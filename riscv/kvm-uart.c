@@ -177,3 +177,24 @@ void machine_setup_coalesced(struct machine *m)
 	if (!m->zone_on)
 		m->cring = NULL;
 }
+
+/*
+ * A reboot that keeps the VM: take back what the UART registered with KVM
+ * (the coalesced zone, the register image's memslot) before the UART and
+ * its page go; the next boot's UART registers them again.
+ */
+void machine_uart_release(struct machine *m)
+{
+	struct kvm_coalesced_mmio_zone z = {
+		.addr = MEMMAP_UART_BASE,
+		.size = 1,
+	};
+
+	if (m->zone_on &&
+	    ioctl(m->vm_fd, KVM_UNREGISTER_COALESCED_MMIO, &z) < 0)
+		pr_warn("reboot: the UART's coalesced zone stays: %s",
+			strerror(errno));
+	m->zone_on = false;
+	if (m->uart_page_mapped)
+		uart_image(m, NULL);
+}

@@ -270,6 +270,31 @@ struct vcpu_totals {
 	uint64_t ns[VEXIT_NR];
 };
 
+/*
+ * KVM_RUN failed with err: one line. EOPNOTSUPP is KVM giving up on a
+ * guest instruction fetch from a guest-physical address with no memslot
+ * (Linux 6.12, arch/riscv/kvm/vcpu_exit.c: gstage_page_fault(); later
+ * kernels raise an instruction access fault in the guest instead): the
+ * guest jumped where it has no memory, typically to a trap vector it never
+ * set (0) after an early fault. KVM leaves pc at the fetch address.
+ */
+static void vcpu_run_failed(struct vcpu *v, int err)
+{
+	const struct vm_custom_id *vid = &v->m->cfg->mvendorid;
+	uint64_t pc = 0;
+
+	if (err != EOPNOTSUPP ||
+	    riscv_get_reg(v->fd, RISCV_CORE_REG(regs.pc), &pc)) {
+		pr_err("vcpu%u: KVM_RUN: %s", v->id, strerror(err));
+		return;
+	}
+	pr_err("vcpu%u: the guest crashed: it fetched an instruction at 0x%llx, where it has no memory (KVM_RUN: %s)%s",
+	       v->id, (unsigned long long)pc, strerror(err),
+	       vid->set
+		       ? "; with --custom-mvendorid a Linux guest applies that vendor's errata, which this CPU may lack"
+		       : "");
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -292,7 +317,7 @@ static void *vcpu_thread(void *arg)
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			pr_err("vcpu%u: KVM_RUN: %s", v->id, strerror(errno));
+			vcpu_run_failed(v, errno);
 			machine_stop(m, LKVM_EXIT_ERROR);
 			break;
 		}

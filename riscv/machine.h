@@ -154,6 +154,14 @@ struct machine {
 	atomic_int stopping;
 	atomic_int exit_code;
 	atomic_int first_run;
+	/* KVM resets vCPUs (KVM_CAP_RISCV_MP_STATE_RESET enabled on this VM,
+	 * Linux 6.16+): a reboot keeps the VM (kvm-reset.c) */
+	bool vcpu_reset;
+	bool kept; /* this boot runs on the last boot's VM, reset */
+	bool reboot_said; /* the reboot path was logged */
+	/* 1 at the first boot, one more per reboot: set-up warnings about
+	 * the options (the same at every boot) are printed at the first */
+	unsigned int boot;
 	struct timespec t_start;
 	struct ratelimit rl;
 };
@@ -234,6 +242,9 @@ virtio_doorbells_fn machine_doorbells;
 extern const struct uart_backend machine_uart_backend;
 void machine_setup_coalesced(struct machine *m);
 void machine_setup_uart_image(struct machine *m);
+/* Unregister the UART's coalesced zone and unmap its register image, for
+ * a reboot that keeps the VM (the vCPUs have stopped). */
+void machine_uart_release(struct machine *m);
 
 /* kvm-console.c: the SBI console, and the input thread. */
 extern const struct sbi_console_ops machine_sbi_console;
@@ -249,6 +260,18 @@ int machine_setup_fdt(struct machine *m);
 
 /* kvm-images.c: the kernel and initrd into RAM, where ki plans them. */
 int machine_load_images(struct machine *m, struct kernel_info *ki);
+
+/*
+ * kvm-reset.c: a reboot on the same VM, where KVM can reset a vCPU.
+ * machine_vcpu_reset_enable() asks for it on a new VM (true when KVM has
+ * it: Linux 6.16+); machine_reset_vm() then stands in for creating the VM,
+ * its RAM, vCPUs and irqchip at the next boot: RAM cleared, every vCPU
+ * reset (vCPU 0 runnable, the others stopped until SBI HSM starts them),
+ * the in-kernel AIA's APLIC reset and fresh MSI routes. The devices were
+ * freed and are made again as at the first boot.
+ */
+bool machine_vcpu_reset_enable(struct machine *m);
+int machine_reset_vm(struct machine *m);
 
 /* kvm-stats.c: --stats at the end of the run. */
 void machine_print_stats(struct machine *m);

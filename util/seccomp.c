@@ -287,7 +287,14 @@ static const struct sc_rule sc_rules[] = {
 	RULE_IOCTL(KVM_CREATE_DEVICE, T_START, "reboot: the in-kernel AIA"),
 	RULE_IOCTL(KVM_SET_DEVICE_ATTR, T_START, "reboot: AIA configuration"),
 	RULE_IOCTL(KVM_GET_DEVICE_ATTR, T_START, "reboot: AIA defaults"),
-	RULE_IOCTL(KVM_IRQFD, T_START, "reboot: MSI-X vectors' irqfds"),
+	RULE_IOCTL(
+		KVM_IRQFD, T_START,
+		"reboot: MSI-X vectors' irqfds, and their removal from a kept VM"),
+	RULE_IOCTL(
+		KVM_ENABLE_CAP, T_START,
+		"reboot: the new VM's vCPU reset (KVM_CAP_RISCV_MP_STATE_RESET)"),
+	RULE_IOCTL(KVM_SET_MP_STATE, T_START,
+		   "reboot: KVM resets each vCPU of the kept VM (Linux 6.16+)"),
 	RULE("eventfd2", T_START, "reboot: irqfds, doorbells, the stop fd"),
 	RULE("getdents64", T_START,
 	     "reboot: --stats counts the fds in /proc/self/fd"),

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define CAPS_MAX_EXTS 128
 
@@ -47,6 +48,9 @@ struct kvm_caps {
 	unsigned int nr_regs; /* registers it lists */
 	bool one_reg, ioeventfd, irqfd, irq_routing, user_memory;
 	bool irqchip; /* KVM_CAP_IRQCHIP: in-kernel irqchip */
+	/* KVM resets a vCPU on request (KVM_CAP_RISCV_MP_STATE_RESET, Linux
+	 * 6.16+): a reboot keeps the VM (probed by `lkvm info` only) */
+	bool vcpu_reset;
 	bool aia; /* a KVM_DEV_TYPE_RISCV_AIA device can be made */
 	bool aia_hwaccel; /* ...in HWACCEL mode (IMSIC guest files) */
 	const char *aia_mode; /* its default mode: "emul" or "auto" */
@@ -72,6 +76,18 @@ int kvm_caps_probe(const char *dev, struct kvm_caps *caps);
  * Returns the length, or -1 when buf is too small.
  */
 int caps_isa_string(const struct kvm_caps *caps, char *buf, size_t len);
+
+/*
+ * Whether an extension name may be shown to a guest: lkvm names an id it
+ * does not know (a kernel newer than its table) "isa#N"; such an
+ * extension stays out of the device tree's riscv,isa and
+ * riscv,isa-extensions (a guest would not parse it) but shows in `lkvm
+ * info`.
+ */
+static inline bool caps_ext_known(const char *name)
+{
+	return name && !strchr(name, '#');
+}
 
 /* Whether a new vCPU has the multi-letter ISA extension name on. */
 bool caps_isa_ext_on(const struct kvm_caps *caps, const char *name);

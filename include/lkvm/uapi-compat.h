@@ -19,4 +19,11 @@
 #define UART_IIR_FIFO_ENABLED 0xc0 /* bits 7:6 set: FIFOs on (16550A) */
 #endif
 
+/* KVM (linux/kvm.h): Linux 6.16 added the RISC-V vCPU reset through
+ * KVM_SET_MP_STATE(KVM_MP_STATE_INIT_RECEIVED) once this capability is
+ * enabled on the VM; lkvm builds against 6.12's headers. */
+#ifndef KVM_CAP_RISCV_MP_STATE_RESET
+#define KVM_CAP_RISCV_MP_STATE_RESET 242
+#endif
+
 #endif

@@ -11,6 +11,10 @@
 # one L1 boot. lkvm, the cases and the images reach L1
 # through 9p (-virtfs), so changing a case or lkvm needs no repacking.
 # Usage: run.sh [CASE...]    Ends with "e2e: N passed, N failed".
+#        A CASE may name its L1: CASE@MACHINE[@KERNEL] (6.12 by default,
+#        e.g. boot-serial@virt@7.2) runs it there only, whatever its
+#        header lists. Kernels: 6.12, 6.1, and 7.2 (Debian 13's backports,
+#        fetched by common.sh; Linux 6.16+ KVM with the vCPU reset).
 #        LKVM_E2E_QEMU_ARGS=...  extra arguments for every L1 QEMU
 #                            (investigations, e.g. -accel tcg,thread=single)
 #        run.sh --demo      Boots L1 and runs demo-run.sh there, on stdio.
@@ -25,7 +29,17 @@ if [ "${1:-}" = --demo ]; then
 	demo=1
 	shift
 fi
-cases=("$@")
+cases=()
+declare -A only_l1
+for c in "$@"; do
+	n=${c%%@*}
+	if [ "$n" != "$c" ]; then
+		l=${c#*@}
+		[ "$l" != "${l#*@}" ] || l=$l@6.12
+		only_l1[$n]="${only_l1[$n]:-}${only_l1[$n]:+ }$l"
+	fi
+	[[ " ${cases[*]} " == *" $n "* ]] || cases+=("$n")
+done
 if [ ${#cases[@]} -eq 0 ] && [ "$demo" = 0 ]; then
 	for f in "$cases_dir"/*.sh; do
 		cases+=("$(basename "$f" .sh)")
@@ -36,6 +50,20 @@ for c in "${cases[@]}"; do
 done
 
 header() { sed -n "s/^# $2: *//p" "$cases_dir/$1.sh" | head -n 1; }
+
+# case_l1s CASE : the L1s (MACHINE@KERNEL) CASE runs on: those named with
+# it on the command line, else its header's (6.12 where none is named).
+case_l1s() {
+	local mk
+	if [ -n "${only_l1[$1]:-}" ]; then
+		echo "${only_l1[$1]}"
+		return
+	fi
+	for mk in $(header "$1" machine); do
+		[ "$mk" != "${mk%@*}" ] || mk=$mk@6.12
+		echo "$mk"
+	done
+}
 
 machine_args() {
 	case $1 in
@@ -55,11 +83,11 @@ qemu-system-riscv64 --version | grep -qE 'version (9|[1-9][0-9])\.' ||
 images=$("$E2E_DIR/build-images.sh")
 declare -A kernels
 for c in "${cases[@]}"; do
-	ms=$(header "$c" machine)
+	ms=$(case_l1s "$c")
 	[ -n "$ms" ] || fail "case $c has no '# machine:' line"
 	for mk in $ms; do
-		k=6.12
-		[ "$mk" = "${mk%@*}" ] || k=${mk#*@}
+		machine_args "${mk%@*}" >/dev/null
+		k=${mk#*@}
 		[ -n "${kernels[$k]:-}" ] || kernels[$k]=$("$E2E_DIR/build-kernel.sh" "$k")
 	done
 done
@@ -151,10 +179,9 @@ fi
 declare -A group_cases
 groups=()
 for c in "${cases[@]}"; do
-	for mk in $(header "$c" machine); do
+	for mk in $(case_l1s "$c"); do
 		m=${mk%@*}
-		k=6.12
-		[ "$mk" = "$m" ] || k=${mk#*@}
+		k=${mk#*@}
 		g="$m@$k"
 		[ -n "${group_cases[$g]:-}" ] || groups+=("$g")
 		group_cases[$g]="${group_cases[$g]:-}${group_cases[$g]:+,}$c"

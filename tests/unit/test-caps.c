@@ -42,6 +42,20 @@ static void test_isa_string_order(void)
 	CHECK_STR(buf, "rv64imafdcvh_zba_zicbom_sstc");
 }
 
+/* An id newer than lkvm's table ("isa#90") stays out of the guest's ISA
+ * string. */
+static void test_isa_string_unknown(void)
+{
+	struct kvm_caps c;
+	char buf[128];
+
+	sample_caps(&c);
+	c.isa_ext[c.nr_isa_ext++] = (struct caps_ext){ "isa#90", true };
+	caps_isa_string(&c, buf, sizeof(buf));
+	CHECK_STR(buf, "rv64imafdc_zba_zicbom_sstc");
+	CHECK(caps_ext_known("zaamo") && !caps_ext_known("isa#90"));
+}
+
 static void test_isa_string_too_small(void)
 {
 	struct kvm_caps c;
@@ -214,7 +228,8 @@ static void test_report_aia_init_failed(void)
 }
 
 UNIT_SUITE(caps, UNIT_TEST(test_isa_string_order),
-	   UNIT_TEST(test_isa_string_too_small), UNIT_TEST(test_cpuinfo_h),
+	   UNIT_TEST(test_isa_string_too_small),
+	   UNIT_TEST(test_isa_string_unknown), UNIT_TEST(test_cpuinfo_h),
 	   UNIT_TEST(test_report_text), UNIT_TEST(test_report_json),
 	   UNIT_TEST(test_report_aia_init_failed),
 	   UNIT_TEST(test_report_can_disable));

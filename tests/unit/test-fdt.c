@@ -397,6 +397,8 @@ static void test_isa_disabled(void)
 	c->isa &= ~(LETTER('d') | LETTER('f'));
 	c->isa_ext[1].enabled = false; /* zicbom */
 	c->zicboz_block_size = 64; /* zicboz is not in the list at all */
+	/* an id lkvm has no name for is not shown to the guest */
+	c->isa_ext[c->nr_isa_ext++] = (struct caps_ext){ "isa#90", true };
 	sample_board(s, c, 2, false, false);
 	if (!CHECK(fdt_build(buf, FDT_BUF, p) > 0))
 		goto out;
