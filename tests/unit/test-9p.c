@@ -752,6 +752,46 @@ static void test_readdir(void)
 	env_fini(&e);
 }
 
+/* Tgetattr's qid version of fid (at 7 + 8 + 1). */
+static uint32_t getattr_version(struct env *e, uint32_t fid)
+{
+	struct msg m;
+
+	m_start(&m, 24);
+	m32(&m, fid);
+	m64(&m, 0x7ff);
+	if (send(e, &m, NULL) != 25)
+		return 0;
+	return (uint32_t)r_num(e, 7 + 8 + 1, 4);
+}
+
+/* Linux opens a file whose qid version is 0 for direct I/O even under
+ * cache=loose: every qid has a version, and a write changes it. */
+static void test_qid_version(void)
+{
+	struct env e;
+	uint32_t v0, v1;
+	int err;
+
+	REQUIRE(env_init(&e, false, 0));
+	version(&e, 65536);
+	REQUIRE(attach(&e, 1, &err) == 105);
+	CHECK(r_num(&e, 7 + 1, 4) != 0); /* Rattach's qid */
+	REQUIRE(walk(&e, 1, 2, (const char *const[]){ "file", NULL }, &err) ==
+		111);
+	CHECK(r_num(&e, 9 + 1, 4) != 0); /* Rwalk's qid */
+	v0 = getattr_version(&e, 2);
+	CHECK(v0 != 0);
+	REQUIRE(lopen(&e, 2, 2, &err) == 13);
+	CHECK_EQ(r_num(&e, 7 + 1, 4), v0); /* Rlopen's qid */
+	CHECK_EQ(writef(&e, 2, 5, " world, longer", &err), 119);
+	v1 = getattr_version(&e, 2);
+	CHECK(v1 != 0 && v1 != v0);
+	CHECK_EQ(lcreate(&e, 1, "made", 2 | 0100, &err), 15);
+	CHECK(r_num(&e, 7 + 1, 4) != 0); /* Rlcreate's qid */
+	env_fini(&e);
+}
+
 static void test_ro(void)
 {
 	struct env e;
@@ -1471,7 +1511,7 @@ UNIT_SUITE(p9, UNIT_TEST(test_version), UNIT_TEST(test_walk_dotdot),
 	   UNIT_TEST(test_walk_symlinks), UNIT_TEST(test_swap_race),
 	   UNIT_TEST(test_io), UNIT_TEST(test_entries),
 	   UNIT_TEST(test_xattr_lock), UNIT_TEST(test_readdir),
-	   UNIT_TEST(test_ro), UNIT_TEST(test_fid_limit),
-	   UNIT_TEST(test_lengths), UNIT_TEST(test_pseudo_fs),
-	   UNIT_TEST(test_device), UNIT_TEST(test_device_speed),
-	   UNIT_TEST(test_options));
+	   UNIT_TEST(test_qid_version), UNIT_TEST(test_ro),
+	   UNIT_TEST(test_fid_limit), UNIT_TEST(test_lengths),
+	   UNIT_TEST(test_pseudo_fs), UNIT_TEST(test_device),
+	   UNIT_TEST(test_device_speed), UNIT_TEST(test_options));
