@@ -41,6 +41,8 @@ for round in $(seq 1 $RUNS); do
 		# what the device saw: request counts and sizes, the time it
 		# spent serving them and waking up (the rest is the guest's)
 		tr -d '\r' </tmp/b9p.out | sed -nE "s/.*(stats: (9p|disk) .*)/BENCH 9p round $round cache=$mode \1/p"
+		# and each timing as it comes, for a run cut short
+		tr -d '\r' </tmp/b9p.out | sed -nE "s/^([a-z0-9-]+: [0-9.]+ s)$/BENCH 9p round $round cache=$mode \1/p"
 		n=$(tr -d '\r' </tmp/b9p.out | grep -cE '^1000[01]$' || true)
 		[ "$n" = 3 ] || echo "BENCH 9p round $round cache=$mode: $n of 3 listings counted 10000 entries"
 	done
