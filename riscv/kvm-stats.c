@@ -62,7 +62,7 @@ void machine_print_stats(struct machine *m)
 			continue;
 		virtio_9p_get_stats(m->p9[i], &ds);
 		p9_server_get_stats(m->p9srv[i], &st);
-		pr_info("stats: 9p %s (%s): %llu requests (%llu errors): %llu Tread %llu bytes, %llu Twrite %llu bytes, %llu Treaddir, %llu Twalk, %llu Tgetattr; %.1f ms serving; %llu wakeups, %.3f ms after the notify on average, %.3f ms at worst",
+		pr_info("stats: 9p %s (%s): %llu requests (%llu errors): %llu Tread %llu bytes, %llu Twrite %llu bytes, %llu Treaddir, %llu Twalk, %llu Tgetattr; %.1f ms serving; %llu wakeups (%llu from lkvm's notify, %.3f ms after it on average, %.3f ms at worst; the rest from KVM's ioeventfd)",
 			m->cfg->shares[i].tag, m->cfg->shares[i].path,
 			(unsigned long long)st.requests,
 			(unsigned long long)st.errors,
@@ -75,9 +75,10 @@ void machine_print_stats(struct machine *m)
 			(unsigned long long)st.getattrs,
 			(double)ds.serve_ns / 1e6,
 			(unsigned long long)ds.wakeups,
-			ds.wakeups
-				? (double)ds.wake_ns / 1e6 / (double)ds.wakeups
-				: 0.0,
+			(unsigned long long)ds.timed_wakeups,
+			ds.timed_wakeups ? (double)ds.wake_ns / 1e6 /
+						   (double)ds.timed_wakeups
+					 : 0.0,
 			(double)ds.wake_max_ns / 1e6);
 	}
 	for (i = 0; i < m->nr_nics; i++) {

@@ -40,6 +40,7 @@ struct vdev_slot {
 	struct virtio_dev *d;
 	struct virtio_pci *vp; /* virtio-pci's function, NULL on virtio-mmio */
 	unsigned int first_notify; /* its first queue's index in m->worker */
+	bool own_notify; /* the device's notify_fd, not the I/O thread's */
 	unsigned int nr_queues; /* doorbells KVM may signal, or 0 */
 	/* where they decode while db_on: written at set-up (virtio-mmio) or
 	 * by machine_doorbells() under the PCI bridge's cfg_lock, which

@@ -170,8 +170,9 @@ static const struct sc_rule sc_rules[] = {
 	     "virtio-rng fills the guest's buffers"),
 
 	/* threads that wait on file descriptors */
-	RULE("read", T_MAIN | T_IO | T_INPUT | T_CONSOLE | T_DISK | T_NET,
-	     "eventfds, the signalfd, stdin; frames from a tap or passt"),
+	RULE("read",
+	     T_MAIN | T_IO | T_INPUT | T_CONSOLE | T_DISK | T_NET | T_FS,
+	     "eventfds, the signalfd, stdin; frames from a tap or passt; 9p: its doorbell's eventfd"),
 	RULE("ppoll", T_MAIN | T_IO | T_INPUT | T_CONSOLE | T_NET,
 	     "poll() on riscv64: eventfds, stdin, stdout, a NIC's backend"),
 	RULE("poll", T_MAIN | T_IO | T_INPUT | T_CONSOLE | T_NET,

@@ -217,6 +217,24 @@ static void put_str(struct p9_buf *b, const char *s, size_t n)
 	b->pos += n;
 }
 
+/*
+ * A qid's version: changes when the file's mtime or size does, and is
+ * never 0. Linux's 9p client opens a file whose qid version is 0 for
+ * direct I/O whatever the cache= mount option says (fid.h's
+ * v9fs_fid_add_modes(): "no read or write cache"), so with 0 every read
+ * and write would be a round trip of at most a page under cache=loose or
+ * mmap too.
+ */
+static uint32_t qid_version(const struct stat *st)
+{
+	uint64_t v = (uint64_t)st->st_mtim.tv_sec ^
+		     ((uint64_t)st->st_mtim.tv_nsec << 2) ^
+		     ((uint64_t)st->st_size << 8);
+	uint32_t h = (uint32_t)(v ^ (v >> 32));
+
+	return h ? h : 1;
+}
+
 static void put_qid(struct p9_buf *b, const struct stat *st)
 {
 	uint8_t t = S_ISDIR(st->st_mode)   ? P9_QTDIR
@@ -224,7 +242,7 @@ static void put_qid(struct p9_buf *b, const struct stat *st)
 					   : P9_QTFILE;
 
 	put8(b, t);
-	put32(b, 0);
+	put32(b, qid_version(st));
 	put64(b, st->st_ino);
 }
 

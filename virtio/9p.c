@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/eventfd.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <linux/virtio_9p.h>
 #include <linux/virtio_ids.h>
@@ -21,24 +23,27 @@
 
 /*
  * The server runs on a thread of its own, so that file system calls never
- * hold up the I/O thread that serves every other device: a notify only
- * wakes it. The thread alone pops and pushes the request queue's chains,
- * and is the only user of the server but for reset, which runs when no
- * chain is in flight and takes lock too.
+ * hold up the I/O thread that serves every other device. The thread waits
+ * on the queue's doorbell eventfd itself (notify_fd: KVM's ioeventfd
+ * signals it with no other thread in between; without ioeventfds the
+ * vCPU's notify writes it). The thread alone pops and pushes the request
+ * queue's chains, and is the only user of the server but for reset, which
+ * runs when no chain is in flight and takes srv_lock too.
  */
 struct p9_dev {
 	struct virtio_dev *vdev;
 	struct p9_server *srv;
 	pthread_t thread;
 	bool started;
-	pthread_mutex_t lock; /* kicked, stop */
-	pthread_cond_t wake;
-	bool kicked, stop; /* stop: also read without lock (atomic) */
-	uint64_t kick_ns; /* when kicked was set */
+	int kick_fd; /* eventfd (blocking): the doorbell, or stop */
+	bool stop; /* atomic */
+	/* when lkvm's own notify (no ioeventfd) last woke the thread and
+	 * it has not yet looked: 0 when it has (atomic) */
+	uint64_t kick_ns;
 	/* the thread's counters (--stats); written by it, read atomically */
 	struct virtio_9p_stats stats;
-	/* the server: the thread while it serves, reset; never held by the
-	 * I/O thread, so a slow request does not stall its notify */
+	/* the server: the thread while it serves, reset; never held by a
+	 * notify, so a slow request does not stall a vCPU */
 	pthread_mutex_t srv_lock;
 	uint8_t cfg[2 + P9_TAG_MAX]; /* struct virtio_9p_config */
 	uint16_t cfg_len;
@@ -82,50 +87,69 @@ static void p9_drain(struct p9_dev *p)
 	}
 }
 
+/* A wakeup that came through p9_notify(): how long it took. */
+static void stat_wake(struct p9_dev *p)
+{
+	uint64_t t = __atomic_exchange_n(&p->kick_ns, 0, __ATOMIC_RELAXED);
+	uint64_t wait;
+
+	if (!t)
+		return; /* KVM's ioeventfd: no timestamp */
+	wait = now_ns() - t;
+	stat_add(&p->stats.timed_wakeups, 1);
+	stat_add(&p->stats.wake_ns, wait);
+	if (wait > __atomic_load_n(&p->stats.wake_max_ns, __ATOMIC_RELAXED))
+		__atomic_store_n(&p->stats.wake_max_ns, wait, __ATOMIC_RELAXED);
+}
+
 static void *p9_thread(void *arg)
 {
 	struct p9_dev *p = arg;
-	uint64_t wait;
+	uint64_t cnt;
 
 	seccomp_thread_start(SECCOMP_THREAD_FS, "9p");
-	pthread_mutex_lock(&p->lock);
-	while (!p->stop) {
-		if (!p->kicked) {
-			pthread_cond_wait(&p->wake, &p->lock);
+	while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+		/* blocks until a doorbell or the stop (an eventfd read of 8
+		 * bytes, signals masked: it does not fail) */
+		if (read(p->kick_fd, &cnt, sizeof(cnt)) != sizeof(cnt))
 			continue;
-		}
-		p->kicked = false;
-		wait = now_ns() - p->kick_ns;
-		pthread_mutex_unlock(&p->lock);
+		if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
+			break;
 		stat_add(&p->stats.wakeups, 1);
-		stat_add(&p->stats.wake_ns, wait);
-		if (wait >
-		    __atomic_load_n(&p->stats.wake_max_ns, __ATOMIC_RELAXED))
-			__atomic_store_n(&p->stats.wake_max_ns, wait,
-					 __ATOMIC_RELAXED);
+		stat_wake(p);
 		seccomp_thread_update();
 		pthread_mutex_lock(&p->srv_lock);
 		p9_drain(p);
 		pthread_mutex_unlock(&p->srv_lock);
-		pthread_mutex_lock(&p->lock);
 	}
-	pthread_mutex_unlock(&p->lock);
 	return NULL;
+}
+
+/* Wake the thread; any thread, several at once. */
+static void p9_kick(struct p9_dev *p)
+{
+	uint64_t one = 1, zero = 0;
+
+	__atomic_compare_exchange_n(&p->kick_ns, &zero, now_ns(), false,
+				    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	/* fails only when the counter would overflow: it is signalled */
+	if (write(p->kick_fd, &one, sizeof(one)) < 0)
+		return;
 }
 
 static bool p9_notify(struct virtio_dev *d, unsigned int q, unsigned int budget)
 {
-	struct p9_dev *p = virtio_dev_priv(d);
-
 	(void)q;
 	(void)budget;
-	pthread_mutex_lock(&p->lock);
-	if (!p->kicked)
-		p->kick_ns = now_ns();
-	p->kicked = true;
-	pthread_cond_signal(&p->wake);
-	pthread_mutex_unlock(&p->lock);
+	p9_kick(virtio_dev_priv(d));
 	return false;
+}
+
+static int p9_notify_fd(struct virtio_dev *d, unsigned int q)
+{
+	struct p9_dev *p = virtio_dev_priv(d);
+
+	return q ? -1 : p->kick_fd;
 }
 
 static void p9_reset(struct virtio_dev *d)
@@ -157,6 +181,7 @@ static const struct virtio_dev_ops p9_ops = {
 	.config_size = sizeof(((struct p9_dev *)0)->cfg),
 	.config_read = p9_config_read,
 	.notify = p9_notify,
+	.notify_fd = p9_notify_fd,
 	.reset = p9_reset,
 };
 
@@ -179,19 +204,18 @@ int virtio_9p_create(const struct gmem *mem, struct irq_line irq,
 	p->cfg[1] = (uint8_t)(n >> 8);
 	memcpy(p->cfg + 2, tag, n);
 	p->cfg_len = (uint16_t)(2 + n);
-	ret = -pthread_mutex_init(&p->lock, NULL);
-	if (ret)
+	p->kick_fd = eventfd(0, EFD_CLOEXEC);
+	if (p->kick_fd < 0) {
+		ret = -errno;
 		goto out_free;
+	}
 	ret = -pthread_mutex_init(&p->srv_lock, NULL);
 	if (ret)
-		goto out_mutex;
-	ret = -pthread_cond_init(&p->wake, NULL);
-	if (ret)
-		goto out_srv;
+		goto out_fd;
 	ret = virtio_dev_new(&p9_ops, p, mem, 1ULL << VIRTIO_9P_MOUNT_TAG, irq,
 			     &p->vdev);
 	if (ret)
-		goto out_cond;
+		goto out_srv;
 	/* the thread takes no signal: they are the main thread's */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -205,12 +229,10 @@ int virtio_9p_create(const struct gmem *mem, struct irq_line irq,
 
 out_dev:
 	virtio_dev_free(p->vdev);
-out_cond:
-	pthread_cond_destroy(&p->wake);
 out_srv:
 	pthread_mutex_destroy(&p->srv_lock);
-out_mutex:
-	pthread_mutex_destroy(&p->lock);
+out_fd:
+	close(p->kick_fd);
 out_free:
 	free(p);
 	return ret;
@@ -221,6 +243,8 @@ void virtio_9p_get_stats(struct virtio_dev *d, struct virtio_9p_stats *st)
 	struct p9_dev *p = virtio_dev_priv(d);
 
 	st->wakeups = __atomic_load_n(&p->stats.wakeups, __ATOMIC_RELAXED);
+	st->timed_wakeups =
+		__atomic_load_n(&p->stats.timed_wakeups, __ATOMIC_RELAXED);
 	st->wake_ns = __atomic_load_n(&p->stats.wake_ns, __ATOMIC_RELAXED);
 	st->wake_max_ns =
 		__atomic_load_n(&p->stats.wake_max_ns, __ATOMIC_RELAXED);
@@ -231,19 +255,19 @@ void virtio_9p_get_stats(struct virtio_dev *d, struct virtio_9p_stats *st)
 void virtio_9p_destroy(struct virtio_dev *d)
 {
 	struct p9_dev *p;
+	uint64_t one = 1;
 
 	if (!d)
 		return;
 	p = virtio_dev_priv(d);
-	pthread_mutex_lock(&p->lock);
-	__atomic_store_n(&p->stop, true, __ATOMIC_RELAXED);
-	pthread_cond_signal(&p->wake);
-	pthread_mutex_unlock(&p->lock);
+	__atomic_store_n(&p->stop, true, __ATOMIC_RELEASE);
+	if (write(p->kick_fd, &one, sizeof(one)) < 0) {
+		/* the counter is full: the thread is awake already */
+	}
 	if (p->started)
 		pthread_join(p->thread, NULL);
 	virtio_dev_free(d);
-	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->srv_lock);
-	pthread_mutex_destroy(&p->lock);
+	close(p->kick_fd);
 	free(p);
 }

@@ -165,7 +165,10 @@ void virtio_9p_destroy(struct virtio_dev *d);
  * to the thread's wakeup (sum and worst), chains served and the time spent
  * serving them (the server's file system calls included). */
 struct virtio_9p_stats {
-	uint64_t wakeups, wake_ns, wake_max_ns, chains, serve_ns;
+	/* wakeups of its thread; those lkvm's notify caused (not KVM's
+	 * ioeventfd), with how long they took from the notify */
+	uint64_t wakeups, timed_wakeups, wake_ns, wake_max_ns;
+	uint64_t chains, serve_ns;
 };
 void virtio_9p_get_stats(struct virtio_dev *d, struct virtio_9p_stats *st);
 

@@ -72,6 +72,15 @@ struct virtio_dev_ops {
 	bool (*notify)(struct virtio_dev *d, unsigned int q,
 		       unsigned int budget);
 	/*
+	 * May be NULL. A device whose own thread waits for queue q's
+	 * notifications on an eventfd returns it here: KVM's ioeventfd for
+	 * the queue's doorbell then signals that thread directly, and the
+	 * I/O thread never serves the device. Without ioeventfds the
+	 * doorbell's vCPU thread calls notify, which must then only wake
+	 * the device's thread (several vCPUs may call it at once).
+	 */
+	int (*notify_fd)(struct virtio_dev *d, unsigned int q);
+	/*
 	 * The driver reset the device: every queue is already stopped and
 	 * drained; drop device state that outlives chains. Register lock
 	 * held. May be NULL.

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # virtio-9p benchmark: sequential 64 MiB reads and writes through a 9p
-# share against virtio-blk over a file on the same L1 file system, and
-# listing a 10,000-entry shared directory in L2 (ls and ls -l); medians of
-# 3 boots. TCG numbers are only meaningful as ratios within one run.
+# share against virtio-blk over a file on the same L1 file system, and a
+# 10,000-entry shared directory in L2 (readdir, ls, ls -l), for each 9p
+# cache mode (none, loose, mmap: a boot each, the disk measured in the
+# same boot); medians of 3 rounds. BENCH_RUNS=N rounds, BENCH_ONLY=none,loose
+# picks modes. TCG numbers are only meaningful as ratios within one boot.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 LKVM_E2E_CASES=$top/tests/bench/cases "$top/tests/e2e/run.sh" 9p-bench >/dev/null 2>&1 || true
