@@ -215,6 +215,7 @@ static int add_pci(struct machine *m)
 static const struct virtio_pci_host_ops vpci_host_msix = {
 	.msix = &machine_msix_ops,
 	.doorbells = machine_doorbells,
+	.vectors_changed = machine_vectors_changed,
 };
 
 static const struct virtio_pci_host_ops vpci_host_intx = {
@@ -246,6 +247,7 @@ static int add_virtio_mmio(struct machine *m, struct vdev_slot *s)
 
 	if (ret)
 		return ret;
+	s->wired_irq = dev->irq;
 	virtio_dev_set_irq(s->d, machine_wired_irq(m, dev->irq));
 	ret = machine_add_doorbells(m, s);
 	if (!ret)
@@ -271,6 +273,7 @@ static int add_virtio(struct machine *m, int ret, struct virtio_dev *d,
 		memset(s, 0, sizeof(*s));
 		for (v = 0; v < MSIX_MAX_VECTORS; v++)
 			s->irqfd[v] = -1;
+		s->wired_irqfd = -1;
 		s->m = m;
 		s->d = d;
 		ret = m->cfg->transport == VIRTIO_TRANSPORT_PCI
@@ -349,10 +352,12 @@ int machine_open_nics(struct machine *m)
 }
 
 /* vhost=1 for NIC i, just placed: its queues' doorbells are the I/O
- * thread's eventfds, which vhost polls. */
+ * thread's eventfds, which vhost polls; with the in-kernel AIA its
+ * interrupts are irqfds (the queue's MSI-X vector, or the wired line with
+ * the used-buffer bit always shown in InterruptStatus), else relayed. */
 static int add_vhost(struct machine *m, unsigned int i)
 {
-	const struct vdev_slot *s = &m->vdev[m->nr_vdev - 1];
+	struct vdev_slot *s = &m->vdev[m->nr_vdev - 1];
 	int kick[2] = { virtio_worker_fd(m->worker, s->first_notify),
 			virtio_worker_fd(m->worker, s->first_notify + 1) };
 	char err[256];
@@ -365,9 +370,23 @@ static int add_vhost(struct machine *m, unsigned int i)
 		return ret;
 	}
 	ret = virtio_net_set_vhost(m->nets[i], m->net_vh[i], kick);
-	if (ret)
+	if (ret) {
 		pr_err("-n vhost=1: the tap has no virtio-net header");
-	return ret;
+		return ret;
+	}
+	if (!m->aia)
+		return 0;
+	ret = machine_add_wired_irqfd(m, s);
+	if (ret) {
+		pr_err("-n vhost=1: cannot make an irqfd for its interrupt: %s",
+		       strerror(-ret));
+		return ret;
+	}
+	if (!s->vp)
+		virtio_dev_set_isr_hint(s->d, VIRTIO_ISR_QUEUE);
+	virtio_net_set_irqfds(s->d, machine_queue_irqfd, s);
+	s->irqfds_changed = virtio_net_irqfds_changed;
+	return 0;
 }
 
 /* The NICs, in -n order: the guest MAC given, or one derived from the

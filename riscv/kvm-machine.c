@@ -214,6 +214,10 @@ static void vm_teardown_boot(struct machine *m)
 	if (m->uart_page_size)
 		munmap(m->uart_page, m->uart_page_size);
 	virtio_rng_destroy(m->rng);
+	/* nothing tells a NIC about its irqfds any more (the vCPUs, which
+	 * change them, are joined) */
+	for (i = 0; i < m->nr_vdev; i++)
+		m->vdev[i].irqfds_changed = NULL;
 	/* each NIC's thread stops; its backend stays open across reboots */
 	for (i = 0; i < m->nr_nics; i++) {
 		virtio_net_destroy(m->nets[i]);
@@ -238,6 +242,8 @@ static void vm_teardown_boot(struct machine *m)
 		for (v = 0; v < MSIX_MAX_VECTORS; v++)
 			if (s->irqfd[v] >= 0)
 				close(s->irqfd[v]);
+		if (s->wired_irqfd >= 0)
+			close(s->wired_irqfd);
 	}
 	if (m->pci)
 		pci_host_destroy(m->pci);

@@ -65,6 +65,17 @@ struct vnet {
 	 * thread starts, started and stopped under the register lock */
 	struct net_vhost *vh;
 	int vh_kick[2];
+	/*
+	 * vhost's interrupts: each ring signals the eventfd KVM injects its
+	 * interrupt from (irqfd_of(), the machine's) while there is one, else
+	 * its own call eventfd, which the NIC's thread relays. call_lock
+	 * (innermost: taken under the register lock and the MSI-X table's,
+	 * takes nothing) guards vh_on and call_cur.
+	 */
+	pthread_mutex_t call_lock;
+	int (*irqfd_of)(void *opaque, unsigned int q);
+	void *irqfd_opaque;
+	int call_cur[2]; /* the fd vhost signals, -1: its own */
 	bool vh_on;
 	int kick_fd; /* eventfd: a queue was notified, or the link changed */
 	int stop_fd; /* eventfd: the thread returns */
@@ -101,6 +112,7 @@ struct vnet {
 		atomic_uint_fast64_t tx_packets, tx_bytes, tx_dropped,
 			tx_errors;
 		atomic_uint_fast64_t ctrl_ok, ctrl_err;
+		atomic_uint_fast64_t irq_relayed;
 	} st;
 	struct ratelimit rl;
 };
@@ -650,6 +662,53 @@ static bool vnet_notify(struct virtio_dev *d, unsigned int q,
 	return false;
 }
 
+/*
+ * Point each running vhost ring at the irqfd of its interrupt, or back at
+ * its own call eventfd (relayed). call_lock held. A signal vhost gave the
+ * old fd is not lost: KVM injected it, or the NIC's thread relays it.
+ */
+static void vnet_calls_update(struct vnet *v)
+{
+	unsigned int q;
+	int fd, ret;
+
+	if (!v->vh_on)
+		return;
+	for (q = 0; q < 2; q++) {
+		fd = v->irqfd_of ? v->irqfd_of(v->irqfd_opaque, q) : -1;
+		if (fd == v->call_cur[q])
+			continue;
+		ret = net_vhost_set_call(v->vh, q, fd);
+		if (ret) {
+			pr_warn_ratelimited(
+				&v->rl,
+				"virtio-net: vhost: queue %u: cannot change its interrupt eventfd: %s",
+				q, strerror(-ret));
+			continue;
+		}
+		v->call_cur[q] = fd;
+	}
+}
+
+void virtio_net_set_irqfds(struct virtio_dev *d,
+			   int (*irqfd_of)(void *opaque, unsigned int q),
+			   void *opaque)
+{
+	struct vnet *v = to_vnet(d);
+
+	v->irqfd_of = irqfd_of;
+	v->irqfd_opaque = opaque;
+}
+
+void virtio_net_irqfds_changed(struct virtio_dev *d)
+{
+	struct vnet *v = to_vnet(d);
+
+	pthread_mutex_lock(&v->call_lock);
+	vnet_calls_update(v);
+	pthread_mutex_unlock(&v->call_lock);
+}
+
 /* vhost takes receiveq and transmitq at DRIVER_OK, lets go at a reset. */
 static void vnet_live(struct virtio_dev *d, bool on)
 {
@@ -662,9 +721,11 @@ static void vnet_live(struct virtio_dev *d, bool on)
 	if (!v->vh)
 		return;
 	if (!on) {
+		pthread_mutex_lock(&v->call_lock);
 		if (v->vh_on)
 			net_vhost_stop(v->vh);
 		v->vh_on = false;
+		pthread_mutex_unlock(&v->call_lock);
 		return;
 	}
 	for (q = 0; q < 2; q++) {
@@ -690,7 +751,11 @@ static void vnet_live(struct virtio_dev *d, bool on)
 		vnet_link_set(v, false, false);
 		return;
 	}
+	pthread_mutex_lock(&v->call_lock);
 	v->vh_on = true;
+	v->call_cur[0] = v->call_cur[1] = -1; /* vhost's own, relayed */
+	vnet_calls_update(v);
+	pthread_mutex_unlock(&v->call_lock);
 }
 
 int virtio_net_set_vhost(struct virtio_dev *d, struct net_vhost *vh,
@@ -746,6 +811,8 @@ int virtio_net_create(const struct gmem *mem, struct irq_line irq,
 	v->status = VIRTIO_NET_S_LINK_UP;
 	v->rl = (struct ratelimit){ .interval = 5, .burst = 5 };
 	pthread_mutex_init(&v->cfg_lock, NULL);
+	pthread_mutex_init(&v->call_lock, NULL);
+	v->call_cur[0] = v->call_cur[1] = -1;
 	v->rxbuf = malloc(NET_RXBUF_SIZE);
 	v->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	v->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -761,6 +828,7 @@ int virtio_net_create(const struct gmem *mem, struct irq_line irq,
 			close(v->stop_fd);
 		free(v->rxbuf);
 		pthread_mutex_destroy(&v->cfg_lock);
+		pthread_mutex_destroy(&v->call_lock);
 		free(v);
 		return ret;
 	}
@@ -808,8 +876,11 @@ static void *vnet_thread(void *arg)
 			break;
 		for (q = 0; q < 2; q++)
 			if (p[3 + q].revents &&
-			    read(p[3 + q].fd, &cnt, sizeof(cnt)) == sizeof(cnt))
+			    read(p[3 + q].fd, &cnt, sizeof(cnt)) ==
+				    sizeof(cnt)) {
+				stat_add(&v->st.irq_relayed, 1);
 				virtio_queue_interrupt(v->vdev, q);
+			}
 		if (p[2].revents & (POLLHUP | POLLERR) &&
 		    !(p[2].revents & POLLIN))
 			vnet_backend_dead(v);
@@ -861,6 +932,7 @@ void virtio_net_destroy(struct virtio_dev *d)
 	close(v->stop_fd);
 	free(v->rxbuf);
 	pthread_mutex_destroy(&v->cfg_lock);
+	pthread_mutex_destroy(&v->call_lock);
 	free(v);
 }
 
@@ -878,4 +950,8 @@ void virtio_net_get_stats(struct virtio_dev *d, struct virtio_net_stats *s)
 	s->tx_errors = v->st.tx_errors;
 	s->ctrl_ok = v->st.ctrl_ok;
 	s->ctrl_err = v->st.ctrl_err;
+	s->irq_relayed = v->st.irq_relayed;
+	pthread_mutex_lock(&v->call_lock);
+	s->irq_direct = (v->call_cur[0] >= 0) + (v->call_cur[1] >= 0);
+	pthread_mutex_unlock(&v->call_lock);
 }

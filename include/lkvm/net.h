@@ -188,6 +188,12 @@ int net_vhost_open(const struct gmem *mem, int tap_fd, struct net_vhost **out,
  * buffers the driver wants to hear of. */
 int net_vhost_call_fd(const struct net_vhost *vh, unsigned int q);
 /*
+ * Ring q (0, 1) of a started vhost signals fd from now on, or its own call
+ * eventfd (net_vhost_call_fd()) for fd < 0. vhost signals the old one no
+ * more once this returns (it swaps under the ring's lock). 0 or -errno.
+ */
+int net_vhost_set_call(struct net_vhost *vh, unsigned int q, int fd);
+/*
  * Start the data path: the negotiated features (vhost's part of them), the
  * receive and transmit rings, the tap as backend. Then each kick eventfd
  * is signalled once. 0 or -errno.

@@ -117,6 +117,24 @@ struct net_vhost;
  */
 int virtio_net_set_vhost(struct virtio_dev *d, struct net_vhost *vh,
 			 const int kick_fd[2]);
+/*
+ * vhost=1 with an in-kernel irqchip, before virtio_net_start():
+ * irqfd_of(opaque, q) names the eventfd KVM turns into queue q's interrupt
+ * as the guest set it up now (an MSI-X vector's irqfd, or the wired line's
+ * under virtio-mmio), or -1 when there is none (the vector masked or
+ * unset, MSI-X off): vhost then signals its own call eventfd, which the
+ * NIC's thread relays. It must only read (atomics): it runs under the
+ * register lock and the MSI-X table lock.
+ */
+void virtio_net_set_irqfds(struct virtio_dev *d,
+			   int (*irqfd_of)(void *opaque, unsigned int q),
+			   void *opaque);
+/*
+ * What irqfd_of() returns may have changed (a vector's route, mask or
+ * enable, a queue's vector): vhost's rings follow before this returns.
+ * Any thread; innermost (takes only the NIC's call lock).
+ */
+void virtio_net_irqfds_changed(struct virtio_dev *d);
 /* Stop and join the thread (if started). Any thread but it. */
 void virtio_net_stop(struct virtio_dev *d);
 /*
@@ -139,6 +157,8 @@ struct virtio_net_stats {
 	uint64_t tx_dropped; /* bad chains or headers, link down */
 	uint64_t tx_errors; /* the backend failed to send */
 	uint64_t ctrl_ok, ctrl_err; /* control commands answered */
+	uint64_t irq_relayed; /* vhost's interrupts lkvm read and injected */
+	unsigned int irq_direct; /* vhost rings on an irqfd now (0..2) */
 };
 void virtio_net_get_stats(struct virtio_dev *d, struct virtio_net_stats *s);
 struct p9_server;
