@@ -142,7 +142,10 @@ static int ring_setup(struct net_vhost *vh, unsigned int q,
 		.used_user_addr = (uintptr_t)r->used,
 	};
 	struct vhost_vring_file kick = { .index = q, .fd = r->kick_fd };
-	struct vhost_vring_file call = { .index = q, .fd = vh->call[q] };
+	struct vhost_vring_file call = {
+		.index = q,
+		.fd = r->call_fd >= 0 ? r->call_fd : vh->call[q],
+	};
 
 	if (ioctl(vh->fd, VHOST_SET_VRING_NUM, &num) ||
 	    ioctl(vh->fd, VHOST_SET_VRING_BASE, &base) ||

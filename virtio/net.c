@@ -738,24 +738,30 @@ static void vnet_live(struct virtio_dev *d, bool on)
 				q);
 			return;
 		}
-		r[q] = (struct net_vhost_ring){ vq.desc,       vq.avail,
-						vq.used,       vq.num,
-						vq.last_avail, v->vh_kick[q] };
+		r[q] = (struct net_vhost_ring){
+			vq.desc,       vq.avail,      vq.used, vq.num,
+			vq.last_avail, v->vh_kick[q], -1
+		};
 	}
 	if (v->be->ops->set_offload)
 		v->be->ops->set_offload(v->be, f & NET_GUEST_OFFLOADS);
+	/* the rings start on their irqfds: no interrupt is relayed first */
+	pthread_mutex_lock(&v->call_lock);
+	for (q = 0; q < 2; q++) {
+		r[q].call_fd =
+			v->irqfd_of ? v->irqfd_of(v->irqfd_opaque, q) : -1;
+		v->call_cur[q] = r[q].call_fd;
+	}
 	ret = net_vhost_start(v->vh, f, r);
+	v->vh_on = !ret;
+	if (ret)
+		v->call_cur[0] = v->call_cur[1] = -1;
+	pthread_mutex_unlock(&v->call_lock);
 	if (ret) {
 		pr_err("virtio-net: vhost: cannot start: %s: link down",
 		       strerror(-ret));
 		vnet_link_set(v, false, false);
-		return;
 	}
-	pthread_mutex_lock(&v->call_lock);
-	v->vh_on = true;
-	v->call_cur[0] = v->call_cur[1] = -1; /* vhost's own, relayed */
-	vnet_calls_update(v);
-	pthread_mutex_unlock(&v->call_lock);
 }
 
 int virtio_net_set_vhost(struct virtio_dev *d, struct net_vhost *vh,

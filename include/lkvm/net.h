@@ -169,11 +169,13 @@ struct net_vhost;
 
 /* One ring handed to vhost: host addresses of the three parts (inside
  * guest RAM, checked when the driver enabled the queue), its size, the
- * index to start from, and the eventfd the guest's doorbell signals. */
+ * index to start from, the eventfd the guest's doorbell signals, and the
+ * one vhost signals for used buffers (-1: the ring's own call eventfd). */
 struct net_vhost_ring {
 	const void *desc, *avail, *used;
 	unsigned int num, base;
 	int kick_fd;
+	int call_fd;
 };
 
 /*
