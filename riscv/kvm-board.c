@@ -324,6 +324,25 @@ int machine_open_disks(struct machine *m)
 	return 0;
 }
 
+/* The queue pairs NIC s gets: mq=N with vhost=1, up to NET_MAX_PAIRS and
+ * the tap's queues; lkvm's own data path and passt serve one. */
+static unsigned int nic_pairs(const struct net_spec *s, unsigned int queues)
+{
+	unsigned int n = s->mq < queues ? s->mq : queues;
+
+	if (s->mq <= 1)
+		return 1;
+	if (!s->vhost) {
+		pr_info("-n mq=%u: lkvm serves one queue pair without vhost=1",
+			s->mq);
+		return 1;
+	}
+	if (n < s->mq)
+		pr_info("-n mq=%u: lkvm serves at most %u queue pairs", s->mq,
+			n);
+	return n;
+}
+
 int machine_open_nics(struct machine *m)
 {
 	const struct vm_config *cfg = m->cfg;
@@ -345,8 +364,7 @@ int machine_open_nics(struct machine *m)
 			return -1;
 		}
 		m->nr_nics++;
-		if (s->mq > 1)
-			pr_info("-n mq=%u: lkvm serves one queue pair", s->mq);
+		m->net_pairs[i] = nic_pairs(s, net_tap_queues(m->net_be[i]));
 	}
 	return 0;
 }
@@ -358,18 +376,22 @@ int machine_open_nics(struct machine *m)
 static int add_vhost(struct machine *m, unsigned int i)
 {
 	struct vdev_slot *s = &m->vdev[m->nr_vdev - 1];
-	int kick[2] = { virtio_worker_fd(m->worker, s->first_notify),
-			virtio_worker_fd(m->worker, s->first_notify + 1) };
+	unsigned int q, pairs = m->net_pairs[i];
+	int kick[2 * NET_MAX_PAIRS];
 	char err[256];
 	int ret;
 
-	ret = net_vhost_open(&m->mem, m->net_be[i]->fd, &m->net_vh[i], err,
-			     sizeof(err));
-	if (ret) {
-		pr_err("%s", err);
-		return ret;
+	for (q = 0; q < 2 * pairs; q++)
+		kick[q] = virtio_worker_fd(m->worker, s->first_notify + q);
+	for (q = 0; q < pairs; q++) {
+		ret = net_vhost_open(&m->mem, net_tap_queue_fd(m->net_be[i], q),
+				     &m->net_vh[i][q], err, sizeof(err));
+		if (ret) {
+			pr_err("%s", err);
+			return ret;
+		}
 	}
-	ret = virtio_net_set_vhost(m->nets[i], m->net_vh[i], kick);
+	ret = virtio_net_set_vhost(m->nets[i], m->net_vh[i], kick, pairs);
 	if (ret) {
 		pr_err("-n vhost=1: the tap has no virtio-net header");
 		return ret;
@@ -407,7 +429,7 @@ static int add_nics(struct machine *m)
 		else
 			net_default_mac(m->cfg->name, i, mac);
 		ret = virtio_net_create(&m->mem, none, m->net_be[i], mac,
-					&m->nets[i]);
+					m->net_pairs[i], &m->nets[i]);
 		ret = add_virtio(m, ret, m->nets[i], "virtio-net",
 				 m->net_be[i]->desc);
 		if (!ret && s->vhost)

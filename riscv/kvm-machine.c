@@ -220,10 +220,14 @@ static void vm_teardown_boot(struct machine *m)
 		m->vdev[i].irqfds_changed = NULL;
 	/* each NIC's thread stops; its backend stays open across reboots */
 	for (i = 0; i < m->nr_nics; i++) {
+		unsigned int p;
+
 		virtio_net_destroy(m->nets[i]);
-		net_vhost_close(m->net_vh[i]);
+		for (p = 0; p < NET_MAX_PAIRS; p++) {
+			net_vhost_close(m->net_vh[i][p]);
+			m->net_vh[i][p] = NULL;
+		}
 		m->nets[i] = NULL;
-		m->net_vh[i] = NULL;
 	}
 	virtio_console_destroy(m->vcon);
 	for (i = 0; i < m->nr_9p; i++) {

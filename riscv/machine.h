@@ -19,6 +19,7 @@
 #include "lkvm/mmio.h"
 #include "lkvm/msi-routes.h"
 #include "lkvm/msix.h"
+#include "lkvm/net.h"
 #include "lkvm/pci.h"
 #include "lkvm/sbi.h"
 #include "lkvm/testdev.h"
@@ -144,7 +145,8 @@ struct machine {
 	/* -n: the backends (tap, passt), their devices, passt's pids */
 	struct net_backend *net_be[VM_MAX_NICS];
 	struct virtio_dev *nets[VM_MAX_NICS];
-	struct net_vhost *net_vh[VM_MAX_NICS]; /* vhost=1 */
+	struct net_vhost *net_vh[VM_MAX_NICS][NET_MAX_PAIRS]; /* vhost=1 */
+	unsigned int net_pairs[VM_MAX_NICS]; /* queue pairs served */
 	int passt_pid[VM_MAX_NICS];
 	unsigned int nr_nics;
 	struct p9_server *p9srv[VM_MAX_9P]; /* --9p, in order */

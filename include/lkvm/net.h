@@ -93,6 +93,8 @@ static inline void net_close(struct net_backend *be)
 enum net_mode { NET_MODE_NONE, NET_MODE_USER, NET_MODE_TAP };
 
 #define NET_MAX_HOSTFWD 8
+/* Queue pairs a NIC serves at most (mq=N; 2N + 1 queues <= 8). */
+#define NET_MAX_PAIRS 3
 
 struct net_hostfwd {
 	uint16_t host_port, guest_port;
@@ -108,7 +110,7 @@ struct net_spec {
 	bool vhost;
 	int tapfd; /* fd=N: an open tap, -1 */
 	int trans; /* -1 the VM's --virtio-transport, else 0 pci, 1 mmio */
-	unsigned int mq; /* queue pairs asked for (only 1 is served) */
+	unsigned int mq; /* queue pairs asked for (1..NET_MAX_PAIRS) */
 	struct net_hostfwd hostfwd[NET_MAX_HOSTFWD];
 	unsigned int nr_hostfwd;
 };
@@ -145,6 +147,15 @@ int net_tap_open(const struct net_spec *spec, struct net_backend **out,
 		 char *err, size_t errlen);
 /* The tap's name, "" for other backends. */
 const char *net_tap_name(const struct net_backend *be);
+/*
+ * mq=N (N > 1) opens an IFF_MULTI_QUEUE tap with N queues, each its own
+ * fd: queue 0's is be->fd. The number of queues (1 for other backends), the
+ * fd of queue q (-1 beyond), and attaching or detaching queue q (the
+ * kernel spreads frames over the attached ones only): 0 or -errno.
+ */
+unsigned int net_tap_queues(const struct net_backend *be);
+int net_tap_queue_fd(const struct net_backend *be, unsigned int q);
+int net_tap_queue_enable(struct net_backend *be, unsigned int q, bool on);
 
 /*
  * A backend over a connected stream socket speaking passt's qemu framing
