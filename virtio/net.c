@@ -834,14 +834,16 @@ static void vnet_live(struct virtio_dev *d, bool on)
 	if (v->be->ops->set_offload)
 		v->be->ops->set_offload(v->be, f & NET_GUEST_OFFLOADS);
 	vnet_pairs_apply(v, 1);
-	for (p = 0; p < v->pairs && ret >= 0; p++) {
+	for (p = 0; p < v->pairs; p++) {
 		ret = vnet_vhost_start_pair(v, p, f);
+		if (ret < 0)
+			break;
 		if (ret > 0 && !p)
 			pr_warn_ratelimited(
 				&v->rl,
 				"virtio-net: vhost: queue pair 0 not set up at DRIVER_OK");
 	}
-	v->vh_on = v->vh_started[0] && ret <= 0;
+	v->vh_on = v->vh_started[0] && ret >= 0;
 	if (ret < 0)
 		vnet_vhost_stop_all(v);
 	pthread_mutex_unlock(&v->call_lock);
