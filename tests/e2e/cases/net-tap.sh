@@ -59,7 +59,7 @@ httpd -p 8000 -h /tmp/www
 one_nic() {
 	o=/tmp/net-$1.out
 	echo "== one NIC ($1): ping both ways, TCP both ways"
-	net_boot $o -n mode=tap,tapif=lkvmt0,host_ip=$H$2 --stats $3
+	net_boot $o -n mode=tap,tapif=lkvmt0,host_ip=$H$2 --stats ${3:-}
 	echo "ip addr add $G/24 dev eth0; ip link set eth0 up; cat /sys/class/net/eth0/address; echo queues \$(ls /sys/class/net/eth0/queues); ping -c 2 -w 20 $H && echo guest-ping-ok; echo net-up" >&3
 	wait_for '^net-up' $o 60
 	ip addr show lkvmt0 | grep -q "inet $H/24" || fail "lkvm did not give lkvmt0 $H/24"
