@@ -24,6 +24,9 @@ struct tap {
 	struct net_backend be;
 	char ifname[IFNAMSIZ];
 	int down_pipe; /* write end: the down script runs when it closes */
+	/* mq=N: the queues of an IFF_MULTI_QUEUE tap; qfd[0] is be.fd */
+	int qfd[NET_MAX_PAIRS];
+	unsigned int nq;
 };
 
 static struct tap *to_tap(struct net_backend *be)
@@ -79,7 +82,11 @@ static void tap_close(struct net_backend *be)
 {
 	struct tap *t = to_tap(be);
 
+	unsigned int q;
+
 	close(be->fd);
+	for (q = 1; q < t->nq; q++)
+		close(t->qfd[q]);
 	if (t->down_pipe >= 0)
 		close(t->down_pipe);
 	free(t);
@@ -207,13 +214,44 @@ fail:
 	return -1;
 }
 
+/* Queues 1..nq-1 of a multi-queue tap, attached to it by name. */
+static int tap_more_queues(struct tap *t, unsigned int nq, char *err,
+			   size_t errlen)
+{
+	struct ifreq ifr;
+	int fd;
+
+	for (t->nq = 1; t->nq < nq; t->nq++) {
+		fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+		memset(&ifr, 0, sizeof(ifr));
+		ifr.ifr_flags =
+			IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
+		memcpy(ifr.ifr_name, t->ifname, IFNAMSIZ);
+		if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr)) {
+			snprintf(err, errlen,
+				 "-n mq=%u: tap %s: cannot open queue %u: %s",
+				 nq, t->ifname, t->nq, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		t->qfd[t->nq] = fd;
+	}
+	return 0;
+}
+
 /* A new tap (or tapif attached to) with the 12-byte header. */
 static int tap_create(struct tap *t, const struct net_spec *spec, char *err,
 		      size_t errlen)
 {
+	/* more queues only for vhost, which serves each (lkvm's own data
+	 * path serves one: frames the kernel put on others would be lost) */
+	unsigned int nq = spec->vhost && spec->mq > 1 ? spec->mq : 1;
 	struct ifreq ifr;
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 
+	if (nq > NET_MAX_PAIRS)
+		nq = NET_MAX_PAIRS;
 	if (fd < 0) {
 		snprintf(
 			err, errlen,
@@ -224,7 +262,8 @@ static int tap_create(struct tap *t, const struct net_spec *spec, char *err,
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR |
+			(nq > 1 ? IFF_MULTI_QUEUE : 0);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", spec->tapif);
 	if (ioctl(fd, TUNSETIFF, &ifr)) {
 		snprintf(
@@ -239,7 +278,9 @@ static int tap_create(struct tap *t, const struct net_spec *spec, char *err,
 	memcpy(t->ifname, ifr.ifr_name, IFNAMSIZ);
 	t->ifname[IFNAMSIZ - 1] = 0;
 	t->be.fd = fd;
-	return 0;
+	t->qfd[0] = fd;
+	t->nq = 1;
+	return nq > 1 ? tap_more_queues(t, nq, err, errlen) : 0;
 }
 
 /* fd=N: a tap opened by the caller; its header as it was set up. */
@@ -260,6 +301,8 @@ static int tap_adopt(struct tap *t, int fd, char *err, size_t errlen)
 	memcpy(t->ifname, ifr.ifr_name, IFNAMSIZ);
 	t->ifname[IFNAMSIZ - 1] = 0;
 	t->be.fd = fd;
+	t->qfd[0] = fd;
+	t->nq = 1;
 	t->be.vnet_hdr = ifr.ifr_flags & IFF_VNET_HDR;
 	return 0;
 }
@@ -269,6 +312,7 @@ int net_tap_open(const struct net_spec *spec, struct net_backend **out,
 {
 	struct tap *t = calloc(1, sizeof(*t));
 	int hdr = NET_HDR_LEN;
+	unsigned int q;
 
 	if (!t) {
 		snprintf(err, errlen, "-n: out of memory");
@@ -279,16 +323,22 @@ int net_tap_open(const struct net_spec *spec, struct net_backend **out,
 	t->down_pipe = -1;
 	if (spec->tapfd >= 0 ? tap_adopt(t, spec->tapfd, err, errlen)
 			     : tap_create(t, spec, err, errlen)) {
-		free(t);
+		if (t->nq)
+			tap_close(&t->be);
+		else
+			free(t);
 		return -EINVAL;
 	}
 	snprintf(t->be.desc, sizeof(t->be.desc), "tap %s", t->ifname);
-	if (t->be.vnet_hdr && (ioctl(t->be.fd, TUNSETVNETHDRSZ, &hdr) ||
-			       ioctl(t->be.fd, TUNSETOFFLOAD, 0))) {
-		snprintf(err, errlen, "-n: tap %s: cannot set its header: %s",
-			 t->ifname, strerror(errno));
-		goto fail;
-	}
+	for (q = 0; q < t->nq; q++)
+		if (t->be.vnet_hdr &&
+		    (ioctl(t->qfd[q], TUNSETVNETHDRSZ, &hdr) ||
+		     ioctl(t->qfd[q], TUNSETOFFLOAD, 0))) {
+			snprintf(err, errlen,
+				 "-n: tap %s: cannot set its header: %s",
+				 t->ifname, strerror(errno));
+			goto fail;
+		}
 	if (!script_none(spec->script)) {
 		if (run_script(spec->script, t->ifname, err, errlen))
 			goto fail;
@@ -309,4 +359,34 @@ fail:
 const char *net_tap_name(const struct net_backend *be)
 {
 	return be->ops == &tap_ops ? ((const struct tap *)be)->ifname : "";
+}
+
+unsigned int net_tap_queues(const struct net_backend *be)
+{
+	return be->ops == &tap_ops ? ((const struct tap *)be)->nq : 1;
+}
+
+int net_tap_queue_fd(const struct net_backend *be, unsigned int q)
+{
+	const struct tap *t = (const struct tap *)be;
+
+	if (be->ops != &tap_ops)
+		return q ? -1 : be->fd;
+	return q < t->nq ? t->qfd[q] : -1;
+}
+
+int net_tap_queue_enable(struct net_backend *be, unsigned int q, bool on)
+{
+	struct tap *t = to_tap(be);
+	struct ifreq ifr;
+
+	if (be->ops != &tap_ops || q >= t->nq)
+		return -EINVAL;
+	if (t->nq == 1)
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = on ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+	if (ioctl(t->qfd[q], TUNSETQUEUE, &ifr) && errno != EINVAL)
+		return -errno;
+	return 0;
 }

@@ -117,6 +117,19 @@ int net_vhost_call_fd(const struct net_vhost *vh, unsigned int q)
 	return q < 2 ? vh->call[q] : -1;
 }
 
+int net_vhost_set_call(struct net_vhost *vh, unsigned int q, int fd)
+{
+	struct vhost_vring_file call = { .index = q, .fd = fd };
+
+	if (q >= 2)
+		return -EINVAL;
+	if (fd < 0)
+		call.fd = vh->call[q];
+	if (ioctl(vh->fd, VHOST_SET_VRING_CALL, &call))
+		return -errno;
+	return 0;
+}
+
 static int ring_setup(struct net_vhost *vh, unsigned int q,
 		      const struct net_vhost_ring *r)
 {
@@ -129,7 +142,10 @@ static int ring_setup(struct net_vhost *vh, unsigned int q,
 		.used_user_addr = (uintptr_t)r->used,
 	};
 	struct vhost_vring_file kick = { .index = q, .fd = r->kick_fd };
-	struct vhost_vring_file call = { .index = q, .fd = vh->call[q] };
+	struct vhost_vring_file call = {
+		.index = q,
+		.fd = r->call_fd >= 0 ? r->call_fd : vh->call[q],
+	};
 
 	if (ioctl(vh->fd, VHOST_SET_VRING_NUM, &num) ||
 	    ioctl(vh->fd, VHOST_SET_VRING_BASE, &base) ||

@@ -47,7 +47,52 @@ struct irq_line machine_wired_irq(struct machine *m, unsigned int irq)
 	return (struct irq_line){ plic_set_irq, m->plic, irq };
 }
 
-/* MSI-X vector vec of a device changed: update its GSI's route. */
+static void slot_irqfds_changed(struct vdev_slot *s)
+{
+	if (s->irqfds_changed)
+		s->irqfds_changed(s->d);
+}
+
+void machine_vectors_changed(void *opaque)
+{
+	slot_irqfds_changed(opaque);
+}
+
+int machine_queue_irqfd(void *opaque, unsigned int q)
+{
+	struct vdev_slot *s = opaque;
+	unsigned int vec;
+
+	if (!s->vp)
+		return s->wired_irqfd;
+	vec = virtio_pci_queue_vector(s->vp, q);
+	if (vec < s->nr_vec &&
+	    __atomic_load_n(&s->vec_live[vec], __ATOMIC_ACQUIRE))
+		return s->irqfd[vec];
+	return -1;
+}
+
+int machine_add_wired_irqfd(struct machine *m, struct vdev_slot *s)
+{
+	struct kvm_irqfd irqfd = { .gsi = s->wired_irq };
+
+	if (!m->aia || s->vp)
+		return 0;
+	s->wired_irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->wired_irqfd < 0)
+		return -errno;
+	irqfd.fd = (uint32_t)s->wired_irqfd;
+	if (ioctl(m->vm_fd, KVM_IRQFD, &irqfd) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * MSI-X vector vec of a device changed: update its GSI's route. A data
+ * path that signals the vector's irqfd itself (vhost) leaves it before
+ * the route goes, and takes it after the route is there: no signal meets
+ * a GSI without a route.
+ */
 static void msi_route(void *opaque, unsigned int vec, uint64_t addr,
 		      uint32_t data, bool live)
 {
@@ -57,6 +102,10 @@ static void msi_route(void *opaque, unsigned int vec, uint64_t addr,
 
 	if (vec >= s->nr_vec)
 		return;
+	if (!live && __atomic_load_n(&s->vec_live[vec], __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&s->vec_live[vec], false, __ATOMIC_RELEASE);
+		slot_irqfds_changed(s);
+	}
 	pthread_mutex_lock(&m->routes.lock);
 	if (msi_routes_set(&m->routes, s->gsi + vec, addr, data, live) > 0) {
 		tab = msi_routes_build(&m->routes);
@@ -67,6 +116,10 @@ static void msi_route(void *opaque, unsigned int vec, uint64_t addr,
 		free(tab);
 	}
 	pthread_mutex_unlock(&m->routes.lock);
+	if (live && !__atomic_load_n(&s->vec_live[vec], __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&s->vec_live[vec], true, __ATOMIC_RELEASE);
+		slot_irqfds_changed(s);
+	}
 }
 
 static void msi_fire(void *opaque, unsigned int vec)

@@ -216,6 +216,14 @@ static void vm_release_irqfds(struct machine *m, struct vdev_slot *s,
 				strerror(errno));
 		close(s->irqfd[v]);
 	}
+	if (s->wired_irqfd >= 0) {
+		irqfd.fd = (uint32_t)s->wired_irqfd;
+		irqfd.gsi = s->wired_irq;
+		if (keep_vm && ioctl(m->vm_fd, KVM_IRQFD, &irqfd) < 0)
+			pr_warn("reboot: irqfd of line %u stays: %s",
+				irqfd.gsi, strerror(errno));
+		close(s->wired_irqfd);
+	}
 }
 
 /*
@@ -240,12 +248,20 @@ static void vm_release_devices(struct machine *m, bool keep_vm)
 	if (m->uart_page_size)
 		munmap(m->uart_page, m->uart_page_size);
 	virtio_rng_destroy(m->rng);
+	/* nothing tells a NIC about its irqfds any more (the vCPUs, which
+	 * change them, are joined) */
+	for (i = 0; i < m->nr_vdev; i++)
+		m->vdev[i].irqfds_changed = NULL;
 	/* each NIC's thread stops; its backend stays open across reboots */
 	for (i = 0; i < m->nr_nics; i++) {
+		unsigned int p;
+
 		virtio_net_destroy(m->nets[i]);
-		net_vhost_close(m->net_vh[i]);
+		for (p = 0; p < NET_MAX_PAIRS; p++) {
+			net_vhost_close(m->net_vh[i][p]);
+			m->net_vh[i][p] = NULL;
+		}
 		m->nets[i] = NULL;
-		m->net_vh[i] = NULL;
 	}
 	virtio_console_destroy(m->vcon);
 	for (i = 0; i < m->nr_9p; i++) {

@@ -99,6 +99,11 @@ void machine_print_stats(struct machine *m)
 			(unsigned long long)st.tx_errors,
 			(unsigned long long)st.ctrl_ok,
 			(unsigned long long)st.ctrl_err);
+		if (m->net_vh[i][0])
+			pr_info("stats: net%u vhost: %llu interrupts relayed, %u of %u rings on an irqfd; %u of %u queue pairs in use",
+				i, (unsigned long long)st.irq_relayed,
+				st.irq_direct, st.irq_rings, st.pairs_on,
+				st.pairs);
 	}
 	if (console_dropped(&m->con))
 		pr_info("stats: console output dropped: %llu bytes (its reader was gone or too slow)",

@@ -19,6 +19,7 @@
 #include "lkvm/mmio.h"
 #include "lkvm/msi-routes.h"
 #include "lkvm/msix.h"
+#include "lkvm/net.h"
 #include "lkvm/pci.h"
 #include "lkvm/sbi.h"
 #include "lkvm/testdev.h"
@@ -50,6 +51,14 @@ struct vdev_slot {
 	unsigned int gsi; /* first MSI GSI; one per vector */
 	int irqfd[MSIX_MAX_VECTORS]; /* eventfds KVM injects from */
 	unsigned int nr_vec;
+	/* vector v routed and unmasked (KVM injects from irqfd[v]); set
+	 * under the MSI-X table lock, read with atomic loads */
+	bool vec_live[MSIX_MAX_VECTORS];
+	unsigned int wired_irq; /* virtio-mmio: its interrupt source */
+	int wired_irqfd; /* virtio-mmio + AIA, vhost: KVM pulses wired_irq */
+	/* a data path outside lkvm (vhost) follows the slot's irqfds: told
+	 * when vec_live or a queue's vector changes; NULL: none */
+	void (*irqfds_changed)(struct virtio_dev *d);
 };
 
 /* Exits by kind (--stats); the MMIO ones are per bus region. */
@@ -137,7 +146,8 @@ struct machine {
 	/* -n: the backends (tap, passt), their devices, passt's pids */
 	struct net_backend *net_be[VM_MAX_NICS];
 	struct virtio_dev *nets[VM_MAX_NICS];
-	struct net_vhost *net_vh[VM_MAX_NICS]; /* vhost=1 */
+	struct net_vhost *net_vh[VM_MAX_NICS][NET_MAX_PAIRS]; /* vhost=1 */
+	unsigned int net_pairs[VM_MAX_NICS]; /* queue pairs served */
 	int passt_pid[VM_MAX_NICS];
 	unsigned int nr_nics;
 	struct p9_server *p9srv[VM_MAX_9P]; /* --9p, in order */
@@ -231,6 +241,17 @@ extern const struct plic_ops machine_plic_ops;
 extern const struct msix_ops machine_msix_ops;
 /* One GSI and irqfd per MSI-X vector of s. Returns 0 or -errno. */
 int machine_add_msi(struct machine *m, struct vdev_slot *s);
+/* virtio-pci: a queue's vector changed (virtio_pci_host_ops). */
+void machine_vectors_changed(void *opaque);
+/*
+ * The eventfd KVM turns into queue q's interrupt of s (opaque) now: the
+ * irqfd of its live MSI-X vector, or under virtio-mmio the wired line's
+ * (after machine_add_wired_irqfd()), else -1. Reads atomics only.
+ */
+int machine_queue_irqfd(void *opaque, unsigned int q);
+/* virtio-mmio with the in-kernel AIA: an irqfd on s's wired source, for a
+ * data path outside lkvm. 0 or -errno. */
+int machine_add_wired_irqfd(struct machine *m, struct vdev_slot *s);
 
 /* kvm-doorbells.c: the I/O thread serves s's queues; KVM signals their
  * eventfds where it can. Returns 0 or -errno. */

@@ -192,6 +192,9 @@ static const struct sc_rule sc_rules[] = {
 		   "the tap attached at DRIVER_OK, detached at a reset"),
 	RULE("sendto", T_NET,
 	     "frames to passt's socket with MSG_NOSIGNAL (send())"),
+	RULE_IOCTL(
+		TUNSETQUEUE, T_NET | T_VCPU,
+		"mq=N: the tap queues of the pairs in use (DRIVER_OK, VQ_PAIRS_SET)"),
 	RULE_IOCTL(TUNSETOFFLOAD, T_NET | T_VCPU,
 		   "the tap's offloads follow what the guest negotiated"),
 

@@ -46,6 +46,7 @@ struct virtio_dev {
 
 	pthread_mutex_t irq_lock; /* isr, the line, vector-or-line choice */
 	uint32_t isr;
+	uint32_t isr_hint; /* atomic: bits every ISR read shows too */
 
 	struct virtio_queue q[VIRTIO_MAX_QUEUES];
 	struct ratelimit rl;
@@ -190,7 +191,12 @@ uint32_t virtio_isr_peek(struct virtio_dev *d)
 	pthread_mutex_lock(&d->irq_lock);
 	v = d->isr;
 	pthread_mutex_unlock(&d->irq_lock);
-	return v;
+	return v | __atomic_load_n(&d->isr_hint, __ATOMIC_RELAXED);
+}
+
+void virtio_dev_set_isr_hint(struct virtio_dev *d, uint32_t bits)
+{
+	__atomic_store_n(&d->isr_hint, bits, __ATOMIC_RELAXED);
 }
 
 uint32_t virtio_isr_read_clear(struct virtio_dev *d)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* virtio-net: one queue pair and a control queue over a net backend. */
+/* virtio-net: queue pairs and a control queue over a net backend. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -21,9 +21,11 @@
 #define NET_QUEUE_SIZE 256
 /* a chain holds at most queue-size buffers: every legal chain fits */
 #define NET_MAX_IOV NET_QUEUE_SIZE
+/* lkvm's own data path serves pair 0; with vhost, pair p is receiveq 2p
+ * and transmitq 2p + 1; the control queue comes after the pairs */
 #define NET_RXQ 0
 #define NET_TXQ 1
-#define NET_CTRLQ 2
+#define NET_MAX_DATAQ (2 * NET_MAX_PAIRS)
 /* frames (or chains) one turn of each queue serves */
 #define NET_BUDGET 64
 /* the largest control command taken: a MAC table of 2 x 512 entries */
@@ -48,6 +50,7 @@ _Static_assert(offsetof(struct virtio_net_config, max_virtqueue_pairs) + 2 ==
 	 (1ULL << VIRTIO_NET_F_CTRL_RX) |                                    \
 	 (1ULL << VIRTIO_NET_F_CTRL_MAC_ADDR) |                              \
 	 (1ULL << VIRTIO_NET_F_GUEST_ANNOUNCE))
+#define NET_F_MQ (1ULL << VIRTIO_NET_F_MQ)
 #define NET_OFFLOADS                                                           \
 	((1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) |     \
 	 (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) | \
@@ -63,9 +66,24 @@ struct vnet {
 	struct net_backend *be;
 	/* vhost=1: the kernel serves receiveq and transmitq; set before the
 	 * thread starts, started and stopped under the register lock */
-	struct net_vhost *vh;
-	int vh_kick[2];
+	struct net_vhost *vh[NET_MAX_PAIRS]; /* vh[0] NULL: lkvm's data path */
+	int vh_kick[NET_MAX_DATAQ];
+	unsigned int pairs; /* offered (max_virtqueue_pairs); > 1: vhost */
+	unsigned int ctrlq; /* the control queue's index, 2 * pairs */
+	/*
+	 * vhost's interrupts: each ring signals the eventfd KVM injects its
+	 * interrupt from (irqfd_of(), the machine's) while there is one, else
+	 * its own call eventfd, which the NIC's thread relays. call_lock
+	 * (innermost: taken under the register lock and the MSI-X table's,
+	 * takes nothing) guards vh_on, vh_started, pairs_on and call_cur.
+	 */
+	pthread_mutex_t call_lock;
+	int (*irqfd_of)(void *opaque, unsigned int q);
+	void *irqfd_opaque;
+	int call_cur[NET_MAX_DATAQ]; /* the fd vhost signals, -1: its own */
 	bool vh_on;
+	bool vh_started[NET_MAX_PAIRS];
+	unsigned int pairs_on; /* VQ_PAIRS_SET: the tap queues attached */
 	int kick_fd; /* eventfd: a queue was notified, or the link changed */
 	int stop_fd; /* eventfd: the thread returns */
 	pthread_t thread;
@@ -101,6 +119,7 @@ struct vnet {
 		atomic_uint_fast64_t tx_packets, tx_bytes, tx_dropped,
 			tx_errors;
 		atomic_uint_fast64_t ctrl_ok, ctrl_err;
+		atomic_uint_fast64_t irq_relayed;
 	} st;
 	struct ratelimit rl;
 };
@@ -512,6 +531,48 @@ static bool ctrl_mac_table(struct vnet *v, const uint8_t *p, size_t len)
 	return true;
 }
 
+/* Attach the tap queues of the first n pairs, detach the others (the
+ * kernel then spreads received frames over those only). call_lock held. */
+static void vnet_pairs_apply(struct vnet *v, unsigned int n)
+{
+	unsigned int p;
+	int ret;
+
+	v->pairs_on = n;
+	for (p = 0; p < v->pairs; p++) {
+		ret = net_tap_queue_enable(v->be, p, p < n);
+		if (ret)
+			pr_warn_ratelimited(
+				&v->rl,
+				"virtio-net: %s: cannot %s queue %u: %s",
+				v->be->desc, p < n ? "attach" : "detach", p,
+				strerror(-ret));
+	}
+}
+
+/* VQ_PAIRS_SET (Virtio 1.2, 5.1.6.5.5): 1..max_virtqueue_pairs, and
+ * only pairs vhost serves (the driver set them up). */
+static uint8_t ctrl_mq(struct vnet *v, uint8_t cmd, const uint8_t *p,
+		       size_t len)
+{
+	unsigned int n;
+	uint8_t ack = VIRTIO_NET_ERR;
+
+	if (cmd != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || len != 2 ||
+	    !has_feature(v, VIRTIO_NET_F_MQ))
+		return VIRTIO_NET_ERR;
+	n = (unsigned int)p[0] | (unsigned int)p[1] << 8;
+	if (n < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || n > v->pairs)
+		return VIRTIO_NET_ERR;
+	pthread_mutex_lock(&v->call_lock);
+	if (v->vh_on && v->vh_started[n - 1]) {
+		vnet_pairs_apply(v, n);
+		ack = VIRTIO_NET_OK;
+	}
+	pthread_mutex_unlock(&v->call_lock);
+	return ack;
+}
+
 /* One command: class, command and data as copied; VIRTIO_NET_OK/ERR. */
 static uint8_t ctrl_command(struct vnet *v, uint8_t cls, uint8_t cmd,
 			    const uint8_t *p, size_t len)
@@ -548,7 +609,9 @@ static uint8_t ctrl_command(struct vnet *v, uint8_t cls, uint8_t cmd,
 		v->status &= (uint16_t)~VIRTIO_NET_S_ANNOUNCE;
 		pthread_mutex_unlock(&v->cfg_lock);
 		return VIRTIO_NET_OK;
-	default: /* VLAN, MQ, guest offloads: not offered */
+	case VIRTIO_NET_CTRL_MQ:
+		return ctrl_mq(v, cmd, p, len);
+	default: /* VLAN, guest offloads: not offered */
 		return VIRTIO_NET_ERR;
 	}
 }
@@ -566,7 +629,7 @@ static void ctrl_chain(struct vnet *v, const struct virtq_chain *c,
 	uint8_t ack = VIRTIO_NET_ERR;
 
 	if (!c->in_len || c->niov == c->nout) {
-		virtio_queue_push_broken(v->vdev, NET_CTRLQ, c->head,
+		virtio_queue_push_broken(v->vdev, v->ctrlq, c->head,
 					 "control command without an ack byte");
 		return;
 	}
@@ -577,7 +640,7 @@ static void ctrl_chain(struct vnet *v, const struct virtq_chain *c,
 	}
 	stat_add(ack == VIRTIO_NET_OK ? &v->st.ctrl_ok : &v->st.ctrl_err, 1);
 	((uint8_t *)last->iov_base)[last->iov_len - 1] = ack;
-	virtio_queue_push(v->vdev, NET_CTRLQ, c->head, 1);
+	virtio_queue_push(v->vdev, v->ctrlq, c->head, 1);
 }
 
 static bool vnet_ctrl(struct vnet *v)
@@ -587,12 +650,12 @@ static bool vnet_ctrl(struct vnet *v)
 	unsigned int budget = NET_BUDGET;
 
 	while (budget--) {
-		if (virtio_queue_pop(v->vdev, NET_CTRLQ, &c, iov,
-				     NET_MAX_IOV) <= 0)
+		if (virtio_queue_pop(v->vdev, v->ctrlq, &c, iov, NET_MAX_IOV) <=
+		    0)
 			return false;
 		ctrl_chain(v, &c, iov);
 	}
-	return virtio_queue_has_work(v->vdev, NET_CTRLQ);
+	return virtio_queue_has_work(v->vdev, v->ctrlq);
 }
 
 bool virtio_net_poll(struct virtio_dev *d)
@@ -601,7 +664,7 @@ bool virtio_net_poll(struct virtio_dev *d)
 	bool more;
 
 	more = vnet_ctrl(v);
-	if (v->vh)
+	if (v->vh[0])
 		return more;
 	more |= vnet_tx(v);
 	more |= vnet_rx(v);
@@ -622,7 +685,7 @@ static uint64_t vnet_config_read(struct virtio_dev *d, uint32_t off,
 	cfg[6] = (uint8_t)v->status;
 	cfg[7] = (uint8_t)(v->status >> 8);
 	pthread_mutex_unlock(&v->cfg_lock);
-	cfg[8] = 1; /* max_virtqueue_pairs */
+	cfg[8] = (uint8_t)v->pairs; /* max_virtqueue_pairs */
 	cfg[9] = 0;
 	memcpy(&val, cfg + off, size); /* core: off + size <= config_size */
 	return val;
@@ -645,64 +708,164 @@ static bool vnet_notify(struct virtio_dev *d, unsigned int q,
 	struct vnet *v = to_vnet(d);
 
 	(void)budget;
-	if (!v->vh || q == NET_CTRLQ)
+	if (!v->vh[0] || q == v->ctrlq)
 		vnet_wake(v);
 	return false;
 }
 
-/* vhost takes receiveq and transmitq at DRIVER_OK, lets go at a reset. */
+/*
+ * Point each running vhost ring at the irqfd of its interrupt, or back at
+ * its own call eventfd (relayed). call_lock held. A signal vhost gave the
+ * old fd is not lost: KVM injected it, or the NIC's thread relays it.
+ */
+static void vnet_calls_update(struct vnet *v)
+{
+	unsigned int q;
+	int fd, ret;
+
+	if (!v->vh_on)
+		return;
+	for (q = 0; q < 2 * v->pairs; q++) {
+		if (!v->vh_started[q / 2])
+			continue;
+		fd = v->irqfd_of ? v->irqfd_of(v->irqfd_opaque, q) : -1;
+		if (fd == v->call_cur[q])
+			continue;
+		ret = net_vhost_set_call(v->vh[q / 2], q % 2, fd);
+		if (ret) {
+			pr_warn_ratelimited(
+				&v->rl,
+				"virtio-net: vhost: queue %u: cannot change its interrupt eventfd: %s",
+				q, strerror(-ret));
+			continue;
+		}
+		v->call_cur[q] = fd;
+	}
+}
+
+void virtio_net_set_irqfds(struct virtio_dev *d,
+			   int (*irqfd_of)(void *opaque, unsigned int q),
+			   void *opaque)
+{
+	struct vnet *v = to_vnet(d);
+
+	v->irqfd_of = irqfd_of;
+	v->irqfd_opaque = opaque;
+}
+
+void virtio_net_irqfds_changed(struct virtio_dev *d)
+{
+	struct vnet *v = to_vnet(d);
+
+	pthread_mutex_lock(&v->call_lock);
+	vnet_calls_update(v);
+	pthread_mutex_unlock(&v->call_lock);
+}
+
+/* Stop every started vhost. call_lock held. */
+static void vnet_vhost_stop_all(struct vnet *v)
+{
+	unsigned int p;
+
+	for (p = 0; p < v->pairs; p++) {
+		if (v->vh_started[p])
+			net_vhost_stop(v->vh[p]);
+		v->vh_started[p] = false;
+		v->call_cur[2 * p] = v->call_cur[2 * p + 1] = -1;
+	}
+	v->vh_on = false;
+}
+
+/* Pair p to vhost: its rings, on their irqfds where there are some (no
+ * interrupt is relayed first). call_lock held. 0, 1 when the driver did
+ * not set the pair up, or -errno. */
+static int vnet_vhost_start_pair(struct vnet *v, unsigned int p, uint64_t f)
+{
+	struct net_vhost_ring r[2];
+	unsigned int i, q;
+	int ret;
+
+	for (i = 0; i < 2; i++) {
+		struct virtq vq;
+
+		q = 2 * p + i;
+		vq = virtio_queue_copy(v->vdev, q);
+		if (!vq.ready)
+			return 1;
+		r[i] = (struct net_vhost_ring){
+			vq.desc,
+			vq.avail,
+			vq.used,
+			vq.num,
+			vq.last_avail,
+			v->vh_kick[q],
+			v->irqfd_of ? v->irqfd_of(v->irqfd_opaque, q) : -1
+		};
+	}
+	ret = net_vhost_start(v->vh[p], f, r);
+	if (ret)
+		return ret;
+	v->vh_started[p] = true;
+	v->call_cur[2 * p] = r[0].call_fd;
+	v->call_cur[2 * p + 1] = r[1].call_fd;
+	return 0;
+}
+
+/*
+ * vhost takes the pairs' rings at DRIVER_OK, lets go at a reset. Only the
+ * first pair carries frames until the driver sets more (VQ_PAIRS_SET);
+ * a pair the driver did not set up is left out.
+ */
 static void vnet_live(struct virtio_dev *d, bool on)
 {
 	struct vnet *v = to_vnet(d);
 	uint64_t f = virtio_dev_driver_features(d);
-	struct net_vhost_ring r[2];
-	unsigned int q;
-	int ret;
+	unsigned int p;
+	int ret = 0;
 
-	if (!v->vh)
+	if (!v->vh[0])
 		return;
+	pthread_mutex_lock(&v->call_lock);
+	vnet_vhost_stop_all(v);
 	if (!on) {
-		if (v->vh_on)
-			net_vhost_stop(v->vh);
-		v->vh_on = false;
+		pthread_mutex_unlock(&v->call_lock);
 		return;
-	}
-	for (q = 0; q < 2; q++) {
-		struct virtq vq = virtio_queue_copy(d, q);
-
-		if (!vq.ready) {
-			pr_warn_ratelimited(
-				&v->rl,
-				"virtio-net: vhost: queue %u not set up at DRIVER_OK",
-				q);
-			return;
-		}
-		r[q] = (struct net_vhost_ring){ vq.desc,       vq.avail,
-						vq.used,       vq.num,
-						vq.last_avail, v->vh_kick[q] };
 	}
 	if (v->be->ops->set_offload)
 		v->be->ops->set_offload(v->be, f & NET_GUEST_OFFLOADS);
-	ret = net_vhost_start(v->vh, f, r);
-	if (ret) {
+	vnet_pairs_apply(v, 1);
+	for (p = 0; p < v->pairs; p++) {
+		ret = vnet_vhost_start_pair(v, p, f);
+		if (ret < 0)
+			break;
+		if (ret > 0 && !p)
+			pr_warn_ratelimited(
+				&v->rl,
+				"virtio-net: vhost: queue pair 0 not set up at DRIVER_OK");
+	}
+	v->vh_on = v->vh_started[0] && ret >= 0;
+	if (ret < 0)
+		vnet_vhost_stop_all(v);
+	pthread_mutex_unlock(&v->call_lock);
+	if (ret < 0) {
 		pr_err("virtio-net: vhost: cannot start: %s: link down",
 		       strerror(-ret));
 		vnet_link_set(v, false, false);
-		return;
 	}
-	v->vh_on = true;
 }
 
-int virtio_net_set_vhost(struct virtio_dev *d, struct net_vhost *vh,
-			 const int kick_fd[2])
+int virtio_net_set_vhost(struct virtio_dev *d, struct net_vhost *const vh[],
+			 const int kick_fd[], unsigned int pairs)
 {
 	struct vnet *v = to_vnet(d);
+	unsigned int q;
 
-	if (!v->be->vnet_hdr)
+	if (!v->be->vnet_hdr || pairs != v->pairs)
 		return -EINVAL;
-	v->vh = vh;
-	v->vh_kick[0] = kick_fd[0];
-	v->vh_kick[1] = kick_fd[1];
+	for (q = 0; q < 2 * pairs; q++) {
+		v->vh[q / 2] = vh[q / 2];
+		v->vh_kick[q] = kick_fd[q];
+	}
 	return 0;
 }
 
@@ -717,43 +880,60 @@ static void vnet_reset(struct virtio_dev *d)
 	pthread_mutex_unlock(&v->cfg_lock);
 }
 
-static const struct virtio_dev_ops vnet_ops = {
-	.name = "virtio-net",
-	.device_id = VIRTIO_ID_NET,
-	.nr_queues = 3,
-	.queue_max = NET_QUEUE_SIZE,
-	.config_size = NET_CONFIG_SIZE,
-	.config_read = vnet_config_read,
-	.config_write = vnet_config_write,
-	.notify = vnet_notify,
-	.reset = vnet_reset,
-	.live = vnet_live,
+#define VNET_OPS(n)                                                       \
+	{                                                                 \
+		.name = "virtio-net", .device_id = VIRTIO_ID_NET,         \
+		.nr_queues = 2 * (n) + 1, .queue_max = NET_QUEUE_SIZE,    \
+		.config_size = NET_CONFIG_SIZE,                           \
+		.config_read = vnet_config_read,                          \
+		.config_write = vnet_config_write, .notify = vnet_notify, \
+		.reset = vnet_reset, .live = vnet_live,                   \
+	}
+
+/* One set per number of pairs: the queue count is the ops'. */
+static const struct virtio_dev_ops vnet_ops[NET_MAX_PAIRS] = {
+	VNET_OPS(1),
+	VNET_OPS(2),
+	VNET_OPS(3),
 };
+_Static_assert(NET_MAX_PAIRS == 3 && 2 * NET_MAX_PAIRS + 1 <= VIRTIO_MAX_QUEUES,
+	       "one vnet_ops per pair count, queues within the core's");
 
 int virtio_net_create(const struct gmem *mem, struct irq_line irq,
 		      struct net_backend *be, const uint8_t mac[6],
-		      struct virtio_dev **out)
+		      unsigned int pairs, struct virtio_dev **out)
 {
-	uint64_t features = NET_FEATURES | (be->vnet_hdr ? NET_OFFLOADS : 0);
-	struct vnet *v = calloc(1, sizeof(*v));
+	uint64_t features = NET_FEATURES | (be->vnet_hdr ? NET_OFFLOADS : 0) |
+			    (pairs > 1 ? NET_F_MQ : 0);
+	struct vnet *v;
+	unsigned int q;
 	int ret = -ENOMEM;
 
+	if (!pairs || pairs > NET_MAX_PAIRS)
+		return -EINVAL;
+	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
+	v->pairs = pairs;
+	v->ctrlq = 2 * pairs;
+	v->pairs_on = 1;
 	v->be = be;
 	v->stop_fd = -1;
 	memcpy(v->mac, mac, 6);
 	v->status = VIRTIO_NET_S_LINK_UP;
 	v->rl = (struct ratelimit){ .interval = 5, .burst = 5 };
 	pthread_mutex_init(&v->cfg_lock, NULL);
+	pthread_mutex_init(&v->call_lock, NULL);
+	for (q = 0; q < NET_MAX_DATAQ; q++)
+		v->call_cur[q] = -1;
 	v->rxbuf = malloc(NET_RXBUF_SIZE);
 	v->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	v->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (v->kick_fd < 0 || v->stop_fd < 0)
 		ret = -errno;
 	else if (v->rxbuf)
-		ret = virtio_dev_new(&vnet_ops, v, mem, features, irq,
-				     &v->vdev);
+		ret = virtio_dev_new(&vnet_ops[pairs - 1], v, mem, features,
+				     irq, &v->vdev);
 	if (ret) {
 		if (v->kick_fd >= 0)
 			close(v->kick_fd);
@@ -761,6 +941,7 @@ int virtio_net_create(const struct gmem *mem, struct irq_line irq,
 			close(v->stop_fd);
 		free(v->rxbuf);
 		pthread_mutex_destroy(&v->cfg_lock);
+		pthread_mutex_destroy(&v->call_lock);
 		free(v);
 		return ret;
 	}
@@ -777,28 +958,30 @@ static void *vnet_thread(void *arg)
 
 	seccomp_thread_start(SECCOMP_THREAD_NET, v->thread_name);
 	for (;;) {
-		struct pollfd p[5] = {
+		struct pollfd p[3 + NET_MAX_DATAQ] = {
 			{ .fd = v->stop_fd, .events = POLLIN },
 			{ .fd = v->kick_fd, .events = POLLIN },
 			{ .fd = -1 },
-			{ .fd = -1, .events = POLLIN },
-			{ .fd = -1, .events = POLLIN },
 		};
-		unsigned int q;
+		unsigned int q, nfd = 3;
 		int timeout = more ? 0 : v->rx_len ? NET_RX_WAIT_MS : -1;
 
 		/* backend input only for a live device: it stays queued in
 		 * the backend until the driver is ready */
-		if (v->vh) {
+		if (v->vh[0]) {
 			/* vhost's used-buffer signals, relayed */
-			p[3].fd = net_vhost_call_fd(v->vh, 0);
-			p[4].fd = net_vhost_call_fd(v->vh, 1);
+			for (q = 0; q < 2 * v->pairs; q++)
+				p[nfd++] = (struct pollfd){
+					.fd = net_vhost_call_fd(v->vh[q / 2],
+								q % 2),
+					.events = POLLIN
+				};
 		} else if (!v->be_dead && virtio_dev_live(v->vdev)) {
 			p[2].fd = v->be->fd;
 			p[2].events = (short)((v->rx_len ? 0 : POLLIN) |
 					      (v->tx_blocked ? POLLOUT : 0));
 		}
-		if (poll(p, 5, timeout) < 0 && errno != EINTR)
+		if (poll(p, nfd, timeout) < 0 && errno != EINTR)
 			break;
 		seccomp_thread_update();
 		if (p[0].revents)
@@ -806,10 +989,13 @@ static void *vnet_thread(void *arg)
 		if (p[1].revents && read(v->kick_fd, &cnt, sizeof(cnt)) < 0 &&
 		    errno != EAGAIN)
 			break;
-		for (q = 0; q < 2; q++)
+		for (q = 0; q + 3 < nfd; q++)
 			if (p[3 + q].revents &&
-			    read(p[3 + q].fd, &cnt, sizeof(cnt)) == sizeof(cnt))
+			    read(p[3 + q].fd, &cnt, sizeof(cnt)) ==
+				    sizeof(cnt)) {
+				stat_add(&v->st.irq_relayed, 1);
 				virtio_queue_interrupt(v->vdev, q);
+			}
 		if (p[2].revents & (POLLHUP | POLLERR) &&
 		    !(p[2].revents & POLLIN))
 			vnet_backend_dead(v);
@@ -861,12 +1047,14 @@ void virtio_net_destroy(struct virtio_dev *d)
 	close(v->stop_fd);
 	free(v->rxbuf);
 	pthread_mutex_destroy(&v->cfg_lock);
+	pthread_mutex_destroy(&v->call_lock);
 	free(v);
 }
 
 void virtio_net_get_stats(struct virtio_dev *d, struct virtio_net_stats *s)
 {
 	struct vnet *v = to_vnet(d);
+	unsigned int q;
 
 	s->rx_packets = v->st.rx_packets;
 	s->rx_bytes = v->st.rx_bytes;
@@ -878,4 +1066,13 @@ void virtio_net_get_stats(struct virtio_dev *d, struct virtio_net_stats *s)
 	s->tx_errors = v->st.tx_errors;
 	s->ctrl_ok = v->st.ctrl_ok;
 	s->ctrl_err = v->st.ctrl_err;
+	s->irq_relayed = v->st.irq_relayed;
+	pthread_mutex_lock(&v->call_lock);
+	s->irq_direct = 0;
+	for (q = 0; q < 2 * v->pairs; q++)
+		s->irq_direct += v->call_cur[q] >= 0;
+	s->irq_rings = v->vh[0] ? 2 * v->pairs : 0;
+	s->pairs = v->pairs;
+	s->pairs_on = v->pairs_on;
+	pthread_mutex_unlock(&v->call_lock);
 }

@@ -46,6 +46,19 @@ unsigned int virtio_pci_nr_vectors(const struct virtio_pci *vp)
 	return vp->has_msix ? vp->msix.nr : 0;
 }
 
+uint16_t virtio_pci_queue_vector(const struct virtio_pci *vp, unsigned int q)
+{
+	if (q >= VIRTIO_MAX_QUEUES)
+		return VIRTIO_MSI_NO_VECTOR;
+	return __atomic_load_n(&vp->queue_vec[q], __ATOMIC_ACQUIRE);
+}
+
+static void vectors_changed(struct virtio_pci *vp)
+{
+	if (vp->host && vp->host->vectors_changed)
+		vp->host->vectors_changed(vp->opaque);
+}
+
 /* Interrupts: a vector when MSI-X is on, else ISR + INTx (core). */
 static bool vpci_irq_queue(void *t, unsigned int q)
 {
@@ -208,8 +221,10 @@ static void common_write(struct virtio_pci *vp, uint64_t off, unsigned int size,
 		break;
 	case VIRTIO_PCI_COMMON_STATUS << 4 | 1:
 		virtio_set_status(d, v & 0xff);
-		if (!(v & 0xff))
+		if (!(v & 0xff)) {
 			vectors_reset(vp);
+			vectors_changed(vp);
+		}
 		break;
 	case VIRTIO_PCI_COMMON_Q_SELECT << 4 | 2:
 		virtio_set_queue_sel(d, v & 0xffff);
@@ -218,8 +233,9 @@ static void common_write(struct virtio_pci *vp, uint64_t off, unsigned int size,
 		virtio_set_queue_num(d, v & 0xffff);
 		break;
 	case VIRTIO_PCI_COMMON_Q_MSIX << 4 | 2:
-		virtio_queue_slot_set(d, vp->queue_vec,
-				      vector_accept(vp, (uint16_t)v));
+		if (virtio_queue_slot_set(d, vp->queue_vec,
+					  vector_accept(vp, (uint16_t)v)))
+			vectors_changed(vp);
 		break;
 	case VIRTIO_PCI_COMMON_Q_ENABLE << 4 | 2:
 		virtio_set_queue_ready(d, v & 0xffff);

@@ -93,6 +93,8 @@ static inline void net_close(struct net_backend *be)
 enum net_mode { NET_MODE_NONE, NET_MODE_USER, NET_MODE_TAP };
 
 #define NET_MAX_HOSTFWD 8
+/* Queue pairs a NIC serves at most (mq=N; 2N + 1 queues <= 8). */
+#define NET_MAX_PAIRS 3
 
 struct net_hostfwd {
 	uint16_t host_port, guest_port;
@@ -108,7 +110,7 @@ struct net_spec {
 	bool vhost;
 	int tapfd; /* fd=N: an open tap, -1 */
 	int trans; /* -1 the VM's --virtio-transport, else 0 pci, 1 mmio */
-	unsigned int mq; /* queue pairs asked for (only 1 is served) */
+	unsigned int mq; /* queue pairs asked for (1..NET_MAX_PAIRS) */
 	struct net_hostfwd hostfwd[NET_MAX_HOSTFWD];
 	unsigned int nr_hostfwd;
 };
@@ -145,6 +147,15 @@ int net_tap_open(const struct net_spec *spec, struct net_backend **out,
 		 char *err, size_t errlen);
 /* The tap's name, "" for other backends. */
 const char *net_tap_name(const struct net_backend *be);
+/*
+ * mq=N (N > 1) opens an IFF_MULTI_QUEUE tap with N queues, each its own
+ * fd: queue 0's is be->fd. The number of queues (1 for other backends), the
+ * fd of queue q (-1 beyond), and attaching or detaching queue q (the
+ * kernel spreads frames over the attached ones only): 0 or -errno.
+ */
+unsigned int net_tap_queues(const struct net_backend *be);
+int net_tap_queue_fd(const struct net_backend *be, unsigned int q);
+int net_tap_queue_enable(struct net_backend *be, unsigned int q, bool on);
 
 /*
  * A backend over a connected stream socket speaking passt's qemu framing
@@ -169,11 +180,13 @@ struct net_vhost;
 
 /* One ring handed to vhost: host addresses of the three parts (inside
  * guest RAM, checked when the driver enabled the queue), its size, the
- * index to start from, and the eventfd the guest's doorbell signals. */
+ * index to start from, the eventfd the guest's doorbell signals, and the
+ * one vhost signals for used buffers (-1: the ring's own call eventfd). */
 struct net_vhost_ring {
 	const void *desc, *avail, *used;
 	unsigned int num, base;
 	int kick_fd;
+	int call_fd;
 };
 
 /*
@@ -187,6 +200,12 @@ int net_vhost_open(const struct gmem *mem, int tap_fd, struct net_vhost **out,
 /* The eventfd vhost signals when ring q (0 receive, 1 transmit) has used
  * buffers the driver wants to hear of. */
 int net_vhost_call_fd(const struct net_vhost *vh, unsigned int q);
+/*
+ * Ring q (0, 1) of a started vhost signals fd from now on, or its own call
+ * eventfd (net_vhost_call_fd()) for fd < 0. vhost signals the old one no
+ * more once this returns (it swaps under the ring's lock). 0 or -errno.
+ */
+int net_vhost_set_call(struct net_vhost *vh, unsigned int q, int fd);
 /*
  * Start the data path: the negotiated features (vhost's part of them), the
  * receive and transmit rings, the tap as backend. Then each kick eventfd

@@ -96,11 +96,15 @@ struct net_backend;
  * num_buffers set). Control commands answer VIRTIO_NET_OK or ERR per the
  * spec; a control chain without a writable byte breaks the queue. Queue
  * notifications only wake the NIC's thread (virtio_net_start()); without
- * one, virtio_net_poll() does the work. Returns 0 or -errno.
+ * one, virtio_net_poll() does the work. pairs (1..NET_MAX_PAIRS) queue
+ * pairs are offered (VIRTIO_NET_F_MQ when more than one: receiveq 2p and
+ * transmitq 2p + 1, the control queue last); more than one needs vhost
+ * (virtio_net_set_vhost() with as many), lkvm's own data path serves one.
+ * Returns 0 or -errno (-EINVAL for pairs out of range).
  */
 int virtio_net_create(const struct gmem *mem, struct irq_line irq,
 		      struct net_backend *be, const uint8_t mac[6],
-		      struct virtio_dev **out);
+		      unsigned int pairs, struct virtio_dev **out);
 /*
  * Start the NIC's thread, named name: it serves the three queues and the
  * backend's input until virtio_net_stop(). 0 or -errno.
@@ -109,14 +113,36 @@ int virtio_net_start(struct virtio_dev *d, const char *name);
 struct net_vhost;
 /*
  * vhost=1, before virtio_net_start(): from DRIVER_OK until a reset the
- * kernel serves receiveq and transmitq (the tap's offloads follow the
- * negotiated features); their doorbells signal kick_fd[0] and [1] (the
- * I/O thread's eventfds of those queues, which KVM signals), and the
- * NIC's thread relays vhost's call eventfds as queue interrupts. The
- * control queue stays lkvm's. -EINVAL for a backend without the header.
+ * kernel serves the receive and transmit queues, pair p through vh[p]
+ * (the tap's queue p; the tap's offloads follow the negotiated features);
+ * queue q's doorbell signals kick_fd[q] (the I/O thread's eventfds, which
+ * KVM signals). Only pair 0 carries frames until the driver sets more
+ * with VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, which attaches that many of the
+ * tap's queues. The NIC's thread relays vhost's call eventfds as queue
+ * interrupts, unless irqfds are given (virtio_net_set_irqfds()). The
+ * control queue stays lkvm's. -EINVAL for a backend without the header,
+ * or pairs other than the device's.
  */
-int virtio_net_set_vhost(struct virtio_dev *d, struct net_vhost *vh,
-			 const int kick_fd[2]);
+int virtio_net_set_vhost(struct virtio_dev *d, struct net_vhost *const vh[],
+			 const int kick_fd[], unsigned int pairs);
+/*
+ * vhost=1 with an in-kernel irqchip, before virtio_net_start():
+ * irqfd_of(opaque, q) names the eventfd KVM turns into queue q's interrupt
+ * as the guest set it up now (an MSI-X vector's irqfd, or the wired line's
+ * under virtio-mmio), or -1 when there is none (the vector masked or
+ * unset, MSI-X off): vhost then signals its own call eventfd, which the
+ * NIC's thread relays. It must only read (atomics): it runs under the
+ * register lock and the MSI-X table lock.
+ */
+void virtio_net_set_irqfds(struct virtio_dev *d,
+			   int (*irqfd_of)(void *opaque, unsigned int q),
+			   void *opaque);
+/*
+ * What irqfd_of() returns may have changed (a vector's route, mask or
+ * enable, a queue's vector): vhost's rings follow before this returns.
+ * Any thread; innermost (takes only the NIC's call lock).
+ */
+void virtio_net_irqfds_changed(struct virtio_dev *d);
 /* Stop and join the thread (if started). Any thread but it. */
 void virtio_net_stop(struct virtio_dev *d);
 /*
@@ -139,6 +165,10 @@ struct virtio_net_stats {
 	uint64_t tx_dropped; /* bad chains or headers, link down */
 	uint64_t tx_errors; /* the backend failed to send */
 	uint64_t ctrl_ok, ctrl_err; /* control commands answered */
+	uint64_t irq_relayed; /* vhost's interrupts lkvm read and injected */
+	unsigned int irq_direct; /* vhost rings on an irqfd now */
+	unsigned int irq_rings; /* vhost's rings (2 per pair) */
+	unsigned int pairs, pairs_on; /* offered, and set by the driver */
 };
 void virtio_net_get_stats(struct virtio_dev *d, struct virtio_net_stats *s);
 struct p9_server;

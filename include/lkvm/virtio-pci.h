@@ -42,6 +42,12 @@ struct virtio_pci_host_ops {
 	 * BAR, or no longer do. May be NULL.
 	 */
 	virtio_doorbells_fn *doorbells;
+	/*
+	 * A queue's MSI-X vector changed (the driver wrote one, or reset the
+	 * device): for a host that points a data path outside lkvm at the
+	 * vector's irqfd. vCPU thread, no virtio lock held. May be NULL.
+	 */
+	void (*vectors_changed)(void *opaque);
 };
 
 /*
@@ -58,5 +64,8 @@ void virtio_pci_destroy(struct virtio_pci *vp);
 struct pci_dev *virtio_pci_dev(struct virtio_pci *vp);
 /* Vectors of its MSI-X table (0 without MSI-X). */
 unsigned int virtio_pci_nr_vectors(const struct virtio_pci *vp);
+/* Queue q's MSI-X vector as the driver set it (VIRTIO_MSI_NO_VECTOR for
+ * none or an out-of-range q). Any thread. */
+uint16_t virtio_pci_queue_vector(const struct virtio_pci *vp, unsigned int q);
 
 #endif

@@ -253,6 +253,14 @@ bool virtio_queue_serve(struct virtio_dev *d, unsigned int q,
 uint32_t virtio_isr_read_clear(struct virtio_dev *d);
 void virtio_isr_ack(struct virtio_dev *d, uint32_t bits);
 uint32_t virtio_isr_peek(struct virtio_dev *d);
+/*
+ * Bits virtio_isr_peek() (virtio-mmio's InterruptStatus) shows on top of
+ * the pending ones, without driving the line: for a queue whose data path
+ * outside lkvm pulses the wired line itself (vhost's call eventfd as an
+ * irqfd), VIRTIO_ISR_QUEUE, so that the driver's handler looks at its
+ * queues (a look that finds nothing costs one ring read). Any thread.
+ */
+void virtio_dev_set_isr_hint(struct virtio_dev *d, uint32_t bits);
 
 /*
  * Change how interrupts are delivered (virtio-pci's MSI-X enable): fn(arg,

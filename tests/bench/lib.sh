@@ -7,7 +7,7 @@
 # finds alternately with bin/lkvm and prints paired ratios. Sourced, not run.
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-work=$top/.build/e2e
+work=${LKVM_E2E_WORK:-$top/.build/e2e}
 BENCH_REF='' BENCH_PEER='' BENCH_RUNS=${BENCH_RUNS:-} BENCH_ONLY=${BENCH_ONLY:-}
 
 # bench_usage : the script's header comment (lines 3 up to `set`), exit 2.

@@ -2,10 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Network benchmark: virtio-net TCP throughput both ways and ping latency
 # in L2, for a tap with lkvm's data path and with vhost-net (vhost=1),
-# medians of RUNS in one L1 boot (AIA machine, linux 6.12). TCG numbers are
-# only meaningful as ratios within one run.
-# Usage: net.sh [RUNS=N]
+# user mode through passt, and multiqueue (2 vCPUs, vhost, mq=1 against
+# mq=2, iperf3 -P 2), medians of RUNS in one L1 boot (AIA machine, linux
+# 6.12). TCG numbers are only meaningful as ratios within one run.
+# Usage: net.sh [RUNS=N] [PEER=PATH] [ONLY=V1,V2]
 #   RUNS  measurements per variant (default 3, or $BENCH_RUNS)
+#   PEER  a static riscv64 kvmtool: its tap and user mode as two more
+#         variants (peer-tap, peer-user)
+#   ONLY  just these variants (tap, tap+vhost, user, c2-vhost-mq1,
+#         c2-vhost-mq2, peer-tap, peer-user)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_args "$@"

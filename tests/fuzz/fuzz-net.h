@@ -55,7 +55,7 @@ static void fn_setup(uint8_t flags)
 	fn.f = fake_net_new(flags & 1);
 	if (!fn.f ||
 	    virtio_net_create(&fn.g.mem, (struct irq_line){ 0 }, &fn.f->be,
-			      (const uint8_t[6]){ 2, 0, 0, 0, 0, 1 }, &fn.d))
+			      (const uint8_t[6]){ 2, 0, 0, 0, 0, 1 }, 1, &fn.d))
 		abort();
 	for (q = 0; q < 3; q++) {
 		drvq_init(&fn.q[q], &fn.g, FN_QSIZE, FN_RING_GPA(q),

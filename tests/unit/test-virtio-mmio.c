@@ -640,6 +640,33 @@ static void test_interrupt_ack(void)
 	tv_free(t);
 }
 
+/* vhost on an irqfd pulses the line itself: InterruptStatus shows the
+ * used-buffer bit always, the line stays lkvm's */
+static void test_isr_hint(void)
+{
+	struct tv *t = tv_new(true);
+
+	REQUIRE(t);
+	REQUIRE(bring_up(t, 8));
+	virtio_dev_set_isr_hint(t->d, VIRTIO_ISR_QUEUE);
+	CHECK_EQ(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	CHECK_EQ(t->irq.level, 0);
+	CHECK_EQ(t->irq.raises, 0);
+	wr(t, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	CHECK_EQ(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
+	CHECK_EQ(t->irq.lowers, 0);
+	/* a configuration change still drives the line, and is acked */
+	virtio_dev_config_changed(t->d);
+	CHECK_EQ(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS),
+		 VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
+	CHECK_EQ(t->irq.level, 1);
+	wr(t, VIRTIO_MMIO_INTERRUPT_ACK, 0xffffffff);
+	CHECK_EQ(t->irq.level, 0);
+	virtio_dev_set_isr_hint(t->d, 0);
+	CHECK_EQ(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	tv_free(t);
+}
+
 static void test_notify_invalid(void)
 {
 	struct tv *t = tv_new(false);
@@ -843,6 +870,7 @@ UNIT_SUITE(vmmio, UNIT_TEST(test_dev_new_errors), UNIT_TEST(test_ids),
 	   UNIT_TEST(test_needs_reset_after_driver_ok),
 	   UNIT_TEST(test_queue_ok), UNIT_TEST(test_queue_locked_while_ready),
 	   UNIT_TEST(test_reset), UNIT_TEST(test_interrupt_ack),
-	   UNIT_TEST(test_notify_invalid), UNIT_TEST(test_config_space),
-	   UNIT_TEST(test_config_generation), UNIT_TEST(test_rng_end_to_end),
-	   UNIT_TEST(test_rng_long_chain), UNIT_TEST(test_rng_malformed));
+	   UNIT_TEST(test_isr_hint), UNIT_TEST(test_notify_invalid),
+	   UNIT_TEST(test_config_space), UNIT_TEST(test_config_generation),
+	   UNIT_TEST(test_rng_end_to_end), UNIT_TEST(test_rng_long_chain),
+	   UNIT_TEST(test_rng_malformed));

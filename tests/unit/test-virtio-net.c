@@ -42,7 +42,8 @@ struct tc {
 	struct fake_net *f;
 	struct virtio_dev *d;
 	struct vdrv v;
-	struct drvq q[3];
+	struct drvq q[5];
+	unsigned int ctrlq;
 };
 
 static void tc_free(struct tc *t)
@@ -58,28 +59,35 @@ static void tc_free(struct tc *t)
 
 /* A device over a fake backend (with the header when hdr), brought up
  * with the offered features within mask. */
-static struct tc *tc_new_mask(bool hdr, uint64_t mask)
+static struct tc *tc_new_pairs(bool hdr, uint64_t mask, unsigned int pairs)
 {
 	struct tc *t = calloc(1, sizeof(*t));
 	unsigned int q;
 
 	if (!t)
 		return NULL;
+	t->ctrlq = 2 * pairs;
 	t->f = fake_net_new(hdr);
 	if (!t->f || guest_init(&t->g, GUEST_RAM_BASE, RAM_SIZE) ||
 	    virtio_net_create(&t->g.mem, (struct irq_line){ 0 }, &t->f->be,
-			      test_mac, &t->d))
+			      test_mac, pairs, &t->d))
 		goto fail;
 	vdrv_init_core(&t->v, t->d);
-	for (q = 0; q < 3; q++)
+	/* rings 0x10000 apart: queue 4's overlaps BUF(0..2), unused here */
+	for (q = 0; q <= t->ctrlq; q++)
 		drvq_init(&t->q[q], &t->g, QSIZE, DESC_GPA(q), AVAIL_GPA(q),
 			  USED_GPA(q));
-	if (!CHECK_EQ(vdrv_bring_up(&t->v, mask, t->q, 3), 0))
+	if (!CHECK_EQ(vdrv_bring_up(&t->v, mask, t->q, t->ctrlq + 1), 0))
 		goto fail;
 	return t;
 fail:
 	tc_free(t);
 	return NULL;
+}
+
+static struct tc *tc_new_mask(bool hdr, uint64_t mask)
+{
+	return tc_new_pairs(hdr, mask, 1);
 }
 
 static struct tc *tc_new(bool hdr)
@@ -411,18 +419,18 @@ static uint8_t ctrl(struct tc *t, uint8_t cls, uint8_t cmd, const void *data,
 		    uint32_t len)
 {
 	uint8_t *p = guest_ptr(&t->g, BUF(10), 2 + len);
-	uint16_t head = (uint16_t)(t->q[CTRLQ].avail_idx * 2 % QSIZE);
+	uint16_t head = (uint16_t)(t->q[t->ctrlq].avail_idx * 2 % QSIZE);
 
 	p[0] = cls;
 	p[1] = cmd;
 	if (len)
 		memcpy(p + 2, data, len);
 	guest_put8(&t->g, BUF(11), 0xee);
-	drvq_post_chain(&t->q[CTRLQ], head,
+	drvq_post_chain(&t->q[t->ctrlq], head,
 			(struct drvq_buf[]){ { BUF(10), 2 + len, false },
 					     { BUF(11), 1, true } },
 			2);
-	virtio_notify(t->d, CTRLQ);
+	virtio_notify(t->d, t->ctrlq);
 	virtio_net_poll(t->d);
 	return guest_get8(&t->g, BUF(11));
 }
@@ -506,6 +514,57 @@ static void test_ctrl_not_negotiated(void)
 	tc_free(t);
 }
 
+/* mq: pairs > 1 offer MQ, the control queue moves after the pairs;
+ * VQ_PAIRS_SET needs MQ, 1..max pairs, and vhost serving them */
+static void test_mq(void)
+{
+	struct tc *t = tc_new_pairs(true, ~0ULL, 2);
+	const uint8_t two[2] = { 2, 0 }, one[2] = { 1, 0 };
+	const uint8_t zero[2] = { 0, 0 }, three[2] = { 3, 0 };
+	struct virtio_net_stats st;
+	struct virtio_dev *d;
+
+	REQUIRE(t);
+	CHECK_EQ(virtio_dev_ops(t->d)->nr_queues, 5);
+	CHECK(virtio_dev_features(t->d) & BIT(VIRTIO_NET_F_MQ));
+	CHECK_EQ(vdrv_config_read(&t->v, 8, 2), 2);
+	CHECK_EQ(ctrl(t, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+		      zero, 2),
+		 VIRTIO_NET_ERR);
+	CHECK_EQ(ctrl(t, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+		      three, 2),
+		 VIRTIO_NET_ERR);
+	CHECK_EQ(ctrl(t, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+		      one, 1),
+		 VIRTIO_NET_ERR);
+	CHECK_EQ(ctrl(t, VIRTIO_NET_CTRL_MQ,
+		      VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET + 1, one, 2),
+		 VIRTIO_NET_ERR);
+	/* no vhost serves pair 1: refused, pair 0 stays the only one */
+	CHECK_EQ(ctrl(t, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+		      two, 2),
+		 VIRTIO_NET_ERR);
+	virtio_net_get_stats(t->d, &st);
+	CHECK_EQ(st.pairs, 2);
+	CHECK_EQ(st.pairs_on, 1);
+	CHECK_EQ(st.ctrl_ok, 0);
+	tc_free(t);
+	/* without MQ negotiated */
+	t = tc_new_pairs(true, ~BIT(VIRTIO_NET_F_MQ), 2);
+	REQUIRE(t);
+	CHECK_EQ(ctrl(t, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+		      one, 2),
+		 VIRTIO_NET_ERR);
+	/* out of range */
+	CHECK_EQ(virtio_net_create(&t->g.mem, (struct irq_line){ 0 }, &t->f->be,
+				   test_mac, 0, &d),
+		 -EINVAL);
+	CHECK_EQ(virtio_net_create(&t->g.mem, (struct irq_line){ 0 }, &t->f->be,
+				   test_mac, NET_MAX_PAIRS + 1, &d),
+		 -EINVAL);
+	tc_free(t);
+}
+
 static void test_link(void)
 {
 	struct tc *t = tc_new(true);
@@ -581,5 +640,5 @@ UNIT_SUITE(virtio_net, UNIT_TEST(test_identity), UNIT_TEST(test_tx_header),
 	   UNIT_TEST(test_tx_bad_header), UNIT_TEST(test_tx_limits),
 	   UNIT_TEST(test_rx_single), UNIT_TEST(test_rx_mergeable),
 	   UNIT_TEST(test_rx_many), UNIT_TEST(test_ctrl),
-	   UNIT_TEST(test_ctrl_not_negotiated), UNIT_TEST(test_link),
-	   UNIT_TEST(test_thread));
+	   UNIT_TEST(test_ctrl_not_negotiated), UNIT_TEST(test_mq),
+	   UNIT_TEST(test_link), UNIT_TEST(test_thread));

@@ -40,7 +40,7 @@ struct tp {
 	int intx;
 	uint64_t notify_base;
 	bool notify_on;
-	unsigned int fires[4], routes;
+	unsigned int fires[4], routes, vec_changes;
 };
 
 static void intx_set(void *ctrl, unsigned int irq, int level)
@@ -82,8 +82,16 @@ static void msi_fire(void *opaque, unsigned int vec)
 		t->fires[vec]++;
 }
 
+static void vectors_changed(void *opaque)
+{
+	struct tp *t = opaque;
+
+	t->vec_changes++;
+}
+
 static const struct msix_ops msi_ops = { msi_route, msi_fire };
-static const struct virtio_pci_host_ops host_msix = { &msi_ops, notify_mapped };
+static const struct virtio_pci_host_ops host_msix = { &msi_ops, notify_mapped,
+						      vectors_changed };
 static const struct virtio_pci_host_ops host_intx = { NULL, notify_mapped };
 
 static struct tp *tp_new(bool msix)
@@ -322,8 +330,14 @@ static void test_msix_vectors(void)
 	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_MSIX), 2, 7); /* no such */
 	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_MSIX), 2),
 		 VIRTIO_MSI_NO_VECTOR);
+	CHECK_EQ(t->vec_changes, 1);
+	CHECK_EQ(virtio_pci_queue_vector(t->v.vp, 0), VIRTIO_MSI_NO_VECTOR);
 	mem_wr(t, common(VIRTIO_PCI_COMMON_Q_MSIX), 2, 1);
 	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_MSIX), 2), 1);
+	CHECK_EQ(t->vec_changes, 2);
+	CHECK_EQ(virtio_pci_queue_vector(t->v.vp, 0), 1);
+	CHECK_EQ(virtio_pci_queue_vector(t->v.vp, VIRTIO_MAX_QUEUES),
+		 VIRTIO_MSI_NO_VECTOR);
 	bring_up(t);
 	offer_buffer(t);
 	CHECK_EQ(used_idx(t), 1);
@@ -337,10 +351,12 @@ static void test_msix_vectors(void)
 	CHECK_EQ(mem_rd(t, BAR1_GPA + VPCI_PBA_OFF, 8), 2);
 	mem_wr(t, BAR1_GPA + 28, 4, 0);
 	CHECK_EQ(t->fires[1], 2);
-	/* a device reset forgets the vectors */
+	/* a device reset forgets the vectors, and says so */
+	c = t->vec_changes;
 	mem_wr(t, common(VIRTIO_PCI_COMMON_STATUS), 1, 0);
 	CHECK_EQ(mem_rd(t, common(VIRTIO_PCI_COMMON_Q_MSIX), 2),
 		 VIRTIO_MSI_NO_VECTOR);
+	CHECK_EQ(t->vec_changes, c + 1);
 	tp_free(t);
 }
 

@@ -2,33 +2,85 @@
 # host->guest (16 MiB through busybox nc and wget, timed by dd in the
 # guest) and request/response latency (ping's average round trip), for a
 # tap with lkvm's data path and with vhost-net, RUNS times each in one L2
-# boot per variant: medians; and user mode through passt (Debian 13's,
-# from debian-tools): the guest's connections to host_ip reach L1's
-# loopback.
+# boot per variant: medians; user mode through passt (Debian 13's, from
+# debian-tools; lkvm runs under a tmpfs root as in net-user, L1 gets a
+# default route): the guest's connections to host_ip reach L1's loopback.
+# Multiqueue: 2 vCPUs, vhost, one queue pair against two (mq=2), iperf3
+# -P 2 both ways (Debian's, from the tools disk in L2). With a peer
+# kvmtool staged (PEER=), its tap and user mode the same way.
 # needs: debian-tools
 # machine: aia
 # timeout: 3000
 RUNS=${BENCH_RUNS:-3}
 H=192.168.33.1
 G=192.168.33.15
+T=$IMAGES/debian-tools
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 mkdir -p /tmp/www
 dd if=/dev/zero of=/tmp/www/z bs=64k count=256 2>/dev/null
 ip link set lo up
 httpd -p 8000 -h /tmp/www
+# passt needs a default route (else its local mode), and ping sockets for
+# the guest's pings to its gateway
+ip link add uplink0 type dummy
+ip addr add 10.0.2.15/24 dev uplink0
+ip link set uplink0 up
+ip route add default via 10.0.2.2
+echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range
 
-cat >/tmp/variants <<EOF2
-tap|-n mode=tap,tapif=lkvmb0,host_ip=$H
-tap+vhost|-n mode=tap,tapif=lkvmb0,host_ip=$H,vhost=1
+# passt's sandbox cannot pivot_root() out of L1's initramfs root: run the
+# VMM in a private mount namespace on a tmpfs root (see net-user.sh)
+cat >/tmp/realroot <<'EOF2'
+#!/bin/sh
+exec unshare -m /bin/sh -c '
+set -e
+mount --make-rprivate /
+mkdir -p /.nr
+mount -t tmpfs realroot /.nr
+for d in /*; do
+	[ "$d" = /.nr ] && continue
+	if [ -d "$d" ] && [ ! -L "$d" ]; then
+		mkdir "/.nr$d"
+		mount --rbind "$d" "/.nr$d"
+	else
+		cp -a "$d" "/.nr$d"
+	fi
+done
+cd /.nr
+mount --move . /
+exec chroot . "$@"' realroot "$@"
 EOF2
-if [ -x $IMAGES/debian-tools/run ]; then
-	printf '#!/bin/sh\nexec %s/debian-tools/run passt "$@"\n' $IMAGES >/tmp/passt
+chmod +x /tmp/realroot
+
+mkdir -p /tmp/l1
+cp $LKVM /tmp/l1/lkvm
+TAP="-n mode=tap,tapif=lkvmb0,host_ip=$H"
+cat >/tmp/variants <<EOF2
+tap|lkvm|nc|--stats $TAP
+tap+vhost|lkvm|nc|--stats $TAP,vhost=1
+EOF2
+if [ -x $T/run ]; then
+	printf '#!/bin/sh\nexec %s/run passt "$@"\n' $T >/tmp/passt
 	chmod +x /tmp/passt
-	echo "user|-n mode=user --passt /tmp/passt" >>/tmp/variants
+	echo "user|lkvm|nc|--stats -n mode=user --passt /tmp/passt" >>/tmp/variants
+	$T/run iperf3 -s -D
+	echo "c2-vhost-mq1|lkvm|iperf|--stats -c 2 -d $T/tools.ext4,ro $TAP,vhost=1" >>/tmp/variants
+	echo "c2-vhost-mq2|lkvm|iperf|--stats -c 2 -d $T/tools.ext4,ro $TAP,vhost=1,mq=2" >>/tmp/variants
+fi
+if [ -x /host/bin/peer ]; then
+	cp /host/bin/peer /tmp/l1/peer
+	echo "peer-tap|peer|nc|--console serial $TAP,script=none" >>/tmp/variants
+	echo "peer-user|peer|nc|--console serial -n mode=user" >>/tmp/variants
+fi
+if [ -n "${BENCH_ONLY:-}" ]; then
+	awk -F'|' -v only=",$BENCH_ONLY," 'index(only, "," $1 ",")' /tmp/variants >/tmp/variants.only
+	mv /tmp/variants.only /tmp/variants
 fi
 
 # one round of the three measurements, typed into the guest's shell
-once="sleep 1; dd if=/dev/zero bs=64k count=256 2>/tmp/dd.err | nc $H 5003; sed 's/^/g2h-dd /' /tmp/dd.err; wget -q -O - http://$H:8000/z | dd of=/dev/null bs=64k 2>&1 | sed 's/^/h2g-dd /'; ping -c 10 -i 0.2 $H | sed -n 's/^round-trip/rr-ping/p'"
+once_nc="sleep 1; dd if=/dev/zero bs=64k count=256 2>/tmp/dd.err | nc $H 5003; sed 's/^/g2h-dd /' /tmp/dd.err; wget -q -O - http://$H:8000/z | dd of=/dev/null bs=64k 2>&1 | sed 's/^/h2g-dd /'; ping -c 10 -i 0.2 $H | sed -n 's/^round-trip/rr-ping/p'"
+# iperf3, two streams each way, 5 s each: the receiver's sum
+once_iperf="/t/run iperf3 -c $H -P 2 -t 5 -f m | sed -n 's/^\[SUM\].*receiver/g2h-sum &/p'; /t/run iperf3 -c $H -P 2 -t 5 -f m -R | sed -n 's/^\[SUM\].*receiver/h2g-sum &/p'; ping -c 10 -i 0.2 $H | sed -n 's/^round-trip/rr-ping/p'"
 
 # mbit FILE TAG : Mbit/s from each of busybox dd's "N bytes ... copied,
 # S seconds" lines tagged TAG
@@ -36,34 +88,73 @@ mbit() {
 	tr -d '\r' <"$1" | sed -n "s/^$2 \([0-9]*\) bytes.*copied, \([0-9.]*\) seconds.*/\1 \2/p" |
 		awk '$2 > 0 { printf "%.1f\n", $1 * 8 / $2 / 1e6 }'
 }
+# sum FILE TAG : iperf3's Mbits/sec of each line tagged TAG
+sum() {
+	tr -d '\r' <"$1" | sed -n "s/^$2 .* \([0-9.]*\) Mbits\/sec.*/\1/p"
+}
 
-while IFS='|' read -r name opts; do
+# variant NAME BIN KIND OPTS... : one L2 boot, RUNS rounds (a subshell: a
+# variant that fails costs only its own figures)
+variant() {
+	name=$1 bin=$2 kind=$3
+	shift 3
+	out=/tmp/b.$name
 	rm -f /tmp/net.in
 	mkfifo /tmp/net.in
-	$LKVM run -k $KERNEL -i $INITRD -m 512 -p "quiet l2=shell" $opts </tmp/net.in >/tmp/b.$name 2>&1 &
+	up="ip addr add $G/24 dev eth0; ip link set eth0 up; ping -c 1 -w 20 $H >/dev/null"
+	[ $kind = nc ] || up="$up; mkdir -p /t && mount -o ro /dev/vda /t"
+	echo "+ $bin run $*"
+	/tmp/realroot /tmp/l1/$bin run -k $KERNEL -i $INITRD -m 512 -p "quiet l2=shell" "$@" </tmp/net.in >$out 2>&1 &
 	bpid=$!
+	echo $bpid >/tmp/v.pid
 	exec 3>/tmp/net.in
-	wait_for '@@ L2 init' /tmp/b.$name 60
-	echo "ip addr add $G/24 dev eth0; ip link set eth0 up; ping -c 1 -w 20 $H >/dev/null; echo net-up" >&3
-	wait_for '^net-up' /tmp/b.$name 60
+	wait_for '@@ L2 init' $out 60
+	echo "$up; echo net-up" >&3
+	wait_for '^net-up' $out 60
 	r=1
 	while [ $r -le $RUNS ]; do
-		nc -l -p 5003 >/dev/null &
-		ncpid=$!
-		sleep 1
-		echo "$once; echo round-$r-done" >&3
-		wait_for "^round-$r-done" /tmp/b.$name 600
-		wait $ncpid
+		if [ $kind = nc ]; then
+			nc -l -p 5003 >/dev/null &
+			ncpid=$!
+			sleep 1
+			echo "$once_nc; echo round-$r-done" >&3
+		else
+			echo "$once_iperf; echo round-$r-done" >&3
+		fi
+		wait_for "^round-$r-done" $out 600
+		[ $kind = nc ] && wait $ncpid
 		r=$((r + 1))
 	done
 	echo "poweroff -f" >&3
+	i=0
+	while kill -0 $bpid 2>/dev/null && [ $i -lt 600 ]; do
+		usleep 100000
+		i=$((i + 1))
+	done
+	kill -0 $bpid 2>/dev/null && { kill -9 $bpid; echo "BENCH net $name: no exit 60 s after poweroff"; }
 	wait $bpid
+	echo "BENCH net $name exit status: $?"
 	exec 3>&-
-	g2h=$(mbit /tmp/b.$name g2h-dd)
-	h2g=$(mbit /tmp/b.$name h2g-dd)
-	rr=$(tr -d '\r' </tmp/b.$name | sed -n 's/^rr-ping min\/avg\/max = [0-9.]*\/\([0-9.]*\)\/.*/\1/p')
+}
+
+while IFS='|' read -r name bin kind opts; do
+	(variant $name $bin $kind $opts) </dev/null >/tmp/v.$name.log 2>&1 ||
+		{ echo "BENCH net $name: failed"; tail -n 25 /tmp/v.$name.log; }
+	kill -9 $(cat /tmp/v.pid) 2>/dev/null
+	sleep 1
+	grep '^BENCH' /tmp/v.$name.log
+	o=/tmp/b.$name
+	if [ $kind = nc ]; then
+		g2h=$(mbit $o g2h-dd)
+		h2g=$(mbit $o h2g-dd)
+	else
+		g2h=$(sum $o g2h-sum)
+		h2g=$(sum $o h2g-sum)
+	fi
+	rr=$(tr -d '\r' <$o | sed -n 's/^rr-ping min\/avg\/max = [0-9.]*\/\([0-9.]*\)\/.*/\1/p')
 	echo "BENCH net $name guest->host: $(echo "$g2h" | median) Mbit/s (runs: $(echo $g2h))"
 	echo "BENCH net $name host->guest: $(echo "$h2g" | median) Mbit/s (runs: $(echo $h2g))"
 	echo "BENCH net $name ping rtt: $(echo "$rr" | median) ms (runs: $(echo $rr))"
-	[ -n "$g2h" ] || { tr -d '\r' </tmp/b.$name | tail -n 20; cp /tmp/b.$name /host/results/net-$name.out; }
+	tr -d '\r' <$o | grep -E 'stats: net0' | sed "s/^/BENCH net $name /"
+	[ -n "$g2h" ] || { tr -d '\r' <$o | tail -n 20; cp $o /host/results/net-$name.out; }
 done </tmp/variants

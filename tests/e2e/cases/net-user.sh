@@ -1,5 +1,9 @@
 # User-mode networking through passt (Debian 13's riscv64 package): a DHCP
-# lease from passt (busybox udhcpc in the guest), a TCP connection from the
+# lease from passt (busybox udhcpc in the guest), a name resolved through
+# passt's DNS forwarding (L1's resolver is on its loopback, as
+# systemd-resolved's is: passt hands the guest its gateway address as DNS
+# server and forwards queries there to the host's 127.0.0.1, where busybox
+# dnsd answers a name nothing else knows), a TCP connection from the
 # guest to a service on L1's loopback through host_ip, a hostfwd connection
 # from L1 into the guest, then passt killed during an endless stream from
 # L1's loopback: link down, lkvm alive, poweroff exits 0. And passt missing:
@@ -57,6 +61,10 @@ ip addr add 10.0.2.15/24 dev uplink0
 ip link set uplink0 up
 ip route add default via 10.0.2.2
 httpd -p 127.0.0.1:8000 -h /tmp/www
+# L1's resolver on its loopback; passt reads resolv.conf at its start
+echo "lkvm-dns-test.example 10.9.8.7" >/tmp/dnsd.conf
+busybox dnsd -c /tmp/dnsd.conf -i 127.0.0.1 -p 53 &
+echo "nameserver 127.0.0.1" >/etc/resolv.conf
 
 rm -f /tmp/net.in
 mkfifo /tmp/net.in
@@ -70,9 +78,11 @@ exec 3>/tmp/net.in
 wait_for '@@ L2 init' $o 60
 sleep 1
 # udhcpc's script: the lease's address and default route
-echo 'printf "#!/bin/sh\n[ \"\$1\" = bound ] || exit 0\nifconfig \$interface \$ip netmask \$subnet\nroute add default gw \$router\n" >/tmp/dh; chmod +x /tmp/dh' >&3
+echo 'printf "#!/bin/sh\n[ \"\$1\" = bound ] || exit 0\nifconfig \$interface \$ip netmask \$subnet\nroute add default gw \$router\necho dhcp-dns \$dns\nfor s in \$dns; do echo nameserver \$s; done >/etc/resolv.conf\n" >/tmp/dh; chmod +x /tmp/dh' >&3
 echo "ip link set eth0 up; udhcpc -i eth0 -s /tmp/dh -n -q -t 20 && echo dhcp-ok; ip -4 addr show eth0 | sed -n 's/.*inet /lease /p'" >&3
 wait_for '^lease ' $o 40
+echo "nslookup -type=a lkvm-dns-test.example | sed 's/^/dns-answer /'; echo dns-done" >&3
+wait_for '^dns-done' $o 60
 echo "wget -q -O - http://$H:8000/blob | md5sum | sed 's/^/loop-md5 /'; (nc -l -p 7777 >/tmp/fwd; echo fwd-closed) & echo listening" >&3
 wait_for '^loop-md5' $o 60
 wait_for '^listening' $o 60
@@ -107,6 +117,8 @@ tr -d '\r' <$o | sed 's/^/  | /' | tail -n 40
 expect_rc 0
 expect_grep '^dhcp-ok' $o
 expect_grep '^lease 192\.168\.33\.15/24' $o
+expect_grep '^dhcp-dns 192\.168\.33\.1$' $o
+expect_grep '^dns-answer .*10\.9\.8\.7' $o
 expect_grep "^loop-md5 $blob_md5" $o
 expect_grep '^hello-through-passt' $o
 expect_grep '^carrier-before 1' $o
