@@ -20,6 +20,7 @@
 
 #include "lkvm/9p.h"
 #include "lkvm/compiler.h"
+#include "lkvm/iov.h"
 
 /* Message types (9P2000.L, as Linux's include/net/9p/9p.h numbers them). */
 enum {
@@ -1132,39 +1133,6 @@ static int t_readdir(struct p9_req *r)
 	return 0;
 }
 
-/* The iovecs of [off, off + len) of (iov, n) into out (room max). */
-static unsigned int iov_slice(const struct iovec *iov, unsigned int n,
-			      size_t off, size_t len, struct iovec *out,
-			      unsigned int max)
-{
-	unsigned int i, k = 0;
-	size_t c;
-
-	for (i = 0; i < n && len && k < max; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		c = iov[i].iov_len - off;
-		c = c < len ? c : len;
-		out[k].iov_base = (uint8_t *)iov[i].iov_base + off;
-		out[k++].iov_len = c;
-		len -= c;
-		off = 0;
-	}
-	return k;
-}
-
-static size_t iov_total(const struct iovec *iov, unsigned int n)
-{
-	size_t t = 0;
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		t += iov[i].iov_len;
-	return t;
-}
-
 #define P9_MAX_IOV 1024
 
 static int t_read(struct p9_req *r)
@@ -1173,7 +1141,7 @@ static int t_read(struct p9_req *r)
 	struct p9_fid *f = req_fid(r, &err);
 	uint64_t off = get64(&r->in);
 	uint32_t count = get32(&r->in);
-	size_t room = iov_total(r->rep, r->nrep);
+	size_t room = iov_length(r->rep, r->nrep);
 	struct iovec v[P9_MAX_IOV];
 	unsigned int nv;
 	ssize_t n;
@@ -1524,35 +1492,6 @@ static int dispatch(struct p9_req *r, uint32_t size)
 	return -EOPNOTSUPP;
 }
 
-/* Copy len bytes from (iov, n) at off to dst; bytes copied. */
-static size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t off,
-			 void *dst, size_t len)
-{
-	struct iovec v[P9_MAX_IOV];
-	unsigned int k = iov_slice(iov, n, off, len, v, P9_MAX_IOV), i;
-	size_t done = 0;
-
-	for (i = 0; i < k; i++) {
-		memcpy((uint8_t *)dst + done, v[i].iov_base, v[i].iov_len);
-		done += v[i].iov_len;
-	}
-	return done;
-}
-
-static void buf_to_iov(const struct iovec *iov, unsigned int n, const void *src,
-		       size_t len)
-{
-	struct iovec v[P9_MAX_IOV];
-	unsigned int k = iov_slice(iov, n, 0, len, v, P9_MAX_IOV), i;
-	size_t done = 0;
-
-	for (i = 0; i < k; i++) {
-		memcpy(v[i].iov_base, (const uint8_t *)src + done,
-		       v[i].iov_len);
-		done += v[i].iov_len;
-	}
-}
-
 static size_t put_header(uint8_t *p, uint32_t size, uint8_t type, uint16_t tag)
 {
 	p[0] = (uint8_t)size;
@@ -1615,8 +1554,8 @@ void p9_server_get_stats(const struct p9_server *s, struct p9_stats *st)
 long p9_serve(struct p9_server *s, const struct iovec *req, unsigned int nreq,
 	      const struct iovec *rep, unsigned int nrep)
 {
-	size_t in_total = iov_total(req, nreq),
-	       out_total = iov_total(rep, nrep);
+	size_t in_total = iov_length(req, nreq),
+	       out_total = iov_length(rep, nrep);
 	size_t copy, rlen, cap;
 	struct p9_req r = {
 		.s = s, .req = req, .nreq = nreq, .rep = rep, .nrep = nrep
@@ -1660,7 +1599,7 @@ long p9_serve(struct p9_server *s, const struct iovec *req, unsigned int nreq,
 	stats_count(s, r.type, ret, r.data_len, size);
 	rlen = P9_HDR_SIZE + r.out.pos;
 	put_header(s->rbuf, (uint32_t)(rlen + r.data_len), r.type + 1, r.tag);
-	buf_to_iov(rep, nrep, s->rbuf, rlen);
+	iov_from_buf(rep, nrep, 0, s->rbuf, rlen);
 	return (long)(rlen + r.data_len);
 }
 

@@ -14,6 +14,7 @@
 #include <linux/virtio_net.h>
 
 #include "lkvm/compiler.h"
+#include "lkvm/iov.h"
 #include "lkvm/net.h"
 #include "lkvm/seccomp.h"
 #include "lkvm/virtio-devs.h"
@@ -148,46 +149,6 @@ static void vnet_wake(struct vnet *v)
 				    strerror(errno));
 }
 
-/* Copy up to len bytes from iov[0..n) starting at byte off into dst. */
-static size_t iov_gather(const struct iovec *iov, unsigned int n, size_t off,
-			 void *dst, size_t len)
-{
-	size_t done = 0;
-	unsigned int i;
-
-	for (i = 0; i < n && done < len; i++) {
-		size_t l = iov[i].iov_len, take;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		take = l - off < len - done ? l - off : len - done;
-		memcpy((uint8_t *)dst + done, (uint8_t *)iov[i].iov_base + off,
-		       take);
-		done += take;
-		off = 0;
-	}
-	return done;
-}
-
-/* Copy len bytes of src into iov[0..n); returns the bytes placed. */
-static size_t iov_scatter(const struct iovec *iov, unsigned int n,
-			  const void *src, size_t len)
-{
-	size_t done = 0;
-	unsigned int i;
-
-	for (i = 0; i < n && done < len; i++) {
-		size_t take = iov[i].iov_len < len - done ? iov[i].iov_len
-							  : len - done;
-
-		memcpy(iov[i].iov_base, (const uint8_t *)src + done, take);
-		done += take;
-	}
-	return done;
-}
-
 /* Tell the backend which offloads the driver accepted, once per change. */
 static void vnet_apply_offload(struct vnet *v)
 {
@@ -312,7 +273,7 @@ static void tx_chain(struct vnet *v, const struct virtq_chain *c,
 			NET_HDR_LEN + NET_FRAME_MAX);
 		return;
 	}
-	iov_gather(iov, c->nout, 0, &hdr, sizeof(hdr));
+	iov_to_buf(iov, c->nout, 0, &hdr, sizeof(hdr));
 	why = tx_check_hdr(v, &hdr.hdr);
 	if (why) {
 		stat_add(&v->st.tx_dropped, 1);
@@ -456,8 +417,8 @@ static bool rx_deliver(struct vnet *v)
 
 		if (virtio_queue_pop(v->vdev, NET_RXQ, &c, w, NET_MAX_IOV) <= 0)
 			break;
-		put = iov_scatter(w + c.nout, c.niov - c.nout, v->rxbuf + done,
-				  v->rx_len - done);
+		put = iov_from_buf(w + c.nout, c.niov - c.nout, 0,
+				   v->rxbuf + done, v->rx_len - done);
 		if (!got) {
 			memmove(first, first + c.nout,
 				(c.niov - c.nout) * sizeof(*first));
@@ -634,7 +595,7 @@ static void ctrl_chain(struct vnet *v, const struct virtq_chain *c,
 		return;
 	}
 	if (c->out_len >= 2 && c->out_len <= sizeof(buf)) {
-		iov_gather(iov, c->nout, 0, buf, (size_t)c->out_len);
+		iov_to_buf(iov, c->nout, 0, buf, (size_t)c->out_len);
 		ack = ctrl_command(v, buf[0], buf[1], buf + 2,
 				   (size_t)c->out_len - 2);
 	}
