@@ -969,13 +969,34 @@ static uint64_t unalloc_run(struct qcow2_img *q, uint64_t off, uint64_t len,
 	return n;
 }
 
+/* The bytes from in of cluster l2i of slot (NORMAL, at m->host) and of
+ * the clusters after it in the table at contiguous host offsets, at most
+ * len; m is left as it was (the first cluster's). */
+static uint64_t normal_run(struct qcow2_img *q, struct qcow2_l2slot *slot,
+			   uint32_t l2i, const struct qcow2_map *m, uint64_t in,
+			   uint64_t len)
+{
+	uint32_t per = 1u << q->l2_bits;
+	uint64_t want = m->host, n = min64(len, q->cs - in);
+	struct qcow2_map next;
+
+	while (n < len && ++l2i < per) {
+		if (qcow2_classify(q, qcow2_be64(&slot->tbl[l2i]), &next) ||
+		    next.kind != QCOW2_NORMAL || next.host != want + q->cs)
+			break;
+		want = next.host;
+		n += min64(len - n, q->cs);
+	}
+	return n;
+}
+
 int qcow2_read_run(struct qcow2_img *q, uint64_t off, uint64_t len, int *fd,
 		   uint64_t *host, uint64_t *n)
 {
-	uint64_t in = off & (q->cs - 1), want;
-	uint32_t per = 1u << q->l2_bits, l2i;
+	uint64_t in = off & (q->cs - 1);
 	struct qcow2_l2slot *slot;
 	struct qcow2_map m;
+	uint32_t l2i;
 	int ret;
 
 	*n = 0;
@@ -998,16 +1019,8 @@ int qcow2_read_run(struct qcow2_img *q, uint64_t off, uint64_t len, int *fd,
 	if (!slot || m.kind != QCOW2_NORMAL)
 		return 0;
 	*fd = q->fd;
+	*n = normal_run(q, slot, l2i, &m, in, len);
 	*host = m.host + in;
-	want = m.host;
-	*n = min64(len, q->cs - in);
-	while (*n < len && ++l2i < per) {
-		if (qcow2_classify(q, qcow2_be64(&slot->tbl[l2i]), &m) ||
-		    m.kind != QCOW2_NORMAL || m.host != want + q->cs)
-			break;
-		want = m.host;
-		*n += min64(len - *n, q->cs);
-	}
 	return 0;
 }
 
@@ -1016,7 +1029,7 @@ int qcow2_cached_read_run(struct qcow2_img *q, uint64_t off, uint64_t len,
 {
 	uint32_t l1i = (uint32_t)(off >> (q->cluster_bits + q->l2_bits));
 	uint32_t per = 1u << q->l2_bits, l2i;
-	uint64_t in = off & (q->cs - 1), want;
+	uint64_t in = off & (q->cs - 1);
 	struct qcow2_l2slot *slot;
 	struct qcow2_map m;
 
@@ -1028,16 +1041,8 @@ int qcow2_cached_read_run(struct qcow2_img *q, uint64_t off, uint64_t len,
 	if (qcow2_classify(q, qcow2_be64(&slot->tbl[l2i]), &m) ||
 	    m.kind != QCOW2_NORMAL)
 		return 0;
+	*n = normal_run(q, slot, l2i, &m, in, len);
 	*host = m.host + in;
-	want = m.host;
-	*n = min64(len, q->cs - in);
-	while (*n < len && ++l2i < per) {
-		if (qcow2_classify(q, qcow2_be64(&slot->tbl[l2i]), &m) ||
-		    m.kind != QCOW2_NORMAL || m.host != want + q->cs)
-			break;
-		want = m.host;
-		*n += min64(len - *n, q->cs);
-	}
 	return 0;
 }
 

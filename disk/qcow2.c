@@ -679,10 +679,12 @@ static int qd_run(struct qcow2_disk *qd, struct disk_req *r)
 	default:
 		/* this may free clusters: not while a fast-path read of one
 		 * is in flight (new ones wait, map_lock is the worker's) */
-		pthread_mutex_lock(&qd->lock);
-		while (qd->fast_inflight)
-			pthread_cond_wait(&qd->drained, &qd->lock);
-		pthread_mutex_unlock(&qd->lock);
+		if (qd->fast) { /* never inline_io, which holds qd->lock */
+			pthread_mutex_lock(&qd->lock);
+			while (qd->fast_inflight)
+				pthread_cond_wait(&qd->drained, &qd->lock);
+			pthread_mutex_unlock(&qd->lock);
+		}
 		ret = qcow2_zero_range(qd->top, r->offset, r->len,
 				       r->op == DISK_OP_DISCARD);
 		break;
