@@ -220,8 +220,8 @@ static void vm_release_irqfds(struct machine *m, struct vdev_slot *s,
 		irqfd.fd = (uint32_t)s->wired_irqfd;
 		irqfd.gsi = s->wired_irq;
 		if (keep_vm && ioctl(m->vm_fd, KVM_IRQFD, &irqfd) < 0)
-			pr_warn("reboot: irqfd of line %u stays: %s",
-				irqfd.gsi, strerror(errno));
+			pr_warn("reboot: irqfd of line %u stays: %s", irqfd.gsi,
+				strerror(errno));
 		close(s->wired_irqfd);
 	}
 }
