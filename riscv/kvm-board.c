@@ -370,8 +370,9 @@ int machine_open_nics(struct machine *m)
 }
 
 /* vhost=1 for NIC i, just placed: its queues' doorbells are the I/O
- * thread's eventfds, which vhost polls; with the in-kernel AIA and
- * virtio-pci its interrupts are the MSI-X vectors' irqfds, else relayed. */
+ * thread's eventfds, which vhost polls; with the in-kernel AIA its
+ * interrupts are irqfds (the queue's MSI-X vector under virtio-pci, the
+ * wired line under virtio-mmio), else relayed. */
 static int add_vhost(struct machine *m, unsigned int i)
 {
 	struct vdev_slot *s = &m->vdev[m->nr_vdev - 1];
@@ -395,12 +396,18 @@ static int add_vhost(struct machine *m, unsigned int i)
 		pr_err("-n vhost=1: the tap has no virtio-net header");
 		return ret;
 	}
-	/* virtio-mmio stays on the relay: with the wired line's irqfd
-	 * (machine_add_wired_irqfd(), InterruptStatus hinting the used-buffer
-	 * bit) a vhost NIC over virtio-mmio hung in the e2e case, not yet
-	 * understood */
-	if (!m->aia || !s->vp)
+	if (!m->aia)
 		return 0;
+	ret = machine_add_wired_irqfd(m, s);
+	if (ret) {
+		pr_err("-n vhost=1: cannot make an irqfd for its interrupt: %s",
+		       strerror(-ret));
+		return ret;
+	}
+	/* the wired line: InterruptStatus shows the used-buffer bit always,
+	 * and the guest's acknowledge lowers the line KVM raised */
+	if (!s->vp)
+		virtio_dev_set_isr_hint(s->d, VIRTIO_ISR_QUEUE);
 	virtio_net_set_irqfds(s->d, machine_queue_irqfd, s);
 	s->irqfds_changed = virtio_net_irqfds_changed;
 	return 0;

@@ -177,13 +177,6 @@ static void isr_update_locked(struct virtio_dev *d, uint32_t set,
 		irq_line_set(&d->irq, d->isr != 0);
 }
 
-static void isr_update(struct virtio_dev *d, uint32_t set, uint32_t clear)
-{
-	pthread_mutex_lock(&d->irq_lock);
-	isr_update_locked(d, set, clear);
-	pthread_mutex_unlock(&d->irq_lock);
-}
-
 uint32_t virtio_isr_peek(struct virtio_dev *d)
 {
 	uint32_t v;
@@ -210,9 +203,26 @@ uint32_t virtio_isr_read_clear(struct virtio_dev *d)
 	return v;
 }
 
+/*
+ * With an ISR hint someone else raises the line too (vhost's call eventfd
+ * as an irqfd: KVM sets a wired source's level from it and never lowers
+ * it). Lower it here while nothing of ours is pending: a level-triggered
+ * line left asserted is delivered again at every EOI (the APLIC's MSI
+ * mode retriggers while the input is high), and the guest never leaves
+ * its handler. irq_lock held.
+ */
+static void hinted_line_lower_locked(struct virtio_dev *d)
+{
+	if (__atomic_load_n(&d->isr_hint, __ATOMIC_RELAXED) && !d->isr)
+		irq_line_set(&d->irq, 0);
+}
+
 void virtio_isr_ack(struct virtio_dev *d, uint32_t bits)
 {
-	isr_update(d, 0, bits);
+	pthread_mutex_lock(&d->irq_lock);
+	isr_update_locked(d, 0, bits);
+	hinted_line_lower_locked(d);
+	pthread_mutex_unlock(&d->irq_lock);
 }
 
 void virtio_dev_irq_switch(struct virtio_dev *d,
@@ -421,7 +431,10 @@ static void virtio_reset_locked(struct virtio_dev *d)
 	d->dev_features_sel = d->drv_features_sel = d->queue_sel = 0;
 	/* last: a NEEDS_RESET set by a queue before it stopped goes too */
 	__atomic_store_n(&d->status, 0, __ATOMIC_RELEASE);
-	isr_update(d, 0, ~0u);
+	pthread_mutex_lock(&d->irq_lock);
+	isr_update_locked(d, 0, ~0u);
+	hinted_line_lower_locked(d);
+	pthread_mutex_unlock(&d->irq_lock);
 }
 
 static bool features_acceptable(const struct virtio_dev *d)

@@ -258,7 +258,9 @@ uint32_t virtio_isr_peek(struct virtio_dev *d);
  * the pending ones, without driving the line: for a queue whose data path
  * outside lkvm pulses the wired line itself (vhost's call eventfd as an
  * irqfd), VIRTIO_ISR_QUEUE, so that the driver's handler looks at its
- * queues (a look that finds nothing costs one ring read). Any thread.
+ * queues (a look that finds nothing costs one ring read). While bits are
+ * hinted, each acknowledge (and a reset) lowers the line when no bit of
+ * lkvm's own is pending: the other party only ever raises it. Any thread.
  */
 void virtio_dev_set_isr_hint(struct virtio_dev *d, uint32_t bits);
 

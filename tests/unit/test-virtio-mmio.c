@@ -640,8 +640,9 @@ static void test_interrupt_ack(void)
 	tv_free(t);
 }
 
-/* vhost on an irqfd pulses the line itself: InterruptStatus shows the
- * used-buffer bit always, the line stays lkvm's */
+/* vhost on an irqfd raises the line itself (and KVM never lowers it):
+ * InterruptStatus shows the used-buffer bit always, and each acknowledge
+ * lowers the line unless a bit of lkvm's own is still pending */
 static void test_isr_hint(void)
 {
 	struct tv *t = tv_new(true);
@@ -652,18 +653,34 @@ static void test_isr_hint(void)
 	CHECK_EQ(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
 	CHECK_EQ(t->irq.level, 0);
 	CHECK_EQ(t->irq.raises, 0);
+	/* the other party raised it: the guest's acknowledge lowers it */
+	t->irq.level = 1;
 	wr(t, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
-	CHECK_EQ(t->irq.lowers, 0);
-	/* a configuration change still drives the line, and is acked */
+	CHECK_EQ(t->irq.level, 0);
+	CHECK_EQ(t->irq.lowers, 1);
+	CHECK_EQ(t->irq.raises, 0);
+	/* a configuration change still drives the line; acknowledging the
+	 * used-buffer bit alone leaves it up, the configuration bit lowers */
 	virtio_dev_config_changed(t->d);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS),
 		 VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG);
 	CHECK_EQ(t->irq.level, 1);
-	wr(t, VIRTIO_MMIO_INTERRUPT_ACK, 0xffffffff);
+	wr(t, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	CHECK_EQ(t->irq.level, 1);
+	CHECK_EQ(t->irq.lowers, 1);
+	wr(t, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_CONFIG);
 	CHECK_EQ(t->irq.level, 0);
+	/* a reset lowers it too */
+	t->irq.level = 1;
+	wr(t, VIRTIO_MMIO_STATUS, 0);
+	CHECK_EQ(t->irq.level, 0);
+	/* without a hint, an acknowledge with nothing pending is no event */
 	virtio_dev_set_isr_hint(t->d, 0);
 	CHECK_EQ(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	t->irq.level = 1;
+	wr(t, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+	CHECK_EQ(t->irq.level, 1);
 	tv_free(t);
 }
 

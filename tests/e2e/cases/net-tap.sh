@@ -1,6 +1,6 @@
 # virtio-net over a tap with static addresses, lkvm's data path and
-# vhost-net's (its interrupts as irqfds under the in-kernel AIA with
-# virtio-pci, relayed by lkvm under the userspace PLIC; lkvm gives the host side
+# vhost-net's (its interrupts as irqfds under the in-kernel AIA, over both
+# transports, relayed by lkvm under the userspace PLIC; lkvm gives the host side
 # host_ip itself, as kvmtool does without a script): ping both ways, a TCP
 # transfer each way compared by checksum on both sides, two NICs at once,
 # a poweroff in the middle of a transfer (exit 0 within seconds), and the
@@ -91,10 +91,14 @@ expect_grep 'stats: net0 \(tap lkvmt0\): rx [1-9]' /tmp/net-tap.out
 one_nic vhost ",vhost=1"
 expect_grep 'stats: net0 \(tap lkvmt0\): rx 0 frames' /tmp/net-vhost.out
 # its interrupts: under the in-kernel AIA, KVM injects them from vhost's
-# signals (the MSI-X vectors' irqfds) and lkvm relays none; under the
+# signals (irqfds: the MSI-X vectors, or the wired line under virtio-mmio,
+# which the guest's acknowledge lowers) and lkvm relays none; under the
 # userspace PLIC lkvm relays every one
 if grep -q 'machine: irqchip aia' /tmp/net-vhost.out; then
 	expect_grep 'stats: net0 vhost: 0 interrupts relayed, 2 of 2 rings on an irqfd' /tmp/net-vhost.out
+	one_nic vhost-mmio ",vhost=1" "--virtio-transport mmio"
+	expect_grep 'virtio over mmio' /tmp/net-vhost-mmio.out
+	expect_grep 'stats: net0 vhost: 0 interrupts relayed, 2 of 2 rings on an irqfd' /tmp/net-vhost-mmio.out
 	# multiqueue: two pairs on two vCPUs, a vhost-net each, both in use
 	one_nic vhost-mq ",vhost=1,mq=2" "-c 2"
 	expect_grep '^queues rx-0 rx-1 tx-0 tx-1' /tmp/net-vhost-mq.out
