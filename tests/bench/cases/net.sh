@@ -5,9 +5,10 @@
 # boot per variant: medians; user mode through passt (Debian 13's, from
 # debian-tools; lkvm runs under a tmpfs root as in net-user, L1 gets a
 # default route): the guest's connections to host_ip reach L1's loopback.
-# Multiqueue: 2 vCPUs, vhost, one queue pair against two (mq=2), iperf3
-# -P 2 both ways (Debian's, from the tools disk in L2). With a peer
-# kvmtool staged (PEER=), its tap and user mode the same way.
+# Multiqueue: 2 vCPUs, vhost, one queue pair against two (mq=2). With the
+# tools disk (Debian's riscv64 iperf3 in L2) every variant runs iperf3
+# -P 2 both ways instead of nc and wget. With a peer kvmtool staged
+# (PEER=), its tap and user mode the same way.
 # needs: debian-tools
 # machine: aia
 # timeout: 3000
@@ -55,22 +56,28 @@ chmod +x /tmp/realroot
 mkdir -p /tmp/l1
 cp $LKVM /tmp/l1/lkvm
 TAP="-n mode=tap,tapif=lkvmb0,host_ip=$H"
+# with the tools disk every variant measures with iperf3 (its own buffers,
+# as the issue's reference figures); without it busybox nc and wget
+K=nc D=
+if [ -x $T/run ]; then
+	K=iperf D="-d $T/tools.ext4,ro"
+	$T/run iperf3 -s -D
+fi
 cat >/tmp/variants <<EOF2
-tap|lkvm|nc|--stats $TAP
-tap+vhost|lkvm|nc|--stats $TAP,vhost=1
+tap|lkvm|$K|--stats $D $TAP
+tap+vhost|lkvm|$K|--stats $D $TAP,vhost=1
 EOF2
 if [ -x $T/run ]; then
 	printf '#!/bin/sh\nexec %s/run passt "$@"\n' $T >/tmp/passt
 	chmod +x /tmp/passt
-	echo "user|lkvm|nc|--stats -n mode=user --passt /tmp/passt" >>/tmp/variants
-	$T/run iperf3 -s -D
-	echo "c2-vhost-mq1|lkvm|iperf|--stats -c 2 -d $T/tools.ext4,ro $TAP,vhost=1" >>/tmp/variants
-	echo "c2-vhost-mq2|lkvm|iperf|--stats -c 2 -d $T/tools.ext4,ro $TAP,vhost=1,mq=2" >>/tmp/variants
+	echo "user|lkvm|$K|--stats $D -n mode=user --passt /tmp/passt" >>/tmp/variants
+	echo "c2-vhost-mq1|lkvm|iperf|--stats -c 2 $D $TAP,vhost=1" >>/tmp/variants
+	echo "c2-vhost-mq2|lkvm|iperf|--stats -c 2 $D $TAP,vhost=1,mq=2" >>/tmp/variants
 fi
 if [ -x /host/bin/peer ]; then
 	cp /host/bin/peer /tmp/l1/peer
-	echo "peer-tap|peer|nc|--console serial $TAP,script=none" >>/tmp/variants
-	echo "peer-user|peer|nc|--console serial -n mode=user" >>/tmp/variants
+	echo "peer-tap|peer|$K|--console serial $D $TAP,script=none" >>/tmp/variants
+	echo "peer-user|peer|$K|--console serial $D -n mode=user" >>/tmp/variants
 fi
 if [ -n "${BENCH_ONLY:-}" ]; then
 	awk -F'|' -v only=",$BENCH_ONLY," 'index(only, "," $1 ",")' /tmp/variants >/tmp/variants.only
