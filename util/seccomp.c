@@ -247,7 +247,7 @@ static const struct sc_rule sc_rules[] = {
 	RULE("readlinkat", T_FS, "9p: readlink"),
 	RULE("fchownat", T_FS, "9p: setattr uid/gid, new files' owner"),
 	RULE("fchown", T_FS, "9p: a created file's owner (lkvm as root)"),
-	RULE("fchmodat", T_FS, "9p: setattr mode"),
+	RULE("fchmodat", T_FS, "9p: setattr mode, a create's exact mode"),
 	RULE("utimensat", T_FS, "9p: setattr times"),
 	RULE("getxattr", T_FS, "9p: xattrwalk"),
 	RULE("listxattr", T_FS, "9p: xattrwalk of every name"),

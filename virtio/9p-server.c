@@ -121,6 +121,7 @@ struct p9_server {
 	dev_t root_dev;
 	ino_t root_ino;
 	int procfd; /* /proc/self/fd, to re-open a fid's inode */
+	mode_t umask; /* lkvm's, read once: what a create must put back */
 	bool ro, as_root;
 	unsigned int max_fids, nr_fids;
 	uint32_t msize;
@@ -439,6 +440,33 @@ static void proc_path(int fd, char *buf, size_t len)
 	snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
 
+/*
+ * A create's mode, exactly: the guest applied its own umask to it, and
+ * lkvm's (the host process's) must not apply again. The permission bits
+ * the host's umask took go back; the special bits stay as the host set
+ * them (a directory inherits setgid). Through an O_PATH, no-follow handle
+ * of the new entry: a name swapped meanwhile is never followed.
+ */
+static void exact_mode(struct p9_server *s, int dirfd, const char *name,
+		       uint32_t mode)
+{
+	struct stat st;
+	char n[16];
+	int fd;
+
+	if (!(s->umask & mode & 0777))
+		return;
+	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	snprintf(n, sizeof(n), "%d", fd);
+	if (!fstat(fd, &st) && !S_ISLNK(st.st_mode) &&
+	    fchmodat(s->procfd, n, (st.st_mode & 07000) | (mode & 0777), 0)) {
+		/* kept: the mode as created */
+	}
+	close(fd);
+}
+
 /* New files belong to the guest's user when lkvm runs as root. */
 static void give(struct p9_server *s, int dirfd, const char *name, uint32_t uid,
 		 uint32_t gid)
@@ -738,6 +766,15 @@ static int t_lcreate(struct p9_req *r)
 		close(fd);
 		return pfd;
 	}
+	if (created && s->umask & mode & 0777) {
+		char n[16];
+
+		snprintf(n, sizeof(n), "%d", fd);
+		if (fchmodat(s->procfd, n, (st.st_mode & 07000) | (mode & 0777),
+			     0)) {
+			/* kept: the mode as created */
+		}
+	}
 	if (created && s->as_root && fchown(fd, f->uid, gid)) {
 		/* kept: owned by root */
 	}
@@ -795,6 +832,7 @@ static int t_mkdir(struct p9_req *r)
 		return -EROFS;
 	if (mkdirat(f->fd, name, mode & 07777))
 		return -errno;
+	exact_mode(r->s, f->fd, name, mode);
 	give(r->s, f->fd, name, f->uid, gid);
 	return reply_entry_qid(r, f->fd, name);
 }
@@ -841,6 +879,7 @@ static int t_mknod(struct p9_req *r)
 		return -EPERM;
 	if (mknodat(f->fd, name, mode & (S_IFMT | 07777), 0))
 		return -errno;
+	exact_mode(r->s, f->fd, name, mode);
 	give(r->s, f->fd, name, f->uid, gid);
 	return reply_entry_qid(r, f->fd, name);
 }
@@ -1636,6 +1675,8 @@ int p9_server_create(const char *dir, const struct p9_options *o,
 	s->max_fids = o && o->max_fids ? o->max_fids : P9_MAX_FIDS_DEFAULT;
 	s->msize = P9_MSIZE_MIN;
 	s->as_root = geteuid() == 0;
+	s->umask = umask(0);
+	umask(s->umask);
 	s->tbuf = malloc(P9_MSIZE_MAX);
 	s->rbuf = malloc(P9_MSIZE_MAX);
 	s->dbuf = malloc(P9_MSIZE_MAX);

@@ -792,6 +792,72 @@ static void test_qid_version(void)
 	env_fini(&e);
 }
 
+static mode_t host_mode(const char *dir, const char *name)
+{
+	char p[256];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return lstat(p, &st) ? (mode_t)-1 : st.st_mode & 07777;
+}
+
+/* A create gets the mode the guest asked for (the guest applied its own
+ * umask): lkvm's umask does not apply twice. Tlcreate, Tmkdir, Tmknod. */
+static void test_exact_mode(void)
+{
+	mode_t old = umask(022);
+	struct env e;
+	struct msg m;
+	int err;
+
+	REQUIRE(env_init(&e, false, 0));
+	version(&e, 65536);
+	REQUIRE(attach(&e, 1, &err) == 105);
+	REQUIRE(walk(&e, 1, 2, (const char *const[]){ NULL }, &err) == 111);
+	m_start(&m, 14);
+	m32(&m, 2);
+	m_str(&m, "f777");
+	m32(&m, 2 | 0100);
+	m32(&m, 0777);
+	m32(&m, 0);
+	CHECK_EQ(send(&e, &m, &err), 15);
+	CHECK_EQ(host_mode(e.share, "f777"), 0777);
+	REQUIRE(walk(&e, 1, 3, (const char *const[]){ NULL }, &err) == 111);
+	m_start(&m, 14);
+	m32(&m, 3);
+	m_str(&m, "f640");
+	m32(&m, 2 | 0100);
+	m32(&m, 0640);
+	m32(&m, 0);
+	CHECK_EQ(send(&e, &m, &err), 15);
+	CHECK_EQ(host_mode(e.share, "f640"), 0640);
+	m_start(&m, 72);
+	m32(&m, 1);
+	m_str(&m, "d777");
+	m32(&m, 0777);
+	m32(&m, 0);
+	CHECK_EQ(send(&e, &m, &err), 73);
+	CHECK_EQ(host_mode(e.share, "d777"), 0777);
+	m_start(&m, 72);
+	m32(&m, 1);
+	m_str(&m, "d1777");
+	m32(&m, 01777);
+	m32(&m, 0);
+	CHECK_EQ(send(&e, &m, &err), 73);
+	CHECK_EQ(host_mode(e.share, "d1777"), 01777);
+	m_start(&m, 18);
+	m32(&m, 1);
+	m_str(&m, "fifo");
+	m32(&m, S_IFIFO | 0666);
+	m32(&m, 0);
+	m32(&m, 0);
+	m32(&m, 0);
+	CHECK_EQ(send(&e, &m, &err), 19);
+	CHECK_EQ(host_mode(e.share, "fifo"), 0666);
+	env_fini(&e);
+	umask(old);
+}
+
 static void test_ro(void)
 {
 	struct env e;
@@ -1525,7 +1591,8 @@ UNIT_SUITE(p9, UNIT_TEST(test_version), UNIT_TEST(test_walk_dotdot),
 	   UNIT_TEST(test_walk_symlinks), UNIT_TEST(test_swap_race),
 	   UNIT_TEST(test_io), UNIT_TEST(test_entries),
 	   UNIT_TEST(test_xattr_lock), UNIT_TEST(test_readdir),
-	   UNIT_TEST(test_qid_version), UNIT_TEST(test_ro),
-	   UNIT_TEST(test_fid_limit), UNIT_TEST(test_lengths),
-	   UNIT_TEST(test_pseudo_fs), UNIT_TEST(test_device),
-	   UNIT_TEST(test_device_speed), UNIT_TEST(test_options));
+	   UNIT_TEST(test_qid_version), UNIT_TEST(test_exact_mode),
+	   UNIT_TEST(test_ro), UNIT_TEST(test_fid_limit),
+	   UNIT_TEST(test_lengths), UNIT_TEST(test_pseudo_fs),
+	   UNIT_TEST(test_device), UNIT_TEST(test_device_speed),
+	   UNIT_TEST(test_options));
