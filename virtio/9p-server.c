@@ -1653,11 +1653,20 @@ long p9_serve_buf(struct p9_server *s, const void *req, size_t len, void *rep,
 /* Let the fid table's descriptors fit: the soft limit up to the hard. */
 static void raise_nofile(unsigned int need)
 {
+	rlim_t want = (rlim_t)need + 256;
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need + 256)
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
 		return;
-	rl.rlim_cur = rl.rlim_max < need + 256 ? rl.rlim_max : need + 256;
+	/* the hard limit too where lkvm may (root: an init's 4096 would
+	 * stop a guest's cache=loose at 4,000 cached names, EMFILE) */
+	if (rl.rlim_max < want) {
+		struct rlimit up = { .rlim_cur = want, .rlim_max = want };
+
+		if (!setrlimit(RLIMIT_NOFILE, &up))
+			return;
+	}
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/virtio_9p.h>
@@ -858,6 +860,36 @@ static void test_exact_mode(void)
 	umask(old);
 }
 
+/* The fid table needs an fd each: the server raises RLIMIT_NOFILE for
+ * max_fids, the hard limit too where it may (CAP_SYS_RESOURCE), else the
+ * soft limit to the hard one; in a child here. */
+static void test_nofile(void)
+{
+	pid_t pid = fork();
+	int status = -1;
+
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { .rlim_cur = 512, .rlim_max = 1024 };
+		struct rlimit up = { .rlim_cur = 8192 + 256,
+				     .rlim_max = 8192 + 256 };
+		struct env e;
+		bool ok;
+
+		if (setrlimit(RLIMIT_NOFILE, &rl) || !env_init(&e, false, 8192))
+			_exit(2);
+		ok = !getrlimit(RLIMIT_NOFILE, &rl) &&
+		     (rl.rlim_cur >= up.rlim_cur ||
+		      (rl.rlim_cur == 1024 && rl.rlim_max == 1024 &&
+		       setrlimit(RLIMIT_NOFILE, &up) != 0));
+		env_fini(&e);
+		_exit(ok ? 0 : 1);
+	}
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+}
+
 static void test_ro(void)
 {
 	struct env e;
@@ -1592,7 +1624,7 @@ UNIT_SUITE(p9, UNIT_TEST(test_version), UNIT_TEST(test_walk_dotdot),
 	   UNIT_TEST(test_io), UNIT_TEST(test_entries),
 	   UNIT_TEST(test_xattr_lock), UNIT_TEST(test_readdir),
 	   UNIT_TEST(test_qid_version), UNIT_TEST(test_exact_mode),
-	   UNIT_TEST(test_ro), UNIT_TEST(test_fid_limit),
-	   UNIT_TEST(test_lengths), UNIT_TEST(test_pseudo_fs),
-	   UNIT_TEST(test_device), UNIT_TEST(test_device_speed),
-	   UNIT_TEST(test_options));
+	   UNIT_TEST(test_nofile), UNIT_TEST(test_ro),
+	   UNIT_TEST(test_fid_limit), UNIT_TEST(test_lengths),
+	   UNIT_TEST(test_pseudo_fs), UNIT_TEST(test_device),
+	   UNIT_TEST(test_device_speed), UNIT_TEST(test_options));
