@@ -263,8 +263,8 @@ static int writef(struct env *e, uint32_t fid, uint64_t off, const char *data,
 	return send(e, &m, err);
 }
 
-static int lcreate(struct env *e, uint32_t fid, const char *name,
-		   uint32_t flags, int *err)
+static int lcreate_mode(struct env *e, uint32_t fid, const char *name,
+			uint32_t flags, uint32_t mode, int *err)
 {
 	struct msg m;
 
@@ -272,19 +272,46 @@ static int lcreate(struct env *e, uint32_t fid, const char *name,
 	m32(&m, fid);
 	m_str(&m, name);
 	m32(&m, flags);
-	m32(&m, 0644);
+	m32(&m, mode);
 	m32(&m, 0);
 	return send(e, &m, err);
 }
 
-static int mkdir9(struct env *e, uint32_t fid, const char *name, int *err)
+static int lcreate(struct env *e, uint32_t fid, const char *name,
+		   uint32_t flags, int *err)
+{
+	return lcreate_mode(e, fid, name, flags, 0644, err);
+}
+
+static int mkdir_mode(struct env *e, uint32_t fid, const char *name,
+		      uint32_t mode, int *err)
 {
 	struct msg m;
 
 	m_start(&m, 72);
 	m32(&m, fid);
 	m_str(&m, name);
-	m32(&m, 0755);
+	m32(&m, mode);
+	m32(&m, 0);
+	return send(e, &m, err);
+}
+
+static int mkdir9(struct env *e, uint32_t fid, const char *name, int *err)
+{
+	return mkdir_mode(e, fid, name, 0755, err);
+}
+
+static int mknod9(struct env *e, uint32_t fid, const char *name, uint32_t mode,
+		  int *err)
+{
+	struct msg m;
+
+	m_start(&m, 18);
+	m32(&m, fid);
+	m_str(&m, name);
+	m32(&m, mode);
+	m32(&m, 1); /* major */
+	m32(&m, 1); /* minor */
 	m32(&m, 0);
 	return send(e, &m, err);
 }
@@ -547,22 +574,8 @@ static void test_entries(void)
 	m32(&m, 0);
 	CHECK_EQ(send(&e, &m, &err), 17);
 	/* mknod: a fifo yes, a device no */
-	m_start(&m, 18);
-	m32(&m, 1);
-	m_str(&m, "fifo");
-	m32(&m, S_IFIFO | 0644);
-	m32(&m, 0);
-	m32(&m, 0);
-	m32(&m, 0);
-	CHECK_EQ(send(&e, &m, &err), 19);
-	m_start(&m, 18);
-	m32(&m, 1);
-	m_str(&m, "mem");
-	m32(&m, S_IFCHR | 0644);
-	m32(&m, 1);
-	m32(&m, 1);
-	m32(&m, 0);
-	CHECK_EQ(send(&e, &m, &err), 7);
+	CHECK_EQ(mknod9(&e, 1, "fifo", S_IFIFO | 0644, &err), 19);
+	CHECK_EQ(mknod9(&e, 1, "mem", S_IFCHR | 0644, &err), 7);
 	CHECK_EQ(err, EPERM);
 	/* Tlcreate of an existing name: a regular file is opened (not
 	 * truncated), O_EXCL refused, a fifo refused without blocking */
@@ -809,52 +822,22 @@ static void test_exact_mode(void)
 {
 	mode_t old = umask(022);
 	struct env e;
-	struct msg m;
 	int err;
 
 	REQUIRE(env_init(&e, false, 0));
 	version(&e, 65536);
 	REQUIRE(attach(&e, 1, &err) == 105);
 	REQUIRE(walk(&e, 1, 2, (const char *const[]){ NULL }, &err) == 111);
-	m_start(&m, 14);
-	m32(&m, 2);
-	m_str(&m, "f777");
-	m32(&m, 2 | 0100);
-	m32(&m, 0777);
-	m32(&m, 0);
-	CHECK_EQ(send(&e, &m, &err), 15);
+	CHECK_EQ(lcreate_mode(&e, 2, "f777", 2 | 0100, 0777, &err), 15);
 	CHECK_EQ(host_mode(e.share, "f777"), 0777);
 	REQUIRE(walk(&e, 1, 3, (const char *const[]){ NULL }, &err) == 111);
-	m_start(&m, 14);
-	m32(&m, 3);
-	m_str(&m, "f640");
-	m32(&m, 2 | 0100);
-	m32(&m, 0640);
-	m32(&m, 0);
-	CHECK_EQ(send(&e, &m, &err), 15);
+	CHECK_EQ(lcreate_mode(&e, 3, "f640", 2 | 0100, 0640, &err), 15);
 	CHECK_EQ(host_mode(e.share, "f640"), 0640);
-	m_start(&m, 72);
-	m32(&m, 1);
-	m_str(&m, "d777");
-	m32(&m, 0777);
-	m32(&m, 0);
-	CHECK_EQ(send(&e, &m, &err), 73);
+	CHECK_EQ(mkdir_mode(&e, 1, "d777", 0777, &err), 73);
 	CHECK_EQ(host_mode(e.share, "d777"), 0777);
-	m_start(&m, 72);
-	m32(&m, 1);
-	m_str(&m, "d1777");
-	m32(&m, 01777);
-	m32(&m, 0);
-	CHECK_EQ(send(&e, &m, &err), 73);
+	CHECK_EQ(mkdir_mode(&e, 1, "d1777", 01777, &err), 73);
 	CHECK_EQ(host_mode(e.share, "d1777"), 01777);
-	m_start(&m, 18);
-	m32(&m, 1);
-	m_str(&m, "fifo");
-	m32(&m, S_IFIFO | 0666);
-	m32(&m, 0);
-	m32(&m, 0);
-	m32(&m, 0);
-	CHECK_EQ(send(&e, &m, &err), 19);
+	CHECK_EQ(mknod9(&e, 1, "fifo", S_IFIFO | 0666, &err), 19);
 	CHECK_EQ(host_mode(e.share, "fifo"), 0666);
 	env_fini(&e);
 	umask(old);
