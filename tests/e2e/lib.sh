@@ -85,6 +85,9 @@ guest_sh() {
 	rm -f /tmp/gsh.in
 	mkfifo /tmp/gsh.in
 	echo "+ lkvm run $* <<< $cmds"
+	# emptied here, not by the background job's redirection: that one may
+	# come after wait_for has read the last guest's '@@ L2 init' from it
+	: >"$out"
 	$LKVM run -k $KERNEL ${GSH_BOOT--i $INITRD} -p "quiet l2=shell" "$@" \
 		</tmp/gsh.in >"$out" 2>&1 &
 	gpid=$!

@@ -111,6 +111,7 @@ variant() {
 	up="ip addr add $G/24 dev eth0; ip link set eth0 up; ping -c 1 -w 20 $H >/dev/null"
 	[ $kind = nc ] || up="$up; mkdir -p /t && mount -o ro /dev/vda /t"
 	echo "+ $bin run $*"
+	: >$out # now: wait_for must not see an earlier boot's output
 	/tmp/realroot /tmp/l1/$bin run -k $KERNEL -i $INITRD -m 512 -p "quiet l2=shell" "$@" </tmp/net.in >$out 2>&1 &
 	bpid=$!
 	echo $bpid >/tmp/v.pid

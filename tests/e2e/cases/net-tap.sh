@@ -24,6 +24,7 @@ net_boot() {
 	rm -f /tmp/net.in
 	mkfifo /tmp/net.in
 	echo "+ lkvm run $*"
+	: >"$out" # now: wait_for must not see an earlier boot's output
 	$LKVM run -k $KERNEL -i $INITRD -p "quiet l2=shell" "$@" \
 		</tmp/net.in >"$out" 2>&1 &
 	npid=$!

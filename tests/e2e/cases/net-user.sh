@@ -69,6 +69,7 @@ echo "nameserver 127.0.0.1" >/etc/resolv.conf
 rm -f /tmp/net.in
 mkfifo /tmp/net.in
 o=/tmp/user.out
+: >$o # now: wait_for must not see an earlier boot's output
 echo "+ lkvm run -n mode=user,hostfwd=tcp:2222:7777 --passt /tmp/passt"
 /tmp/realroot $LKVM run -k $KERNEL -i $INITRD -p "quiet l2=shell" --stats \
 	-n mode=user,hostfwd=tcp:2222:7777 --passt /tmp/passt \
