@@ -444,14 +444,26 @@ static void proc_path(int fd, char *buf, size_t len)
  * A create's mode, exactly: the guest applied its own umask to it, and
  * lkvm's (the host process's) must not apply again. The permission bits
  * the host's umask took go back; the special bits stay as the host set
- * them (a directory inherits setgid). Through an O_PATH, no-follow handle
- * of the new entry: a name swapped meanwhile is never followed.
+ * them (cur: a directory inherits setgid). fd: the new entry, opened or
+ * O_PATH; chmod goes through /proc/self/fd, which O_PATH allows.
  */
+static void put_back_mode(struct p9_server *s, int fd, mode_t cur,
+			  uint32_t mode)
+{
+	char n[16];
+
+	snprintf(n, sizeof(n), "%d", fd);
+	if (fchmodat(s->procfd, n, (cur & 07000) | (mode & 0777), 0)) {
+		/* kept: the mode as created */
+	}
+}
+
+/* put_back_mode() for an entry just made by name in dirfd, through an
+ * O_PATH, no-follow handle: a name swapped meanwhile is never followed. */
 static void exact_mode(struct p9_server *s, int dirfd, const char *name,
 		       uint32_t mode)
 {
 	struct stat st;
-	char n[16];
 	int fd;
 
 	if (!(s->umask & mode & 0777))
@@ -459,11 +471,8 @@ static void exact_mode(struct p9_server *s, int dirfd, const char *name,
 	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	snprintf(n, sizeof(n), "%d", fd);
-	if (!fstat(fd, &st) && !S_ISLNK(st.st_mode) &&
-	    fchmodat(s->procfd, n, (st.st_mode & 07000) | (mode & 0777), 0)) {
-		/* kept: the mode as created */
-	}
+	if (!fstat(fd, &st) && !S_ISLNK(st.st_mode))
+		put_back_mode(s, fd, st.st_mode, mode);
 	close(fd);
 }
 
@@ -766,15 +775,8 @@ static int t_lcreate(struct p9_req *r)
 		close(fd);
 		return pfd;
 	}
-	if (created && s->umask & mode & 0777) {
-		char n[16];
-
-		snprintf(n, sizeof(n), "%d", fd);
-		if (fchmodat(s->procfd, n, (st.st_mode & 07000) | (mode & 0777),
-			     0)) {
-			/* kept: the mode as created */
-		}
-	}
+	if (created && s->umask & mode & 0777)
+		put_back_mode(s, fd, st.st_mode, mode);
 	if (created && s->as_root && fchown(fd, f->uid, gid)) {
 		/* kept: owned by root */
 	}
