@@ -173,6 +173,7 @@ int net_stream_open(int fd, int pid, struct net_backend **out)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	s->be.ops = &stream_ops;
 	s->be.fd = fd;
+	s->be.mtu = NET_PASST_MTU;
 	s->pid = pid;
 	if (pid)
 		snprintf(s->be.desc, sizeof(s->be.desc), "passt (pid %d)", pid);
@@ -210,7 +211,9 @@ static const char *find_passt(char *buf, size_t len)
 	return NULL;
 }
 
-#define PASST_MAX_ARGS (16 + 2 * NET_MAX_HOSTFWD)
+#define PASST_MAX_ARGS (18 + 2 * NET_MAX_HOSTFWD)
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 int net_passt_start(const struct net_spec *spec, const char *passt_path,
 		    struct net_backend **out, int *pid, char *err,
@@ -254,6 +257,8 @@ int net_passt_start(const struct net_spec *spec, const char *passt_path,
 	argv[a++] = fdarg;
 	argv[a++] = "--address";
 	argv[a++] = spec->guest_ip;
+	argv[a++] = "--mtu";
+	argv[a++] = STR(NET_PASST_MTU);
 	argv[a++] = "--netmask";
 	argv[a++] = "24";
 	argv[a++] = "--gateway";

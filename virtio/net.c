@@ -31,8 +31,8 @@
 #define NET_BUDGET 64
 /* the largest control command taken: a MAC table of 2 x 512 entries */
 #define NET_CTRL_MAX (2 * (4 + 6 * 512) + 2)
-/* the configuration shown: mac, status, max_virtqueue_pairs */
-#define NET_CONFIG_SIZE 10
+/* the configuration shown: mac, status, max_virtqueue_pairs, mtu */
+#define NET_CONFIG_SIZE 12
 #define NET_RXBUF_SIZE (NET_HDR_LEN + NET_FRAME_MAX)
 /* poll period while a received frame waits for buffers (the driver's
  * notification is what normally ends the wait) */
@@ -40,8 +40,7 @@
 
 _Static_assert(sizeof(struct virtio_net_hdr_mrg_rxbuf) == NET_HDR_LEN,
 	       "virtio_net_hdr_mrg_rxbuf layout (Virtio 1.2, 5.1.6)");
-_Static_assert(offsetof(struct virtio_net_config, max_virtqueue_pairs) + 2 ==
-		       NET_CONFIG_SIZE,
+_Static_assert(offsetof(struct virtio_net_config, mtu) + 2 == NET_CONFIG_SIZE,
 	       "virtio_net_config layout (Virtio 1.2, 5.1.4)");
 
 /* Offered always; the offloads only with a backend that carries them. */
@@ -358,8 +357,12 @@ static int rx_stage(struct vnet *v)
 		stat_add(&v->st.rx_dropped, 1);
 		return -1;
 	}
-	if (!v->be->vnet_hdr)
+	if (!v->be->vnet_hdr) {
 		memset(v->rxbuf, 0, NET_HDR_LEN);
+		if (v->be->csum_valid &&
+		    has_feature(v, VIRTIO_NET_F_GUEST_CSUM))
+			v->rxbuf[0] = VIRTIO_NET_HDR_F_DATA_VALID;
+	}
 	v->rx_len = (size_t)n + off;
 	return 1;
 }
@@ -648,6 +651,8 @@ static uint64_t vnet_config_read(struct virtio_dev *d, uint32_t off,
 	pthread_mutex_unlock(&v->cfg_lock);
 	cfg[8] = (uint8_t)v->pairs; /* max_virtqueue_pairs */
 	cfg[9] = 0;
+	cfg[10] = (uint8_t)v->be->mtu; /* mtu: set only with VIRTIO_NET_F_MTU */
+	cfg[11] = (uint8_t)(v->be->mtu >> 8);
 	memcpy(&val, cfg + off, size); /* core: off + size <= config_size */
 	return val;
 }
@@ -865,7 +870,11 @@ int virtio_net_create(const struct gmem *mem, struct irq_line irq,
 		      unsigned int pairs, struct virtio_dev **out)
 {
 	uint64_t features = NET_FEATURES | (be->vnet_hdr ? NET_OFFLOADS : 0) |
-			    (pairs > 1 ? NET_F_MQ : 0);
+			    (pairs > 1 ? NET_F_MQ : 0) |
+			    (be->mtu ? 1ULL << VIRTIO_NET_F_MTU : 0) |
+			    (be->csum_valid && !be->vnet_hdr
+				     ? 1ULL << VIRTIO_NET_F_GUEST_CSUM
+				     : 0);
 	struct vnet *v;
 	unsigned int q;
 	int ret = -ENOMEM;

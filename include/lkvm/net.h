@@ -25,6 +25,9 @@
 /* The largest frame a backend carries, header excluded: a 64 KiB GSO
  * frame plus an Ethernet and a VLAN header. */
 #define NET_FRAME_MAX (65536 + 14 + 4)
+/* The MTU lkvm gives passt and offers the guest in user mode: passt's own
+ * default, so one segment of the guest's TCP is one frame to passt. */
+#define NET_PASST_MTU 65520
 
 struct net_backend;
 
@@ -68,6 +71,14 @@ struct net_backend {
 	const struct net_backend_ops *ops;
 	int fd; /* polled for input (POLLIN) and room (POLLOUT) */
 	bool vnet_hdr; /* frames carry the virtio-net header */
+	/* the largest MTU the backend carries, offered to the guest as
+	 * VIRTIO_NET_F_MTU (its driver starts with it); 0: not offered */
+	uint16_t mtu;
+	/* frames from the backend carry valid checksums (a local process
+	 * built them, from data the host's stack had checked): a driver
+	 * that took VIRTIO_NET_F_GUEST_CSUM is told so (DATA_VALID) and
+	 * does not verify each again; without vnet_hdr only */
+	bool csum_valid;
 	char desc[64]; /* for messages: "tap lkvm0", "passt (pid 42)" */
 };
 

@@ -137,6 +137,7 @@ static void test_stream(void)
 	REQUIRE(net_stream_open(sv[0], 0, &be) == 0);
 	CHECK(!be->vnet_hdr);
 	CHECK(!be->ops->set_offload);
+	CHECK_EQ(be->mtu, NET_PASST_MTU); /* passt's, offered to the guest */
 	CHECK_EQ(net_recv(be, buf, sizeof(buf)), -EAGAIN);
 	CHECK(be->ops->writable(be));
 	CHECK_EQ(net_send(be, iov, 2), 0);

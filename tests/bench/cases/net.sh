@@ -66,6 +66,7 @@ fi
 cat >/tmp/variants <<EOF2
 tap|lkvm|$K|--stats $D $TAP
 tap+vhost|lkvm|$K|--stats $D $TAP,vhost=1
+tap+vhost-pinned|lkvm|$K|--stats $D $TAP,vhost=1
 EOF2
 if [ -x $T/run ]; then
 	printf '#!/bin/sh\nexec %s/run passt "$@"\n' $T >/tmp/passt
@@ -76,8 +77,15 @@ if [ -x $T/run ]; then
 fi
 if [ -x /host/bin/peer ]; then
 	cp /host/bin/peer /tmp/l1/peer
-	echo "peer-tap|peer|$K|--console serial $D $TAP,script=none" >>/tmp/variants
-	echo "peer-user|peer|$K|--console serial $D -n mode=user" >>/tmp/variants
+	# busybox script (the peer's terminal) needs ptys
+	mkdir -p /dev/pts
+	grep -q ' /dev/pts ' /proc/mounts || mount -t devpts -o ptmxmode=0666 devpts /dev/pts
+	[ -c /dev/ptmx ] || ln -sf pts/ptmx /dev/ptmx
+	# kvmtool's own tap set-up (script=none,host_ip=) left the tap down
+	# when the guest's first frame came (EIO), and a failed write ends its
+	# transmit thread: it gets a tap set up beforehand
+	echo "peer-tap|peer|$K|-c 1 --console serial $D -n mode=tap,tapif=lkvmb0,script=none" >>/tmp/variants
+	echo "peer-user|peer|$K|-c 1 --console serial $D -n mode=user" >>/tmp/variants
 fi
 if [ -n "${BENCH_ONLY:-}" ]; then
 	awk -F'|' -v only=",$BENCH_ONLY," 'index(only, "," $1 ",")' /tmp/variants >/tmp/variants.only
@@ -87,7 +95,9 @@ fi
 # one round of the three measurements, typed into the guest's shell
 once_nc="sleep 1; dd if=/dev/zero bs=64k count=256 2>/tmp/dd.err | nc $H 5003; sed 's/^/g2h-dd /' /tmp/dd.err; wget -q -O - http://$H:8000/z | dd of=/dev/null bs=64k 2>&1 | sed 's/^/h2g-dd /'; ping -c 10 -i 0.2 $H | sed -n 's/^round-trip/rr-ping/p'"
 # iperf3, two streams each way, 5 s each: the receiver's sum
-once_iperf="/t/run iperf3 -c $H -P 2 -t 5 -f m | sed -n 's/^\[SUM\].*receiver/g2h-sum &/p'; /t/run iperf3 -c $H -P 2 -t 5 -f m -R | sed -n 's/^\[SUM\].*receiver/h2g-sum &/p'; ping -c 10 -i 0.2 $H | sed -n 's/^round-trip/rr-ping/p'"
+g2h_iperf="/t/run iperf3 -c $H -P 2 -t 5 -f m | sed -n 's/^\[SUM\].*receiver/g2h-sum &/p'"
+h2g_iperf="/t/run iperf3 -c $H -P 2 -t 5 -f m -R | sed -n 's/^\[SUM\].*receiver/h2g-sum &/p'; ping -c 10 -i 0.2 $H | sed -n 's/^round-trip/rr-ping/p'"
+
 
 # mbit FILE TAG : Mbit/s from each of busybox dd's "N bytes ... copied,
 # S seconds" lines tagged TAG
@@ -98,6 +108,22 @@ mbit() {
 # sum FILE TAG : iperf3's Mbits/sec of each line tagged TAG
 sum() {
 	tr -d '\r' <"$1" | sed -n "s/^$2 .* \([0-9.]*\) Mbits\/sec.*/\1/p"
+}
+
+# send LINE: type a line into the guest's shell; the peer's 8250 drops
+# what overflows its 64-byte FIFO, so it gets the line 32 bytes at a time
+send() {
+	if [ $bin = peer ]; then
+		s=$1
+		while [ -n "$s" ]; do
+			printf '%s' "${s:0:32}" >&3
+			s=${s:32}
+			usleep 100000
+		done
+		echo >&3
+	else
+		echo "$1" >&3
+	fi
 }
 
 # variant NAME BIN KIND OPTS... : one L2 boot, RUNS rounds (a subshell: a
@@ -111,29 +137,52 @@ variant() {
 	up="ip addr add $G/24 dev eth0; ip link set eth0 up; ping -c 1 -w 20 $H >/dev/null"
 	[ $kind = nc ] || up="$up; mkdir -p /t && mount -o ro /dev/vda /t"
 	echo "+ $bin run $*"
+	if [ $name = peer-tap ]; then
+		tunctl -t lkvmb0 >/dev/null
+		ip addr add $H/24 dev lkvmb0
+		ip link set lkvmb0 up
+	fi
 	: >$out # now: wait_for must not see an earlier boot's output
-	/tmp/realroot /tmp/l1/$bin run -k $KERNEL -i $INITRD -m 512 -p "quiet l2=shell" "$@" </tmp/net.in >$out 2>&1 &
+	if [ $bin = peer ]; then
+		# kvmtool reads its console only from a terminal: busybox
+		# script gives it a pty fed from the fifo
+		/tmp/realroot script -q -c "/tmp/l1/peer run -k $KERNEL -i $INITRD -m 512 -p 'quiet l2=shell' $*" /dev/null </tmp/net.in >$out 2>&1 &
+	else
+		/tmp/realroot /tmp/l1/$bin run -k $KERNEL -i $INITRD -m 512 -p "quiet l2=shell" "$@" </tmp/net.in >$out 2>&1 &
+	fi
 	bpid=$!
 	echo $bpid >/tmp/v.pid
 	exec 3>/tmp/net.in
 	wait_for '@@ L2 init' $out 60
-	echo "$up; echo net-up" >&3
+	send "$up; echo net-up"
 	wait_for '^net-up' $out 60
+	# an experiment: vhost's worker on L1's CPU 1, lkvm's threads on 0
+	if [ $name = tap+vhost-pinned ]; then
+		lp=$(pgrep -f "^/tmp/l1/lkvm run" | head -n 1)
+		for t in /proc/$lp/task/*; do
+			case $(cat $t/comm) in
+			vhost-*) taskset -p 2 ${t##*/} ;;
+			*) taskset -p 1 ${t##*/} ;;
+			esac
+		done
+	fi
 	r=1
 	while [ $r -le $RUNS ]; do
 		if [ $kind = nc ]; then
 			nc -l -p 5003 >/dev/null &
 			ncpid=$!
 			sleep 1
-			echo "$once_nc; echo round-$r-done" >&3
+			send "$once_nc; echo round-$r-done"
 		else
-			echo "$once_iperf; echo round-$r-done" >&3
+			send "$g2h_iperf; echo g2h-$r-done"
+			wait_for "^g2h-$r-done" $out 180
+			send "$h2g_iperf; echo round-$r-done"
 		fi
-		wait_for "^round-$r-done" $out 600
+		wait_for "^round-$r-done" $out 180
 		[ $kind = nc ] && wait $ncpid
 		r=$((r + 1))
 	done
-	echo "poweroff -f" >&3
+	send "poweroff -f"
 	i=0
 	while kill -0 $bpid 2>/dev/null && [ $i -lt 600 ]; do
 		usleep 100000
@@ -150,6 +199,7 @@ while IFS='|' read -r name bin kind opts; do
 		{ echo "BENCH net $name: failed"; tail -n 25 /tmp/v.$name.log; }
 	kill -9 $(cat /tmp/v.pid) 2>/dev/null
 	sleep 1
+	[ $name != peer-tap ] || tunctl -d lkvmb0 >/dev/null 2>&1 || true
 	grep '^BENCH' /tmp/v.$name.log
 	o=/tmp/b.$name
 	if [ $kind = nc ]; then
@@ -163,6 +213,8 @@ while IFS='|' read -r name bin kind opts; do
 	echo "BENCH net $name guest->host: $(echo "$g2h" | median) Mbit/s (runs: $(echo $g2h))"
 	echo "BENCH net $name host->guest: $(echo "$h2g" | median) Mbit/s (runs: $(echo $h2g))"
 	echo "BENCH net $name ping rtt: $(echo "$rr" | median) ms (runs: $(echo $rr))"
-	tr -d '\r' <$o | grep -E 'stats: net0' | sed "s/^/BENCH net $name /"
+	# the whole boot's: the NIC's counters, lkvm's exits and KVM's
+	# (in-kernel MMIO exits are ioeventfd kicks and the AIA's)
+	tr -d '\r' <$o | grep -E 'stats: (net0|exits|kvm counted)' | sed "s/^/BENCH net $name /"
 	[ -n "$g2h" ] || { tr -d '\r' <$o | tail -n 20; cp $o /host/results/net-$name.out; }
 done </tmp/variants
