@@ -357,12 +357,8 @@ static int rx_stage(struct vnet *v)
 		stat_add(&v->st.rx_dropped, 1);
 		return -1;
 	}
-	if (!v->be->vnet_hdr) {
+	if (!v->be->vnet_hdr)
 		memset(v->rxbuf, 0, NET_HDR_LEN);
-		if (v->be->csum_valid &&
-		    has_feature(v, VIRTIO_NET_F_GUEST_CSUM))
-			v->rxbuf[0] = VIRTIO_NET_HDR_F_DATA_VALID;
-	}
 	v->rx_len = (size_t)n + off;
 	return 1;
 }
@@ -871,10 +867,7 @@ int virtio_net_create(const struct gmem *mem, struct irq_line irq,
 {
 	uint64_t features = NET_FEATURES | (be->vnet_hdr ? NET_OFFLOADS : 0) |
 			    (pairs > 1 ? NET_F_MQ : 0) |
-			    (be->mtu ? 1ULL << VIRTIO_NET_F_MTU : 0) |
-			    (be->csum_valid && !be->vnet_hdr
-				     ? 1ULL << VIRTIO_NET_F_GUEST_CSUM
-				     : 0);
+			    (be->mtu ? 1ULL << VIRTIO_NET_F_MTU : 0);
 	struct vnet *v;
 	unsigned int q;
 	int ret = -ENOMEM;

@@ -74,11 +74,6 @@ struct net_backend {
 	/* the largest MTU the backend carries, offered to the guest as
 	 * VIRTIO_NET_F_MTU (its driver starts with it); 0: not offered */
 	uint16_t mtu;
-	/* frames from the backend carry valid checksums (a local process
-	 * built them, from data the host's stack had checked): a driver
-	 * that took VIRTIO_NET_F_GUEST_CSUM is told so (DATA_VALID) and
-	 * does not verify each again; without vnet_hdr only */
-	bool csum_valid;
 	char desc[64]; /* for messages: "tap lkvm0", "passt (pid 42)" */
 };
 

@@ -5,12 +5,13 @@
 # user mode through passt, and multiqueue (2 vCPUs, vhost, mq=1 against
 # mq=2, iperf3 -P 2), medians of RUNS in one L1 boot (AIA machine, linux
 # 6.12). TCG numbers are only meaningful as ratios within one run.
-# Usage: net.sh [RUNS=N] [PEER=PATH] [ONLY=V1,V2]
+# Usage: net.sh [RUNS=N] [REF=COMMIT] [PEER=PATH] [ONLY=V1,V2]
 #   RUNS  measurements per variant (default 3, or $BENCH_RUNS)
+#   REF   another commit's lkvm: each lkvm variant again as ref-NAME
 #   PEER  a static riscv64 kvmtool: its tap and user mode as two more
-#         variants (peer-tap, peer-user)
+#         variants (peer-tap, peer-user; 1 vCPU, as lkvm's default)
 #   ONLY  just these variants (tap, tap+vhost, user, c2-vhost-mq1,
-#         c2-vhost-mq2, peer-tap, peer-user)
+#         c2-vhost-mq2, ref-..., peer-tap, peer-user)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_args "$@"

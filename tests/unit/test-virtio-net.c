@@ -57,11 +57,9 @@ static void tc_free(struct tc *t)
 	free(t);
 }
 
-/* A device over a fake backend (with the header when hdr; frames said
- * to carry valid checksums when csum_valid), brought up with the offered
- * features within mask. */
-static struct tc *tc_new_be(bool hdr, uint64_t mask, unsigned int pairs,
-			    bool csum_valid)
+/* A device over a fake backend (with the header when hdr), brought up
+ * with the offered features within mask. */
+static struct tc *tc_new_pairs(bool hdr, uint64_t mask, unsigned int pairs)
 {
 	struct tc *t = calloc(1, sizeof(*t));
 	unsigned int q;
@@ -70,8 +68,6 @@ static struct tc *tc_new_be(bool hdr, uint64_t mask, unsigned int pairs,
 		return NULL;
 	t->ctrlq = 2 * pairs;
 	t->f = fake_net_new(hdr);
-	if (t->f)
-		t->f->be.csum_valid = csum_valid;
 	if (!t->f || guest_init(&t->g, GUEST_RAM_BASE, RAM_SIZE) ||
 	    virtio_net_create(&t->g.mem, (struct irq_line){ 0 }, &t->f->be,
 			      test_mac, pairs, &t->d))
@@ -87,11 +83,6 @@ static struct tc *tc_new_be(bool hdr, uint64_t mask, unsigned int pairs,
 fail:
 	tc_free(t);
 	return NULL;
-}
-
-static struct tc *tc_new_pairs(bool hdr, uint64_t mask, unsigned int pairs)
-{
-	return tc_new_be(hdr, mask, pairs, false);
 }
 
 static struct tc *tc_new_mask(bool hdr, uint64_t mask)
@@ -362,44 +353,6 @@ static void test_rx_single(void)
 	virtio_net_poll(t->d);
 	CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 2);
 	CHECK_EQ(drvq_used_len(&t->q[RXQ], 1), NET_HDR_LEN + 60);
-	tc_free(t);
-}
-
-/* A backend whose frames carry valid checksums (passt) without the
- * header: GUEST_CSUM offered, and when the driver took it each frame is
- * DATA_VALID; when it did not, plain. The backend with the header passes
- * its own flags and gets nothing added. */
-static void test_rx_csum_valid(void)
-{
-	uint8_t frame[200], hdr[NET_HDR_LEN];
-	struct tc *t;
-	int take;
-
-	make_frame(frame, sizeof(frame), 3);
-	for (take = 1; take >= 0; take--) {
-		t = tc_new_be(false,
-			      take ? ~0ULL : ~BIT(VIRTIO_NET_F_GUEST_CSUM), 1,
-			      true);
-		REQUIRE(t);
-		CHECK(virtio_dev_features(t->d) & BIT(VIRTIO_NET_F_GUEST_CSUM));
-		CHECK(!(virtio_dev_features(t->d) & BIT(VIRTIO_NET_F_CSUM)));
-		fake_net_inject(t->f, frame, sizeof(frame));
-		drvq_post_buf(&t->q[RXQ], 0, BUF(0), 2048, F_WRITE);
-		guest_fill(&t->g, BUF(0), 0xee, NET_HDR_LEN);
-		virtio_net_poll(t->d);
-		CHECK_EQ(drvq_used_idx(&t->q[RXQ]), 1);
-		guest_read(&t->g, BUF(0), hdr, NET_HDR_LEN);
-		CHECK_EQ(hdr[0], take ? VIRTIO_NET_HDR_F_DATA_VALID : 0);
-		CHECK_EQ(hdr[1], VIRTIO_NET_HDR_GSO_NONE);
-		CHECK(!memcmp(
-			guest_ptr(&t->g, BUF(0) + NET_HDR_LEN, sizeof(frame)),
-			frame, sizeof(frame)));
-		tc_free(t);
-	}
-	/* a plain backend offers no GUEST_CSUM without the header */
-	t = tc_new_be(false, ~0ULL, 1, false);
-	REQUIRE(t);
-	CHECK(!(virtio_dev_features(t->d) & BIT(VIRTIO_NET_F_GUEST_CSUM)));
 	tc_free(t);
 }
 
@@ -709,9 +662,8 @@ static void test_thread(void)
 }
 
 UNIT_SUITE(virtio_net, UNIT_TEST(test_identity), UNIT_TEST(test_mtu),
-	   UNIT_TEST(test_rx_csum_valid), UNIT_TEST(test_tx_header),
-	   UNIT_TEST(test_tx_bad_header), UNIT_TEST(test_tx_limits),
-	   UNIT_TEST(test_rx_single), UNIT_TEST(test_rx_mergeable),
-	   UNIT_TEST(test_rx_many), UNIT_TEST(test_ctrl),
-	   UNIT_TEST(test_ctrl_not_negotiated), UNIT_TEST(test_mq),
-	   UNIT_TEST(test_link), UNIT_TEST(test_thread));
+	   UNIT_TEST(test_tx_header), UNIT_TEST(test_tx_bad_header),
+	   UNIT_TEST(test_tx_limits), UNIT_TEST(test_rx_single),
+	   UNIT_TEST(test_rx_mergeable), UNIT_TEST(test_rx_many),
+	   UNIT_TEST(test_ctrl), UNIT_TEST(test_ctrl_not_negotiated),
+	   UNIT_TEST(test_mq), UNIT_TEST(test_link), UNIT_TEST(test_thread));

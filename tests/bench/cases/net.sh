@@ -66,7 +66,6 @@ fi
 cat >/tmp/variants <<EOF2
 tap|lkvm|$K|--stats $D $TAP
 tap+vhost|lkvm|$K|--stats $D $TAP,vhost=1
-tap+vhost-pinned|lkvm|$K|--stats $D $TAP,vhost=1
 EOF2
 if [ -x $T/run ]; then
 	printf '#!/bin/sh\nexec %s/run passt "$@"\n' $T >/tmp/passt
@@ -74,6 +73,12 @@ if [ -x $T/run ]; then
 	echo "user|lkvm|$K|--stats $D -n mode=user --passt /tmp/passt" >>/tmp/variants
 	echo "c2-vhost-mq1|lkvm|iperf|--stats -c 2 $D $TAP,vhost=1" >>/tmp/variants
 	echo "c2-vhost-mq2|lkvm|iperf|--stats -c 2 $D $TAP,vhost=1,mq=2" >>/tmp/variants
+fi
+# with REF= (lkvm-ref staged), each of lkvm's variants again under it
+if [ -x /host/bin/lkvm-ref ]; then
+	cp /host/bin/lkvm-ref /tmp/l1/lkvm-ref
+	sed 's/^\([^|]*\)|lkvm|/ref-\1|lkvm-ref|/' /tmp/variants >/tmp/variants.ref
+	cat /tmp/variants.ref >>/tmp/variants
 fi
 if [ -x /host/bin/peer ]; then
 	cp /host/bin/peer /tmp/l1/peer
@@ -156,16 +161,6 @@ variant() {
 	wait_for '@@ L2 init' $out 60
 	send "$up; echo net-up"
 	wait_for '^net-up' $out 60
-	# an experiment: vhost's worker on L1's CPU 1, lkvm's threads on 0
-	if [ $name = tap+vhost-pinned ]; then
-		lp=$(pgrep -f "^/tmp/l1/lkvm run" | head -n 1)
-		for t in /proc/$lp/task/*; do
-			case $(cat $t/comm) in
-			vhost-*) taskset -p 2 ${t##*/} ;;
-			*) taskset -p 1 ${t##*/} ;;
-			esac
-		done
-	fi
 	r=1
 	while [ $r -le $RUNS ]; do
 		if [ $kind = nc ]; then
@@ -182,6 +177,11 @@ variant() {
 		[ $kind = nc ] && wait $ncpid
 		r=$((r + 1))
 	done
+	# where L1's CPU went in this boot: the VMM (its threads, vhost's
+	# worker among them), passt, the iperf3 server
+	cpu() { for p in "$@"; do awk '{ printf "%.1f s ", ($14 + $15) / 100 }' /proc/$p/stat; done; }
+	vp=$(pgrep -f "^/tmp/l1/$bin run" | head -n 1)
+	echo "BENCH net $name L1 CPU: vmm $(cpu $vp)passt $(cpu $(pgrep -f "/passt[.a-z0-9]* .*--fd"))iperf3 -s $(cpu $(pgrep -f "/iperf3 -s"))"
 	send "poweroff -f"
 	i=0
 	while kill -0 $bpid 2>/dev/null && [ $i -lt 600 ]; do
