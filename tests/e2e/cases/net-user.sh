@@ -60,7 +60,8 @@ ip link add uplink0 type dummy
 ip addr add 10.0.2.15/24 dev uplink0
 ip link set uplink0 up
 ip route add default via 10.0.2.2
-httpd -p 127.0.0.1:8000 -h /tmp/www
+# its own port: net-tap, which may run after it in this L1, serves 8000
+httpd -p 127.0.0.1:8010 -h /tmp/www
 # L1's resolver on its loopback; passt reads resolv.conf at its start
 echo "lkvm-dns-test.example 10.9.8.7" >/tmp/dnsd.conf
 busybox dnsd -c /tmp/dnsd.conf -i 127.0.0.1 -p 53 &
@@ -84,7 +85,7 @@ echo "ip link set eth0 up; udhcpc -i eth0 -s /tmp/dh -n -q -t 20 && echo dhcp-ok
 wait_for '^lease ' $o 40
 echo "nslookup -type=a lkvm-dns-test.example | sed 's/^/dns-answer /'; echo dns-done" >&3
 wait_for '^dns-done' $o 60
-echo "wget -q -O - http://$H:8000/blob | md5sum | sed 's/^/loop-md5 /'; (nc -l -p 7777 >/tmp/fwd; echo fwd-closed) & echo listening" >&3
+echo "wget -q -O - http://$H:8010/blob | md5sum | sed 's/^/loop-md5 /'; (nc -l -p 7777 >/tmp/fwd; echo fwd-closed) & echo listening" >&3
 wait_for '^loop-md5' $o 60
 wait_for '^listening' $o 60
 sleep 2
