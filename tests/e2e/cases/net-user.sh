@@ -81,7 +81,9 @@ wait_for '@@ L2 init' $o 60
 sleep 1
 # udhcpc's script: the lease's address and default route
 echo 'printf "#!/bin/sh\n[ \"\$1\" = bound ] || exit 0\nifconfig \$interface \$ip netmask \$subnet\nroute add default gw \$router\necho dhcp-dns \$dns\nfor s in \$dns; do echo nameserver \$s; done >/etc/resolv.conf\n" >/tmp/dh; chmod +x /tmp/dh' >&3
-echo "ip link set eth0 up; udhcpc -i eth0 -s /tmp/dh -n -q -t 20 && echo dhcp-ok; ip -4 addr show eth0 | sed -n 's/.*inet /lease /p'" >&3
+# the MTU before any DHCP (this script does not apply DHCP's): the one
+# lkvm offers for passt (VIRTIO_NET_F_MTU)
+echo "sed 's/^/link-mtu /' /sys/class/net/eth0/mtu; ip link set eth0 up; udhcpc -i eth0 -s /tmp/dh -n -q -t 20 && echo dhcp-ok; ip -4 addr show eth0 | sed -n 's/.*inet /lease /p'" >&3
 wait_for '^lease ' $o 40
 echo "nslookup -type=a lkvm-dns-test.example | sed 's/^/dns-answer /'; echo dns-done" >&3
 wait_for '^dns-done' $o 60
@@ -117,6 +119,7 @@ rc=$?
 exec 3>&-
 tr -d '\r' <$o | sed 's/^/  | /' | tail -n 40
 expect_rc 0
+expect_grep '^link-mtu 65520$' $o
 expect_grep '^dhcp-ok' $o
 expect_grep '^lease 192\.168\.33\.15/24' $o
 expect_grep '^dhcp-dns 192\.168\.33\.1$' $o
