@@ -6,8 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/prctl.h>
+
 #include "lkvm/log.h"
 #include "lkvm/seccomp.h"
+
+/* The kernel's name of a thread other than the main one (ps -T, top -H,
+ * /proc/PID/task/TID/comm): "lkvm-" and name, 15 characters at most. The
+ * main thread keeps the process's name. */
+static void thread_set_comm(enum seccomp_thread kind, const char *name)
+{
+	char comm[16];
+
+	if (kind == SECCOMP_THREAD_MAIN)
+		return;
+	snprintf(comm, sizeof(comm), "lkvm-%s", name);
+	prctl(PR_SET_NAME, comm);
+}
 
 #ifdef HAVE_SECCOMP
 
@@ -288,6 +303,8 @@ static const struct sc_rule sc_rules[] = {
 	RULE_IOCTL(KVM_GET_REG_LIST, T_START,
 		   "reboot: the new vCPU's ISA and SBI extensions"),
 	RULE_IOCTL(KVM_GET_STATS_FD, T_START, "reboot: --stats counters"),
+	RULE_ARG("prctl", T_START, SC_EQ(0, PR_SET_NAME),
+		 "a new thread names itself: lkvm-vcpu0, lkvm-net0 (ps -T)"),
 	RULE_IOCTL(KVM_CREATE_DEVICE, T_START, "reboot: the in-kernel AIA"),
 	RULE_IOCTL(KVM_SET_DEVICE_ATTR, T_START, "reboot: AIA configuration"),
 	RULE_IOCTL(KVM_GET_DEVICE_ATTR, T_START, "reboot: AIA defaults"),
@@ -557,6 +574,7 @@ static void sc_thread_apply(void)
 
 void seccomp_thread_start(enum seccomp_thread kind, const char *name)
 {
+	thread_set_comm(kind, name);
 	sc_set_name(name);
 	sc_thread_kind = kind;
 	sc_thread_apply();
@@ -705,8 +723,7 @@ int seccomp_install_also(bool verbose, const char *const *also)
 
 void seccomp_thread_start(enum seccomp_thread kind, const char *name)
 {
-	(void)kind;
-	(void)name;
+	thread_set_comm(kind, name);
 }
 
 void seccomp_thread_update(void)

@@ -70,7 +70,8 @@ int seccomp_install_also(bool verbose, const char *const *also);
 
 /*
  * At the start of a thread function: names the thread (for the denial
- * message; at most 15 characters kept) and puts the filter of its kind on
+ * message; at most 15 characters kept; and, but for the main thread, its
+ * kernel name "lkvm-" name, as ps -T shows it) and puts the filter of its kind on
  * it when the process filter is in place. A thread started before that
  * gets its filter from seccomp_thread_update(). The main thread calls it
  * once it has started every other thread (they would inherit its filter).

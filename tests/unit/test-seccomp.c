@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -151,6 +152,40 @@ static void child_vcpu_close(void)
 		say("vcpu: open failed with EACCES\n");
 	syscall(SYS_close, -1);
 	say("vcpu: close allowed\n");
+}
+
+/* A thread's kernel name: "lkvm-" and its name, cut at 15 characters;
+ * the main thread keeps the process's. */
+static void child_comm(void)
+{
+	char before[16] = "", n[16] = "";
+
+	prctl(PR_GET_NAME, before);
+	seccomp_thread_start(SECCOMP_THREAD_MAIN, "main");
+	prctl(PR_GET_NAME, n);
+	if (!strcmp(n, before))
+		say("main: unchanged\n");
+	seccomp_thread_start(SECCOMP_THREAD_IO, "io");
+	prctl(PR_GET_NAME, n);
+	say("comm ");
+	say(n);
+	say("\n");
+	seccomp_thread_start(SECCOMP_THREAD_NET, "net0-and-more-words");
+	prctl(PR_GET_NAME, n);
+	say("comm ");
+	say(n);
+	say("\n");
+}
+
+static void test_thread_comm(void)
+{
+	struct child c;
+
+	REQUIRE(run_child(child_comm, &c));
+	CHECK_EQ(c.status, 0);
+	CHECK(strstr(c.out, "main: unchanged\n") != NULL);
+	CHECK(strstr(c.out, "comm lkvm-io\n") != NULL);
+	CHECK(strstr(c.out, "comm lkvm-net0-and-m\n") != NULL);
 }
 
 static void test_thread_filter_stacks(void)
@@ -362,14 +397,15 @@ static void test_rules_resolve(void)
 		fprintf(stderr, "    bad rule: %s\n", bad);
 }
 
-#define SECCOMP_TESTS                                               \
-	UNIT_TEST(test_denied_syscall_kills),                       \
-		UNIT_TEST(test_thread_filter_stacks),               \
-		UNIT_TEST(test_arguments_checked),                  \
-		UNIT_TEST(test_threads_start),                      \
-		UNIT_TEST(test_terminal_restored),                  \
-		UNIT_TEST(test_selftest_hook), UNIT_TEST(test_off), \
-		UNIT_TEST(test_verbose_line), UNIT_TEST(test_rules_resolve)
+#define SECCOMP_TESTS                                                        \
+	UNIT_TEST(test_denied_syscall_kills),                                \
+		UNIT_TEST(test_thread_filter_stacks),                        \
+		UNIT_TEST(test_arguments_checked),                           \
+		UNIT_TEST(test_threads_start),                               \
+		UNIT_TEST(test_terminal_restored),                           \
+		UNIT_TEST(test_selftest_hook), UNIT_TEST(test_off),          \
+		UNIT_TEST(test_verbose_line), UNIT_TEST(test_rules_resolve), \
+		UNIT_TEST(test_thread_comm)
 
 #else /* !HAVE_SECCOMP */
 

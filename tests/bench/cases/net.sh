@@ -181,6 +181,13 @@ variant() {
 	# worker among them), passt, the iperf3 server
 	cpu() { for p in "$@"; do awk '{ printf "%.1f s ", ($14 + $15) / 100 }' /proc/$p/stat; done; }
 	vp=$(pgrep -f "^/tmp/l1/$bin run" | head -n 1)
+	# and per thread (lkvm names its threads: lkvm-vcpu0, lkvm-net0; vhost's
+	# worker is vhost-PID), busiest first
+	thr=$(for t in /proc/$vp/task/*; do
+		awk '{ printf "%.1f", ($14 + $15) / 100 }' $t/stat
+		echo " $(cat $t/comm)"
+	done | sort -rn | head -n 4 | awk '{ printf "%s %s s, ", $2, $1 }')
+	echo "BENCH net $name L1 CPU by thread: ${thr%, }"
 	echo "BENCH net $name L1 CPU: vmm $(cpu $vp)passt $(cpu $(pgrep -f "/passt[.a-z0-9]* .*--fd"))iperf3 -s $(cpu $(pgrep -f "/iperf3 -s"))"
 	send "poweroff -f"
 	i=0
