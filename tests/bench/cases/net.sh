@@ -103,7 +103,6 @@ once_nc="sleep 1; dd if=/dev/zero bs=64k count=256 2>/tmp/dd.err | nc $H 5003; s
 g2h_iperf="/t/run iperf3 -c $H -P 2 -t 5 -f m | sed -n 's/^\[SUM\].*receiver/g2h-sum &/p'"
 h2g_iperf="/t/run iperf3 -c $H -P 2 -t 5 -f m -R | sed -n 's/^\[SUM\].*receiver/h2g-sum &/p'; ping -c 10 -i 0.2 $H | sed -n 's/^round-trip/rr-ping/p'"
 
-
 # mbit FILE TAG : Mbit/s from each of busybox dd's "N bytes ... copied,
 # S seconds" lines tagged TAG
 mbit() {
@@ -178,7 +177,8 @@ variant() {
 		r=$((r + 1))
 	done
 	# where L1's CPU went in this boot: the VMM (its threads, vhost's
-	# worker among them), passt, the iperf3 server
+	# worker among them), passt; the iperf3 server is one daemon for
+	# every variant: its seconds add up from the first variant on
 	cpu() { for p in "$@"; do awk '{ printf "%.1f s ", ($14 + $15) / 100 }' /proc/$p/stat; done; }
 	vp=$(pgrep -f "^/tmp/l1/$bin run" | head -n 1)
 	# and per thread (lkvm names its threads: lkvm-vcpu0, lkvm-net0; vhost's
@@ -188,7 +188,7 @@ variant() {
 		echo " $(cat $t/comm)"
 	done | sort -rn | head -n 4 | awk '{ printf "%s %s s, ", $2, $1 }')
 	echo "BENCH net $name L1 CPU by thread: ${thr%, }"
-	echo "BENCH net $name L1 CPU: vmm $(cpu $vp)passt $(cpu $(pgrep -f "/passt[.a-z0-9]* .*--fd"))iperf3 -s $(cpu $(pgrep -f "/iperf3 -s"))"
+	echo "BENCH net $name L1 CPU: vmm $(cpu $vp)passt $(cpu $(pgrep -f "/passt[.a-z0-9]* .*--fd"))iperf3 -s so far $(cpu $(pgrep -f "/iperf3 -s"))"
 	send "poweroff -f"
 	i=0
 	while kill -0 $bpid 2>/dev/null && [ $i -lt 600 ]; do
