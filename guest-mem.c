@@ -5,7 +5,8 @@
 
 #include "lkvm/guest-mem.h"
 
-int gmem_add(struct gmem *m, uint64_t gpa, uint64_t size, void *host)
+int gmem_add_shared(struct gmem *m, uint64_t gpa, uint64_t size, void *host,
+		    int fd, uint64_t off)
 {
 	uint64_t end;
 	unsigned int i;
@@ -17,8 +18,13 @@ int gmem_add(struct gmem *m, uint64_t gpa, uint64_t size, void *host)
 		if (gpa <= m->r[i].gpa + (m->r[i].size - 1) &&
 		    m->r[i].gpa <= end)
 			return -EINVAL;
-	m->r[m->nr++] = (struct gmem_region){ gpa, size, host };
+	m->r[m->nr++] = (struct gmem_region){ gpa, size, host, fd, off };
 	return 0;
+}
+
+int gmem_add(struct gmem *m, uint64_t gpa, uint64_t size, void *host)
+{
+	return gmem_add_shared(m, gpa, size, host, -1, 0);
 }
 
 void *gmem_ptr(const struct gmem *m, uint64_t gpa, uint64_t len)

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* User-mode networking through passt: its qemu socket framing, and its start. */
+/*
+ * User-mode networking through passt: its qemu socket framing, its
+ * vhost-user socket, and its start.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -183,6 +186,55 @@ int net_stream_open(int fd, int pid, struct net_backend **out)
 	return 0;
 }
 
+/*
+ * passt --vhost-user: the socket carries vhost-user requests (net/vhost.c),
+ * never frames; passt reads and writes the rings itself. Its hang-up is
+ * what the NIC's thread watches for.
+ */
+static int vu_send_frame(struct net_backend *be, const struct iovec *iov,
+			 unsigned int iovcnt)
+{
+	(void)be;
+	(void)iov;
+	(void)iovcnt;
+	return -EPIPE;
+}
+
+static ssize_t vu_recv_frame(struct net_backend *be, void *buf, size_t len)
+{
+	(void)be;
+	(void)buf;
+	(void)len;
+	return -EPIPE;
+}
+
+static void vu_close(struct net_backend *be)
+{
+	close(be->fd);
+	free(be);
+}
+
+static const struct net_backend_ops vhost_user_ops = {
+	.name = "vhost-user",
+	.send = vu_send_frame,
+	.recv = vu_recv_frame,
+	.close = vu_close,
+};
+
+int net_vhost_user_backend(int fd, int pid, struct net_backend **out)
+{
+	struct net_backend *be = calloc(1, sizeof(*be));
+
+	if (!be)
+		return -ENOMEM;
+	be->ops = &vhost_user_ops;
+	be->fd = fd;
+	be->mtu = NET_PASST_MTU;
+	snprintf(be->desc, sizeof(be->desc), "passt vhost-user (pid %d)", pid);
+	*out = be;
+	return 0;
+}
+
 void net_child_signals(void)
 {
 	sigset_t none;
@@ -211,7 +263,7 @@ static const char *find_passt(char *buf, size_t len)
 	return NULL;
 }
 
-#define PASST_MAX_ARGS (18 + 2 * NET_MAX_HOSTFWD)
+#define PASST_MAX_ARGS (19 + 2 * NET_MAX_HOSTFWD)
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -263,6 +315,8 @@ int net_passt_start(const struct net_spec *spec, const char *passt_path,
 	argv[a++] = "24";
 	argv[a++] = "--gateway";
 	argv[a++] = spec->host_ip;
+	if (spec->vhost)
+		argv[a++] = "--vhost-user";
 	for (i = 0; i < spec->nr_hostfwd; i++) {
 		snprintf(fwd[i], sizeof(fwd[i]), "%u:%u",
 			 spec->hostfwd[i].host_port,
@@ -287,7 +341,8 @@ int net_passt_start(const struct net_spec *spec, const char *passt_path,
 		close(sv[0]);
 		return -EAGAIN;
 	}
-	ret = net_stream_open(sv[0], p, out);
+	ret = spec->vhost ? net_vhost_user_backend(sv[0], p, out)
+			  : net_stream_open(sv[0], p, out);
 	if (ret) {
 		snprintf(err, errlen, "-n mode=user: out of memory");
 		close(sv[0]);

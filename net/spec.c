@@ -115,6 +115,7 @@ static int parse_kv(const char *k, const char *v, struct net_spec *s)
 		if (parse_uint(v, 1, &n))
 			return -EINVAL;
 		s->vhost = n;
+		s->vhost_set = true;
 		return 0;
 	}
 	if (!strcmp(k, "fd")) {
@@ -202,10 +203,13 @@ int net_parse_spec(const char *arg, struct net_spec *s, char *err,
 		snprintf(err, errlen, "fd needs mode=tap");
 		return -EINVAL;
 	}
-	if (s->vhost && s->mode != NET_MODE_TAP) {
-		snprintf(err, errlen, "vhost=1 needs mode=tap");
+	if (s->vhost && s->mode == NET_MODE_NONE) {
+		snprintf(err, errlen, "vhost=1 needs mode=tap or mode=user");
 		return -EINVAL;
 	}
+	/* user mode: passt's vhost-user unless vhost=0 (net/passt.c) */
+	if (s->mode == NET_MODE_USER && !s->vhost_set)
+		s->vhost = true;
 	return 0;
 }
 

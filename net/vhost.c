@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* vhost-net: the kernel moves a tap's frames to and from the guest's rings. */
+/*
+ * vhost: another party moves the frames to and from the guest's rings:
+ * the kernel's vhost-net for a tap, or a vhost-user back end (passt) over
+ * its socket. The same steps either way: own it, give it guest RAM, hand
+ * it the rings at DRIVER_OK and take them back at a reset.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +21,7 @@
 
 #include "lkvm/guest-mem.h"
 #include "lkvm/net.h"
+#include "lkvm/vhost-user.h"
 
 /* What vhost-net handles of the ring and the virtio-net header. */
 #define VHOST_RING_FEATURES                      \
@@ -23,11 +29,16 @@
 	 (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | \
 	 (1ULL << VIRTIO_RING_F_EVENT_IDX) | (1ULL << VIRTIO_F_VERSION_1))
 
+/* What a vhost-user back end must have: virtio 1 (passt refuses less). */
+#define VU_NEEDS (1ULL << VIRTIO_F_VERSION_1)
+
 struct net_vhost {
-	int fd; /* /dev/vhost-net */
+	int fd; /* /dev/vhost-net; or the vhost-user socket (not ours) */
+	bool user; /* vhost-user */
+	bool ack; /* vhost-user: REPLY_ACK negotiated */
 	int call[2]; /* eventfds vhost signals for used buffers */
 	int tap_fd;
-	uint64_t features; /* VHOST_GET_FEATURES */
+	uint64_t features; /* VHOST_GET_FEATURES, or the back end's */
 	bool running;
 };
 
@@ -112,9 +123,122 @@ fail:
 	return ret;
 }
 
+/* vhost-user: guest RAM as the back end maps it, each region's memfd. */
+static int vu_set_mem_table(struct net_vhost *vh, const struct gmem *mem,
+			    char *err, size_t errlen)
+{
+	struct vu_mem_table t = { .nregions = mem->nr };
+	int fds[VU_MAX_REGIONS];
+	unsigned int i;
+
+	if (mem->nr > VU_MAX_REGIONS)
+		return -E2BIG;
+	for (i = 0; i < mem->nr; i++) {
+		if (mem->r[i].fd < 0) {
+			snprintf(err, errlen,
+				 "-n vhost=1: guest RAM is not shareable");
+			return -EINVAL;
+		}
+		t.r[i] = (struct vu_region){ mem->r[i].gpa, mem->r[i].size,
+					     (uintptr_t)mem->r[i].host,
+					     mem->r[i].fd_offset };
+		fds[i] = mem->r[i].fd;
+	}
+	return vu_request(vh->fd, VU_SET_MEM_TABLE, &t,
+			  (uint32_t)(8 + mem->nr * sizeof(t.r[0])), fds,
+			  mem->nr, vh->ack, NULL, 0);
+}
+
+int net_vhost_user_open(const struct gmem *mem, int sock,
+			struct net_vhost **out, char *err, size_t errlen)
+{
+	struct net_vhost *vh = calloc(1, sizeof(*vh));
+	const char *what = "socket";
+	uint64_t proto = 0;
+	int ret;
+
+	if (!vh) {
+		snprintf(err, errlen, "-n vhost=1: out of memory");
+		return -ENOMEM;
+	}
+	*err = 0;
+	vh->user = true;
+	vh->fd = sock;
+	vh->tap_fd = -1;
+	vh->call[0] = vh->call[1] = -1;
+	ret = vu_socket_setup(sock);
+	if (!ret) {
+		what = "GET_FEATURES";
+		ret = vu_request(sock, VU_GET_FEATURES, NULL, 0, NULL, 0, false,
+				 &vh->features, sizeof(vh->features));
+	}
+	if (!ret && (vh->features & VU_NEEDS) != VU_NEEDS) {
+		snprintf(
+			err, errlen,
+			"-n vhost=1: the vhost-user back end lacks virtio 1 (features 0x%llx)",
+			(unsigned long long)vh->features);
+		ret = -EOPNOTSUPP;
+	}
+	if (!ret && vh->features & 1ULL << VU_F_PROTOCOL_FEATURES) {
+		what = "GET_PROTOCOL_FEATURES";
+		ret = vu_request(sock, VU_GET_PROTOCOL_FEATURES, NULL, 0, NULL,
+				 0, false, &proto, sizeof(proto));
+		proto &= 1ULL << VU_PROTOCOL_F_REPLY_ACK;
+		if (!ret) {
+			what = "SET_PROTOCOL_FEATURES";
+			ret = vu_request(sock, VU_SET_PROTOCOL_FEATURES, &proto,
+					 sizeof(proto), NULL, 0, false, NULL,
+					 0);
+		}
+		vh->ack = proto != 0;
+	}
+	if (!ret) {
+		what = "SET_OWNER";
+		ret = vu_request(sock, VU_SET_OWNER, NULL, 0, NULL, 0, vh->ack,
+				 NULL, 0);
+	}
+	if (!ret) {
+		what = "SET_MEM_TABLE";
+		ret = vu_set_mem_table(vh, mem, err, errlen);
+	}
+	if (!ret) {
+		what = "eventfd";
+		vh->call[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		vh->call[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (vh->call[0] < 0 || vh->call[1] < 0)
+			ret = -errno;
+	}
+	if (ret) {
+		if (!*err)
+			snprintf(err, errlen, "-n vhost=1: vhost-user %s: %s",
+				 what, strerror(-ret));
+		net_vhost_close(vh);
+		return ret;
+	}
+	*out = vh;
+	return 0;
+}
+
+uint64_t net_vhost_features(const struct net_vhost *vh)
+{
+	/* vhost-net serves every ring feature the device offers (checked
+	 * at open); the offloads are the tap's */
+	return vh->user ? vh->features : ~0ULL;
+}
+
 int net_vhost_call_fd(const struct net_vhost *vh, unsigned int q)
 {
 	return q < 2 ? vh->call[q] : -1;
+}
+
+/* vhost-user: a ring's kick or call eventfd (no reply of its own). */
+static int vu_set_fd(struct net_vhost *vh, enum vu_request req, unsigned int q,
+		     int fd, bool ack)
+{
+	uint64_t v = q;
+
+	return vu_request(vh->fd, req, &v, sizeof(v), &fd, 1, ack && vh->ack,
+			  NULL, 0);
 }
 
 int net_vhost_set_call(struct net_vhost *vh, unsigned int q, int fd)
@@ -125,6 +249,8 @@ int net_vhost_set_call(struct net_vhost *vh, unsigned int q, int fd)
 		return -EINVAL;
 	if (fd < 0)
 		call.fd = vh->call[q];
+	if (vh->user)
+		return vu_set_fd(vh, VU_SET_VRING_CALL, q, call.fd, true);
 	if (ioctl(vh->fd, VHOST_SET_VRING_CALL, &call))
 		return -errno;
 	return 0;
@@ -147,6 +273,38 @@ static int ring_setup(struct net_vhost *vh, unsigned int q,
 		.fd = r->call_fd >= 0 ? r->call_fd : vh->call[q],
 	};
 
+	if (vh->user) {
+		struct vu_state n = { q, r->num }, b = { q, r->base };
+		struct vu_vring_addr a = { .index = q,
+					   .desc = addr.desc_user_addr,
+					   .used = addr.used_user_addr,
+					   .avail = addr.avail_user_addr };
+		int ret;
+
+		ret = vu_request(vh->fd, VU_SET_VRING_NUM, &n, sizeof(n), NULL,
+				 0, false, NULL, 0);
+		if (!ret)
+			ret = vu_request(vh->fd, VU_SET_VRING_BASE, &b,
+					 sizeof(b), NULL, 0, false, NULL, 0);
+		if (!ret)
+			ret = vu_request(vh->fd, VU_SET_VRING_ADDR, &a,
+					 sizeof(a), NULL, 0, false, NULL, 0);
+		if (!ret)
+			ret = vu_set_fd(vh, VU_SET_VRING_KICK, q, kick.fd,
+					false);
+		if (!ret)
+			ret = vu_set_fd(vh, VU_SET_VRING_CALL, q, call.fd,
+					false);
+		/* with protocol features a ring starts disabled; the
+		 * acknowledgement says the back end took all of it */
+		if (!ret && vh->features & 1ULL << VU_F_PROTOCOL_FEATURES) {
+			struct vu_state on = { q, 1 };
+
+			ret = vu_request(vh->fd, VU_SET_VRING_ENABLE, &on,
+					 sizeof(on), NULL, 0, vh->ack, NULL, 0);
+		}
+		return ret;
+	}
 	if (ioctl(vh->fd, VHOST_SET_VRING_NUM, &num) ||
 	    ioctl(vh->fd, VHOST_SET_VRING_BASE, &base) ||
 	    ioctl(vh->fd, VHOST_SET_VRING_ADDR, &addr) ||
@@ -165,14 +323,25 @@ int net_vhost_start(struct net_vhost *vh, uint64_t features,
 	uint64_t one = 1;
 	int ret;
 
-	if (ioctl(vh->fd, VHOST_SET_FEATURES, &f))
-		return -errno;
+	if (vh->user) {
+		/* the protocol features bit stays: it says rings start
+		 * disabled until SET_VRING_ENABLE */
+		f |= vh->features & 1ULL << VU_F_PROTOCOL_FEATURES;
+		ret = vu_request(vh->fd, VU_SET_FEATURES, &f, sizeof(f), NULL,
+				 0, false, NULL, 0);
+	} else if (ioctl(vh->fd, VHOST_SET_FEATURES, &f)) {
+		ret = -errno;
+	} else {
+		ret = 0;
+	}
+	if (ret)
+		return ret;
 	for (q = 0; q < 2; q++) {
 		ret = ring_setup(vh, q, &r[q]);
 		if (ret)
 			return ret;
 	}
-	for (q = 0; q < 2; q++) {
+	for (q = 0; q < 2 && !vh->user; q++) {
 		be = (struct vhost_vring_file){ .index = q, .fd = vh->tap_fd };
 		if (ioctl(vh->fd, VHOST_NET_SET_BACKEND, &be)) {
 			ret = -errno;
@@ -193,7 +362,16 @@ void net_vhost_stop(struct net_vhost *vh)
 	struct vhost_vring_file be;
 	unsigned int q;
 
-	for (q = 0; q < 2; q++) {
+	/* vhost-user: GET_VRING_BASE stops a ring (the index it returns is
+	 * of no use: a reset starts the rings from 0) */
+	for (q = 0; q < 2 && vh->user; q++) {
+		struct vu_state st = { q, 0 };
+
+		if (vu_request(vh->fd, VU_GET_VRING_BASE, &st, sizeof(st), NULL,
+			       0, false, &st, sizeof(st)))
+			break; /* the back end is gone or broken */
+	}
+	for (q = 0; q < 2 && !vh->user; q++) {
 		be = (struct vhost_vring_file){ .index = q, .fd = -1 };
 		ioctl(vh->fd, VHOST_NET_SET_BACKEND, &be);
 	}
@@ -210,6 +388,7 @@ void net_vhost_close(struct net_vhost *vh)
 		close(vh->call[0]);
 	if (vh->call[1] >= 0)
 		close(vh->call[1]);
-	close(vh->fd);
+	if (!vh->user)
+		close(vh->fd);
 	free(vh);
 }

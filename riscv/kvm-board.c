@@ -370,7 +370,8 @@ int machine_open_nics(struct machine *m)
 }
 
 /* vhost=1 for NIC i, just placed: its queues' doorbells are the I/O
- * thread's eventfds, which vhost polls; with the in-kernel AIA its
+ * thread's eventfds, which vhost (the kernel's, or passt's vhost-user)
+ * polls and the I/O thread leaves alone; with the in-kernel AIA its
  * interrupts are irqfds (the queue's MSI-X vector under virtio-pci, the
  * wired line under virtio-mmio), else relayed. */
 static int add_vhost(struct machine *m, unsigned int i)
@@ -381,11 +382,27 @@ static int add_vhost(struct machine *m, unsigned int i)
 	char err[256];
 	int ret;
 
-	for (q = 0; q < 2 * pairs; q++)
+	for (q = 0; q < 2 * pairs; q++) {
 		kick[q] = virtio_worker_fd(m->worker, s->first_notify + q);
+		virtio_worker_detach(m->worker, s->first_notify + q);
+	}
 	for (q = 0; q < pairs; q++) {
-		ret = net_vhost_open(&m->mem, net_tap_queue_fd(m->net_be[i], q),
-				     &m->net_vh[i][q], err, sizeof(err));
+		if (m->cfg->nics[i].mode == NET_MODE_USER) {
+			ret = net_vhost_user_open(&m->mem, m->net_be[i]->fd,
+						  &m->net_vh[i][q], err,
+						  sizeof(err));
+			/* a passt from before vhost-user (2025) exits at
+			 * the option */
+			if (ret == -EPIPE)
+				snprintf(
+					err, sizeof(err),
+					"-n mode=user: passt (pid %d) exited instead of answering vhost-user (passt --vhost-user needs passt 2025 or later; vhost=0 uses passt's socket framing)",
+					m->passt_pid[i]);
+		} else {
+			ret = net_vhost_open(
+				&m->mem, net_tap_queue_fd(m->net_be[i], q),
+				&m->net_vh[i][q], err, sizeof(err));
+		}
 		if (ret) {
 			pr_err("%s", err);
 			return ret;
@@ -393,7 +410,7 @@ static int add_vhost(struct machine *m, unsigned int i)
 	}
 	ret = virtio_net_set_vhost(m->nets[i], m->net_vh[i], kick, pairs);
 	if (ret) {
-		pr_err("-n vhost=1: the tap has no virtio-net header");
+		pr_err("-n vhost=1: the backend cannot carry virtio-net headers");
 		return ret;
 	}
 	if (!m->aia)

@@ -326,6 +326,8 @@ static void vm_teardown(struct machine *m)
 		net_close(m->net_be[i]);
 	if (m->ram)
 		munmap(m->ram, m->ram_size);
+	if (m->ram_shared)
+		close(m->ram_fd);
 	if (m->kvm_fd >= 0)
 		close(m->kvm_fd);
 }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Guest RAM: anonymous or huge pages, and its memslot. */
+/* Guest RAM: anonymous, huge pages or a shared memfd, and its memslot. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
+#include "lkvm/net.h"
 #include "lkvm/procfs.h"
 #include "riscv/machine.h"
 
@@ -13,6 +15,60 @@
 static uint64_t huge_page_size(void)
 {
 	return proc_kib("/proc/meminfo", "Hugepagesize") << 10;
+}
+
+/* Guest RAM another process maps too: some NIC's data path is a
+ * vhost-user back end (-n mode=user,vhost=1: passt). */
+static bool ram_needs_sharing(const struct vm_config *cfg)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_nics; i++)
+		if (cfg->nics[i].mode == NET_MODE_USER && cfg->nics[i].vhost)
+			return true;
+	return false;
+}
+
+static void ram_error(const struct machine *m, bool huge)
+{
+	if (huge)
+		pr_err("cannot allocate %llu MiB of guest RAM from huge pages: %s (the pool is /proc/sys/vm/nr_hugepages)",
+		       (unsigned long long)m->cfg->mem_mib, strerror(errno));
+	else
+		pr_err("cannot allocate %llu MiB of guest RAM: %s",
+		       (unsigned long long)m->cfg->mem_mib, strerror(errno));
+}
+
+/*
+ * Shared guest RAM: a memfd (of huge pages with --hugetlb) of the RAM's
+ * size, mapped MAP_SHARED; its fd goes with the memory table to a
+ * vhost-user back end. Huge pages are reserved at mmap() as below.
+ */
+static int vm_map_shared_ram(struct machine *m, bool huge)
+{
+	int fd = memfd_create("lkvm-ram",
+			      MFD_CLOEXEC | (huge ? MFD_HUGETLB : 0));
+
+	if (fd < 0) {
+		ram_error(m, huge);
+		return -1;
+	}
+	if (ftruncate(fd, (off_t)m->ram_size)) {
+		ram_error(m, huge);
+		close(fd);
+		return -1;
+	}
+	m->ram = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | (huge ? 0 : MAP_NORESERVE), fd, 0);
+	if (m->ram == MAP_FAILED) {
+		m->ram = NULL;
+		ram_error(m, huge);
+		close(fd);
+		return -1;
+	}
+	m->ram_fd = fd;
+	m->ram_shared = true;
+	return 0;
 }
 
 /*
@@ -38,6 +94,8 @@ static int vm_map_ram(struct machine *m)
 		       (unsigned long long)(hps >> 10));
 		return -1;
 	}
+	if (ram_needs_sharing(m->cfg))
+		return vm_map_shared_ram(m, huge);
 	m->ram = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS |
 			      (huge ? MAP_HUGETLB : MAP_NORESERVE),
@@ -45,12 +103,7 @@ static int vm_map_ram(struct machine *m)
 	if (m->ram != MAP_FAILED)
 		return 0;
 	m->ram = NULL;
-	if (huge)
-		pr_err("cannot allocate %llu MiB of guest RAM from huge pages: %s (the pool is /proc/sys/vm/nr_hugepages)",
-		       (unsigned long long)m->cfg->mem_mib, strerror(errno));
-	else
-		pr_err("cannot allocate %llu MiB of guest RAM: %s",
-		       (unsigned long long)m->cfg->mem_mib, strerror(errno));
+	ram_error(m, huge);
 	return -1;
 }
 
@@ -61,7 +114,10 @@ static int vm_map_ram(struct machine *m)
  */
 static void vm_clear_ram(struct machine *m)
 {
-	if (madvise(m->ram, m->ram_size, MADV_DONTNEED))
+	/* shared RAM: its pages belong to the memfd, which MADV_REMOVE
+	 * punches out (MADV_DONTNEED would only unmap them) */
+	if (madvise(m->ram, m->ram_size,
+		    m->ram_shared ? MADV_REMOVE : MADV_DONTNEED))
 		memset(m->ram, 0, m->ram_size);
 }
 
@@ -87,6 +143,11 @@ int machine_setup_ram(struct machine *m)
 		       (unsigned long long)MEMMAP_RAM_BASE, strerror(errno));
 		return -1;
 	}
-	return again ? 0
-		     : gmem_add(&m->mem, MEMMAP_RAM_BASE, m->ram_size, m->ram);
+	if (again)
+		return 0;
+	return m->ram_shared
+		       ? gmem_add_shared(&m->mem, MEMMAP_RAM_BASE, m->ram_size,
+					 m->ram, m->ram_fd, 0)
+		       : gmem_add(&m->mem, MEMMAP_RAM_BASE, m->ram_size,
+				  m->ram);
 }

@@ -105,6 +105,10 @@ struct machine {
 	struct kvm_caps caps;
 	uint8_t *ram;
 	uint64_t ram_size;
+	/* ram_shared: RAM is the memfd ram_fd mapped MAP_SHARED (a vhost-user
+	 * back end maps it too), else anonymous memory */
+	bool ram_shared;
+	int ram_fd;
 	struct gmem mem;
 	struct mmio_bus bus;
 	struct plic *plic; /* the userspace PLIC, or NULL with AIA */

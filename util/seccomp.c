@@ -207,6 +207,11 @@ static const struct sc_rule sc_rules[] = {
 		   "the tap attached at DRIVER_OK, detached at a reset"),
 	RULE("sendto", T_NET,
 	     "frames to passt's socket with MSG_NOSIGNAL (send())"),
+	/* -n mode=user,vhost=1: the same hand-over as vhost-net's, as
+	 * vhost-user requests on passt's socket */
+	RULE("sendmsg", T_VCPU | T_MAIN,
+	     "vhost-user requests to passt, eventfds attached (DRIVER_OK, reset, MSI-X)"),
+	RULE("recvfrom", T_VCPU | T_MAIN, "vhost-user replies from passt"),
 	RULE_IOCTL(
 		TUNSETQUEUE, T_NET | T_VCPU,
 		"mq=N: the tap queues of the pairs in use (DRIVER_OK, VQ_PAIRS_SET)"),
@@ -319,6 +324,10 @@ static const struct sc_rule sc_rules[] = {
 	RULE("eventfd2", T_START, "reboot: irqfds, doorbells, the stop fd"),
 	RULE("getdents64", T_START,
 	     "reboot: --stats counts the fds in /proc/self/fd"),
+	RULE("getsockopt", T_START,
+	     "reboot: vhost-user again: the socket's type"),
+	RULE("setsockopt", T_START,
+	     "reboot: vhost-user again: the socket's timeouts"),
 
 	/* thread start-up: only in the process filter */
 	RULE_ARG("clone", T_START, SC_MASK(0, CLONE_THREAD, CLONE_THREAD),

@@ -369,6 +369,13 @@ uint64_t virtio_dev_features(const struct virtio_dev *d)
 	return d->features;
 }
 
+void virtio_dev_mask_features(struct virtio_dev *d, uint64_t keep)
+{
+	pthread_mutex_lock(&d->lock);
+	d->features &= keep;
+	pthread_mutex_unlock(&d->lock);
+}
+
 uint64_t virtio_dev_driver_features(const struct virtio_dev *d)
 {
 	return __atomic_load_n(&d->driver_features, __ATOMIC_ACQUIRE);

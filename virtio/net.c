@@ -51,6 +51,11 @@ _Static_assert(offsetof(struct virtio_net_config, mtu) + 2 == NET_CONFIG_SIZE,
 	 (1ULL << VIRTIO_NET_F_CTRL_MAC_ADDR) |                              \
 	 (1ULL << VIRTIO_NET_F_GUEST_ANNOUNCE))
 #define NET_F_MQ (1ULL << VIRTIO_NET_F_MQ)
+/* What lkvm itself serves with a vhost back end: configuration, control
+ * queue, virtio 1 */
+#define NET_FRONTEND_FEATURES                                            \
+	((NET_FEATURES & ~(1ULL << VIRTIO_NET_F_MRG_RXBUF)) | NET_F_MQ | \
+	 (1ULL << VIRTIO_NET_F_MTU) | (1ULL << VIRTIO_F_VERSION_1))
 #define NET_OFFLOADS                                                           \
 	((1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) |     \
 	 (1ULL << VIRTIO_NET_F_HOST_TSO4) | (1ULL << VIRTIO_NET_F_HOST_TSO6) | \
@@ -810,8 +815,11 @@ static void vnet_live(struct virtio_dev *d, bool on)
 		vnet_vhost_stop_all(v);
 	pthread_mutex_unlock(&v->call_lock);
 	if (ret < 0) {
-		pr_err("virtio-net: vhost: cannot start: %s: link down",
-		       strerror(-ret));
+		/* the guest may retry (reset, DRIVER_OK) as often as it likes */
+		pr_warn_ratelimited(
+			&v->rl,
+			"virtio-net: vhost: cannot start: %s: link down",
+			strerror(-ret));
 		vnet_link_set(v, false, false);
 	}
 }
@@ -820,14 +828,18 @@ int virtio_net_set_vhost(struct virtio_dev *d, struct net_vhost *const vh[],
 			 const int kick_fd[], unsigned int pairs)
 {
 	struct vnet *v = to_vnet(d);
+	uint64_t serves = net_vhost_features(vh[0]);
 	unsigned int q;
 
-	if (!v->be->vnet_hdr || pairs != v->pairs)
+	/* vhost-net needs the tap's header; a vhost-user back end has its
+	 * own frames, and offers only what it serves */
+	if ((!v->be->vnet_hdr && serves == ~0ULL) || pairs != v->pairs)
 		return -EINVAL;
 	for (q = 0; q < 2 * pairs; q++) {
 		v->vh[q / 2] = vh[q / 2];
 		v->vh_kick[q] = kick_fd[q];
 	}
+	virtio_dev_mask_features(d, NET_FRONTEND_FEATURES | serves);
 	return 0;
 }
 
@@ -932,7 +944,11 @@ static void *vnet_thread(void *arg)
 		/* backend input only for a live device: it stays queued in
 		 * the backend until the driver is ready */
 		if (v->vh[0]) {
-			/* vhost's used-buffer signals, relayed */
+			/* the back end's hang-up (passt's socket: a dead
+			 * vhost-user back end), and vhost's used-buffer
+			 * signals, relayed */
+			if (!v->be_dead)
+				p[2].fd = v->be->fd;
 			for (q = 0; q < 2 * v->pairs; q++)
 				p[nfd++] = (struct pollfd){
 					.fd = net_vhost_call_fd(v->vh[q / 2],

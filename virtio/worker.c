@@ -15,6 +15,7 @@ struct worker_queue {
 	unsigned int q;
 	int fd; /* eventfd: the driver notified */
 	bool pending; /* notified, or stopped at its budget last turn */
+	bool detached; /* its eventfd is vhost's to poll: never read here */
 };
 
 /* The kick hook's opaque: where a device's queues start. */
@@ -113,7 +114,7 @@ int virtio_worker_add(struct virtio_worker *w, struct virtio_dev *d)
 			free(wd);
 			return -errno;
 		}
-		qs[first + i] = (struct worker_queue){ d, i, fd, false };
+		qs[first + i] = (struct worker_queue){ d, i, fd, false, false };
 	}
 	w->nr += n;
 	*wd = (struct worker_dev){ w, first };
@@ -125,6 +126,14 @@ int virtio_worker_add(struct virtio_worker *w, struct virtio_dev *d)
 int virtio_worker_fd(const struct virtio_worker *w, unsigned int i)
 {
 	return i < w->nr ? w->queues[i].fd : -1;
+}
+
+int virtio_worker_detach(struct virtio_worker *w, unsigned int i)
+{
+	if (i >= w->nr)
+		return -EINVAL;
+	w->queues[i].detached = true;
+	return 0;
 }
 
 /* Take the notifications poll() reported. */
@@ -148,8 +157,10 @@ bool virtio_worker_round(struct virtio_worker *w, int timeout_ms)
 		busy |= w->queues[i].pending;
 	w->pfd[0] = (struct pollfd){ .fd = w->stop_fd, .events = POLLIN };
 	for (i = 0; i < w->nr; i++)
-		w->pfd[i + 1] = (struct pollfd){ .fd = w->queues[i].fd,
-						 .events = POLLIN };
+		w->pfd[i + 1] = (struct pollfd){
+			.fd = w->queues[i].detached ? -1 : w->queues[i].fd,
+			.events = POLLIN
+		};
 	if (poll(w->pfd, w->nr + 1, busy ? 0 : timeout_ms) < 0 &&
 	    errno != EINTR)
 		return false;

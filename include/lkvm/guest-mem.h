@@ -17,6 +17,11 @@ struct gmem_region {
 	uint64_t gpa;
 	uint64_t size;
 	uint8_t *host;
+	/* the shareable file behind it (a memfd mapped MAP_SHARED, which
+	 * another process, passt's vhost-user, may map too) and host's
+	 * offset in it; -1 for private memory */
+	int fd;
+	uint64_t fd_offset;
 };
 
 struct gmem {
@@ -27,8 +32,14 @@ struct gmem {
 /*
  * Add a RAM region: [gpa, gpa+size) backed by host. Returns 0, or -EINVAL
  * when the range wraps, is empty, overlaps a region or there is no room.
+ * The region is private (fd -1).
  */
 int gmem_add(struct gmem *m, uint64_t gpa, uint64_t size, void *host);
+
+/* The same for RAM that is the file fd from offset off on, mapped at host
+ * with MAP_SHARED: other processes may be given fd to map it. */
+int gmem_add_shared(struct gmem *m, uint64_t gpa, uint64_t size, void *host,
+		    int fd, uint64_t off);
 
 /*
  * A host pointer to [gpa, gpa+len) when the whole range lies inside one RAM

@@ -113,7 +113,8 @@ struct net_spec {
 	char host_ip[16], guest_ip[16]; /* dotted quads, checked */
 	uint8_t guest_mac[6], host_mac[6];
 	bool guest_mac_set, host_mac_set;
-	bool vhost;
+	/* tap: vhost-net; user: passt's vhost-user (the default there) */
+	bool vhost, vhost_set;
 	int tapfd; /* fd=N: an open tap, -1 */
 	int trans; /* -1 the VM's --virtio-transport, else 0 pci, 1 mmio */
 	unsigned int mq; /* queue pairs asked for (1..NET_MAX_PAIRS) */
@@ -126,7 +127,9 @@ struct net_spec {
  * guest_ip, host_ip, guest_mac, host_mac, script, downscript, tapif,
  * vhost, fd, trans, mq) plus lkvm's hostfwd=tcp:HOSTPORT:GUESTPORT (user
  * mode, repeatable); "none" alone is mode=none. Defaults as kvmtool's:
- * mode user, host_ip 192.168.33.1, guest_ip 192.168.33.15, script none.
+ * mode user, host_ip 192.168.33.1, guest_ip 192.168.33.15, script none;
+ * and vhost=1 in user mode (passt's vhost-user data path; vhost=0: lkvm's
+ * own, over passt's socket framing).
  * Returns 0, or -EINVAL with one line in err naming the key or value.
  */
 int net_parse_spec(const char *arg, struct net_spec *spec, char *err,
@@ -172,10 +175,19 @@ int net_tap_queue_enable(struct net_backend *be, unsigned int q, bool on);
 int net_stream_open(int fd, int pid, struct net_backend **out);
 
 /*
+ * The backend of a vhost-user back end's connected socket fd (passt
+ * --vhost-user; pid for messages): it carries no frames (send and recv
+ * say -EPIPE), only net_vhost_user_open()'s requests; its fd hangs up
+ * when the back end dies. Takes fd. 0 or -ENOMEM.
+ */
+int net_vhost_user_backend(int fd, int pid, struct net_backend **out);
+
+/*
  * Start passt (at passt_path, or found on PATH when NULL) as a child on one
  * end of a socketpair (--fd), with spec's addresses and host forwards, and
- * return the stream backend on the other end; *pid is the child's. -errno
- * with one line in err (passt missing names the Debian package).
+ * return the stream backend on the other end, or with spec->vhost the
+ * vhost-user one (passt --vhost-user); *pid is the child's. -errno with
+ * one line in err (passt missing names the Debian package).
  */
 int net_passt_start(const struct net_spec *spec, const char *passt_path,
 		    struct net_backend **out, int *pid, char *err,
@@ -203,6 +215,22 @@ struct net_vhost_ring {
  */
 int net_vhost_open(const struct gmem *mem, int tap_fd, struct net_vhost **out,
 		   char *err, size_t errlen);
+/*
+ * The same over a vhost-user back end's connected socket sock (passt
+ * --vhost-user; the socket stays the caller's): features, protocol
+ * features (REPLY_ACK only), ownership, and guest RAM by its memfds (every
+ * region of mem must have one: -EINVAL otherwise). -errno with one line in
+ * err.
+ */
+int net_vhost_user_open(const struct gmem *mem, int sock,
+			struct net_vhost **out, char *err, size_t errlen);
+/*
+ * The virtio features the back end serves of those the device offers
+ * (ring layout, header, offloads): all of them for vhost-net (the tap
+ * carries the offloads), the back end's own for vhost-user. The device
+ * offers no others.
+ */
+uint64_t net_vhost_features(const struct net_vhost *vh);
 /* The eventfd vhost signals when ring q (0 receive, 1 transmit) has used
  * buffers the driver wants to hear of. */
 int net_vhost_call_fd(const struct net_vhost *vh, unsigned int q);

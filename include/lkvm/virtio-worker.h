@@ -32,6 +32,13 @@ void virtio_worker_destroy(struct virtio_worker *w);
 int virtio_worker_add(struct virtio_worker *w, struct virtio_dev *d);
 /* The eventfd of queue index i (for KVM_IOEVENTFD), -1 beyond. */
 int virtio_worker_fd(const struct virtio_worker *w, unsigned int i);
+/*
+ * Queue index i's eventfd belongs to someone else from now on (vhost polls
+ * it; a vhost-user back end reads it, and an empty read kills passt): the
+ * worker neither polls nor reads it again. Before the worker's thread
+ * starts. 0, or -EINVAL beyond the queues.
+ */
+int virtio_worker_detach(struct virtio_worker *w, unsigned int i);
 
 /*
  * One round: wait up to timeout_ms (-1: no limit; 0 when some queue

@@ -190,6 +190,9 @@ uint32_t virtio_get_drv_features(struct virtio_dev *d);
 void virtio_set_drv_features(struct virtio_dev *d, uint32_t value);
 /* The features the device offers. */
 uint64_t virtio_dev_features(const struct virtio_dev *d);
+/* Offer only those of them in keep (before the guest runs: a data path
+ * handed to a back end that lacks some). */
+void virtio_dev_mask_features(struct virtio_dev *d, uint64_t keep);
 /* The features the driver accepted (complete once FEATURES_OK is set). */
 uint64_t virtio_dev_driver_features(const struct virtio_dev *d);
 

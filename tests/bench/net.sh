@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Network benchmark: virtio-net TCP throughput both ways and ping latency
 # in L2, for a tap with lkvm's data path and with vhost-net (vhost=1),
-# user mode through passt, and multiqueue (2 vCPUs, vhost, mq=1 against
+# user mode through passt (passt's vhost-user, the default, and lkvm's
+# data path over passt's socket with vhost=0), and multiqueue (2 vCPUs, vhost, mq=1 against
 # mq=2, iperf3 -P 2), medians of RUNS in one L1 boot (AIA machine, linux
 # 6.12). TCG numbers are only meaningful as ratios within one run.
 # Usage: net.sh [RUNS=N] [REF=COMMIT] [PEER=PATH] [ONLY=V1,V2]
@@ -10,8 +11,8 @@
 #   REF   another commit's lkvm: each lkvm variant again as ref-NAME
 #   PEER  a static riscv64 kvmtool: its tap and user mode as two more
 #         variants (peer-tap, peer-user; 1 vCPU, as lkvm's default)
-#   ONLY  just these variants (tap, tap+vhost, user, c2-vhost-mq1,
-#         c2-vhost-mq2, ref-..., peer-tap, peer-user)
+#   ONLY  just these variants (tap, tap+vhost, user, user-socket,
+#         c2-vhost-mq1, c2-vhost-mq2, ref-..., peer-tap, peer-user)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_args "$@"

@@ -28,6 +28,14 @@ static void test_spec_defaults(void)
 	CHECK(!s.guest_mac_set);
 	CHECK_EQ(s.tapfd, -1);
 	CHECK_EQ(s.trans, -1);
+	/* user mode: passt's vhost-user unless vhost=0, in any order */
+	CHECK(s.vhost);
+	CHECK_EQ(parse("mode=user,vhost=0", &s, err), 0);
+	CHECK(!s.vhost);
+	CHECK_EQ(parse("vhost=0,mode=user", &s, err), 0);
+	CHECK(!s.vhost);
+	CHECK_EQ(parse("mode=tap", &s, err), 0);
+	CHECK(!s.vhost);
 	CHECK_EQ(parse("none", &s, err), 0);
 	CHECK_EQ(s.mode, NET_MODE_NONE);
 	CHECK_EQ(parse("mode=none", &s, err), 0);
@@ -92,7 +100,7 @@ static void test_spec_errors(void)
 		{ "hostfwd=tcp:1", "bad value for hostfwd" },
 		{ "mode=tap,hostfwd=tcp:1:2", "hostfwd needs mode=user" },
 		{ "mode=user,fd=3", "fd needs mode=tap" },
-		{ "vhost=1", "vhost=1 needs mode=tap" },
+		{ "mode=none,vhost=1", "vhost=1 needs mode=tap or mode=user" },
 		{ "mode", "is not key=value" },
 	};
 	struct net_spec s;

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
@@ -13,6 +15,7 @@
 #include "lkvm/virtio-devs.h"
 #include "drvq.h"
 #include "fake-net.h"
+#include "fake-vu.h"
 #include "guest.h"
 #include "unit.h"
 #include "vdrv.h"
@@ -661,9 +664,114 @@ static void test_thread(void)
 	tc_free(t);
 }
 
+/*
+ * A vhost-user back end (passt) serves the rings: the device offers only
+ * what it serves besides lkvm's own configuration and control queue, and
+ * hands it the rings at DRIVER_OK, where the driver put them, with the
+ * negotiated features the back end has; a reset takes them back.
+ */
+static void vhost_user_case(uint64_t be_features)
+{
+	struct tc *t = calloc(1, sizeof(*t));
+	struct fake_vu f = { 0 };
+	struct net_vhost *vh = NULL;
+	struct gmem shared = { 0 };
+	int kick[2], memfd, i;
+	uint64_t feat, want;
+	uintptr_t ring[2][3];
+	char err[256];
+	void *ram;
+
+	REQUIRE(t);
+	t->ctrlq = 2;
+	t->f = fake_net_new(false);
+	REQUIRE(t->f && !guest_init(&t->g, GUEST_RAM_BASE, RAM_SIZE));
+	REQUIRE(!virtio_net_create(&t->g.mem, (struct irq_line){ 0 }, &t->f->be,
+				   test_mac, 1, &t->d));
+	/* the back end's view of RAM: a memfd (what it maps is not what
+	 * this test checks) */
+	memfd = memfd_create("test-ram", MFD_CLOEXEC);
+	REQUIRE(memfd >= 0 && !ftruncate(memfd, 4096));
+	ram = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	REQUIRE(ram != MAP_FAILED);
+	REQUIRE(!gmem_add_shared(&shared, GUEST_RAM_BASE, 4096, ram, memfd, 0));
+	REQUIRE(!fake_vu_start(&f, be_features,
+			       1ULL << VU_PROTOCOL_F_REPLY_ACK));
+	REQUIRE(!net_vhost_user_open(&shared, f.sock, &vh, err, sizeof(err)));
+	kick[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	kick[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	CHECK_EQ(virtio_net_set_vhost(t->d, &vh, kick, 1), 0);
+	feat = virtio_dev_features(t->d);
+	/* lkvm's own */
+	want = BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) |
+	       BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_CTRL_RX) |
+	       BIT(VIRTIO_F_VERSION_1);
+	CHECK_EQ(feat & want, want);
+	/* the data path's: the back end's only */
+	CHECK_EQ(!!(feat & BIT(VIRTIO_NET_F_MRG_RXBUF)),
+		 !!(be_features & BIT(VIRTIO_NET_F_MRG_RXBUF)));
+	CHECK(!(feat & BIT(VIRTIO_RING_F_EVENT_IDX)));
+	CHECK(!(feat & BIT(VIRTIO_RING_F_INDIRECT_DESC)));
+	CHECK(!(feat & BIT(VIRTIO_NET_F_CSUM)));
+	CHECK(!(feat & BIT(VIRTIO_NET_F_GUEST_TSO4)));
+	/* the driver takes everything offered, then resets */
+	vdrv_init_core(&t->v, t->d);
+	for (i = 0; i <= 2; i++)
+		drvq_init(&t->q[i], &t->g, QSIZE, DESC_GPA(i), AVAIL_GPA(i),
+			  USED_GPA(i));
+	CHECK_EQ(vdrv_bring_up(&t->v, ~0ULL, t->q, 3), 0);
+	vdrv_reset(&t->v);
+	for (i = 0; i < 2; i++) {
+		ring[i][0] = (uintptr_t)gmem_ptr(&t->g.mem, DESC_GPA(i), 0);
+		ring[i][1] = (uintptr_t)gmem_ptr(&t->g.mem, AVAIL_GPA(i), 0);
+		ring[i][2] = (uintptr_t)gmem_ptr(&t->g.mem, USED_GPA(i), 0);
+	}
+	tc_free(t);
+	net_vhost_close(vh);
+	fake_vu_stop(&f);
+
+	i = fake_vu_find(&f, VU_SET_FEATURES, 0);
+	REQUIRE(i >= 0);
+	{
+		uint64_t v;
+
+		memcpy(&v, f.msgs[i].payload, sizeof(v));
+		/* PROTOCOL_FEATURES too: the back end needs to know */
+		CHECK_EQ(v, (feat & be_features) | BIT(VU_F_PROTOCOL_FEATURES));
+	}
+	for (i = 0; i < 2; i++) {
+		int k = fake_vu_find(&f, VU_SET_VRING_ADDR, (unsigned int)i);
+		struct vu_vring_addr a;
+
+		REQUIRE(k >= 0);
+		memcpy(&a, f.msgs[k].payload, sizeof(a));
+		CHECK_EQ(a.index, i);
+		CHECK_EQ(a.desc, ring[i][0]);
+		CHECK_EQ(a.avail, ring[i][1]);
+		CHECK_EQ(a.used, ring[i][2]);
+	}
+	/* the control queue stays lkvm's */
+	CHECK_EQ(fake_vu_find(&f, VU_SET_VRING_ADDR, 2), -1);
+	/* the reset took both rings back */
+	CHECK(fake_vu_find(&f, VU_GET_VRING_BASE, 1) >= 0);
+	fake_vu_free(&f);
+	close(kick[0]);
+	close(kick[1]);
+	munmap(ram, 4096);
+	close(memfd);
+}
+
+static void test_vhost_user(void)
+{
+	vhost_user_case(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) |
+			BIT(VU_F_PROTOCOL_FEATURES));
+	vhost_user_case(BIT(VIRTIO_F_VERSION_1) | BIT(VU_F_PROTOCOL_FEATURES));
+}
+
 UNIT_SUITE(virtio_net, UNIT_TEST(test_identity), UNIT_TEST(test_mtu),
 	   UNIT_TEST(test_tx_header), UNIT_TEST(test_tx_bad_header),
 	   UNIT_TEST(test_tx_limits), UNIT_TEST(test_rx_single),
 	   UNIT_TEST(test_rx_mergeable), UNIT_TEST(test_rx_many),
 	   UNIT_TEST(test_ctrl), UNIT_TEST(test_ctrl_not_negotiated),
-	   UNIT_TEST(test_mq), UNIT_TEST(test_link), UNIT_TEST(test_thread));
+	   UNIT_TEST(test_mq), UNIT_TEST(test_link), UNIT_TEST(test_thread),
+	   UNIT_TEST(test_vhost_user));

@@ -6,10 +6,12 @@
  * out-of-bounds accesses and use-after-reset, under TSan (make unit-tsan)
  * the data races. Each would have failed on e01647f.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
@@ -472,7 +474,37 @@ static void test_worker_fair(void)
 	rig_free(calm);
 }
 
+/*
+ * A queue handed to vhost: its doorbell's eventfd stays someone else's
+ * (passt dies reading an empty one), so the worker neither serves the
+ * queue nor reads the count.
+ */
+static void test_worker_detach(void)
+{
+	struct rig *r = rig_new(false);
+	struct virtio_worker *w = NULL;
+	uint64_t cnt = 0;
+
+	REQUIRE(r);
+	REQUIRE(!virtio_worker_create(&w));
+	CHECK_EQ(virtio_worker_add(w, r->d), 0);
+	CHECK_EQ(virtio_worker_detach(w, 1), -EINVAL);
+	CHECK_EQ(virtio_worker_detach(w, 0), 0);
+	REQUIRE(bring_up(r));
+	post(r, 3);
+	wr(r, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	CHECK(virtio_worker_round(w, 50));
+	CHECK_EQ(r->hold.turns, 0);
+	/* the doorbell's count is still there for its owner */
+	CHECK_EQ(read(virtio_worker_fd(w, 0), &cnt, sizeof(cnt)),
+		 (ssize_t)sizeof(cnt));
+	CHECK_EQ(cnt, 1);
+	virtio_worker_destroy(w);
+	rig_free(r);
+}
+
 UNIT_SUITE(vrace, UNIT_TEST(test_queue_sel_vs_ready),
 	   UNIT_TEST(test_reset_vs_doorbell), UNIT_TEST(test_inflight_capped),
 	   UNIT_TEST(test_shutdown_ends_reset_wait),
-	   UNIT_TEST(test_intx_shared), UNIT_TEST(test_worker_fair));
+	   UNIT_TEST(test_intx_shared), UNIT_TEST(test_worker_fair),
+	   UNIT_TEST(test_worker_detach));

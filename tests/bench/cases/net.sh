@@ -71,6 +71,7 @@ if [ -x $T/run ]; then
 	printf '#!/bin/sh\nexec %s/run passt "$@"\n' $T >/tmp/passt
 	chmod +x /tmp/passt
 	echo "user|lkvm|$K|--stats $D -n mode=user --passt /tmp/passt" >>/tmp/variants
+	echo "user-socket|lkvm|$K|--stats $D -n mode=user,vhost=0 --passt /tmp/passt" >>/tmp/variants
 	echo "c2-vhost-mq1|lkvm|iperf|--stats -c 2 $D $TAP,vhost=1" >>/tmp/variants
 	echo "c2-vhost-mq2|lkvm|iperf|--stats -c 2 $D $TAP,vhost=1,mq=2" >>/tmp/variants
 fi

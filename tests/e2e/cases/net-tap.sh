@@ -152,7 +152,7 @@ mv /dev/net/tun.away /dev/net/tun
 expect_rc 1
 expect_lines 1 /tmp/err2.out
 expect_grep 'no /dev/net/tun' /tmp/err2.out
-run /tmp/err3.out $LKVM run -k $KERNEL -n mode=user,vhost=1
+run /tmp/err3.out $LKVM run -k $KERNEL -n mode=none,vhost=1
 expect_rc 1
 expect_lines 1 /tmp/err3.out
 expect_grep 'vhost=1 needs mode=tap' /tmp/err3.out

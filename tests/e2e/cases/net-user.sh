@@ -6,8 +6,12 @@
 # dnsd answers a name nothing else knows), a TCP connection from the
 # guest to a service on L1's loopback through host_ip, a hostfwd connection
 # from L1 into the guest, then passt killed during an endless stream from
-# L1's loopback: link down, lkvm alive, poweroff exits 0. And passt missing:
-# one line naming the package, exit 1.
+# L1's loopback: link down, lkvm alive, poweroff exits 0. All of it twice:
+# with vhost=0, through lkvm's own data path (passt's socket framing), and
+# as by default, where passt's vhost-user serves the rings in guest RAM
+# itself; that run reboots the guest once first (a DHCP exchange before
+# it, everything after). And passt missing: one line naming the package,
+# exit 1; a passt without vhost-user: lkvm names it and exits 1.
 # needs: debian-tools
 # machine: aia
 # timeout: 600
@@ -67,71 +71,101 @@ echo "lkvm-dns-test.example 10.9.8.7" >/tmp/dnsd.conf
 busybox dnsd -c /tmp/dnsd.conf -i 127.0.0.1 -p 53 &
 echo "nameserver 127.0.0.1" >/etc/resolv.conf
 
-rm -f /tmp/net.in
-mkfifo /tmp/net.in
-o=/tmp/user.out
-: >$o # now: wait_for must not see an earlier boot's output
-echo "+ lkvm run -n mode=user,hostfwd=tcp:2222:7777 --passt /tmp/passt"
-/tmp/realroot $LKVM run -k $KERNEL -i $INITRD -p "quiet l2=shell" --stats \
-	-n mode=user,hostfwd=tcp:2222:7777 --passt /tmp/passt \
-	</tmp/net.in >$o 2>&1 &
-npid=$!
-exec 3>/tmp/net.in
-wait_for '@@ L2 init' $o 60
-sleep 1
-# udhcpc's script: the lease's address and default route
-echo 'printf "#!/bin/sh\n[ \"\$1\" = bound ] || exit 0\nifconfig \$interface \$ip netmask \$subnet\nroute add default gw \$router\necho dhcp-dns \$dns\nfor s in \$dns; do echo nameserver \$s; done >/etc/resolv.conf\n" >/tmp/dh; chmod +x /tmp/dh' >&3
-# the MTU before any DHCP (this script does not apply DHCP's): the one
-# lkvm offers for passt (VIRTIO_NET_F_MTU)
-echo "sed 's/^/link-mtu /' /sys/class/net/eth0/mtu; ip link set eth0 up; udhcpc -i eth0 -s /tmp/dh -n -q -t 20 && echo dhcp-ok; ip -4 addr show eth0 | sed -n 's/.*inet /lease /p'" >&3
-wait_for '^lease ' $o 40
-echo "nslookup -type=a lkvm-dns-test.example | sed 's/^/dns-answer /'; echo dns-done" >&3
-wait_for '^dns-done' $o 60
-echo "wget -q -O - http://$H:8010/blob | md5sum | sed 's/^/loop-md5 /'; (nc -l -p 7777 >/tmp/fwd; echo fwd-closed) & echo listening" >&3
-wait_for '^loop-md5' $o 60
-wait_for '^listening' $o 60
-sleep 2
-echo hello-through-passt | nc -w 10 127.0.0.1 2222 || echo "nc to 2222 failed"
-wait_for 'fwd-closed' $o 60
-echo 'cat /tmp/fwd; cat /sys/class/net/eth0/carrier | sed "s/^/carrier-before /"' >&3
-wait_for '^carrier-before' $o 30
+user_boot() {
+	rm -f /tmp/net.in
+	mkfifo /tmp/net.in
+	o=/tmp/user$2.out
+	: >$o # now: wait_for must not see an earlier boot's output
+	echo "+ lkvm run -n mode=user,hostfwd=tcp:2222:7777$1 --passt /tmp/passt"
+	/tmp/realroot $LKVM run -k $KERNEL -i $INITRD -p "quiet l2=shell" --stats \
+		-n mode=user,hostfwd=tcp:2222:7777$1 --passt /tmp/passt \
+		</tmp/net.in >$o 2>&1 &
+	npid=$!
+	exec 3>/tmp/net.in
+	wait_for '@@ L2 init' $o 60
+	sleep 1
+	if [ "${3:-}" = reboot ]; then
+		# traffic, then a reboot: the rings go back to lkvm and to passt
+		# again, guest RAM is cleared (MADV_REMOVE on the shared memfd)
+		echo "ip link set eth0 up; udhcpc -i eth0 -n -q -t 20 -s /bin/true && echo pre-reboot-dhcp; reboot -f" >&3
+		i=0
+		while [ "$(grep -c '@@ L2 init' $o)" -lt 2 ]; do
+			i=$((i + 1))
+			[ $i -gt $((90 * 10 * E2E_SLOW)) ] && fail "no second boot after reboot -f"
+			usleep 100000
+		done
+		sleep 1
+	fi
+	# udhcpc's script: the lease's address and default route
+	echo 'printf "#!/bin/sh\n[ \"\$1\" = bound ] || exit 0\nifconfig \$interface \$ip netmask \$subnet\nroute add default gw \$router\necho dhcp-dns \$dns\nfor s in \$dns; do echo nameserver \$s; done >/etc/resolv.conf\n" >/tmp/dh; chmod +x /tmp/dh' >&3
+	# the MTU before any DHCP (this script does not apply DHCP's): the one
+	# lkvm offers for passt (VIRTIO_NET_F_MTU)
+	echo "sed 's/^/link-mtu /' /sys/class/net/eth0/mtu; ip link set eth0 up; udhcpc -i eth0 -s /tmp/dh -n -q -t 20 && echo dhcp-ok; ip -4 addr show eth0 | sed -n 's/.*inet /lease /p'" >&3
+	wait_for '^lease ' $o 40
+	echo "nslookup -type=a lkvm-dns-test.example | sed 's/^/dns-answer /'; echo dns-done" >&3
+	wait_for '^dns-done' $o 60
+	echo "wget -q -O - http://$H:8010/blob | md5sum | sed 's/^/loop-md5 /'; (nc -l -p 7777 >/tmp/fwd; echo fwd-closed) & echo listening" >&3
+	wait_for '^loop-md5' $o 60
+	wait_for '^listening' $o 60
+	sleep 2
+	echo hello-through-passt | nc -w 10 127.0.0.1 2222 || echo "nc to 2222 failed"
+	wait_for 'fwd-closed' $o 60
+	echo 'cat /tmp/fwd; cat /sys/class/net/eth0/carrier | sed "s/^/carrier-before /"' >&3
+	wait_for '^carrier-before' $o 30
 
-# passt goes away mid-transfer: the guest sees the link go down, lkvm runs on
-# an endless stream from L1's loopback: still flowing when passt is killed
-nc -l -p 8001 </dev/zero >/dev/null 2>&1 &
-sleep 1
-echo "(nc $H 8001 | wc -c | sed 's/^/stream-got /') & sleep 5; echo transfer-running" >&3
-wait_for '^transfer-running' $o 60
-tr -d '\r' <$o | grep -q '^stream-got' && fail "the stream ended before passt was killed: not mid-transfer"
-pkill -f 'passt --foreground' || fail "no passt process to kill"
-wait_for 'went away: link down' $o 30
-sleep 2
-kill -0 $npid || fail "lkvm died with passt"
-echo 'cat /sys/class/net/eth0/carrier | sed "s/^/carrier-after /"; poweroff -f' >&3
-i=0
-while kill -0 $npid 2>/dev/null && [ $i -lt $((30 * 10 * E2E_SLOW)) ]; do
-	usleep 100000
-	i=$((i + 1))
-done
-kill -0 $npid 2>/dev/null && { kill -9 $npid; fail "lkvm did not exit after poweroff"; }
-wait $npid
-rc=$?
-exec 3>&-
-tr -d '\r' <$o | sed 's/^/  | /' | tail -n 40
-expect_rc 0
-expect_grep '^link-mtu 65520$' $o
-expect_grep '^dhcp-ok' $o
-expect_grep '^lease 192\.168\.33\.15/24' $o
-expect_grep '^dhcp-dns 192\.168\.33\.1$' $o
-expect_grep '^dns-answer .*10\.9\.8\.7' $o
-expect_grep "^loop-md5 $blob_md5" $o
-expect_grep '^hello-through-passt' $o
-expect_grep '^carrier-before 1' $o
-expect_grep '^carrier-after 0' $o
+	# passt goes away mid-transfer: the guest sees the link go down, lkvm runs on
+	# an endless stream from L1's loopback: still flowing when passt is killed
+	nc -l -p $((8000 + $2)) </dev/zero >/dev/null 2>&1 &
+	sleep 1
+	echo "(nc $H $((8000 + $2)) | wc -c | sed 's/^/stream-got /') & sleep 5; echo transfer-running" >&3
+	wait_for '^transfer-running' $o 60
+	tr -d '\r' <$o | grep -q '^stream-got' && fail "the stream ended before passt was killed: not mid-transfer"
+	pkill -f 'passt --foreground' || fail "no passt process to kill"
+	wait_for 'went away: link down' $o 30
+	sleep 2
+	kill -0 $npid || fail "lkvm died with passt"
+	echo 'cat /sys/class/net/eth0/carrier | sed "s/^/carrier-after /"; poweroff -f' >&3
+	i=0
+	while kill -0 $npid 2>/dev/null && [ $i -lt $((30 * 10 * E2E_SLOW)) ]; do
+		usleep 100000
+		i=$((i + 1))
+	done
+	kill -0 $npid 2>/dev/null && { kill -9 $npid; fail "lkvm did not exit after poweroff"; }
+	wait $npid
+	rc=$?
+	exec 3>&-
+	tr -d '\r' <$o | sed 's/^/  | /' | tail -n 40
+	expect_rc 0
+	expect_grep '^link-mtu 65520$' $o
+	expect_grep '^dhcp-ok' $o
+	expect_grep '^lease 192\.168\.33\.15/24' $o
+	expect_grep '^dhcp-dns 192\.168\.33\.1$' $o
+	expect_grep '^dns-answer .*10\.9\.8\.7' $o
+	expect_grep "^loop-md5 $blob_md5" $o
+	expect_grep '^hello-through-passt' $o
+	expect_grep '^carrier-before 1' $o
+	expect_grep '^carrier-after 0' $o
+}
+
+echo "== vhost=0: lkvm's data path, passt's socket framing"
+user_boot ",vhost=0" 1
 expect_grep 'stats: net0 \(passt \(pid [0-9]+\)\): rx [1-9]' $o
+echo "== the default: passt's vhost-user serves the rings in guest RAM"
+user_boot "" 2 reboot
+expect_grep '^pre-reboot-dhcp' $o
+# the frames never passed through lkvm; passt signalled the interrupts
+expect_grep 'stats: net0 \(passt vhost-user \(pid [0-9]+\)\): rx 0 frames' $o
+expect_grep 'stats: net0 vhost: .* 2 of 2 rings on an irqfd' $o
 
 echo "== passt missing: one line, exit 1"
 run /tmp/err.out $LKVM run -k $KERNEL -n mode=user --passt /nonexistent/passt
 expect_rc 1
 expect_lines 1 /tmp/err.out
 expect_grep "Debian package 'passt'" /tmp/err.out
+
+echo "== a passt without vhost-user: lkvm says so and exits 1"
+printf '#!/bin/sh\necho "passt: unrecognized option --vhost-user" >&2\nexit 1\n' >/tmp/oldpasst
+chmod +x /tmp/oldpasst
+run /tmp/err2.out $LKVM run -k $KERNEL -n mode=user --passt /tmp/oldpasst
+expect_rc 1
+expect_grep "passt \(pid [0-9]+\) exited instead of answering vhost-user .*vhost=0" /tmp/err2.out
