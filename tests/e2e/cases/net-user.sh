@@ -9,7 +9,8 @@
 # L1's loopback: link down, lkvm alive, poweroff exits 0. All of it twice:
 # with vhost=0, through lkvm's own data path (passt's socket framing), and
 # as by default, where passt's vhost-user serves the rings in guest RAM
-# itself; that run reboots the guest once first (a DHCP exchange before
+# (here a memfd of huge pages, --hugetlb) itself; that run reboots the
+# guest once first (a DHCP exchange before
 # it, everything after). And passt missing: one line naming the package,
 # exit 1; a passt without vhost-user: lkvm names it and exits 1.
 # needs: debian-tools
@@ -76,8 +77,8 @@ user_boot() {
 	mkfifo /tmp/net.in
 	o=/tmp/user$2.out
 	: >$o # now: wait_for must not see an earlier boot's output
-	echo "+ lkvm run -n mode=user,hostfwd=tcp:2222:7777$1 --passt /tmp/passt"
-	/tmp/realroot $LKVM run -k $KERNEL -i $INITRD -p "quiet l2=shell" --stats \
+	echo "+ lkvm run ${4:-} -n mode=user,hostfwd=tcp:2222:7777$1 --passt /tmp/passt"
+	/tmp/realroot $LKVM run -k $KERNEL -i $INITRD -p "quiet l2=shell" --stats ${4:-} \
 		-n mode=user,hostfwd=tcp:2222:7777$1 --passt /tmp/passt \
 		</tmp/net.in >$o 2>&1 &
 	npid=$!
@@ -151,7 +152,11 @@ echo "== vhost=0: lkvm's data path, passt's socket framing"
 user_boot ",vhost=0" 1
 expect_grep 'stats: net0 \(passt \(pid [0-9]+\)\): rx [1-9]' $o
 echo "== the default: passt's vhost-user serves the rings in guest RAM"
-user_boot "" 2 reboot
+# guest RAM a memfd of huge pages (--hugetlb), which passt maps too
+echo 64 >/proc/sys/vm/nr_hugepages
+user_boot "" 2 reboot "-m 128 --hugetlb"
+expect_grep '^HugePages_Free: +64$' /proc/meminfo
+echo 0 >/proc/sys/vm/nr_hugepages
 expect_grep '^pre-reboot-dhcp' $o
 # the frames never passed through lkvm; passt signalled the interrupts
 expect_grep 'stats: net0 \(passt vhost-user \(pid [0-9]+\)\): rx 0 frames' $o
