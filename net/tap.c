@@ -380,7 +380,9 @@ int net_tap_queue_enable(struct net_backend *be, unsigned int q, bool on)
 	struct tap *t = to_tap(be);
 	struct ifreq ifr;
 
-	if (be->ops != &tap_ops || q >= t->nq)
+	if (be->ops != &tap_ops)
+		return q ? -EINVAL : 0; /* one queue, always there */
+	if (q >= t->nq)
 		return -EINVAL;
 	if (t->nq == 1)
 		return 0;

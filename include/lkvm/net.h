@@ -160,7 +160,8 @@ const char *net_tap_name(const struct net_backend *be);
  * mq=N (N > 1) opens an IFF_MULTI_QUEUE tap with N queues, each its own
  * fd: queue 0's is be->fd. The number of queues (1 for other backends), the
  * fd of queue q (-1 beyond), and attaching or detaching queue q (the
- * kernel spreads frames over the attached ones only): 0 or -errno.
+ * kernel spreads frames over the attached ones only; another backend's
+ * one queue 0 is always there): 0 or -errno.
  */
 unsigned int net_tap_queues(const struct net_backend *be);
 int net_tap_queue_fd(const struct net_backend *be, unsigned int q);

@@ -206,7 +206,33 @@ static void test_tap_errors(void)
 	CHECK(strstr(err, "Debian package 'passt'"));
 }
 
-UNIT_SUITE(net, UNIT_TEST(test_spec_defaults), UNIT_TEST(test_spec_keys),
+/* passt's vhost-user socket as a backend: no frames, one queue that is
+ * always attached (DRIVER_OK attaches it without a complaint), MTU */
+static void test_vhost_user_backend(void)
+{
+	struct net_backend *be = NULL;
+	uint8_t buf[NET_HDR_LEN + NET_FRAME_MAX];
+	struct iovec iov = { buf, 64 };
+	int sv[2];
+
+	REQUIRE(!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	REQUIRE(!net_vhost_user_backend(sv[0], 42, &be));
+	CHECK_EQ(be->fd, sv[0]);
+	CHECK(!be->vnet_hdr);
+	CHECK_EQ(be->mtu, NET_PASST_MTU);
+	CHECK(strstr(be->desc, "pid 42"));
+	CHECK_EQ(net_send(be, &iov, 1), -EPIPE);
+	CHECK_EQ(net_recv(be, buf, sizeof(buf)), -EPIPE);
+	CHECK_EQ(net_tap_queues(be), 1);
+	CHECK_EQ(net_tap_queue_enable(be, 0, true), 0);
+	CHECK_EQ(net_tap_queue_enable(be, 1, true), -EINVAL);
+	net_close(be); /* closes sv[0]: the peer sees the hang-up */
+	CHECK_EQ(read(sv[1], buf, 1), 0);
+	close(sv[1]);
+}
+
+UNIT_SUITE(net, UNIT_TEST(test_vhost_user_backend),
+	   UNIT_TEST(test_spec_defaults), UNIT_TEST(test_spec_keys),
 	   UNIT_TEST(test_spec_errors), UNIT_TEST(test_default_mac),
 	   UNIT_TEST(test_stream), UNIT_TEST(test_stream_peer_gone),
 	   UNIT_TEST(test_tap_errors));

@@ -72,6 +72,9 @@ if [ -x $T/run ]; then
 	chmod +x /tmp/passt
 	echo "user|lkvm|$K|--stats $D -n mode=user --passt /tmp/passt" >>/tmp/variants
 	echo "user-socket|lkvm|$K|--stats $D -n mode=user,vhost=0 --passt /tmp/passt" >>/tmp/variants
+	# the guest's virtio-net without TX NAPI (completions freed at the
+	# next transmit, no TX interrupts wanted): what they cost with vhost
+	echo "tap+vhost-nonapi|lkvm|iperf|--stats $D $TAP,vhost=1" >>/tmp/variants
 	echo "c2-vhost-mq1|lkvm|iperf|--stats -c 2 $D $TAP,vhost=1" >>/tmp/variants
 	echo "c2-vhost-mq2|lkvm|iperf|--stats -c 2 $D $TAP,vhost=1,mq=2" >>/tmp/variants
 fi
@@ -103,6 +106,13 @@ once_nc="sleep 1; dd if=/dev/zero bs=64k count=256 2>/tmp/dd.err | nc $H 5003; s
 # iperf3, two streams each way, 5 s each: the receiver's sum
 g2h_iperf="/t/run iperf3 -c $H -P 2 -t 5 -f m | sed -n 's/^\[SUM\].*receiver/g2h-sum &/p'"
 h2g_iperf="/t/run iperf3 -c $H -P 2 -t 5 -f m -R | sed -n 's/^\[SUM\].*receiver/h2g-sum &/p'; ping -c 10 -i 0.2 $H | sed -n 's/^round-trip/rr-ping/p'"
+
+# the guest's interrupt counts of its NIC's queues, and its NIC's
+# counters, as one line tagged TAG (round 1: before, between and after
+# the two directions)
+irqs() {
+	printf '%s' "awk '/virtio/ { s = 0; for (i = 2; i <= NF; i++) if (\$i ~ /^[0-9]+\$/) s += \$i; printf \"%s=%d \", \$NF, s } END { print \"\" }' /proc/interrupts | sed 's/^/$1 /'; echo $1-tx \$(cat /sys/class/net/eth0/statistics/tx_packets /sys/class/net/eth0/statistics/tx_bytes) rx \$(cat /sys/class/net/eth0/statistics/rx_packets /sys/class/net/eth0/statistics/rx_bytes)"
+}
 
 # mbit FILE TAG : Mbit/s from each of busybox dd's "N bytes ... copied,
 # S seconds" lines tagged TAG
@@ -153,7 +163,7 @@ variant() {
 		# script gives it a pty fed from the fifo
 		/tmp/realroot script -q -c "/tmp/l1/peer run -k $KERNEL -i $INITRD -m 512 -p 'quiet l2=shell' $*" /dev/null </tmp/net.in >$out 2>&1 &
 	else
-		/tmp/realroot /tmp/l1/$bin run -k $KERNEL -i $INITRD -m 512 -p "quiet l2=shell" "$@" </tmp/net.in >$out 2>&1 &
+		/tmp/realroot /tmp/l1/$bin run -k $KERNEL -i $INITRD -m 512 -p "quiet l2=shell$(case $name in *nonapi*) echo ' virtio_net.napi_tx=0' ;; esac)" "$@" </tmp/net.in >$out 2>&1 &
 	fi
 	bpid=$!
 	echo $bpid >/tmp/v.pid
@@ -169,11 +179,14 @@ variant() {
 			sleep 1
 			send "$once_nc; echo round-$r-done"
 		else
+			[ $r = 1 ] && send "$(irqs irq0)"
 			send "$g2h_iperf; echo g2h-$r-done"
 			wait_for "^g2h-$r-done" $out 180
+			[ $r = 1 ] && send "$(irqs irq1)"
 			send "$h2g_iperf; echo round-$r-done"
 		fi
 		wait_for "^round-$r-done" $out 180
+		[ $r = 1 ] && [ $kind != nc ] && send "$(irqs irq2)"
 		[ $kind = nc ] && wait $ncpid
 		r=$((r + 1))
 	done
@@ -189,6 +202,9 @@ variant() {
 		echo " $(cat $t/comm)"
 	done | sort -rn | head -n 4 | awk '{ printf "%s %s s, ", $2, $1 }')
 	echo "BENCH net $name L1 CPU by thread: ${thr%, }"
+	# the guest's interrupts and NIC counters around round 1's two runs
+	sleep 2
+	tr -d '\r' <$out | grep -E '^irq[012](-tx)? ' | sed "s/^/BENCH net $name guest /"
 	echo "BENCH net $name L1 CPU: vmm $(cpu $vp)passt $(cpu $(pgrep -f "/passt[.a-z0-9]* .*--fd"))iperf3 -s so far $(cpu $(pgrep -f "/iperf3 -s"))"
 	send "poweroff -f"
 	i=0

@@ -146,6 +146,8 @@ user_boot() {
 	expect_grep '^hello-through-passt' $o
 	expect_grep '^carrier-before 1' $o
 	expect_grep '^carrier-after 0' $o
+	# DRIVER_OK and the reset went without a complaint
+	expect_no_grep 'cannot attach|cannot start|cannot change' $o
 }
 
 echo "== vhost=0: lkvm's data path, passt's socket framing"
