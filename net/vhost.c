@@ -36,6 +36,10 @@ struct net_vhost {
 	int fd; /* /dev/vhost-net; or the vhost-user socket (not ours) */
 	bool user; /* vhost-user */
 	bool ack; /* vhost-user: REPLY_ACK negotiated */
+	/* vhost-user: the back end hung up, timed out or answered out of
+	 * turn: no request goes to it again (each would wait its timeout,
+	 * or read a stale reply) */
+	bool broken;
 	int call[2]; /* eventfds vhost signals for used buffers */
 	int tap_fd;
 	uint64_t features; /* VHOST_GET_FEATURES, or the back end's */
@@ -123,6 +127,24 @@ fail:
 	return ret;
 }
 
+/* One vhost-user request (vu_request()), unless the session is broken;
+ * a failure that leaves the stream out of step breaks it. */
+static int vu_call(struct net_vhost *vh, enum vu_request req,
+		   const void *payload, uint32_t size, const int *fds,
+		   unsigned int nfds, bool ack, void *reply,
+		   uint32_t reply_size)
+{
+	int ret;
+
+	if (vh->broken)
+		return -EPIPE;
+	ret = vu_request(vh->fd, req, payload, size, fds, nfds, ack, reply,
+			 reply_size);
+	if (ret == -EPIPE || ret == -ETIMEDOUT || ret == -EPROTO)
+		vh->broken = true;
+	return ret;
+}
+
 /* vhost-user: guest RAM as the back end maps it, each region's memfd. */
 static int vu_set_mem_table(struct net_vhost *vh, const struct gmem *mem,
 			    char *err, size_t errlen)
@@ -144,9 +166,9 @@ static int vu_set_mem_table(struct net_vhost *vh, const struct gmem *mem,
 					     mem->r[i].fd_offset };
 		fds[i] = mem->r[i].fd;
 	}
-	return vu_request(vh->fd, VU_SET_MEM_TABLE, &t,
-			  (uint32_t)(8 + mem->nr * sizeof(t.r[0])), fds,
-			  mem->nr, vh->ack, NULL, 0);
+	return vu_call(vh, VU_SET_MEM_TABLE, &t,
+		       (uint32_t)(8 + mem->nr * sizeof(t.r[0])), fds, mem->nr,
+		       vh->ack, NULL, 0);
 }
 
 int net_vhost_user_open(const struct gmem *mem, int sock,
@@ -169,8 +191,8 @@ int net_vhost_user_open(const struct gmem *mem, int sock,
 	ret = vu_socket_setup(sock);
 	if (!ret) {
 		what = "GET_FEATURES";
-		ret = vu_request(sock, VU_GET_FEATURES, NULL, 0, NULL, 0, false,
-				 &vh->features, sizeof(vh->features));
+		ret = vu_call(vh, VU_GET_FEATURES, NULL, 0, NULL, 0, false,
+			      &vh->features, sizeof(vh->features));
 	}
 	if (!ret && (vh->features & VU_NEEDS) != VU_NEEDS) {
 		snprintf(
@@ -181,21 +203,20 @@ int net_vhost_user_open(const struct gmem *mem, int sock,
 	}
 	if (!ret && vh->features & 1ULL << VU_F_PROTOCOL_FEATURES) {
 		what = "GET_PROTOCOL_FEATURES";
-		ret = vu_request(sock, VU_GET_PROTOCOL_FEATURES, NULL, 0, NULL,
-				 0, false, &proto, sizeof(proto));
+		ret = vu_call(vh, VU_GET_PROTOCOL_FEATURES, NULL, 0, NULL, 0,
+			      false, &proto, sizeof(proto));
 		proto &= 1ULL << VU_PROTOCOL_F_REPLY_ACK;
 		if (!ret) {
 			what = "SET_PROTOCOL_FEATURES";
-			ret = vu_request(sock, VU_SET_PROTOCOL_FEATURES, &proto,
-					 sizeof(proto), NULL, 0, false, NULL,
-					 0);
+			ret = vu_call(vh, VU_SET_PROTOCOL_FEATURES, &proto,
+				      sizeof(proto), NULL, 0, false, NULL, 0);
 		}
 		vh->ack = proto != 0;
 	}
 	if (!ret) {
 		what = "SET_OWNER";
-		ret = vu_request(sock, VU_SET_OWNER, NULL, 0, NULL, 0, vh->ack,
-				 NULL, 0);
+		ret = vu_call(vh, VU_SET_OWNER, NULL, 0, NULL, 0, vh->ack, NULL,
+			      0);
 	}
 	if (!ret) {
 		what = "SET_MEM_TABLE";
@@ -237,8 +258,7 @@ static int vu_set_fd(struct net_vhost *vh, enum vu_request req, unsigned int q,
 {
 	uint64_t v = q;
 
-	return vu_request(vh->fd, req, &v, sizeof(v), &fd, 1, ack && vh->ack,
-			  NULL, 0);
+	return vu_call(vh, req, &v, sizeof(v), &fd, 1, ack && vh->ack, NULL, 0);
 }
 
 int net_vhost_set_call(struct net_vhost *vh, unsigned int q, int fd)
@@ -281,14 +301,14 @@ static int ring_setup(struct net_vhost *vh, unsigned int q,
 					   .avail = addr.avail_user_addr };
 		int ret;
 
-		ret = vu_request(vh->fd, VU_SET_VRING_NUM, &n, sizeof(n), NULL,
-				 0, false, NULL, 0);
+		ret = vu_call(vh, VU_SET_VRING_NUM, &n, sizeof(n), NULL, 0,
+			      false, NULL, 0);
 		if (!ret)
-			ret = vu_request(vh->fd, VU_SET_VRING_BASE, &b,
-					 sizeof(b), NULL, 0, false, NULL, 0);
+			ret = vu_call(vh, VU_SET_VRING_BASE, &b, sizeof(b),
+				      NULL, 0, false, NULL, 0);
 		if (!ret)
-			ret = vu_request(vh->fd, VU_SET_VRING_ADDR, &a,
-					 sizeof(a), NULL, 0, false, NULL, 0);
+			ret = vu_call(vh, VU_SET_VRING_ADDR, &a, sizeof(a),
+				      NULL, 0, false, NULL, 0);
 		if (!ret)
 			ret = vu_set_fd(vh, VU_SET_VRING_KICK, q, kick.fd,
 					false);
@@ -300,8 +320,8 @@ static int ring_setup(struct net_vhost *vh, unsigned int q,
 		if (!ret && vh->features & 1ULL << VU_F_PROTOCOL_FEATURES) {
 			struct vu_state on = { q, 1 };
 
-			ret = vu_request(vh->fd, VU_SET_VRING_ENABLE, &on,
-					 sizeof(on), NULL, 0, vh->ack, NULL, 0);
+			ret = vu_call(vh, VU_SET_VRING_ENABLE, &on, sizeof(on),
+				      NULL, 0, vh->ack, NULL, 0);
 		}
 		return ret;
 	}
@@ -327,8 +347,8 @@ int net_vhost_start(struct net_vhost *vh, uint64_t features,
 		/* the protocol features bit stays: it says rings start
 		 * disabled until SET_VRING_ENABLE */
 		f |= vh->features & 1ULL << VU_F_PROTOCOL_FEATURES;
-		ret = vu_request(vh->fd, VU_SET_FEATURES, &f, sizeof(f), NULL,
-				 0, false, NULL, 0);
+		ret = vu_call(vh, VU_SET_FEATURES, &f, sizeof(f), NULL, 0,
+			      false, NULL, 0);
 	} else if (ioctl(vh->fd, VHOST_SET_FEATURES, &f)) {
 		ret = -errno;
 	} else {
@@ -367,8 +387,8 @@ void net_vhost_stop(struct net_vhost *vh)
 	for (q = 0; q < 2 && vh->user; q++) {
 		struct vu_state st = { q, 0 };
 
-		if (vu_request(vh->fd, VU_GET_VRING_BASE, &st, sizeof(st), NULL,
-			       0, false, &st, sizeof(st)))
+		if (vu_call(vh, VU_GET_VRING_BASE, &st, sizeof(st), NULL, 0,
+			    false, &st, sizeof(st)))
 			break; /* the back end is gone or broken */
 	}
 	for (q = 0; q < 2 && !vh->user; q++) {

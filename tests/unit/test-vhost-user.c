@@ -337,7 +337,47 @@ static void test_check_reply(void)
 #undef HDR
 }
 
+/* A reply out of turn breaks the session: nothing more is sent (no
+ * request waits on a back end that is out of step). */
+static void test_broken_session(void)
+{
+	struct shared_ram ram;
+	struct fake_vu f = { 0 };
+	struct net_vhost *vh = NULL;
+	struct net_vhost_ring r[2];
+	int kick, i;
+	char err[256];
+
+	REQUIRE(ram_new(&ram));
+	f.fault = FAKE_VU_WRONG_SIZE;
+	f.fault_req = VU_GET_VRING_BASE;
+	REQUIRE(!fake_vu_start(&f, F_V1 | F_PROTO, P_ACK));
+	REQUIRE(!net_vhost_user_open(&ram.mem, f.sock, &vh, err, sizeof(err)));
+	kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	for (i = 0; i < 2; i++)
+		r[i] = (struct net_vhost_ring){ ram.host,
+						ram.host + 0x1000,
+						ram.host + 0x2000,
+						64,
+						0,
+						kick,
+						-1 };
+	CHECK_EQ(net_vhost_start(vh, F_V1, r), 0);
+	net_vhost_stop(vh); /* ring 0's reply is malformed */
+	CHECK_EQ(net_vhost_start(vh, F_V1, r), -EPIPE);
+	CHECK_EQ(net_vhost_set_call(vh, 0, kick), -EPIPE);
+	net_vhost_close(vh);
+	fake_vu_stop(&f);
+	CHECK_EQ(fake_vu_find(&f, VU_GET_VRING_BASE, 0) >= 0, 1);
+	CHECK_EQ(fake_vu_find(&f, VU_GET_VRING_BASE, 1), -1);
+	CHECK_EQ(fake_vu_find(&f, VU_SET_FEATURES, 1), -1);
+	fake_vu_free(&f);
+	close(kick);
+	ram_free(&ram);
+}
+
 UNIT_SUITE(vhost_user, UNIT_TEST(test_session),
 	   UNIT_TEST(test_no_protocol_features), UNIT_TEST(test_open_errors),
 	   UNIT_TEST(test_private_ram), UNIT_TEST(test_timeout),
-	   UNIT_TEST(test_request_limits), UNIT_TEST(test_check_reply));
+	   UNIT_TEST(test_broken_session), UNIT_TEST(test_request_limits),
+	   UNIT_TEST(test_check_reply));
