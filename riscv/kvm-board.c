@@ -382,15 +382,16 @@ static int add_vhost(struct machine *m, unsigned int i)
 	char err[256];
 	int ret;
 
-	for (q = 0; q < 2 * pairs; q++) {
-		kick[q] = virtio_worker_fd(m->worker, s->first_notify + q);
-		virtio_worker_detach(m->worker, s->first_notify + q);
-	}
 	for (q = 0; q < pairs; q++) {
 		if (m->cfg->nics[i].mode == NET_MODE_USER) {
 			ret = net_vhost_user_open(&m->mem, m->net_be[i]->fd,
 						  &m->net_vh[i][q], err,
 						  sizeof(err));
+			/* passt died in an earlier boot: lkvm's own data
+			 * path over its dead socket sees the hang-up and
+			 * takes the link down */
+			if (ret == -EPIPE && m->passt_vu_seen[i])
+				return 0;
 			/* a passt from before vhost-user (2025) exits at
 			 * the option */
 			if (ret == -EPIPE)
@@ -398,6 +399,7 @@ static int add_vhost(struct machine *m, unsigned int i)
 					err, sizeof(err),
 					"-n mode=user: passt (pid %d) exited instead of answering vhost-user (passt --vhost-user needs passt 2025 or later; vhost=0 uses passt's socket framing)",
 					m->passt_pid[i]);
+			m->passt_vu_seen[i] |= !ret;
 		} else {
 			ret = net_vhost_open(
 				&m->mem, net_tap_queue_fd(m->net_be[i], q),
@@ -407,6 +409,10 @@ static int add_vhost(struct machine *m, unsigned int i)
 			pr_err("%s", err);
 			return ret;
 		}
+	}
+	for (q = 0; q < 2 * pairs; q++) {
+		kick[q] = virtio_worker_fd(m->worker, s->first_notify + q);
+		virtio_worker_detach(m->worker, s->first_notify + q);
 	}
 	ret = virtio_net_set_vhost(m->nets[i], m->net_vh[i], kick, pairs);
 	if (ret) {

@@ -153,6 +153,9 @@ struct machine {
 	struct net_vhost *net_vh[VM_MAX_NICS][NET_MAX_PAIRS]; /* vhost=1 */
 	unsigned int net_pairs[VM_MAX_NICS]; /* queue pairs served */
 	int passt_pid[VM_MAX_NICS];
+	/* passt's vhost-user answered once: its going away later is a link
+	 * down, not an error (a reboot after passt died boots on) */
+	bool passt_vu_seen[VM_MAX_NICS];
 	unsigned int nr_nics;
 	struct p9_server *p9srv[VM_MAX_9P]; /* --9p, in order */
 	struct virtio_dev *p9[VM_MAX_9P];

@@ -9,10 +9,11 @@
 # L1's loopback: link down, lkvm alive, poweroff exits 0. All of it twice:
 # with vhost=0, through lkvm's own data path (passt's socket framing), and
 # as by default, where passt's vhost-user serves the rings in guest RAM
-# (here a memfd of huge pages, --hugetlb) itself; that run reboots the
-# guest once first (a DHCP exchange before
-# it, everything after). And passt missing: one line naming the package,
-# exit 1; a passt without vhost-user: lkvm names it and exits 1.
+# (here a memfd of huge pages, --hugetlb) itself; that run also reboots
+# the guest first (a DHCP exchange before it, everything after) and once
+# more after passt is gone (it boots on, link down). And passt missing:
+# one line naming the package, exit 1; a passt without vhost-user: lkvm
+# names it and exits 1.
 # needs: debian-tools
 # machine: virt aia
 # timeout: 600
@@ -125,7 +126,20 @@ user_boot() {
 	wait_for 'went away: link down' $o 30
 	sleep 2
 	kill -0 $npid || fail "lkvm died with passt"
-	echo 'cat /sys/class/net/eth0/carrier | sed "s/^/carrier-after /"; poweroff -f' >&3
+	if [ "${3:-}" = reboot ]; then
+		# a reboot with passt gone boots on, its link down
+		echo 'cat /sys/class/net/eth0/carrier | sed "s/^/carrier-after /"; reboot -f' >&3
+		i=0
+		while [ "$(grep -c '@@ L2 init' $o)" -lt 3 ]; do
+			i=$((i + 1))
+			[ $i -gt $((90 * 10 * E2E_SLOW)) ] && fail "no boot after reboot -f with passt gone"
+			usleep 100000
+		done
+		sleep 1
+		echo 'ip link set eth0 up; sleep 1; cat /sys/class/net/eth0/carrier | sed "s/^/carrier-rebooted /"; poweroff -f' >&3
+	else
+		echo 'cat /sys/class/net/eth0/carrier | sed "s/^/carrier-after /"; poweroff -f' >&3
+	fi
 	i=0
 	while kill -0 $npid 2>/dev/null && [ $i -lt $((30 * 10 * E2E_SLOW)) ]; do
 		usleep 100000
@@ -160,6 +174,7 @@ user_boot "" 2 reboot "-m 128 --hugetlb"
 expect_grep '^HugePages_Free: +64$' /proc/meminfo
 echo 0 >/proc/sys/vm/nr_hugepages
 expect_grep '^pre-reboot-dhcp' $o
+expect_grep '^carrier-rebooted 0' $o
 # the frames never passed through lkvm; passt signalled the interrupts
 expect_grep 'stats: net0 \(passt vhost-user \(pid [0-9]+\)\): rx 0 frames' $o
 # passt's interrupts: irqfds under the in-kernel AIA, relayed by lkvm
