@@ -73,6 +73,17 @@ echo "lkvm-dns-test.example 10.9.8.7" >/tmp/dnsd.conf
 busybox dnsd -c /tmp/dnsd.conf -i 127.0.0.1 -p 53 &
 echo "nameserver 127.0.0.1" >/etc/resolv.conf
 
+# wait_boots N: the guest in $o has started N times (reboot -f)
+wait_boots() {
+	i=0
+	while [ "$(grep -c '@@ L2 init' $o)" -lt $1 ]; do
+		i=$((i + 1))
+		[ $i -gt $((90 * 10 * E2E_SLOW)) ] && fail "no boot $1 after reboot -f"
+		usleep 100000
+	done
+	sleep 1
+}
+
 user_boot() {
 	rm -f /tmp/net.in
 	mkfifo /tmp/net.in
@@ -90,13 +101,7 @@ user_boot() {
 		# traffic, then a reboot: the rings go back to lkvm and to passt
 		# again, guest RAM is cleared (MADV_REMOVE on the shared memfd)
 		echo "ip link set eth0 up; udhcpc -i eth0 -n -q -t 20 -s /bin/true && echo pre-reboot-dhcp; reboot -f" >&3
-		i=0
-		while [ "$(grep -c '@@ L2 init' $o)" -lt 2 ]; do
-			i=$((i + 1))
-			[ $i -gt $((90 * 10 * E2E_SLOW)) ] && fail "no second boot after reboot -f"
-			usleep 100000
-		done
-		sleep 1
+		wait_boots 2
 	fi
 	# udhcpc's script: the lease's address and default route
 	echo 'printf "#!/bin/sh\n[ \"\$1\" = bound ] || exit 0\nifconfig \$interface \$ip netmask \$subnet\nroute add default gw \$router\necho dhcp-dns \$dns\nfor s in \$dns; do echo nameserver \$s; done >/etc/resolv.conf\n" >/tmp/dh; chmod +x /tmp/dh' >&3
@@ -129,13 +134,7 @@ user_boot() {
 	if [ "${3:-}" = reboot ]; then
 		# a reboot with passt gone boots on, its link down
 		echo 'cat /sys/class/net/eth0/carrier | sed "s/^/carrier-after /"; reboot -f' >&3
-		i=0
-		while [ "$(grep -c '@@ L2 init' $o)" -lt 3 ]; do
-			i=$((i + 1))
-			[ $i -gt $((90 * 10 * E2E_SLOW)) ] && fail "no boot after reboot -f with passt gone"
-			usleep 100000
-		done
-		sleep 1
+		wait_boots 3
 		echo 'ip link set eth0 up; sleep 1; cat /sys/class/net/eth0/carrier | sed "s/^/carrier-rebooted /"; poweroff -f' >&3
 	else
 		echo 'cat /sys/class/net/eth0/carrier | sed "s/^/carrier-after /"; poweroff -f' >&3
