@@ -240,6 +240,11 @@ int net_vhost_user_open(const struct gmem *mem, int sock,
 	return 0;
 }
 
+bool net_vhost_is_user(const struct net_vhost *vh)
+{
+	return vh->user;
+}
+
 uint64_t net_vhost_features(const struct net_vhost *vh)
 {
 	/* vhost-net serves every ring feature the device offers (checked

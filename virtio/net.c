@@ -833,7 +833,8 @@ int virtio_net_set_vhost(struct virtio_dev *d, struct net_vhost *const vh[],
 
 	/* vhost-net needs the tap's header; a vhost-user back end has its
 	 * own frames, and offers only what it serves */
-	if ((!v->be->vnet_hdr && serves == ~0ULL) || pairs != v->pairs)
+	if ((!v->be->vnet_hdr && !net_vhost_is_user(vh[0])) ||
+	    pairs != v->pairs)
 		return -EINVAL;
 	for (q = 0; q < 2 * pairs; q++) {
 		v->vh[q / 2] = vh[q / 2];

@@ -232,6 +232,8 @@ int net_vhost_user_open(const struct gmem *mem, int sock,
  * offers no others.
  */
 uint64_t net_vhost_features(const struct net_vhost *vh);
+/* True for a vhost-user back end (its frames need no tap header). */
+bool net_vhost_is_user(const struct net_vhost *vh);
 /* The eventfd vhost signals when ring q (0 receive, 1 transmit) has used
  * buffers the driver wants to hear of. */
 int net_vhost_call_fd(const struct net_vhost *vh, unsigned int q);

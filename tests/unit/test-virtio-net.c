@@ -710,8 +710,10 @@ static void vhost_user_case(uint64_t be_features)
 	/* the data path's: the back end's only */
 	CHECK_EQ(!!(feat & BIT(VIRTIO_NET_F_MRG_RXBUF)),
 		 !!(be_features & BIT(VIRTIO_NET_F_MRG_RXBUF)));
-	CHECK(!(feat & BIT(VIRTIO_RING_F_EVENT_IDX)));
-	CHECK(!(feat & BIT(VIRTIO_RING_F_INDIRECT_DESC)));
+	CHECK_EQ(!!(feat & BIT(VIRTIO_RING_F_EVENT_IDX)),
+		 !!(be_features & BIT(VIRTIO_RING_F_EVENT_IDX)));
+	CHECK_EQ(!!(feat & BIT(VIRTIO_RING_F_INDIRECT_DESC)),
+		 !!(be_features & BIT(VIRTIO_RING_F_INDIRECT_DESC)));
 	CHECK(!(feat & BIT(VIRTIO_NET_F_CSUM)));
 	CHECK(!(feat & BIT(VIRTIO_NET_F_GUEST_TSO4)));
 	/* the driver takes everything offered, then resets */
@@ -766,6 +768,9 @@ static void test_vhost_user(void)
 	vhost_user_case(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MRG_RXBUF) |
 			BIT(VU_F_PROTOCOL_FEATURES));
 	vhost_user_case(BIT(VIRTIO_F_VERSION_1) | BIT(VU_F_PROTOCOL_FEATURES));
+	/* a back end that claims every feature: still taken (the device
+	 * then offers all it has, and nothing it lacks) */
+	vhost_user_case(~0ULL);
 }
 
 UNIT_SUITE(virtio_net, UNIT_TEST(test_identity), UNIT_TEST(test_mtu),
