@@ -77,6 +77,9 @@ if [ -x $T/run ]; then
 	echo "tap+vhost-nonapi|lkvm|iperf|--stats $D $TAP,vhost=1" >>/tmp/variants
 	echo "c2-vhost-mq1|lkvm|iperf|--stats -c 2 $D $TAP,vhost=1" >>/tmp/variants
 	echo "c2-vhost-mq2|lkvm|iperf|--stats -c 2 $D $TAP,vhost=1,mq=2" >>/tmp/variants
+	# guest RAM from huge pages: KVM maps them 2 MiB at a time in stage
+	# 2 (4 KiB otherwise: riscv KVM makes blocks of hugetlb pages only)
+	echo "tap+vhost-huge|lkvm|iperf|--stats --hugetlb $D $TAP,vhost=1" >>/tmp/variants
 fi
 # with REF= (lkvm-ref staged), each of lkvm's variants again under it
 if [ -x /host/bin/lkvm-ref ]; then
@@ -95,6 +98,7 @@ if [ -x /host/bin/peer ]; then
 	# transmit thread: it gets a tap set up beforehand
 	echo "peer-tap|peer|$K|-c 1 --console serial $D -n mode=tap,tapif=lkvmb0,script=none" >>/tmp/variants
 	echo "peer-user|peer|$K|-c 1 --console serial $D -n mode=user" >>/tmp/variants
+	echo "peer-tap-huge|peer|$K|-c 1 --console serial --hugetlbfs /dev/hugepages $D -n mode=tap,tapif=lkvmb0,script=none" >>/tmp/variants
 fi
 if [ -n "${BENCH_ONLY:-}" ]; then
 	awk -F'|' -v only=",$BENCH_ONLY," 'index(only, "," $1 ",")' /tmp/variants >/tmp/variants.only
@@ -152,7 +156,14 @@ variant() {
 	up="ip addr add $G/24 dev eth0; ip link set eth0 up; ping -c 1 -w 20 $H >/dev/null"
 	[ $kind = nc ] || up="$up; mkdir -p /t && mount -o ro /dev/vda /t"
 	echo "+ $bin run $*"
-	if [ $name = peer-tap ]; then
+	case $name in *-huge)
+		# the pool for -m 512, only while this variant runs
+		echo 260 >/proc/sys/vm/nr_hugepages
+		mkdir -p /dev/hugepages
+		grep -q ' /dev/hugepages ' /proc/mounts || mount -t hugetlbfs none /dev/hugepages
+		;;
+	esac
+	if [ ${name%-huge} = peer-tap ]; then
 		tunctl -t lkvmb0 >/dev/null
 		ip addr add $H/24 dev lkvmb0
 		ip link set lkvmb0 up
@@ -223,7 +234,8 @@ while IFS='|' read -r name bin kind opts; do
 		{ echo "BENCH net $name: failed"; tail -n 25 /tmp/v.$name.log; }
 	kill -9 $(cat /tmp/v.pid) 2>/dev/null
 	sleep 1
-	[ $name != peer-tap ] || tunctl -d lkvmb0 >/dev/null 2>&1 || true
+	[ ${name%-huge} != peer-tap ] || tunctl -d lkvmb0 >/dev/null 2>&1 || true
+	echo 0 >/proc/sys/vm/nr_hugepages
 	grep '^BENCH' /tmp/v.$name.log
 	o=/tmp/b.$name
 	if [ $kind = nc ]; then
