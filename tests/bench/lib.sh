@@ -8,7 +8,7 @@
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=${LKVM_E2E_WORK:-$top/.build/e2e}
-BENCH_REF='' BENCH_PEER='' BENCH_RUNS=${BENCH_RUNS:-} BENCH_ONLY=${BENCH_ONLY:-}
+BENCH_REF='' BENCH_PEER='' BENCH_RUNS=${BENCH_RUNS:-} BENCH_ONLY=${BENCH_ONLY:-} BENCH_BOOTS=${BENCH_BOOTS:-}
 
 # bench_usage : the script's header comment (lines 3 up to `set`), exit 2.
 bench_usage() {
@@ -18,7 +18,8 @@ bench_usage() {
 
 # bench_args ARG... : REF=COMMIT, PEER=PATH, RUNS=N (sets BENCH_RUNS, the
 # rounds), ONLY=V1,V2 (sets BENCH_ONLY: run only those variants, where the
-# case has several); a bare word is taken as REF (the older usage).
+# case has several), BOOTS=N (sets BENCH_BOOTS: passes over the variants,
+# where the case takes it); a bare word is taken as REF (the older usage).
 bench_args() {
 	local a
 	for a in "$@"; do
@@ -27,6 +28,7 @@ bench_args() {
 		PEER=*) BENCH_PEER=${a#PEER=} ;;
 		RUNS=*) BENCH_RUNS=${a#RUNS=} ;;
 		ONLY=*) BENCH_ONLY=${a#ONLY=} ;;
+		BOOTS=*) BENCH_BOOTS=${a#BOOTS=} ;;
 		-h | --help | *=*) bench_usage ;;
 		*) BENCH_REF=$a ;;
 		esac
@@ -35,7 +37,9 @@ bench_args() {
 		{ echo "bench: no file $BENCH_PEER (PEER=)" >&2; exit 1; }
 	[ -z "$BENCH_RUNS" ] || [ "$BENCH_RUNS" -ge 1 ] 2>/dev/null ||
 		{ echo "bench: RUNS=$BENCH_RUNS is not a count" >&2; exit 1; }
-	export BENCH_RUNS BENCH_ONLY
+	[ -z "$BENCH_BOOTS" ] || [ "$BENCH_BOOTS" -ge 1 ] 2>/dev/null ||
+		{ echo "bench: BOOTS=$BENCH_BOOTS is not a count" >&2; exit 1; }
+	export BENCH_RUNS BENCH_ONLY BENCH_BOOTS
 }
 
 # bench_stage : build and stage what bench_args named; the staged binaries

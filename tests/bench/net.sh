@@ -6,13 +6,16 @@
 # data path over passt's socket with vhost=0), and multiqueue (2 vCPUs, vhost, mq=1 against
 # mq=2, iperf3 -P 2), medians of RUNS in one L1 boot (AIA machine, linux
 # 6.12). TCG numbers are only meaningful as ratios within one run.
-# Usage: net.sh [RUNS=N] [REF=COMMIT] [PEER=PATH] [ONLY=V1,V2]
-#   RUNS  measurements per variant (default 3, or $BENCH_RUNS)
+# Usage: net.sh [RUNS=N] [BOOTS=N] [REF=COMMIT] [PEER=PATH] [ONLY=V1,V2]
+#   RUNS  measurements per variant and L2 boot (default 3, or $BENCH_RUNS)
+#   BOOTS passes over the variants, an L2 boot each (default 1): A B A B,
+#         the medians over every boot's runs
 #   REF   another commit's lkvm: each lkvm variant again as ref-NAME
 #   PEER  a static riscv64 kvmtool: its tap and user mode as two more
 #         variants (peer-tap, peer-user; 1 vCPU, as lkvm's default)
 #   ONLY  just these variants (tap, tap+vhost, user, user-socket,
-#         c2-vhost-mq1, c2-vhost-mq2, ref-..., peer-tap, peer-user)
+#         tap+vhost-nonapi, c2-vhost-mq1, c2-vhost-mq2, tap+vhost-huge,
+#         ref-..., peer-tap, peer-user, peer-tap-huge, peer-tap-c2)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_args "$@"

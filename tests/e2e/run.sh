@@ -232,7 +232,7 @@ for g in "${groups[@]}"; do
 		-smp 2 -m 2G \
 		-display none -monitor none -serial "file:$l1log" -no-reboot \
 		-kernel "${kernels[$k]}" -initrd "$images/l1-initramfs.cpio.gz" \
-		-append "console=ttyS0 earlycon=sbi panic=-1 lkvm_cases=$list lkvm_l1=$m@$k${LKVM_E2E_SLOW:+ lkvm_slow=$LKVM_E2E_SLOW}${BENCH_RUNS:+ BENCH_RUNS=$BENCH_RUNS}${BENCH_ONLY:+ BENCH_ONLY=$BENCH_ONLY}${BENCH_HUGE:+ BENCH_HUGE=$BENCH_HUGE}" \
+		-append "console=ttyS0 earlycon=sbi panic=-1 lkvm_cases=$list lkvm_l1=$m@$k${LKVM_E2E_SLOW:+ lkvm_slow=$LKVM_E2E_SLOW}${BENCH_RUNS:+ BENCH_RUNS=$BENCH_RUNS}${BENCH_ONLY:+ BENCH_ONLY=$BENCH_ONLY}${BENCH_HUGE:+ BENCH_HUGE=$BENCH_HUGE}${BENCH_BOOTS:+ BENCH_BOOTS=$BENCH_BOOTS}" \
 		-virtfs "local,path=$work,mount_tag=host0,security_model=none" \
 		</dev/null >"$work/results/qemu-$m-$k.out" 2>&1 &
 	watch_l1 $! "$l1log"

@@ -99,6 +99,8 @@ if [ -x /host/bin/peer ]; then
 	echo "peer-tap|peer|$K|-c 1 --console serial $D -n mode=tap,tapif=lkvmb0,script=none" >>/tmp/variants
 	echo "peer-user|peer|$K|-c 1 --console serial $D -n mode=user" >>/tmp/variants
 	echo "peer-tap-huge|peer|$K|-c 1 --console serial --hugetlbfs /dev/hugepages $D -n mode=tap,tapif=lkvmb0,script=none" >>/tmp/variants
+	# kvmtool's own default: a vCPU per L1 CPU (2)
+	echo "peer-tap-c2|peer|$K|-c 2 --console serial $D -n mode=tap,tapif=lkvmb0,script=none" >>/tmp/variants
 fi
 if [ -n "${BENCH_ONLY:-}" ]; then
 	awk -F'|' -v only=",$BENCH_ONLY," 'index(only, "," $1 ",")' /tmp/variants >/tmp/variants.only
@@ -163,7 +165,7 @@ variant() {
 		grep -q ' /dev/hugepages ' /proc/mounts || mount -t hugetlbfs none /dev/hugepages
 		;;
 	esac
-	if [ ${name%-huge} = peer-tap ]; then
+	if [ $bin = peer ] && [ "${name#peer-tap}" != "$name" ]; then
 		tunctl -t lkvmb0 >/dev/null
 		ip addr add $H/24 dev lkvmb0
 		ip link set lkvmb0 up
@@ -229,15 +231,34 @@ variant() {
 	exec 3>&-
 }
 
+# BENCH_BOOTS=N: N passes over the variants, each a boot of its own per
+# pass (A B C A B C ...), so that a drift in the host's speed spreads over
+# every variant instead of landing on one; medians over all the runs
+BOOTS=${BENCH_BOOTS:-1}
+rm -f /tmp/b.*.all
+for boot in $(seq 1 $BOOTS); do
+	while IFS='|' read -r name bin kind opts; do
+		(variant $name $bin $kind $opts) </dev/null >/tmp/v.$name.log 2>&1 ||
+			{ echo "BENCH net $name: failed"; tail -n 25 /tmp/v.$name.log; }
+		kill -9 $(cat /tmp/v.pid) 2>/dev/null
+		sleep 1
+		[ "${name#peer-tap}" = "$name" ] || tunctl -d lkvmb0 >/dev/null 2>&1 || true
+		echo 0 >/proc/sys/vm/nr_hugepages
+		grep '^BENCH' /tmp/v.$name.log
+		o=/tmp/b.$name
+		tr -d '\r' <$o >>$o.all
+		# the whole boot's: the NIC's counters, lkvm's exits and KVM's
+		# (in-kernel MMIO exits are ioeventfd kicks and the AIA's)
+		tr -d '\r' <$o | grep -E 'stats: (net0|exits|kvm counted)' | sed "s/^/BENCH net $name /"
+		if ! grep -qE '^(g2h-sum|g2h-dd) ' $o; then
+			tr -d '\r' <$o | tail -n 20
+			cp $o /host/results/net-$name.out
+		fi
+	done </tmp/variants
+done
 while IFS='|' read -r name bin kind opts; do
-	(variant $name $bin $kind $opts) </dev/null >/tmp/v.$name.log 2>&1 ||
-		{ echo "BENCH net $name: failed"; tail -n 25 /tmp/v.$name.log; }
-	kill -9 $(cat /tmp/v.pid) 2>/dev/null
-	sleep 1
-	[ ${name%-huge} != peer-tap ] || tunctl -d lkvmb0 >/dev/null 2>&1 || true
-	echo 0 >/proc/sys/vm/nr_hugepages
-	grep '^BENCH' /tmp/v.$name.log
-	o=/tmp/b.$name
+	o=/tmp/b.$name.all
+	[ -f $o ] || continue
 	if [ $kind = nc ]; then
 		g2h=$(mbit $o g2h-dd)
 		h2g=$(mbit $o h2g-dd)
@@ -245,12 +266,8 @@ while IFS='|' read -r name bin kind opts; do
 		g2h=$(sum $o g2h-sum)
 		h2g=$(sum $o h2g-sum)
 	fi
-	rr=$(tr -d '\r' <$o | sed -n 's/^rr-ping min\/avg\/max = [0-9.]*\/\([0-9.]*\)\/.*/\1/p')
+	rr=$(sed -n 's/^rr-ping min\/avg\/max = [0-9.]*\/\([0-9.]*\)\/.*/\1/p' $o)
 	echo "BENCH net $name guest->host: $(echo "$g2h" | median) Mbit/s (runs: $(echo $g2h))"
 	echo "BENCH net $name host->guest: $(echo "$h2g" | median) Mbit/s (runs: $(echo $h2g))"
 	echo "BENCH net $name ping rtt: $(echo "$rr" | median) ms (runs: $(echo $rr))"
-	# the whole boot's: the NIC's counters, lkvm's exits and KVM's
-	# (in-kernel MMIO exits are ioeventfd kicks and the AIA's)
-	tr -d '\r' <$o | grep -E 'stats: (net0|exits|kvm counted)' | sed "s/^/BENCH net $name /"
-	[ -n "$g2h" ] || { tr -d '\r' <$o | tail -n 20; cp $o /host/results/net-$name.out; }
 done </tmp/variants
