@@ -165,7 +165,7 @@ variant() {
 		grep -q ' /dev/hugepages ' /proc/mounts || mount -t hugetlbfs none /dev/hugepages
 		;;
 	esac
-	if [ $bin = peer ] && [ "${name#peer-tap}" != "$name" ]; then
+	if [ "${name#peer-tap}" != "$name" ]; then
 		tunctl -t lkvmb0 >/dev/null
 		ip addr add $H/24 dev lkvmb0
 		ip link set lkvmb0 up
