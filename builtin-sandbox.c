@@ -183,7 +183,7 @@ static int sandbox_config(struct vm_config *cfg, const char *dir,
 	/* root= of our own, so that -d disks stay plain disks */
 	if ((size_t)snprintf(params, len,
 			     "root=" VM_9P_ROOT_TAG
-			     " rootfstype=9p rootflags=" VM_9P_MOUNT_OPTS
+			     " rootfstype=9p rootflags=" VM_9P_MOUNT_OPTS_LOOSE
 			     " ro init=%s/init quiet%s%s",
 			     dir, cfg->params ? " " : "",
 			     cfg->params ? cfg->params : "") >= len) {

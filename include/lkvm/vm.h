@@ -38,8 +38,22 @@
 /* kvmtool's default tag for --9p DIR, and the tag of a 9p root. */
 #define VM_9P_DEFAULT_TAG "kvm_9p"
 #define VM_9P_ROOT_TAG "/dev/root"
-/* rootflags= of a 9p root (and what `lkvm sandbox` mounts with) */
-#define VM_9P_MOUNT_OPTS "trans=virtio,version=9p2000.L,msize=512000"
+/*
+ * Mount options of lkvm's own 9p mounts: a 9p root's rootflags= and the
+ * shares `lkvm sandbox` mounts read-write. cache=mmap: file data goes
+ * through the guest's page cache in msize-sized requests (cache=none, the
+ * mount's default, sends a page per round trip), metadata is asked of the
+ * server at each use (host changes are seen), and shared writable mmap
+ * works (cache=none allows read-only mappings only).
+ */
+#define VM_9P_MOUNT_OPTS "trans=virtio,version=9p2000.L,msize=512000,cache=mmap"
+/*
+ * The sandbox's root, the host's / read-only: cache=loose also keeps
+ * names and attributes, so a path is looked up once, not at each use, at
+ * the price of not seeing host changes made while the sandbox runs.
+ */
+#define VM_9P_MOUNT_OPTS_LOOSE \
+	"trans=virtio,version=9p2000.L,msize=512000,cache=loose"
 
 enum console_kind { CONSOLE_SERIAL, CONSOLE_HV, CONSOLE_VIRTIO };
 enum io_engine_kind { IO_ENGINE_AIO, IO_ENGINE_THREADS };

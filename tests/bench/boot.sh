@@ -22,13 +22,14 @@ set -euo pipefail
 bench_args "$@"
 bench_stage
 # The boot variants use the e2e L2 initramfs without the disk benchmark's
-# static binary (556 KB): busybox and /init only, like the recipe's guest.
+# static binary (556 KB) and mmap-check: busybox and /init only, like the
+# recipe's guest.
 images=$("$top/tests/e2e/build-images.sh")
 lean=$top/.build/bench-initramfs
 rm -rf "$lean"
 mkdir -p "$lean" "$work/images"
 (cd "$lean" && gzip -dc "$images/l2-initramfs.cpio.gz" | cpio -id --quiet)
-rm "$lean/bin/diskbench"
+rm "$lean/bin/diskbench" "$lean/bin/mmap-check"
 # Its /init also says when it starts, with a shell builtin: "boots to its
 # init" is that line; the e2e marker comes after three mounts and four
 # commands, each a fork and exec that nested TCG makes slow.

@@ -9,7 +9,8 @@ set -euo pipefail
 
 busybox=$("$E2E_DIR/build-busybox.sh")
 bench=$TOP_DIR/tests/bench/guest/diskbench.c
-key=$(hash_inputs "$0" "$busybox" "$E2E_DIR/l1-init.sh" "$E2E_DIR/l2-init.sh" "$bench")
+mmapc=$TOP_DIR/tests/e2e/tools/mmap-check.c
+key=$(hash_inputs "$0" "$busybox" "$E2E_DIR/l1-init.sh" "$E2E_DIR/l2-init.sh" "$bench" "$mmapc")
 out=$CACHE/images-$key
 
 # rootfs DIR INIT KIND : a busybox root with INIT as /init.
@@ -36,6 +37,7 @@ build() {
 	log "building guest images"
 	rootfs "$tmp/l2" "$E2E_DIR/l2-init.sh" initramfs
 	"${CROSS}gcc" -O2 -static -Wall -Wextra -Werror -o "$tmp/l2/bin/diskbench" "$bench" -lpthread
+	"${CROSS}gcc" -O2 -static -Wall -Wextra -Werror -o "$tmp/l2/bin/mmap-check" "$mmapc"
 	cpio_gz "$tmp/l2" "$tmp/l2-initramfs.cpio.gz"
 	rootfs "$tmp/l2disk" "$E2E_DIR/l2-init.sh" disk
 	# booted from the disk, the kernel runs /sbin/init

@@ -1597,6 +1597,14 @@ static void test_options(void)
 		line,
 		"root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L"));
 	CHECK(strstr(line, " ro"));
+	/* cache=mmap: page-cache I/O in msize requests, shared writable mmap */
+	CHECK(strstr(line, "msize=512000,cache=mmap ro"));
+	/* a rootflags= of the user's comes after lkvm's, so it wins */
+	cfg.params = "rootflags=trans=virtio,cache=loose";
+	board_bootargs(&cfg, false, line, sizeof(line));
+	CHECK(strstr(line, "cache=mmap ro") &&
+	      strstr(line, "cache=mmap ro") <
+		      strstr(line, "rootflags=trans=virtio,cache=loose"));
 	cfg.params = "root=/dev/vdb";
 	board_bootargs(&cfg, false, line, sizeof(line));
 	CHECK(!strstr(line, "rootfstype"));
