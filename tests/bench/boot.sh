@@ -36,8 +36,4 @@ rm "$lean/bin/diskbench" "$lean/bin/mmap-check"
 sed -i '1a echo "@@ L2 init start"' "$lean/init"
 (cd "$lean" && find . | LC_ALL=C sort | cpio -o -H newc --owner 0:0 --quiet) |
 	gzip -9 >"$work/images/l2-boot.cpio.gz"
-echo "BENCH host load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
-LKVM_E2E_CASES=$top/tests/bench/cases "$top/tests/e2e/run.sh" boot >"$work/bench-boot.log" 2>&1 || true
-res=$work/results/boot@virt@6.12.log
-echo "BENCH host load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-grep '^BENCH' "$res" 2>/dev/null || { tail -n 30 "$res" "$work/bench-boot.log"; exit 1; }
+bench_run_case boot virt

@@ -17,8 +17,4 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 bench_args "$@"
 bench_stage
-echo "BENCH host load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
-LKVM_E2E_CASES=$top/tests/bench/cases "$top/tests/e2e/run.sh" sandbox >"$work/bench-sandbox.log" 2>&1 || true
-echo "BENCH host load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-res=$work/results/sandbox@virt@6.12.log
-grep '^BENCH' "$res" 2>/dev/null || { tail -n 30 "$res" "$work/bench-sandbox.log"; exit 1; }
+bench_run_case sandbox virt

@@ -70,8 +70,9 @@ for round in $(seq 1 $RUNS); do
 		# The disk first, 9p last, each followed by a drop. With the
 		# disk read last, a cache=mmap boot's first timed 9p read was
 		# the slow one (a probe, 4 KiB pages, one boot per order: 2.12,
-		# then 1.16 and 0.91 s; with 9p last 0.93 0.76 1.3 s; the bench's
-		# median 2.14 s became 1.07 s). Likely fresh pages again: a block
+		# then 1.16 and 0.91 s; with 9p last 0.93 0.76 1.3 s, in one L1
+		# boot; two runs of this bench, in two L1 boots: median 2.14 s,
+		# then 1.07 s). Likely fresh pages again: a block
 		# device's page cache is GFP_USER (block/bdev.c), a file's
 		# movable, so the two fill different pageblocks.
 		D=d

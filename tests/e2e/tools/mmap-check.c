@@ -55,8 +55,10 @@ int main(int argc, char **argv)
 	fd = open(argv[1], O_RDONLY);
 	if (fd < 0)
 		return fail("reopen", argv[1]);
+	errno = 0;
 	if (read(fd, back, LEN) != LEN) {
-		errno = errno ? errno : EIO;
+		if (!errno)
+			errno = EIO; /* short read */
 		return fail("read back", argv[1]);
 	}
 	close(fd);
