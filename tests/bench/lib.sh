@@ -81,12 +81,12 @@ bench_build_ref() {
 }
 
 # bench_run_case CASE MACHINE : run tests/bench/cases/CASE.sh on the L1
-# MACHINE (6.12) with the host's load before and after, and print its
+# MACHINE (6.12; whatever the case's header names) with the host's load before and after, and print its
 # BENCH lines (the tail of its log, exit 1, when it printed none).
 bench_run_case() {
 	local res=$work/results/$1@$2@6.12.log log=$work/bench-$1.log
 	echo "BENCH host load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
-	LKVM_E2E_CASES=$top/tests/bench/cases "$top/tests/e2e/run.sh" "$1" >"$log" 2>&1 || true
+	LKVM_E2E_CASES=$top/tests/bench/cases "$top/tests/e2e/run.sh" "$1@$2" >"$log" 2>&1 || true
 	echo "BENCH host load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	grep '^BENCH' "$res" 2>/dev/null || { tail -n 30 "$res" "$log"; exit 1; }
 }

@@ -8,7 +8,10 @@
 # Multiqueue: 2 vCPUs, vhost, one queue pair against two (mq=2). With the
 # tools disk (Debian's riscv64 iperf3 in L2) every variant runs iperf3
 # -P 2 both ways instead of nc and wget. With a peer kvmtool staged
-# (PEER=), its tap and user mode the same way.
+# (PEER=), its tap and user mode the same way. Around each iperf3 run
+# the VMM's busiest threads' shares of an L1 CPU and L1's busy share
+# ("CPU g2h-1 over 7.5 s: L1 busy 78%; lkvm-vcpu0 84% vhost-N 19% ..."):
+# which side is the bottleneck.
 # needs: debian-tools
 # machine: aia
 # timeout: 3000
@@ -111,13 +114,37 @@ fi
 once_nc="sleep 1; dd if=/dev/zero bs=64k count=256 2>/tmp/dd.err | nc $H 5003; sed 's/^/g2h-dd /' /tmp/dd.err; wget -q -O - http://$H:8000/z | dd of=/dev/null bs=64k 2>&1 | sed 's/^/h2g-dd /'; ping -c 10 -i 0.2 $H | sed -n 's/^round-trip/rr-ping/p'"
 # iperf3, two streams each way, 5 s each: the receiver's sum
 g2h_iperf="/t/run iperf3 -c $H -P 2 -t 5 -f m | sed -n 's/^\[SUM\].*receiver/g2h-sum &/p'"
-h2g_iperf="/t/run iperf3 -c $H -P 2 -t 5 -f m -R | sed -n 's/^\[SUM\].*receiver/h2g-sum &/p'; ping -c 10 -i 0.2 $H | sed -n 's/^round-trip/rr-ping/p'"
+h2g_iperf="/t/run iperf3 -c $H -P 2 -t 5 -f m -R | sed -n 's/^\[SUM\].*receiver/h2g-sum &/p'"
+rr_ping="ping -c 10 -i 0.2 $H | sed -n 's/^round-trip/rr-ping/p'"
 
 # the guest's interrupt counts of its NIC's queues, and its NIC's
 # counters, as one line tagged TAG (round 1: before, between and after
 # the two directions)
 irqs() {
 	printf '%s' "awk '/virtio/ { s = 0; for (i = 2; i <= NF; i++) if (\$i ~ /^[0-9]+\$/) s += \$i; printf \"%s=%d \", \$NF, s } END { print \"\" }' /proc/interrupts | sed 's/^/$1 /'; echo $1-tx \$(cat /sys/class/net/eth0/statistics/tx_packets /sys/class/net/eth0/statistics/tx_bytes) rx \$(cat /sys/class/net/eth0/statistics/rx_packets /sys/class/net/eth0/statistics/rx_bytes)"
+}
+
+# snap PID : one line per thread of PID (tid, name, its CPU ticks so far),
+# then "@ UPTIME L1-BUSY-TICKS L1-ALL-TICKS" (every L1 CPU's, from
+# /proc/stat): two snaps around a measurement give each thread's share of
+# one L1 CPU over it, and how busy L1 was as a whole
+snap() {
+	for t in /proc/$1/task/*; do
+		awk -v t="${t##*/}" -v c="$(cat $t/comm 2>/dev/null)" '{ print t, c, $14 + $15 }' $t/stat 2>/dev/null
+	done
+	awk -v u="$(cut -d' ' -f1 /proc/uptime)" '/^cpu / { b = $2 + $3 + $4 + $7 + $8; a = b + $5 + $6; print "@", u, b, a }' /proc/stat
+}
+# busy TAG BEFORE AFTER : the busiest 3 threads' shares of an L1 CPU
+# between two snaps (USER_HZ ticks), and L1's busy share of all its CPUs,
+# as one line
+busy() {
+	set -- "$1" "$2" "$3" "$(awk '$1 == "@" { print $2, $3, $4 }' "$2")" "$(awk '$1 == "@" { print $2, $3, $4 }' "$3")"
+	w=$(echo "$4 $5" | awk '{ printf "%.2f", $4 - $1 }')
+	l1=$(echo "$4 $5" | awk '{ printf "%.0f", ($5 - $2) * 100 / ($6 - $3 + 1e-9) }')
+	top=$(awk -v w="$w" 'FNR == NR { if ($1 != "@") t0[$1] = $3; next }
+		$1 != "@" && ($1 in t0) { printf "%.0f %s\n", ($3 - t0[$1]) / w, $2 }' "$2" "$3" |
+		sort -rn | head -n 3 | awk '{ printf " %s %s%%", $2, $1 }')
+	echo "$1 over $w s: L1 busy $l1%;$top"
 }
 
 # mbit FILE TAG : Mbit/s from each of busybox dd's "N bytes ... copied,
@@ -184,6 +211,9 @@ variant() {
 	wait_for '@@ L2 init' $out 60
 	send "$up; echo net-up"
 	wait_for '^net-up' $out 60
+	# the VMM's process (under script for the peer, under realroot's
+	# chroot for both): its threads' CPU around each transfer
+	vp=$(pgrep -f "^/tmp/l1/$bin run" | head -n 1)
 	r=1
 	while [ $r -le $RUNS ]; do
 		if [ $kind = nc ]; then
@@ -193,10 +223,18 @@ variant() {
 			send "$once_nc; echo round-$r-done"
 		else
 			[ $r = 1 ] && send "$(irqs irq0)"
+			snap $vp >/tmp/s0
 			send "$g2h_iperf; echo g2h-$r-done"
 			wait_for "^g2h-$r-done" $out 180
+			snap $vp >/tmp/s1
+			echo "BENCH net $name CPU $(busy g2h-$r /tmp/s0 /tmp/s1)"
 			[ $r = 1 ] && send "$(irqs irq1)"
-			send "$h2g_iperf; echo round-$r-done"
+			snap $vp >/tmp/s0
+			send "$h2g_iperf; echo h2g-$r-done"
+			wait_for "^h2g-$r-done" $out 180
+			snap $vp >/tmp/s1
+			echo "BENCH net $name CPU $(busy h2g-$r /tmp/s0 /tmp/s1)"
+			send "$rr_ping; echo round-$r-done"
 		fi
 		wait_for "^round-$r-done" $out 180
 		[ $r = 1 ] && [ $kind != nc ] && send "$(irqs irq2)"
@@ -207,7 +245,6 @@ variant() {
 	# worker among them), passt; the iperf3 server is one daemon for
 	# every variant: its seconds add up from the first variant on
 	cpu() { for p in "$@"; do awk '{ printf "%.1f s ", ($14 + $15) / 100 }' /proc/$p/stat; done; }
-	vp=$(pgrep -f "^/tmp/l1/$bin run" | head -n 1)
 	# and per thread (lkvm names its threads: lkvm-vcpu0, lkvm-net0; vhost's
 	# worker is vhost-PID), busiest first
 	thr=$(for t in /proc/$vp/task/*; do
