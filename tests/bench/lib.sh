@@ -81,8 +81,9 @@ bench_build_ref() {
 }
 
 # bench_run_case CASE MACHINE : run tests/bench/cases/CASE.sh on the L1
-# MACHINE (6.12; whatever the case's header names) with the host's load before and after, and print its
-# BENCH lines (the tail of its log, exit 1, when it printed none).
+# MACHINE (6.12), whichever machines the case's header names, with the
+# host's load before and after, and print its BENCH lines (the tail of its
+# log, exit 1, when it printed none).
 bench_run_case() {
 	local res=$work/results/$1@$2@6.12.log log=$work/bench-$1.log
 	echo "BENCH host load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
