@@ -13,6 +13,7 @@
 #include "lkvm/seccomp.h"
 #include "riscv/kvm-regs.h"
 #include "riscv/machine.h"
+#include "riscv/pgwalk.h"
 
 #define SIG_KICK SIGUSR1
 #define INSN_LEN_CSR 4 /* CSR instructions have no compressed form */
@@ -271,6 +272,45 @@ struct vcpu_totals {
 };
 
 /*
+ * Where the guest's own page tables (its satp, read now) put pc, for the
+ * crash line: a guest-physical address in RAM means KVM's report of a
+ * fetch with no memory does not match the tables (seen once under nested
+ * QEMU TCG, at an L2 kernel's first instructions); outside RAM or
+ * unmapped, the guest jumped there itself. Empty when satp is unreadable.
+ */
+static void vcpu_fetch_where(struct vcpu *v, uint64_t pc, char *buf, size_t len)
+{
+	uint64_t satp, gpa = 0;
+	int ret;
+
+	buf[0] = 0;
+	if (riscv_get_reg(v->fd, RISCV_CSR_REG(satp), &satp))
+		return;
+	ret = riscv_pgwalk(&v->m->mem, satp, pc, &gpa);
+	if (ret == -EINVAL)
+		snprintf(buf, len, "; satp 0x%llx: a mode lkvm cannot walk",
+			 (unsigned long long)satp);
+	else if (ret == -EFAULT)
+		snprintf(
+			buf, len,
+			"; satp 0x%llx: its page tables lead outside RAM, to 0x%llx",
+			(unsigned long long)satp, (unsigned long long)gpa);
+	else if (ret)
+		snprintf(buf, len,
+			 "; satp 0x%llx: its page tables do not map it",
+			 (unsigned long long)satp);
+	else
+		snprintf(
+			buf, len, "; satp 0x%llx%s: guest-physical 0x%llx, %s",
+			(unsigned long long)satp,
+			satp >> 60 ? "" : " (paging off)",
+			(unsigned long long)gpa,
+			gmem_valid(&v->m->mem, gpa, 2)
+				? "in RAM: KVM's fault does not match the guest's tables"
+				: "outside RAM");
+}
+
+/*
  * KVM_RUN failed with err: one line. EOPNOTSUPP is KVM giving up on a
  * guest instruction fetch from a guest-physical address with no memslot
  * (Linux 6.12, arch/riscv/kvm/vcpu_exit.c: gstage_page_fault(); later
@@ -282,14 +322,16 @@ static void vcpu_run_failed(struct vcpu *v, int err)
 {
 	const struct vm_custom_id *vid = &v->m->cfg->mvendorid;
 	uint64_t pc = 0;
+	char where[160];
 
 	if (err != EOPNOTSUPP ||
 	    riscv_get_reg(v->fd, RISCV_CORE_REG(regs.pc), &pc)) {
 		pr_err("vcpu%u: KVM_RUN: %s", v->id, strerror(err));
 		return;
 	}
-	pr_err("vcpu%u: the guest crashed: it fetched an instruction at 0x%llx, where it has no memory (KVM_RUN: %s)%s",
-	       v->id, (unsigned long long)pc, strerror(err),
+	vcpu_fetch_where(v, pc, where, sizeof(where));
+	pr_err("vcpu%u: the guest crashed: it fetched an instruction at 0x%llx, where it has no memory (KVM_RUN: %s)%s%s",
+	       v->id, (unsigned long long)pc, strerror(err), where,
 	       vid->set
 		       ? "; with --custom-mvendorid a Linux guest applies that vendor's errata, which this CPU may lack"
 		       : "");
