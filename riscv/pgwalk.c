@@ -15,6 +15,7 @@
 #define PTE_R (1ULL << 1)
 #define PTE_W (1ULL << 2)
 #define PTE_X (1ULL << 3)
+#define PTE_N (1ULL << 63) /* Svnapot: a 64 KiB naturally aligned page */
 #define PTE_PPN_SHIFT 10
 #define PTE_PPN_MASK ((1ULL << 44) - 1)
 #define PAGE_BITS 12
@@ -52,6 +53,13 @@ int riscv_pgwalk(const struct gmem *mem, uint64_t satp, uint64_t va,
 		if (!(pte & PTE_V) || ((pte & PTE_W) && !(pte & PTE_R)))
 			return -ENOENT;
 		ppn = (pte >> PTE_PPN_SHIFT) & PTE_PPN_MASK;
+		if (pte & PTE_N) {
+			/* only a level-0 leaf with PPN[3:0] 1000 (64 KiB) */
+			if (i || !(pte & (PTE_R | PTE_X)) || (ppn & 0xf) != 8)
+				return -ENOENT;
+			*gpa = ((ppn & ~0xfULL) << PAGE_BITS) | (va & 0xffff);
+			return 0;
+		}
 		if (pte & (PTE_R | PTE_X)) {
 			uint64_t low = (1ULL << shift) - 1;
 

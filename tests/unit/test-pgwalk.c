@@ -85,6 +85,16 @@ static void test_sv39(void)
 	CHECK_EQ(gpa, 0x80200000 + (va & 0x1fffff));
 	put(l1, vpn(va, 1), 0x80201000, V | R | X);
 	CHECK_EQ(riscv_pgwalk(&mem, satp(8, l2), va, &gpa), -ENOENT);
+	/* Svnapot: a 64 KiB page (PPN[3:0] 1000), a reserved encoding, and
+	 * N on a superpage */
+	put(l1, vpn(va, 1), l0, V);
+	put(l0, vpn(va, 0), 0x80008000, V | R | X | 1ULL << 63);
+	CHECK_EQ(riscv_pgwalk(&mem, satp(8, l2), va, &gpa), 0);
+	CHECK_EQ(gpa, 0x80000000 + (va & 0xffff));
+	put(l0, vpn(va, 0), 0x80004000, V | R | X | 1ULL << 63);
+	CHECK_EQ(riscv_pgwalk(&mem, satp(8, l2), va, &gpa), -ENOENT);
+	put(l1, vpn(va, 1), 0x80200000, V | R | X | 1ULL << 63);
+	CHECK_EQ(riscv_pgwalk(&mem, satp(8, l2), va, &gpa), -ENOENT);
 	/* a table outside RAM: the entry's address comes back */
 	put(l2, vpn(va, 2), 0x1000, V);
 	CHECK_EQ(riscv_pgwalk(&mem, satp(8, l2), va, &gpa), -EFAULT);
