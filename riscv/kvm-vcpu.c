@@ -275,8 +275,9 @@ struct vcpu_totals {
  * Where the guest's own page tables (its satp, read now) put pc, for the
  * crash line: a guest-physical address in RAM means KVM's report of a
  * fetch with no memory does not match the tables (seen once under nested
- * QEMU TCG, at an L2 kernel's first instructions); outside RAM or
- * unmapped, the guest jumped there itself. Empty when satp is unreadable.
+ * QEMU TCG, early in an L2 kernel's boot, before its earlycon); outside
+ * RAM or unmapped, the guest jumped there itself. Empty when satp is
+ * unreadable.
  */
 static void vcpu_fetch_where(struct vcpu *v, uint64_t pc, char *buf, size_t len)
 {
